@@ -1,0 +1,60 @@
+import express, { Router } from "express";
+import type { Logger } from "pino";
+import type { Database } from "../shared/db/client.ts";
+import type { Operation } from "../shared/db/schema/index.ts";
+import type { CompletionWaiters } from "./completion-waiters.ts";
+import { authenticator } from "./middleware/auth.ts";
+import { errorHandler, notFound } from "./middleware/error-handler.ts";
+import { jsonBody } from "./middleware/json-body.ts";
+import { requestContext } from "./middleware/request-context.ts";
+import { clientsRoute } from "./routes/clients-route.ts";
+import { moneyRoutes, operationsRoute } from "./routes/operations-route.ts";
+import { walletsRoute } from "./routes/wallets-route.ts";
+import { WalletFactsCache } from "./services/wallet-facts.ts";
+
+export interface AppDeps {
+  db: Database;
+  log: Logger;
+  adminToken: string;
+  partitions: number;
+  waiters: CompletionWaiters;
+  ring: (partition: number) => Promise<void>;
+  /** Test seam: after an operation's insert, before its doorbell. */
+  afterInsert?: (operation: Operation) => Promise<void>;
+}
+
+/** The HTTP gateway: authenticate, validate, accept durably, ring the doorbell, read status. */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.set("query parser", "simple");
+  app.use(requestContext(deps.log));
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  const walletFacts = new WalletFactsCache(deps.db);
+  const operationDeps = {
+    db: deps.db,
+    log: deps.log,
+    walletFacts,
+    waiters: deps.waiters,
+    ring: deps.ring,
+    ...(deps.afterInsert ? { afterInsert: deps.afterInsert } : {}),
+  };
+
+  const v1 = Router();
+  v1.use(authenticator({ db: deps.db, adminToken: deps.adminToken }));
+  v1.use(jsonBody);
+  v1.use("/clients", clientsRoute({ db: deps.db }));
+  v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions, walletFacts }));
+  v1.use("/", moneyRoutes(operationDeps));
+  v1.use("/operations", operationsRoute(operationDeps));
+  app.use("/v1", v1);
+
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,56 @@
+import type { NextFunction, Request, Response } from "express";
+import type { Logger } from "pino";
+import { ApiError, ERRORS, type ErrorCode } from "../../shared/errors.ts";
+import { errorSummary } from "../../shared/log-safe.ts";
+
+/** Body-parser error types and the code each one maps to. */
+const BODY_ERRORS: Record<string, ErrorCode> = {
+  "entity.too.large": "payload_too_large",
+  "entity.parse.failed": "validation_error",
+  "encoding.unsupported": "unsupported_media_type",
+  "charset.unsupported": "unsupported_media_type",
+};
+
+function toApiError(err: unknown, log: Logger): ApiError {
+  if (err instanceof ApiError) return err;
+  const type = (err as { type?: unknown } | null)?.type;
+  if (typeof type === "string" && type in BODY_ERRORS) {
+    const code = BODY_ERRORS[type] ?? "validation_error";
+    const detail =
+      code === "payload_too_large"
+        ? "The body is larger than 64 KiB."
+        : code === "validation_error"
+          ? "The body is not valid JSON."
+          : "The body's encoding is not supported; send UTF-8 JSON.";
+    return new ApiError(code, detail);
+  }
+  log.error({ err: errorSummary(err) }, "unhandled error");
+  return new ApiError("internal_error", "An internal error occurred.");
+}
+
+/** The one renderer of errors: RFC 9457 problem details with a stable `code` and the request id. */
+export function errorHandler(log: Logger) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    const e = toApiError(err, log);
+    if (e.retryAfter !== undefined) res.setHeader("Retry-After", String(e.retryAfter));
+    res
+      .status(e.status)
+      .type("application/problem+json")
+      .send(
+        JSON.stringify({
+          type: `/problems/${e.code}`,
+          title: ERRORS[e.code].title,
+          status: e.status,
+          detail: e.message,
+          code: e.code,
+          requestId: res.locals.requestId,
+          ...(e.errors ? { errors: e.errors } : {}),
+        }),
+      );
+  };
+}
+
+/** Unmatched routes. */
+export function notFound(): never {
+  throw new ApiError("not_found", "No such route.");
+}

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { ApiError } from "../shared/errors.ts";
+import type { Page } from "../shared/http/resources.ts";
+
+/**
+ * Opaque list cursors: base64url of a small JSON object naming the last item's sort key.
+ * A cursor that does not decode to the expected shape is a 400, never ignored.
+ */
+export function encodeCursor(position: string): string {
+  return Buffer.from(JSON.stringify({ after: position })).toString("base64url");
+}
+
+const cursorShape = z.strictObject({ after: z.string().min(1).max(100) });
+
+export function decodeCursor<T>(cursor: string | undefined, value: z.ZodType<T>): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const decoded = cursorShape.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+    return value.parse(decoded.after);
+  } catch {
+    throw new ApiError("validation_error", "The cursor is malformed.", {
+      errors: [{ path: "query.cursor", message: "not a cursor returned by this API" }],
+    });
+  }
+}
+
+/** Builds a page from `limit + 1` fetched rows: the extra row only says that there is a next page. */
+export function toPage<Row, T>(
+  rows: Row[],
+  limit: number,
+  map: (r: Row) => T,
+  key: (r: Row) => string,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    data: items.map(map),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null,
+  };
+}

@@ -1,0 +1,104 @@
+import { type Response, Router } from "express";
+import { findClientOperation, listClientOperations } from "../../shared/db/operation-repo.ts";
+import type { Operation } from "../../shared/db/schema/index.ts";
+import { ApiError } from "../../shared/errors.ts";
+import { operationResource } from "../../shared/http/resources.ts";
+import {
+  getOperationQuery,
+  idempotencyKeySchema,
+  idSchema,
+  listOperationsQuery,
+  topUpBody,
+  transferBody,
+} from "../../shared/http/schemas.ts";
+import { isUuid } from "../../shared/ids.ts";
+import type { CompletionWaiters } from "../completion-waiters.ts";
+import { clientIdOf } from "../middleware/auth.ts";
+import { decodeCursor, toPage } from "../pagination.ts";
+import {
+  type AcceptDeps,
+  type Accepted,
+  acceptOperation,
+  type OperationRequest,
+} from "../services/accept-operation.ts";
+import { validate } from "../validate.ts";
+import { ownWallet } from "./wallets-route.ts";
+
+interface OperationsDeps extends AcceptDeps {
+  waiters: CompletionWaiters;
+}
+
+function idempotencyKey(header: string | undefined): string {
+  if (header === undefined) {
+    throw new ApiError(
+      "idempotency_key_required",
+      "Send an Idempotency-Key header (1..255 printable ASCII).",
+    );
+  }
+  return validate(idempotencyKeySchema, header, "header.Idempotency-Key");
+}
+
+function sendAccepted(res: Response, { operation, replayed }: Accepted): void {
+  res.status(202).location(`/v1/operations/${operation.id}`);
+  if (replayed) res.setHeader("Idempotent-Replayed", "true");
+  res.json(operationResource(operation));
+}
+
+/** `POST /v1/top-ups`, `POST /v1/transfers`: accepted durably, applied asynchronously (202). */
+export function moneyRoutes(deps: OperationsDeps): Router {
+  const router = Router();
+  const accept = async (
+    res: Response,
+    body: unknown,
+    header: string | undefined,
+    type: OperationRequest["type"],
+  ) => {
+    const clientId = clientIdOf(res);
+    const request: OperationRequest =
+      type === "top_up"
+        ? { type, ...validate(topUpBody, body, "body") }
+        : { type, ...validate(transferBody, body, "body") };
+    const key = idempotencyKey(header);
+    sendAccepted(res, await acceptOperation(deps, clientId, key, request));
+  };
+  router.post("/top-ups", (req, res) => accept(res, req.body, req.get("idempotency-key"), "top_up"));
+  router.post("/transfers", (req, res) => accept(res, req.body, req.get("idempotency-key"), "transfer"));
+  return router;
+}
+
+/** `GET /v1/operations/:id[?wait=N]` and `GET /v1/operations`: status is read from Postgres, never from the queue. */
+export function operationsRoute(deps: OperationsDeps): Router {
+  const router = Router();
+
+  router.get("/", async (req, res) => {
+    const clientId = clientIdOf(res);
+    const q = validate(listOperationsQuery, req.query, "query");
+    const beforeId = decodeCursor(q.cursor, idSchema);
+    if (q.walletId) await ownWallet(deps.db, clientId, q.walletId);
+    const rows = await listClientOperations(deps.db, clientId, {
+      limit: q.limit + 1,
+      ...(q.walletId ? { walletId: q.walletId } : {}),
+      ...(q.status ? { status: q.status } : {}),
+      ...(beforeId ? { beforeId } : {}),
+    });
+    res.json(toPage(rows, q.limit, operationResource, (o) => o.id));
+  });
+
+  router.get("/:id", async (req, res) => {
+    const clientId = clientIdOf(res);
+    const { wait } = validate(getOperationQuery, req.query, "query");
+    const id = req.params.id;
+    const read = async (): Promise<Operation> => {
+      const op = isUuid(id) ? await findClientOperation(deps.db, clientId, id) : undefined;
+      if (!op) throw new ApiError("not_found", "No operation with this id.");
+      return op;
+    };
+    const op =
+      wait > 0
+        ? await deps.waiters.waitFor(id, wait * 1_000, read, (o) => o.status !== "pending")
+        : await read();
+    res.json(operationResource(op));
+  });
+
+  return router;
+}

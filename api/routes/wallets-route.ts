@@ -1,0 +1,92 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { Database } from "../../shared/db/client.ts";
+import { listWalletEntries } from "../../shared/db/entry-repo.ts";
+import type { Wallet } from "../../shared/db/schema/index.ts";
+import {
+  ensureFundingAccounts,
+  findClientWallet,
+  insertWallet,
+  listClientWallets,
+} from "../../shared/db/wallet-repo.ts";
+import { withTx } from "../../shared/db/with-tx.ts";
+import { ApiError } from "../../shared/errors.ts";
+import { entryResource, walletResource } from "../../shared/http/resources.ts";
+import { createWalletBody, idSchema, pageQuery } from "../../shared/http/schemas.ts";
+import { isUuid, newId, partitionOf } from "../../shared/ids.ts";
+import { clientIdOf } from "../middleware/auth.ts";
+import { decodeCursor, toPage } from "../pagination.ts";
+import type { WalletFactsCache } from "../services/wallet-facts.ts";
+import { validate } from "../validate.ts";
+
+interface WalletsDeps {
+  db: Database;
+  partitions: number;
+  walletFacts: WalletFactsCache;
+}
+
+/** The caller's own wallet, or 404 `wallet_not_found` (also for another client's wallet). */
+export async function ownWallet(db: Database, clientId: string, id: string): Promise<Wallet> {
+  const wallet = isUuid(id) ? await findClientWallet(db, id) : undefined;
+  if (!wallet || wallet.clientId !== clientId) {
+    throw new ApiError("wallet_not_found", "No wallet with this id is available to this client.");
+  }
+  return wallet;
+}
+
+export function walletsRoute(deps: WalletsDeps): Router {
+  const router = Router();
+  /** Currencies whose funding accounts this process has seen created. */
+  const fundedCurrencies = new Set<string>();
+
+  router.post("/", async (req, res) => {
+    const clientId = clientIdOf(res);
+    const body = validate(createWalletBody, req.body ?? {}, "body");
+    const id = newId();
+    const wallet = await withTx(deps.db, async (tx) => {
+      if (!fundedCurrencies.has(body.currency))
+        await ensureFundingAccounts(tx, body.currency, deps.partitions);
+      return insertWallet(tx, {
+        id,
+        kind: "client",
+        clientId,
+        currency: body.currency,
+        partition: partitionOf(id, deps.partitions),
+        metadata: body.metadata,
+      });
+    });
+    fundedCurrencies.add(body.currency);
+    deps.walletFacts.remember(wallet);
+    res.status(201).json(walletResource(wallet));
+  });
+
+  router.get("/", async (req, res) => {
+    const clientId = clientIdOf(res);
+    const q = validate(pageQuery, req.query, "query");
+    const beforeId = decodeCursor(q.cursor, idSchema);
+    const rows = await listClientWallets(deps.db, clientId, {
+      limit: q.limit + 1,
+      ...(beforeId ? { beforeId } : {}),
+    });
+    res.json(toPage(rows, q.limit, walletResource, (w) => w.id));
+  });
+
+  router.get("/:id", async (req, res) => {
+    const wallet = await ownWallet(deps.db, clientIdOf(res), req.params.id);
+    res.json(walletResource(wallet));
+  });
+
+  router.get("/:id/entries", async (req, res) => {
+    const clientId = clientIdOf(res);
+    const q = validate(pageQuery, req.query, "query");
+    const wallet = await ownWallet(deps.db, clientId, req.params.id);
+    const before = decodeCursor(q.cursor, z.string().regex(/^[1-9]\d{0,18}$/));
+    const rows = await listWalletEntries(deps.db, wallet.id, {
+      limit: q.limit + 1,
+      ...(before ? { beforeVersion: BigInt(before) } : {}),
+    });
+    res.json(toPage(rows, q.limit, entryResource, (e) => e.walletVersion.toString()));
+  });
+
+  return router;
+}

@@ -1,0 +1,104 @@
+import { z } from "zod";
+
+/**
+ * The environment, parsed once at start. Nothing else in the code base reads `process.env`:
+ * each entry point calls {@link loadConfig} with the schema of its process and passes the frozen
+ * result down.
+ */
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+  .describe("Postgres connection string, e.g. postgres://postgres@127.0.0.1:5432/billing");
+
+const redisUrl = z
+  .string()
+  .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+  .describe("Redis connection string, e.g. redis://127.0.0.1:6379");
+
+/** Settings every process needs. */
+export const baseConfigSchema = z.object({
+  DATABASE_URL: postgresUrl,
+  REDIS_URL: redisUrl,
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and - only (1..64)")
+    .default("billing")
+    .describe("Prefix of every Redis key; separates deployments sharing one Redis"),
+  PARTITIONS: int(1, 1024)
+    .default(16)
+    .describe("Number of partition queues; recorded in the database at the first migration, fixed after"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info")
+    .describe("pino log level"),
+});
+
+/** The HTTP gateway. */
+export const apiConfigSchema = baseConfigSchema.extend({
+  PORT: int(0, 65535).default(3000).describe("TCP port the api listens on"),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .describe("The operator's bearer token; it can only create clients"),
+  DB_POOL_SIZE: int(1, 200).default(20).describe("Postgres connections per api process"),
+});
+
+/** A worker process (partition runners). */
+export const workerConfigSchema = baseConfigSchema.extend({
+  BATCH_CAP: int(1, 10_000)
+    .default(100)
+    .describe("Most operations one partition runner applies in one database transaction"),
+  DB_POOL_SIZE: int(1, 200).default(10).describe("Postgres connections per worker process"),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
+    .stringbool()
+    .default(false)
+    .describe("Allow webhook endpoints on loopback/private addresses (development only)"),
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, "comma-separated whole seconds, e.g. 5,300,1800")
+    .default("5,300,1800,7200,18000,36000,36000")
+    .transform((s) => s.split(",").map(Number))
+    .describe("Seconds between webhook delivery attempts"),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000).describe("Timeout of one webhook attempt, ms"),
+});
+
+/** `npm run db:migrate`. */
+export const migrateConfigSchema = baseConfigSchema.pick({
+  DATABASE_URL: true,
+  PARTITIONS: true,
+  LOG_LEVEL: true,
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** Parses `env` with `schema`; returns the problems (one line each, naming the variable) or the config. */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): { ok: true; config: Readonly<z.infer<S>> } | { ok: false; problems: string[] } {
+  // An empty value means "not set", as in docker compose files with `VAR=`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return { ok: true, config: Object.freeze(result.data) };
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join(".");
+    const message =
+      issue.code === "invalid_type" && cleaned[name] === undefined ? "is required" : issue.message;
+    return `${name}: ${message}`;
+  });
+  return { ok: false, problems };
+}
+
+/** Parses `process.env` once; on any problem prints every one of them and exits the process with 1. */
+export function loadConfig<S extends z.ZodType>(schema: S, processName: string): Readonly<z.infer<S>> {
+  const parsed = parseConfig(schema, process.env);
+  if (parsed.ok) return parsed.config;
+  console.error(`${processName}: invalid configuration, not starting:`);
+  for (const p of parsed.problems) console.error(`  - ${p}`);
+  process.exit(1);
+}

@@ -1,0 +1,67 @@
+import { and, desc, eq, lt, or } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { type NewOperation, type Operation, operations } from "./schema/index.ts";
+
+/**
+ * The durable acceptance: inserts a pending operation unless the client already used the
+ * idempotency key. The unique index decides, not a read-then-write: `undefined` means the key
+ * is taken (read the winner with {@link findByIdempotencyKey}).
+ */
+export async function insertPending(db: Db, row: NewOperation): Promise<Operation | undefined> {
+  const [created] = await db
+    .insert(operations)
+    .values(row)
+    .onConflictDoNothing({ target: [operations.clientId, operations.idempotencyKey] })
+    .returning();
+  return created;
+}
+
+export async function findByIdempotencyKey(
+  db: Db,
+  clientId: string,
+  key: string,
+): Promise<Operation | undefined> {
+  const rows = await db
+    .select()
+    .from(operations)
+    .where(and(eq(operations.clientId, clientId), eq(operations.idempotencyKey, key)))
+    .limit(1);
+  return rows[0];
+}
+
+/** An operation submitted by `clientId`. */
+export async function findClientOperation(
+  db: Db,
+  clientId: string,
+  id: string,
+): Promise<Operation | undefined> {
+  const rows = await db
+    .select()
+    .from(operations)
+    .where(and(eq(operations.id, id), eq(operations.clientId, clientId)))
+    .limit(1);
+  return rows[0];
+}
+
+/** A page of a client's operations, newest first, optionally touching one wallet and/or in one status. */
+export async function listClientOperations(
+  db: Db,
+  clientId: string,
+  filter: { walletId?: string; status?: Operation["status"]; limit: number; beforeId?: string },
+): Promise<Operation[]> {
+  return db
+    .select()
+    .from(operations)
+    .where(
+      and(
+        eq(operations.clientId, clientId),
+        filter.walletId
+          ? or(eq(operations.fromWalletId, filter.walletId), eq(operations.toWalletId, filter.walletId))
+          : undefined,
+        filter.status ? eq(operations.status, filter.status) : undefined,
+        filter.beforeId ? lt(operations.id, filter.beforeId) : undefined,
+      ),
+    )
+    .orderBy(desc(operations.id))
+    .limit(filter.limit);
+}

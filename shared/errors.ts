@@ -1,0 +1,81 @@
+/**
+ * The one error vocabulary of the HTTP API (API.md, "Errors"). Handlers throw {@link ApiError};
+ * one Express middleware renders it as RFC 9457 problem details.
+ */
+export type ErrorCode =
+  /** 400: the body, a query parameter or a header does not match its schema; also malformed JSON. */
+  | "validation_error"
+  /** 400: POST /v1/top-ups or /v1/transfers without an Idempotency-Key header. */
+  | "idempotency_key_required"
+  /** 401: no bearer key, or one that matches nothing. */
+  | "unauthorized"
+  /** 403: a valid key on a route it may not use. */
+  | "forbidden"
+  /** 404: no such route or resource. */
+  | "not_found"
+  /** 404: the wallet does not exist or belongs to another client (indistinguishable on purpose). */
+  | "wallet_not_found"
+  /** 413: body over 64 KiB. */
+  | "payload_too_large"
+  /** 415: a POST whose Content-Type is not application/json. */
+  | "unsupported_media_type"
+  /** 422: the Idempotency-Key was used before with a different request body. */
+  | "idempotency_key_reused"
+  /** 422: the wallets of a transfer hold different currencies. */
+  | "currency_mismatch"
+  /** 429: the client sent too many requests; see Retry-After. */
+  | "rate_limited"
+  /** 503: the system is overloaded; nothing was created; see Retry-After. */
+  | "overloaded"
+  /** 500: an unexpected error; the body never says more. */
+  | "internal_error";
+
+/** Status and title of each code. Exhaustive by type: adding a code without a row fails to compile. */
+export const ERRORS: { readonly [C in ErrorCode]: { status: number; title: string } } = {
+  validation_error: { status: 400, title: "Invalid request" },
+  idempotency_key_required: { status: 400, title: "Idempotency-Key header required" },
+  unauthorized: { status: 401, title: "Unauthorized" },
+  forbidden: { status: 403, title: "Forbidden" },
+  not_found: { status: 404, title: "Not found" },
+  wallet_not_found: { status: 404, title: "Wallet not found" },
+  payload_too_large: { status: 413, title: "Payload too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
+  currency_mismatch: { status: 422, title: "Currency mismatch" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  overloaded: { status: 503, title: "Overloaded" },
+  internal_error: { status: 500, title: "Internal error" },
+};
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly errors: FieldError[] | undefined;
+  /** Seconds, for 429 and 503. */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, detail: string, opts: { errors?: FieldError[]; retryAfter?: number } = {}) {
+    super(detail);
+    this.name = "ApiError";
+    this.code = code;
+    this.errors = opts.errors;
+    this.retryAfter = opts.retryAfter;
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+/** Failure codes of an applied operation (`operation.failure.code`), not HTTP errors. */
+export type FailureCode = "insufficient_funds" | "balance_limit_exceeded" | "internal_error";
+
+export const FAILURE_MESSAGES: { readonly [C in FailureCode]: string } = {
+  insufficient_funds: "The source wallet's balance is lower than the amount.",
+  balance_limit_exceeded: "The operation would take a wallet balance above 9007199254740991.",
+  internal_error: "The operation could not be applied; no money moved.",
+};

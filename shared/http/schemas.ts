@@ -1,0 +1,79 @@
+import { z } from "zod";
+
+/**
+ * Request schemas of the HTTP API (API.md). The same schemas validate requests and, later,
+ * generate the OpenAPI document. Objects are strict: an unknown field is a 400, not ignored.
+ */
+
+const codePoints = (s: string): number => [...s].length;
+
+export const metadataSchema = z
+  .record(
+    z.string().refine((k) => codePoints(k) >= 1 && codePoints(k) <= 40, "metadata keys are 1..40 characters"),
+    z.string().refine((v) => codePoints(v) <= 500, "metadata values are at most 500 characters"),
+  )
+  .refine((m) => Object.keys(m).length <= 50, "metadata has at most 50 keys")
+  .describe("At most 50 keys of 1..40 characters, string values of at most 500 characters");
+
+const ISO_4217 = new Set(Intl.supportedValuesOf("currency"));
+export const currencySchema = z
+  .string()
+  .regex(/^[A-Z]{3}$/, "an ISO 4217 code: three upper-case letters")
+  .refine((c) => ISO_4217.has(c), "not an ISO 4217 currency code")
+  .describe("ISO 4217 currency code");
+
+export const amountSchema = z
+  .number()
+  .int("an integer number of minor units")
+  .min(1)
+  .max(Number.MAX_SAFE_INTEGER)
+  .describe("Integer number of minor units (cents), 1..9007199254740991");
+
+export const idSchema = z.uuid("a UUID");
+
+export const createClientBody = z.strictObject({ name: z.string().min(1).max(200) });
+
+export const createWalletBody = z.strictObject({
+  currency: currencySchema.default("USD"),
+  metadata: metadataSchema.default({}),
+});
+
+export const topUpBody = z.strictObject({
+  walletId: idSchema,
+  amount: amountSchema,
+  metadata: metadataSchema.default({}),
+});
+
+export const transferBody = z
+  .strictObject({
+    fromWalletId: idSchema,
+    toWalletId: idSchema,
+    amount: amountSchema,
+    metadata: metadataSchema.default({}),
+  })
+  .refine((b) => b.fromWalletId !== b.toWalletId, {
+    message: "fromWalletId and toWalletId must differ",
+    path: ["toWalletId"],
+  });
+
+/** 1..255 printable ASCII characters. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x20-\x7e]{1,255}$/, "1..255 printable ASCII characters");
+
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(200).optional(),
+});
+
+export const listOperationsQuery = pageQuery.extend({
+  walletId: idSchema.optional(),
+  status: z.enum(["pending", "succeeded", "failed"]).optional(),
+});
+
+export const getOperationQuery = z.object({
+  wait: z.coerce.number().int().min(0).max(30).default(0).describe("Seconds to wait while pending, 0..30"),
+});
+
+export type TopUpBody = z.infer<typeof topUpBody>;
+export type TransferBody = z.infer<typeof transferBody>;
