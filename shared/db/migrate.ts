@@ -9,7 +9,7 @@ const MIGRATION_LOCK = 7_240_911;
 
 /**
  * Applies the generated migrations in `folder` (idempotent: applied ones are skipped) and
- * records PARTITIONS on the first run, refusing a different value later.
+ * records PARTITIONS (when given) on the first run, refusing a different value later.
  */
 export async function runMigrations(opts: {
   url: string;
@@ -22,7 +22,7 @@ export async function runMigrations(opts: {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
     const db = drizzle({ client, schema });
     await migrate(db, { migrationsFolder: opts.folder });
-    await recordPartitions(db, opts.partitions);
+    if (opts.partitions !== undefined) await recordPartitions(db, opts.partitions);
   } finally {
     await client.end();
   }

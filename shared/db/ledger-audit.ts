@@ -1,0 +1,106 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Database } from "./client.ts";
+
+export interface AuditCheck {
+  name: string;
+  violations: number;
+  /** Up to five offending rows, for the report. */
+  sample: unknown[];
+}
+
+export interface AuditReport {
+  ok: boolean;
+  checks: AuditCheck[];
+}
+
+/**
+ * The invariants of ARCHITECTURE.md as set-based queries, each returning the offending rows.
+ * Run together in one REPEATABLE READ READ ONLY transaction, they see one instant of the ledger,
+ * so the audit is exact while the system runs.
+ */
+const CHECKS: { name: string; query: (pendingBoundSeconds: number | undefined) => SQL | undefined }[] = [
+  {
+    name: "every operation's entries sum to zero",
+    query: () =>
+      sql`SELECT operation_id, sum(amount)::text AS total FROM entries GROUP BY operation_id HAVING sum(amount) <> 0`,
+  },
+  {
+    name: "balances sum to zero per currency (funding accounts included)",
+    query: () =>
+      sql`SELECT currency, sum(balance)::text AS total FROM wallets GROUP BY currency HAVING sum(balance) <> 0`,
+  },
+  {
+    name: "balance = sum of entries, version = entry count, versions 1..n without gaps",
+    query: () => sql`
+      SELECT w.id, w.balance::text, w.version::text, e.total::text, e.n, e.lo, e.hi
+      FROM wallets w
+      LEFT JOIN (
+        SELECT wallet_id, sum(amount) AS total, count(*) AS n, min(wallet_version) AS lo, max(wallet_version) AS hi
+        FROM entries GROUP BY wallet_id
+      ) e ON e.wallet_id = w.id
+      WHERE w.balance <> coalesce(e.total, 0) OR w.version <> coalesce(e.n, 0)
+         OR (e.n > 0 AND (e.lo <> 1 OR e.hi <> e.n))`,
+  },
+  {
+    name: "each entry's balanceAfter = the previous one's + its amount",
+    query: () => sql`
+      SELECT wallet_id, wallet_version::text
+      FROM (
+        SELECT wallet_id, wallet_version, amount, balance_after,
+               lag(balance_after, 1, 0::bigint) OVER (PARTITION BY wallet_id ORDER BY wallet_version) AS previous
+        FROM entries
+      ) chain
+      WHERE balance_after <> previous + amount`,
+  },
+  {
+    name: "client balances within 0..2^53-1",
+    query: () => sql`
+      SELECT id, balance::text FROM wallets
+      WHERE kind = 'client' AND (balance < 0 OR balance > 9007199254740991)`,
+  },
+  {
+    name: "a succeeded operation has exactly its two entries; any other none",
+    query: () => sql`
+      SELECT o.id, o.status, coalesce(e.n, 0) AS entries
+      FROM operations o
+      LEFT JOIN (SELECT operation_id, count(*) AS n FROM entries GROUP BY operation_id) e ON e.operation_id = o.id
+      WHERE (o.status = 'succeeded' AND (coalesce(e.n, 0) <> 2 OR NOT EXISTS (
+               SELECT 1 FROM entries c WHERE c.operation_id = o.id AND c.wallet_id = o.to_wallet_id AND c.amount = o.amount)
+             OR NOT EXISTS (
+               SELECT 1 FROM entries d JOIN wallets dw ON dw.id = d.wallet_id
+               WHERE d.operation_id = o.id AND d.amount = -o.amount
+                 AND (d.wallet_id = o.from_wallet_id
+                      OR (o.from_wallet_id IS NULL AND dw.kind = 'funding' AND dw.currency = o.currency
+                          AND dw.partition = o.partition)))))
+          OR (o.status <> 'succeeded' AND coalesce(e.n, 0) <> 0)`,
+  },
+  {
+    name: "nothing pending longer than the bound",
+    query: (bound) =>
+      bound === undefined
+        ? undefined
+        : sql`SELECT id, created_at FROM operations
+              WHERE status = 'pending' AND created_at < now() - make_interval(secs => ${bound})`,
+  },
+];
+
+/** Audits the whole ledger at one instant. `pendingBoundSeconds` enables the stale-pending check. */
+export async function auditLedger(
+  db: Database,
+  opts: { pendingBoundSeconds?: number } = {},
+): Promise<AuditReport> {
+  const checks = await db.transaction(
+    async (tx) => {
+      const results: AuditCheck[] = [];
+      for (const check of CHECKS) {
+        const query = check.query(opts.pendingBoundSeconds);
+        if (!query) continue;
+        const r = await tx.execute(query);
+        results.push({ name: check.name, violations: r.rows.length, sample: r.rows.slice(0, 5) });
+      }
+      return results;
+    },
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
+  return { ok: checks.every((c) => c.violations === 0), checks };
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { expect } from "vitest";
+import { ADMIN_TOKEN, type TestSystem } from "./system.ts";
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field in tests
+  body: any;
+}
+
+/** A small HTTP client bound to one system and one bearer key. */
+export class Api {
+  readonly system: TestSystem;
+  readonly key: string | undefined;
+
+  constructor(system: TestSystem, key?: string) {
+    this.system = system;
+    this.key = key;
+  }
+
+  async request(
+    method: string,
+    path: string,
+    opts: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<Reply> {
+    const headers: Record<string, string> = { ...(this.key ? { authorization: `Bearer ${this.key}` } : {}) };
+    let body: string | undefined;
+    if (opts.rawBody !== undefined) body = opts.rawBody;
+    else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers["content-type"] = "application/json";
+    }
+    const res = await fetch(`${this.system.baseUrl}${path}`, {
+      method,
+      headers: { ...headers, ...opts.headers },
+      ...(body !== undefined ? { body } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  get(path: string, headers?: Record<string, string>): Promise<Reply> {
+    return this.request("GET", path, headers ? { headers } : {});
+  }
+
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Reply> {
+    return this.request("POST", path, { body, ...(headers ? { headers } : {}) });
+  }
+
+  topUp(walletId: string, amount: number, key: string = randomUUID()): Promise<Reply> {
+    return this.post("/v1/top-ups", { walletId, amount }, { "idempotency-key": key });
+  }
+
+  transfer(
+    fromWalletId: string,
+    toWalletId: string,
+    amount: number,
+    key: string = randomUUID(),
+  ): Promise<Reply> {
+    return this.post("/v1/transfers", { fromWalletId, toWalletId, amount }, { "idempotency-key": key });
+  }
+
+  /** Waits (long poll) until the operation is final and returns it. */
+  async settle(operationId: string): Promise<Reply["body"]> {
+    for (let i = 0; i < 30; i++) {
+      const r = await this.get(`/v1/operations/${operationId}?wait=5`);
+      expect(r.status).toBe(200);
+      if (r.body.status !== "pending") return r.body;
+    }
+    throw new Error(`operation ${operationId} still pending`);
+  }
+}
+
+/** Creates a client through the operator's route and returns an Api bound to its key. */
+export async function newClient(system: TestSystem, name = "acme"): Promise<Api & { clientId: string }> {
+  const r = await new Api(system, ADMIN_TOKEN).post("/v1/clients", { name });
+  expect(r.status).toBe(201);
+  return Object.assign(new Api(system, r.body.apiKey), { clientId: r.body.id as string });
+}
+
+export async function newWallet(api: Api, body: Record<string, unknown> = {}): Promise<string> {
+  const r = await api.post("/v1/wallets", body);
+  expect(r.status).toBe(201);
+  return r.body.id;
+}
+
+/** Resolves once no operation is pending (polls Postgres). */
+export async function waitAllSettled(system: TestSystem, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await system.db.execute<{ n: string }>(
+      sql`SELECT count(*)::text AS n FROM operations WHERE status = 'pending'`,
+    );
+    if (r.rows[0]?.n === "0") return;
+    if (Date.now() > deadline) throw new Error(`${r.rows[0]?.n} operations still pending`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

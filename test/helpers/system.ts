@@ -1,0 +1,161 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { inject } from "vitest";
+import { type RunningApi, startApi } from "../../api/start-api.ts";
+import { apiConfigSchema, workerConfigSchema } from "../../shared/config.ts";
+import { type DbHandle, openDb } from "../../shared/db/client.ts";
+import type { Operation } from "../../shared/db/schema/index.ts";
+import { recordPartitions } from "../../shared/db/settings-repo.ts";
+import type { RunnerHooks } from "../../worker/partition-runner.ts";
+import { type RunningWorker, startWorker } from "../../worker/start-worker.ts";
+import { dbUrl, REDIS_URL, withAdminPg } from "./services.ts";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+
+export interface SystemOptions {
+  partitions?: number;
+  batchCap?: number;
+  /** Worker processes (`node worker/main.ts`) to spawn. */
+  workerProcesses?: number;
+  /** An in-process worker with test hooks, instead of or beside the processes. */
+  inProcessWorker?: { hooks?: RunnerHooks };
+  afterInsert?: (operation: Operation) => Promise<void>;
+}
+
+export interface TestSystem {
+  baseUrl: string;
+  databaseUrl: string;
+  prefix: string;
+  partitions: number;
+  batchCap: number;
+  /** A pool of the test's own, for assertions. */
+  db: DbHandle["db"];
+  redis: Redis;
+  workerEnv: Record<string, string>;
+  spawnWorker(): Promise<ChildProcess>;
+  startInProcessWorker(hooks?: RunnerHooks): Promise<RunningWorker>;
+  stop(): Promise<void>;
+}
+
+const silent = pino({ level: "silent" });
+
+/**
+ * A whole system on a fresh database (cloned from the migrated template) and a fresh queue
+ * prefix: the api in this process on a free port, workers as real processes.
+ */
+export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem> {
+  const partitions = opts.partitions ?? 4;
+  const batchCap = opts.batchCap ?? 100;
+  const suffix = randomBytes(5).toString("hex");
+  const database = `billing_test_${suffix}`;
+  const prefix = `test-${suffix}`;
+  await withAdminPg((c) => c.query(`CREATE DATABASE ${database} TEMPLATE ${inject("templateDatabase")}`));
+  const databaseUrl = dbUrl(database);
+  const handle = openDb({ url: databaseUrl, poolSize: 5, applicationName: "billing-test" });
+  await recordPartitions(handle.db, partitions);
+
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    PARTITIONS: String(partitions),
+    BATCH_CAP: String(batchCap),
+  };
+  const api: RunningApi = await startApi(
+    apiConfigSchema.parse({ ...env, PORT: "0", ADMIN_TOKEN, DB_POOL_SIZE: "10" }),
+    silent,
+    opts.afterInsert ? { afterInsert: opts.afterInsert } : {},
+  );
+  const redis = new Redis(REDIS_URL);
+  const children: ChildProcess[] = [];
+  const inProcess: RunningWorker[] = [];
+  const workerEnv = { ...env, LOG_LEVEL: "info" };
+
+  const system: TestSystem = {
+    baseUrl: `http://127.0.0.1:${api.port}`,
+    databaseUrl,
+    prefix,
+    partitions,
+    batchCap,
+    db: handle.db,
+    redis,
+    workerEnv,
+    async spawnWorker() {
+      const child = spawnWorkerProcess(workerEnv);
+      children.push(child);
+      await waitForLine(child, "worker started");
+      return child;
+    },
+    async startInProcessWorker(hooks) {
+      const w = await startWorker(workerConfigSchema.parse(env), silent, hooks);
+      inProcess.push(w);
+      return w;
+    },
+    async stop() {
+      await api.stop();
+      await Promise.all(inProcess.map((w) => w.stop()));
+      await Promise.all(children.map((c) => stopChild(c)));
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+      await handle.close();
+      await withAdminPg((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+    },
+  };
+  for (let i = 0; i < (opts.workerProcesses ?? 0); i++) await system.spawnWorker();
+  if (opts.inProcessWorker) await system.startInProcessWorker(opts.inProcessWorker.hooks);
+  return system;
+}
+
+/** `node worker/main.ts` (Node strips the types) with the given environment only. */
+export function spawnWorkerProcess(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["worker/main.ts"], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Resolves when the child prints a line containing `text`; rejects if it exits first or after 20 s. */
+export function waitForLine(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}": ${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(text)) {
+        clearTimeout(timer);
+        child.stdout?.off("data", onData);
+        child.stdout?.resume();
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`process exited with ${code} before "${text}": ${output}`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== "0");
+}
