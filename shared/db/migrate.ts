@@ -13,7 +13,7 @@ const MIGRATION_LOCK = 7_240_911;
  */
 export async function runMigrations(opts: {
   url: string;
-  partitions: number;
+  partitions?: number;
   folder: string;
 }): Promise<void> {
   const client = new pg.Client({ connectionString: opts.url, application_name: "billing-migrate" });
