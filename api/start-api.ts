@@ -21,7 +21,11 @@ const RING_TIMEOUT_MS = 1_000;
 export async function startApi(
   config: ApiConfig,
   log: Logger,
-  seams: { afterInsert?: (operation: Operation) => Promise<void> } = {},
+  seams: {
+    afterInsert?: (operation: Operation) => Promise<void>;
+    /** Replaces the doorbell: a test holds doorbells back and rings them itself. */
+    ring?: (partition: number) => Promise<void>;
+  } = {},
 ): Promise<RunningApi> {
   const { db, close: closeDb } = openDb({
     url: config.DATABASE_URL,
@@ -40,7 +44,7 @@ export async function startApi(
   const subscriber = openRedis(config.REDIS_URL, "blocking");
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
   const waiters = new CompletionWaiters(subscriber, config.QUEUE_PREFIX, log);
-  const ring = (partition: number) =>
+  const ringNow = (partition: number) =>
     Promise.race([
       doorbells.ring([partition]),
       new Promise<never>((_, reject) =>
@@ -54,8 +58,8 @@ export async function startApi(
     adminToken: config.ADMIN_TOKEN,
     partitions: config.PARTITIONS,
     waiters,
-    ring,
-    ...seams,
+    ring: seams.ring ?? ringNow,
+    ...(seams.afterInsert ? { afterInsert: seams.afterInsert } : {}),
   });
   const server = app.listen(config.PORT);
   await new Promise<void>((resolve, reject) => {

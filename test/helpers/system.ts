@@ -23,6 +23,8 @@ export interface SystemOptions {
   /** An in-process worker with test hooks, instead of or beside the processes. */
   inProcessWorker?: { hooks?: RunnerHooks };
   afterInsert?: (operation: Operation) => Promise<void>;
+  /** Replaces the api's doorbell (see startApi's seams). */
+  ring?: (partition: number) => Promise<void>;
 }
 
 export interface TestSystem {
@@ -67,7 +69,10 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   const api: RunningApi = await startApi(
     apiConfigSchema.parse({ ...env, PORT: "0", ADMIN_TOKEN, DB_POOL_SIZE: "10" }),
     silent,
-    opts.afterInsert ? { afterInsert: opts.afterInsert } : {},
+    {
+      ...(opts.afterInsert ? { afterInsert: opts.afterInsert } : {}),
+      ...(opts.ring ? { ring: opts.ring } : {}),
+    },
   );
   const redis = new Redis(REDIS_URL);
   const children: ChildProcess[] = [];

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+let system: TestSystem;
+let api: Api;
+/** Set by the test: runs once inside the runner, between its last empty select and the end of its job. */
+let duringPause: (() => Promise<void>) | undefined;
+let pauses = 0;
+
+beforeAll(async () => {
+  system = await startSystem({
+    partitions: 2,
+    batchCap: 10,
+    inProcessWorker: {
+      hooks: {
+        afterEmptySelect: async () => {
+          const act = duringPause;
+          duringPause = undefined;
+          if (act) {
+            pauses++;
+            await act();
+          }
+        },
+      },
+    },
+  });
+  api = await newClient(system);
+});
+afterAll(async () => system?.stop());
+
+describe("the doorbell race", () => {
+  it("settles an operation accepted while the runner is between its last empty select and the end of its job", async () => {
+    const a = await newWallet(api);
+    const b = await newWallet(api);
+    let acceptedDuringPause: string | undefined;
+    duringPause = async () => {
+      // The runner has deleted the dirty flag and found nothing; its job has not ended yet.
+      const r = await api.topUp(b, 5);
+      expect(r.status).toBe(202);
+      acceptedDuringPause = r.body.id;
+    };
+    const first = await api.settle((await api.topUp(a, 10)).body.id);
+    expect(first.status).toBe("succeeded");
+    // The pause ran (so the second operation was accepted inside the window); no sweeper exists.
+    await expect.poll(() => pauses).toBe(1);
+    expect(acceptedDuringPause).toBeDefined();
+    const second = await api.settle(acceptedDuringPause as string);
+    expect(second.status).toBe("succeeded");
+    expect((await api.get(`/v1/wallets/${b}`)).body).toMatchObject({ balance: 5, version: 1 });
+  });
+});

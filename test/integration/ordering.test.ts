@@ -1,0 +1,84 @@
+import { sql } from "drizzle-orm";
+import { afterAll, describe, expect, it } from "vitest";
+import { Doorbells } from "../../shared/queues/doorbells.ts";
+import { newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
+import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+const systems: TestSystem[] = [];
+afterAll(async () => Promise.all(systems.map((s) => s.stop())));
+
+/** A's entries oldest first: [amount, balanceAfter]. */
+async function chain(system: TestSystem, walletId: string): Promise<[string, string][]> {
+  const r = await system.db.execute<{ amount: string; balance_after: string }>(sql`
+    SELECT amount::text, balance_after::text FROM entries WHERE wallet_id = ${walletId} ORDER BY wallet_version`);
+  return r.rows.map((e) => [e.amount, e.balance_after]);
+}
+
+const AMOUNTS = [30, 30, 50, 40, 1];
+/** From 100: 70, 40, (50 > 40: insufficient), 0, (1 > 0: insufficient). */
+const EXPECTED_CHAIN: [string, string][] = [
+  ["100", "100"],
+  ["-30", "70"],
+  ["-30", "40"],
+  ["-40", "0"],
+];
+const EXPECTED_STATUSES = ["succeeded", "succeeded", "failed", "succeeded", "failed"];
+
+describe.each([1, 100])("per-wallet order, batch cap %i", (batchCap) => {
+  it("applies transfers from one wallet in acceptance order, a failure in the middle included", async () => {
+    const system = await startSystem({ partitions: 4, batchCap, workerProcesses: 1 });
+    systems.push(system);
+    const api = await newClient(system);
+    const a = await newWallet(api);
+    const b = await newWallet(api);
+    await api.settle((await api.topUp(a, 100)).body.id);
+
+    const ids: string[] = [];
+    for (const amount of AMOUNTS) {
+      const r = await api.transfer(a, b, amount); // each accepted (202) before the next is sent
+      expect(r.status).toBe(202);
+      ids.push(r.body.id);
+    }
+    const done = await Promise.all(ids.map((id) => api.settle(id)));
+    expect(done.map((o) => o.status)).toEqual(EXPECTED_STATUSES);
+    expect(done[2].failure.code).toBe("insufficient_funds");
+    expect(await chain(system, a)).toEqual(EXPECTED_CHAIN);
+  });
+});
+
+describe("doorbells held back, then rung in reverse order", () => {
+  it("still applies a wallet's operations in acceptance order", async () => {
+    const held: number[] = [];
+    const system = await startSystem({
+      partitions: 4,
+      batchCap: 1,
+      workerProcesses: 1,
+      ring: async (partition) => {
+        held.push(partition);
+      },
+    });
+    systems.push(system);
+    const api = await newClient(system);
+    const a = await newWallet(api);
+    const b = await newWallet(api);
+    await api.topUp(a, 100);
+    for (const amount of AMOUNTS) expect((await api.transfer(a, b, amount)).status).toBe(202);
+    expect(held).toHaveLength(1 + AMOUNTS.length);
+
+    const pending = await system.db.execute<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM operations WHERE status = 'pending'`,
+    );
+    expect(pending.rows[0]?.n).toBe(6); // nothing ran without a doorbell
+
+    const doorbells = new Doorbells(system.redis, system.prefix, system.partitions);
+    for (const p of held.reverse()) await doorbells.addJob(p);
+    await waitAllSettled(system);
+    await doorbells.close();
+
+    const statuses = await system.db.execute<{ status: string }>(
+      sql`SELECT status FROM operations WHERE type = 'transfer' ORDER BY seq`,
+    );
+    expect(statuses.rows.map((r) => r.status)).toEqual(EXPECTED_STATUSES);
+    expect(await chain(system, a)).toEqual(EXPECTED_CHAIN);
+  });
+});
