@@ -1,4 +1,6 @@
+import { once } from "node:events";
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { ApiConfig } from "../shared/config.ts";
 import { openDb } from "../shared/db/client.ts";
@@ -41,6 +43,8 @@ export async function startApi(
   }
 
   const redis = openRedis(config.REDIS_URL, "fast");
+  // Give Redis a moment to connect before serving; if it is away, serve anyway (the sweeper rings).
+  await Promise.race([once(redis, "ready"), sleep(5_000, undefined, { ref: false })]);
   const subscriber = openRedis(config.REDIS_URL, "blocking");
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
   const waiters = new CompletionWaiters(subscriber, config.QUEUE_PREFIX, log);

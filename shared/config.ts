@@ -52,6 +52,12 @@ export const workerConfigSchema = baseConfigSchema.extend({
     .default(100)
     .describe("Most operations one partition runner applies in one database transaction"),
   DB_POOL_SIZE: int(1, 200).default(10).describe("Postgres connections per worker process"),
+  SWEEP_INTERVAL_MS: int(100, 600_000)
+    .default(5_000)
+    .describe("How often each worker's sweeper looks for partitions with stale pending operations, ms"),
+  SWEEP_GRACE_MS: int(0, 3_600_000)
+    .default(5_000)
+    .describe("How long an operation may stay pending before the sweeper rings its partition, ms"),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
     .stringbool()
     .default(false)

@@ -14,6 +14,7 @@ import {
 import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
 import { type RunnerHooks, runPartition } from "./partition-runner.ts";
+import { startSweeper } from "./sweeper.ts";
 
 export interface RunningWorker {
   /** Finishes the current batches, hands unfinished partitions over, closes every connection. */
@@ -86,11 +87,19 @@ export async function startWorker(
     );
     return worker;
   });
+  const sweeper = startSweeper({
+    db,
+    doorbells,
+    log,
+    intervalMs: config.SWEEP_INTERVAL_MS,
+    graceMs: config.SWEEP_GRACE_MS,
+  });
   log.info({ partitions: config.PARTITIONS, batchCap: config.BATCH_CAP, pid: process.pid }, "worker started");
 
   return {
     async stop() {
       stopping = true;
+      sweeper.stop();
       await Promise.all(workers.map((w) => w.close()));
       await doorbells.close();
       await redis.quit().catch(() => {});

@@ -23,6 +23,8 @@ export interface SystemOptions {
   /** An in-process worker with test hooks, instead of or beside the processes. */
   inProcessWorker?: { hooks?: RunnerHooks };
   afterInsert?: (operation: Operation) => Promise<void>;
+  /** Extra settings for worker processes and the in-process worker (e.g. SWEEP_INTERVAL_MS). */
+  workerSettings?: Record<string, string>;
   /** Replaces the api's doorbell (see startApi's seams). */
   ring?: (partition: number) => Promise<void>;
 }
@@ -77,7 +79,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   const redis = new Redis(REDIS_URL);
   const children: ChildProcess[] = [];
   const inProcess: RunningWorker[] = [];
-  const workerEnv = { ...env, LOG_LEVEL: "info" };
+  const workerEnv = { ...env, LOG_LEVEL: "info", ...opts.workerSettings };
 
   const system: TestSystem = {
     baseUrl: `http://127.0.0.1:${api.port}`,
@@ -95,7 +97,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       return child;
     },
     async startInProcessWorker(hooks) {
-      const w = await startWorker(workerConfigSchema.parse(env), silent, hooks);
+      const w = await startWorker(workerConfigSchema.parse(workerEnv), silent, hooks);
       inProcess.push(w);
       return w;
     },

@@ -1,0 +1,44 @@
+import { sql } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { Database } from "../shared/db/client.ts";
+import { errorSummary } from "../shared/log-safe.ts";
+import type { Doorbells } from "../shared/queues/doorbells.ts";
+
+/**
+ * Recovery timer (ARCHITECTURE.md step 6), run by every worker; safe in many processes at once
+ * because it only rings doorbells. It rings each partition holding operations `pending` longer
+ * than the grace period (a lost doorbell: the api died after its insert, Redis lost its data)
+ * and re-asserts global concurrency 1 on every partition queue, which a Redis flush erases.
+ */
+export function startSweeper(deps: {
+  db: Database;
+  doorbells: Doorbells;
+  log: Logger;
+  intervalMs: number;
+  graceMs: number;
+}): { stop(): void } {
+  let running = false;
+  const sweep = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await deps.doorbells.assertGlobalConcurrency();
+      // Reads only the partial index of pending operations.
+      const r = await deps.db.execute<{ partition: number }>(sql`
+        SELECT DISTINCT partition FROM operations
+        WHERE status = 'pending' AND created_at < now() - make_interval(secs => ${deps.graceMs / 1000})`);
+      const stale = r.rows.map((row) => row.partition);
+      if (stale.length > 0) {
+        deps.log.warn({ partitions: stale }, "sweeper: ringing partitions with stale pending operations");
+        await deps.doorbells.ring(stale);
+      }
+    } catch (err) {
+      deps.log.warn({ err: errorSummary(err) }, "sweep failed; will retry");
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void sweep(), deps.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
