@@ -1,0 +1,32 @@
+import { parseArgs } from "node:util";
+import { baseConfigSchema, loadConfig } from "../shared/config.ts";
+import { openDb } from "../shared/db/client.ts";
+import { auditLedger } from "../shared/db/ledger-audit.ts";
+
+/**
+ * `npm run ledger:audit [-- --pending-bound-seconds=N]`: checks every ledger invariant at one
+ * instant (REPEATABLE READ READ ONLY), prints a report, exits 1 on any violation.
+ */
+const { values } = parseArgs({ options: { "pending-bound-seconds": { type: "string" } } });
+const bound = values["pending-bound-seconds"];
+if (bound !== undefined && !/^\d+$/.test(bound)) {
+  console.error("ledger:audit: --pending-bound-seconds must be a whole number of seconds");
+  process.exit(2);
+}
+const config = loadConfig(baseConfigSchema.pick({ DATABASE_URL: true }), "ledger:audit");
+const { db, close } = openDb({
+  url: config.DATABASE_URL,
+  poolSize: 1,
+  applicationName: "billing-ledger-audit",
+});
+const started = performance.now();
+const report = await auditLedger(db, bound === undefined ? {} : { pendingBoundSeconds: Number(bound) });
+await close();
+for (const check of report.checks) {
+  console.log(
+    `${check.violations === 0 ? "ok  " : "FAIL"}  ${check.name}${check.violations ? ` (${check.violations})` : ""}`,
+  );
+  for (const row of check.sample) console.log(`        ${JSON.stringify(row)}`);
+}
+console.log(`ledger:audit: ${report.ok ? "PASS" : "FAIL"} in ${Math.round(performance.now() - started)} ms`);
+process.exit(report.ok ? 0 : 1);

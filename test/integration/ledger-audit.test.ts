@@ -1,0 +1,64 @@
+import { spawnSync } from "node:child_process";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditLedger } from "../../shared/db/ledger-audit.ts";
+import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+let system: TestSystem;
+let api: Api;
+
+beforeAll(async () => {
+  system = await startSystem({ partitions: 2, workerProcesses: 1 });
+  api = await newClient(system);
+});
+afterAll(async () => system?.stop());
+
+const runAudit = () =>
+  spawnSync(process.execPath, ["scripts/ledger-audit.ts"], {
+    env: { PATH: process.env.PATH ?? "", DATABASE_URL: system.databaseUrl },
+    encoding: "utf8",
+  });
+
+describe("ledger audit", () => {
+  it("passes on a healthy ledger and fails, naming the broken invariants, once a balance is tampered with", async () => {
+    const a = await newWallet(api);
+    const b = await newWallet(api);
+    await api.settle((await api.topUp(a, 1_000)).body.id);
+    await api.settle((await api.transfer(a, b, 400)).body.id);
+
+    const healthy = runAudit();
+    expect(healthy.status).toBe(0);
+    expect(healthy.stdout).toContain("ledger:audit: PASS");
+
+    await system.db.execute(sql`UPDATE wallets SET balance = balance + 1 WHERE id = ${b}`);
+    const broken = runAudit();
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toContain(
+      "FAIL  balances sum to zero per currency (funding accounts included) (1)",
+    );
+    expect(broken.stdout).toContain("FAIL  balance = sum of entries, version = entry count");
+
+    const report = await auditLedger(system.db);
+    expect(report.checks.filter((c) => c.violations > 0).map((c) => c.name)).toEqual([
+      "balances sum to zero per currency (funding accounts included)",
+      "balance = sum of entries, version = entry count, versions 1..n without gaps",
+    ]);
+  });
+
+  it("flags an operation that succeeded without its entries and a broken balanceAfter chain", async () => {
+    const op = await system.db.execute<{ id: string }>(
+      sql`SELECT id FROM operations WHERE type = 'transfer' LIMIT 1`,
+    );
+    const id = op.rows[0]?.id as string;
+    await system.db.execute(
+      sql`UPDATE entries SET balance_after = balance_after + 5 WHERE operation_id = ${id}`,
+    );
+    await system.db.execute(
+      sql`UPDATE operations SET status = 'failed', failure_code = 'insufficient_funds' WHERE id = ${id}`,
+    );
+    const names = (await auditLedger(system.db)).checks.filter((c) => c.violations > 0).map((c) => c.name);
+    expect(names).toContain("each entry's balanceAfter = the previous one's + its amount");
+    expect(names).toContain("a succeeded operation has exactly its two entries; any other none");
+  });
+});
