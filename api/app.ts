@@ -8,7 +8,7 @@ import { errorHandler, notFound } from "./middleware/error-handler.ts";
 import { jsonBody } from "./middleware/json-body.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { clientsRoute } from "./routes/clients-route.ts";
-import { moneyRoutes, operationsRoute } from "./routes/operations-route.ts";
+import { acceptHandler, operationsRoute } from "./routes/operations-route.ts";
 import { walletsRoute } from "./routes/wallets-route.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
@@ -50,7 +50,8 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(jsonBody);
   v1.use("/clients", clientsRoute({ db: deps.db }));
   v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions, walletFacts }));
-  v1.use("/", moneyRoutes(operationDeps));
+  v1.post("/top-ups", acceptHandler(operationDeps, "top_up"));
+  v1.post("/transfers", acceptHandler(operationDeps, "transfer"));
   v1.use("/operations", operationsRoute(operationDeps));
   app.use("/v1", v1);
 

@@ -1,4 +1,4 @@
-import { type Response, Router } from "express";
+import { type RequestHandler, type Response, Router } from "express";
 import { findClientOperation, listClientOperations } from "../../shared/db/operation-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
@@ -44,26 +44,17 @@ function sendAccepted(res: Response, { operation, replayed }: Accepted): void {
   res.json(operationResource(operation));
 }
 
-/** `POST /v1/top-ups`, `POST /v1/transfers`: accepted durably, applied asynchronously (202). */
-export function moneyRoutes(deps: OperationsDeps): Router {
-  const router = Router();
-  const accept = async (
-    res: Response,
-    body: unknown,
-    header: string | undefined,
-    type: OperationRequest["type"],
-  ) => {
+/** `POST /v1/top-ups` and `POST /v1/transfers`: accepted durably, applied asynchronously (202). */
+export function acceptHandler(deps: AcceptDeps, type: OperationRequest["type"]): RequestHandler {
+  return async (req, res) => {
     const clientId = clientIdOf(res);
     const request: OperationRequest =
       type === "top_up"
-        ? { type, ...validate(topUpBody, body, "body") }
-        : { type, ...validate(transferBody, body, "body") };
-    const key = idempotencyKey(header);
+        ? { type, ...validate(topUpBody, req.body, "body") }
+        : { type, ...validate(transferBody, req.body, "body") };
+    const key = idempotencyKey(req.get("idempotency-key"));
     sendAccepted(res, await acceptOperation(deps, clientId, key, request));
   };
-  router.post("/top-ups", (req, res) => accept(res, req.body, req.get("idempotency-key"), "top_up"));
-  router.post("/transfers", (req, res) => accept(res, req.body, req.get("idempotency-key"), "transfer"));
-  return router;
 }
 
 /** `GET /v1/operations/:id[?wait=N]` and `GET /v1/operations`: status is read from Postgres, never from the queue. */
