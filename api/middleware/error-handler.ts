@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
+import { isTransientDbError } from "../../shared/db/pg-errors.ts";
 import { ApiError, ERRORS, type ErrorCode } from "../../shared/errors.ts";
 import { errorSummary } from "../../shared/log-safe.ts";
 
@@ -23,6 +24,18 @@ function toApiError(err: unknown, log: Logger): ApiError {
           ? "The body is not valid JSON."
           : "The body's encoding is not supported; send UTF-8 JSON.";
     return new ApiError(code, detail);
+  }
+  if (isTransientDbError(err)) {
+    // Postgres is restarting or out of connections. The request may or may not have been
+    // accepted; a retry under the same Idempotency-Key is safe either way.
+    log.warn({ err: errorSummary(err) }, "database unavailable");
+    return new ApiError(
+      "overloaded",
+      "The service is briefly unavailable; retry with the same Idempotency-Key.",
+      {
+        retryAfter: 1,
+      },
+    );
   }
   log.error({ err: errorSummary(err) }, "unhandled error");
   return new ApiError("internal_error", "An internal error occurred.");

@@ -37,7 +37,9 @@ export function isTransientDbError(err: unknown): boolean {
     const m = (e as { message?: unknown }).message;
     if (
       typeof m === "string" &&
-      /Connection terminated|connection timeout|Client has encountered a connection error/i.test(m)
+      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+        m,
+      )
     ) {
       return true;
     }

@@ -5,11 +5,12 @@ import pg from "pg";
 export const PG_SERVER_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432";
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-export const dbUrl = (database: string): string => `${PG_SERVER_URL.replace(/\/$/, "")}/${database}`;
+export const dbUrl = (database: string, server = PG_SERVER_URL): string =>
+  `${server.replace(/\/$/, "")}/${database}`;
 
 /** Runs `fn` with a connection to the server's `postgres` database. */
-export async function withAdminPg<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: dbUrl("postgres"), connectionTimeoutMillis: 3_000 });
+export async function withAdminPg<T>(fn: (c: pg.Client) => Promise<T>, server = PG_SERVER_URL): Promise<T> {
+  const c = new pg.Client({ connectionString: dbUrl("postgres", server), connectionTimeoutMillis: 3_000 });
   await c.connect();
   try {
     return await fn(c);

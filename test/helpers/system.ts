@@ -7,6 +7,7 @@ import { inject } from "vitest";
 import { type RunningApi, startApi } from "../../api/start-api.ts";
 import { apiConfigSchema, workerConfigSchema } from "../../shared/config.ts";
 import { type DbHandle, openDb } from "../../shared/db/client.ts";
+import { runMigrations } from "../../shared/db/migrate.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { recordPartitions } from "../../shared/db/settings-repo.ts";
 import type { RunnerHooks } from "../../worker/partition-runner.ts";
@@ -27,6 +28,10 @@ export interface SystemOptions {
   workerSettings?: Record<string, string>;
   /** Replaces the api's doorbell (see startApi's seams). */
   ring?: (partition: number) => Promise<void>;
+  /** A throwaway Redis instead of the shared one. */
+  redisUrl?: string;
+  /** A throwaway Postgres server (URL without database) instead of the shared one; migrated afresh. */
+  pgServerUrl?: string;
 }
 
 export interface TestSystem {
@@ -56,14 +61,21 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   const suffix = randomBytes(5).toString("hex");
   const database = `billing_test_${suffix}`;
   const prefix = `test-${suffix}`;
-  await withAdminPg((c) => c.query(`CREATE DATABASE ${database} TEMPLATE ${inject("templateDatabase")}`));
-  const databaseUrl = dbUrl(database);
+  const server = opts.pgServerUrl;
+  const redisUrl = opts.redisUrl ?? REDIS_URL;
+  const databaseUrl = dbUrl(database, server);
+  if (server) {
+    await withAdminPg((c) => c.query(`CREATE DATABASE ${database}`), server);
+    await runMigrations({ url: databaseUrl, folder: "drizzle" });
+  } else {
+    await withAdminPg((c) => c.query(`CREATE DATABASE ${database} TEMPLATE ${inject("templateDatabase")}`));
+  }
   const handle = openDb({ url: databaseUrl, poolSize: 5, applicationName: "billing-test" });
   await recordPartitions(handle.db, partitions);
 
   const env = {
     DATABASE_URL: databaseUrl,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     PARTITIONS: String(partitions),
     BATCH_CAP: String(batchCap),
@@ -76,7 +88,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       ...(opts.ring ? { ring: opts.ring } : {}),
     },
   );
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(redisUrl);
+  redis.on("error", () => {});
   const children: ChildProcess[] = [];
   const inProcess: RunningWorker[] = [];
   const workerEnv = { ...env, LOG_LEVEL: "info", ...opts.workerSettings };
@@ -105,10 +118,12 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       await api.stop();
       await Promise.all(inProcess.map((w) => w.stop()));
       await Promise.all(children.map((c) => stopChild(c)));
-      await deleteKeys(redis, prefix);
+      await deleteKeys(redis, prefix).catch(() => {});
       redis.disconnect();
       await handle.close();
-      await withAdminPg((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+      await withAdminPg((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`), server).catch(
+        () => {},
+      );
     },
   };
   for (let i = 0; i < (opts.workerProcesses ?? 0); i++) await system.spawnWorker();

@@ -1,0 +1,156 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Redis } from "ioredis";
+import pg from "pg";
+
+/**
+ * Servers of a test's own, on free ports, that the test may kill and restart. They never touch
+ * the machine's shared Postgres and Redis.
+ */
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export interface ThrowawayRedis {
+  url: string;
+  /** SIGKILL (no save), then start again on the same port and directory (AOF replayed). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `redis-server` with AOF (`appendfsync everysec`) in a temporary directory. */
+export async function startRedis(): Promise<ThrowawayRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "billing-redis-"));
+  let child: ChildProcess | undefined;
+  const url = `redis://127.0.0.1:${port}`;
+  const start = async () => {
+    child = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir,
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        "--maxmemory-policy",
+        "noeviction",
+      ],
+      { stdio: "ignore" },
+    );
+    await until("redis", async () => {
+      const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      r.on("error", () => {});
+      try {
+        await r.connect();
+        return (await r.ping()) === "PONG";
+      } finally {
+        r.disconnect();
+      }
+    });
+  };
+  const kill = async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child?.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+  };
+  await start();
+  return {
+    url,
+    async restart() {
+      await kill();
+      await start();
+    },
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ThrowawayPostgres {
+  /** Server URL without a database. */
+  serverUrl: string;
+  /** Fast shutdown (`pg_ctl -m immediate`: a crash, WAL replayed at start), then start again. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const PG_BIN = (() => {
+  try {
+    return execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
+  } catch {
+    return "/usr/lib/postgresql/15/bin";
+  }
+})();
+
+/**
+ * A Postgres cluster of the test's own. `initdb` and `pg_ctl` refuse to run as root, so they
+ * run as the `postgres` user (runuser) in a directory it owns.
+ */
+export async function startPostgres(): Promise<ThrowawayPostgres> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "billing-pg-"));
+  chmodSync(dir, 0o777);
+  const data = join(dir, "data");
+  const asPostgres = (cmd: string, args: string[]) =>
+    process.getuid?.() === 0
+      ? execFileSync("runuser", ["-u", "postgres", "--", join(PG_BIN, cmd), ...args], { stdio: "pipe" })
+      : execFileSync(join(PG_BIN, cmd), args, { stdio: "pipe" });
+  asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100`;
+  const start = async () => {
+    asPostgres("pg_ctl", ["-D", data, "-o", opts, "-l", join(dir, "log"), "-w", "start"]);
+    await until("postgres", async () => {
+      const c = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+      await c.connect();
+      await c.end();
+      return true;
+    });
+  };
+  await start();
+  return {
+    serverUrl: `postgres://postgres@127.0.0.1:${port}`,
+    async restart() {
+      asPostgres("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
+      await start();
+    },
+    async stop() {
+      try {
+        asPostgres("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
