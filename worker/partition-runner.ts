@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Database } from "../shared/db/client.ts";
 import { isTransientDbError } from "../shared/db/pg-errors.ts";
+import { transaction } from "../shared/db/transaction.ts";
 import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import { applyBatch, type BatchOperation } from "./apply-batch.ts";
@@ -86,7 +87,7 @@ async function applyNextBatch(
   attempted: string[],
 ): Promise<string[]> {
   const started = performance.now();
-  const ids = await deps.db.transaction(async (tx) => {
+  const ids = await transaction(deps.db, async (tx) => {
     attempted.length = 0;
     const pending = await lockPending(tx, partition, cap);
     if (pending.length === 0) return [];
@@ -123,7 +124,7 @@ async function applyNextBatch(
 
 /** Sets one operation aside: `failed` with `internal_error`, no entries, no money moved. */
 async function markInternalError(db: Database, operationId: string): Promise<string[]> {
-  return db.transaction((tx) =>
+  return transaction(db, (tx) =>
     setOutcomes(tx, [
       {
         id: operationId,

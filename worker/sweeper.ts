@@ -30,7 +30,10 @@ export function startSweeper(deps: {
       const stale = r.rows.map((row) => row.partition);
       if (stale.length > 0) {
         deps.log.warn({ partitions: stale }, "sweeper: ringing partitions with stale pending operations");
-        await deps.doorbells.ring(stale);
+        // An unconditional add, not the dirty-flag protocol: the flag may be set with no job behind
+        // it (an api that set it and then failed to add the job), and would hold rings back until
+        // it expires. An extra doorbell costs one empty select.
+        await Promise.all(stale.map((p) => deps.doorbells.addJob(p)));
       }
     } catch (err) {
       deps.log.warn({ err: errorSummary(err) }, "sweep failed; will retry");

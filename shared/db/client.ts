@@ -1,11 +1,11 @@
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
-import * as schema from "./schema/index.ts";
 
-export type Database = NodePgDatabase<typeof schema>;
+/** Query-builder only (no relational `db.query`), so a transaction handle is cheap to make. */
+export type Database = NodePgDatabase & { $client: pg.Pool };
 export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 /** Repositories take either and work inside or outside a transaction. */
-export type Db = Database | Tx;
+export type Db = NodePgDatabase | Tx;
 
 export interface DbHandle {
   db: Database;
@@ -36,6 +36,6 @@ export function openDb(opts: DbOptions): DbHandle {
   // An idle client's connection can die (Postgres restart); the pool drops it. Without a
   // listener the 'error' event would crash the process.
   pool.on("error", () => {});
-  const db = drizzle({ client: pool, schema });
+  const db = drizzle({ client: pool });
   return { db, pool, close: () => pool.end() };
 }

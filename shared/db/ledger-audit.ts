@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client.ts";
+import { transaction } from "./transaction.ts";
 
 export interface AuditCheck {
   name: string;
@@ -89,7 +90,8 @@ export async function auditLedger(
   db: Database,
   opts: { pendingBoundSeconds?: number } = {},
 ): Promise<AuditReport> {
-  const checks = await db.transaction(
+  const checks = await transaction(
+    db,
     async (tx) => {
       const results: AuditCheck[] = [];
       for (const check of CHECKS) {

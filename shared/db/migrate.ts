@@ -1,7 +1,6 @@
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
-import * as schema from "./schema/index.ts";
 import { recordPartitions } from "./settings-repo.ts";
 
 /** Any constant: serialises concurrent `db:migrate` runs (two compose replicas, say). */
@@ -20,7 +19,7 @@ export async function runMigrations(opts: {
   await client.connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
-    const db = drizzle({ client, schema });
+    const db = drizzle({ client });
     await migrate(db, { migrationsFolder: opts.folder });
     if (opts.partitions !== undefined) await recordPartitions(db, opts.partitions);
   } finally {

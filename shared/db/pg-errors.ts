@@ -17,6 +17,13 @@ const CONNECTION_ERRORS = new Set([
   "EAI_AGAIN",
 ]);
 
+/** The connection itself failed (refused, reset, server shutting down): it must not be reused. */
+export function isConnectionError(err: unknown): boolean {
+  const code = pgCode(err);
+  if (code) return code.startsWith("08") || code.startsWith("57P");
+  return isTransientDbError(err);
+}
+
 /**
  * Errors worth retrying the same work for: serialization failure, deadlock, lock timeout,
  * a lost or refused connection, a server shutting down.

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Database, Db, Tx } from "./client.ts";
 import { pgCode } from "./pg-errors.ts";
+import { transaction } from "./transaction.ts";
 
 const RETRYABLE = new Set(["40001", "40P01"]);
 
@@ -14,7 +15,7 @@ export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, attempts = 3
   if (isTx(db)) return fn(db);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await (db as Database).transaction(fn);
+      return await transaction(db as Database, fn);
     } catch (err) {
       const code = pgCode(err);
       if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;

@@ -7,10 +7,23 @@ import { z } from "zod";
 
 const codePoints = (s: string): number => [...s].length;
 
+/**
+ * Text Postgres stores as sent: no U+0000 (`text` and `jsonb` reject it) and no lone surrogate
+ * (`jsonb` rejects its escape). Without this check such input is a 500, not a 400.
+ */
+const storable = (s: string): boolean => s.isWellFormed() && !s.includes("\u0000");
+const STORABLE = "must be well-formed Unicode without U+0000";
+
 export const metadataSchema = z
   .record(
-    z.string().refine((k) => codePoints(k) >= 1 && codePoints(k) <= 40, "metadata keys are 1..40 characters"),
-    z.string().refine((v) => codePoints(v) <= 500, "metadata values are at most 500 characters"),
+    z
+      .string()
+      .refine((k) => codePoints(k) >= 1 && codePoints(k) <= 40, "metadata keys are 1..40 characters")
+      .refine(storable, STORABLE),
+    z
+      .string()
+      .refine((v) => codePoints(v) <= 500, "metadata values are at most 500 characters")
+      .refine(storable, STORABLE),
   )
   .refine((m) => Object.keys(m).length <= 50, "metadata has at most 50 keys")
   .describe("At most 50 keys of 1..40 characters, string values of at most 500 characters");
@@ -29,9 +42,12 @@ export const amountSchema = z
   .max(Number.MAX_SAFE_INTEGER)
   .describe("Integer number of minor units (cents), 1..9007199254740991");
 
-export const idSchema = z.uuid("a UUID");
+/** Lower-cased, so that one wallet has one spelling (the from/to check, the request hash). */
+export const idSchema = z.uuid("a UUID").toLowerCase();
 
-export const createClientBody = z.strictObject({ name: z.string().min(1).max(200) });
+export const createClientBody = z.strictObject({
+  name: z.string().min(1).max(200).refine(storable, STORABLE),
+});
 
 export const createWalletBody = z.strictObject({
   currency: currencySchema.default("USD"),

@@ -46,7 +46,15 @@ export class Doorbells {
       const [err, previous] = replies[i] ?? [new Error("no reply"), null];
       return err !== null || previous === null;
     });
-    await Promise.all(unset.map((p) => this.addJob(p)));
+    await Promise.all(
+      unset.map((p) =>
+        this.addJob(p).catch(async (err: unknown) => {
+          // The flag is set but no job stands behind it: clear it so the next ring adds one.
+          await this.redis.del(dirtyKey(this.prefix, p)).catch(() => {});
+          throw err;
+        }),
+      ),
+    );
   }
 
   /** Adds a doorbell job unconditionally (a runner handing its partition over, the sweeper). */

@@ -35,6 +35,7 @@ export async function expectRecovered(
     ) debits
     WHERE previous_seq > seq`);
   expect(disorder.rows).toEqual([]);
+  expect(system.crashes()).toEqual([]);
   // No refusal other than business validation: 202s, or 503s a retry got through.
   expect([...load.refused.keys()].filter((s) => s >= 500 || s === 0)).toEqual([]);
   return seconds;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { inject } from "vitest";
@@ -45,6 +46,10 @@ export interface TestSystem {
   redis: Redis;
   workerEnv: Record<string, string>;
   spawnWorker(): Promise<ChildProcess>;
+  /** SIGKILLs a spawned worker on purpose (its exit is then not reported as a crash). */
+  killWorker(child: ChildProcess): Promise<void>;
+  /** Worker processes that exited without being asked to: "pid: code/signal". */
+  crashes(): string[];
   startInProcessWorker(hooks?: RunnerHooks): Promise<RunningWorker>;
   stop(): Promise<void>;
 }
@@ -91,8 +96,14 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   const redis = new Redis(redisUrl);
   redis.on("error", () => {});
   const children: ChildProcess[] = [];
+  const crashes: string[] = [];
+  const expectedExits = new Set<ChildProcess>();
   const inProcess: RunningWorker[] = [];
-  const workerEnv = { ...env, LOG_LEVEL: "info", ...opts.workerSettings };
+  const workerEnv = {
+    ...env,
+    LOG_LEVEL: process.env.TEST_WORKER_LOG_LEVEL ?? "info",
+    ...opts.workerSettings,
+  };
 
   const system: TestSystem = {
     baseUrl: `http://127.0.0.1:${api.port}`,
@@ -106,9 +117,19 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     async spawnWorker() {
       const child = spawnWorkerProcess(workerEnv);
       children.push(child);
+      child.once("exit", (code, signal) => {
+        if (!expectedExits.has(child)) crashes.push(`${child.pid}: ${code ?? signal}`);
+      });
       await waitForLine(child, "worker started");
       return child;
     },
+    async killWorker(child) {
+      expectedExits.add(child);
+      const exited = once(child, "exit");
+      child.kill("SIGKILL");
+      await exited;
+    },
+    crashes: () => [...crashes],
     async startInProcessWorker(hooks) {
       const w = await startWorker(workerConfigSchema.parse(workerEnv), silent, hooks);
       inProcess.push(w);
@@ -117,6 +138,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     async stop() {
       await api.stop();
       await Promise.all(inProcess.map((w) => w.stop()));
+      for (const c of children) expectedExits.add(c);
       await Promise.all(children.map((c) => stopChild(c)));
       await deleteKeys(redis, prefix).catch(() => {});
       redis.disconnect();
@@ -149,7 +171,9 @@ export function waitForLine(child: ChildProcess, text: string): Promise<void> {
       if (output.includes(text)) {
         clearTimeout(timer);
         child.stdout?.off("data", onData);
-        child.stdout?.resume();
+        if (process.env.TEST_WORKER_LOG)
+          child.stdout?.pipe(createWriteStream(`${process.env.TEST_WORKER_LOG}-${child.pid}.log`));
+        else child.stdout?.resume();
         resolve();
       }
     };
