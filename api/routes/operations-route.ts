@@ -48,11 +48,13 @@ function sendAccepted(res: Response, { operation, replayed }: Accepted): void {
 export function acceptHandler(deps: AcceptDeps, type: OperationRequest["type"]): RequestHandler {
   return async (req, res) => {
     const clientId = clientIdOf(res);
+    // The key header before the body: API.md checks it before fromWalletId == toWalletId, which
+    // is part of the transfer schema.
+    const key = idempotencyKey(req.get("idempotency-key"));
     const request: OperationRequest =
       type === "top_up"
         ? { type, ...validate(topUpBody, req.body, "body") }
         : { type, ...validate(transferBody, req.body, "body") };
-    const key = idempotencyKey(req.get("idempotency-key"));
     sendAccepted(res, await acceptOperation(deps, clientId, key, request));
   };
 }

@@ -80,7 +80,14 @@ export function walletsRoute(deps: WalletsDeps): Router {
     const clientId = clientIdOf(res);
     const q = validate(pageQuery, req.query, "query");
     const wallet = await ownWallet(deps.db, clientId, req.params.id);
-    const before = decodeCursor(q.cursor, z.string().regex(/^[1-9]\d{0,18}$/));
+    // A wallet version: a positive Postgres bigint (a larger number would be a 500 in the query).
+    const before = decodeCursor(
+      q.cursor,
+      z
+        .string()
+        .regex(/^[1-9]\d{0,18}$/)
+        .refine((v) => BigInt(v) <= 9_223_372_036_854_775_807n),
+    );
     const rows = await listWalletEntries(deps.db, wallet.id, {
       limit: q.limit + 1,
       ...(before ? { beforeVersion: BigInt(before) } : {}),

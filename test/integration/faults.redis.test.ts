@@ -38,7 +38,9 @@ describe("Redis faults under steady load", () => {
     await sleep(1_500);
     const result = await load.stop();
     const seconds = await expectRecovered(system, result);
-    console.log(`[faults] redis restart: ${result.accepted.size} accepted, settled ${seconds.toFixed(1)} s after load stopped`);
+    console.log(
+      `[faults] redis restart: ${result.accepted.size} accepted, settled ${seconds.toFixed(1)} s after load stopped`,
+    );
   });
 
   it("FLUSHALL with the workers running: doorbells, flags and queue settings come back by themselves", async () => {
@@ -51,9 +53,13 @@ describe("Redis faults under steady load", () => {
     // The sweeper put global concurrency 1 back on every partition queue.
     for (let p = 0; p < system.partitions; p++) {
       await expect
-        .poll(() => system.redis.hget(`${system.prefix}:doorbell-${p}:meta`, "concurrency"), { timeout: 5_000 })
+        .poll(() => system.redis.hget(`${system.prefix}:doorbell-${p}:meta`, "concurrency"), {
+          timeout: 5_000,
+        })
         .toBe("1");
     }
-    console.log(`[faults] FLUSHALL: ${result.accepted.size} accepted, settled ${seconds.toFixed(1)} s after load stopped`);
+    console.log(
+      `[faults] FLUSHALL: ${result.accepted.size} accepted, settled ${seconds.toFixed(1)} s after load stopped`,
+    );
   });
 });

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { decodeCursor, encodeCursor, toPage } from "../../api/pagination.ts";
+import { ApiError } from "../../shared/errors.ts";
+
+const id = "0190f5a4-1c2b-7def-8abc-0123456789ab";
+const b64 = (s: string) => Buffer.from(s).toString("base64url");
+
+/** Asserts `fn` throws a 400 validation_error naming the cursor. */
+function expectMalformed(fn: () => unknown): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(ApiError);
+  const e = thrown as ApiError;
+  expect(e.code).toBe("validation_error");
+  expect(e.status).toBe(400);
+  expect(e.errors).toEqual([{ path: "query.cursor", message: "not a cursor returned by this API" }]);
+}
+
+describe("cursors", () => {
+  it("round-trip the position they were made from", () => {
+    const cursor = encodeCursor(id);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(cursor, z.uuid())).toBe(id);
+    expect(decodeCursor(encodeCursor("42"), z.string().regex(/^\d+$/))).toBe("42");
+  });
+
+  it("no cursor means the first page", () => {
+    expect(decodeCursor(undefined, z.uuid())).toBeUndefined();
+  });
+
+  it.each([
+    ["not base64url JSON", "!!!"],
+    ["base64url of text that is not JSON", b64("after=1")],
+    ["JSON that is not an object", b64('"x"')],
+    ["a number position", b64('{"after":1}')],
+    ["an empty position", b64('{"after":""}')],
+    ["a position over 100 characters", b64(JSON.stringify({ after: "1".repeat(101) }))],
+    ["an extra key", b64(JSON.stringify({ after: id, more: 1 }))],
+    ["a missing position", b64("{}")],
+    ["a position the value schema refuses", encodeCursor("not-a-uuid")],
+    ["an empty string", ""],
+  ])("are refused with validation_error: %s", (_what, cursor) => {
+    expectMalformed(() => decodeCursor(cursor, z.uuid()));
+  });
+});
+
+describe("toPage", () => {
+  const rows = ["e", "d", "c", "b", "a"].map((k) => ({ k }));
+  const map = (r: { k: string }) => r.k.toUpperCase();
+  const key = (r: { k: string }) => r.k;
+
+  it("with limit + 1 rows: limit items and a cursor naming the last item shown", () => {
+    const page = toPage(rows.slice(0, 3), 2, map, key);
+    expect(page.data).toEqual(["E", "D"]);
+    expect(page.nextCursor).not.toBeNull();
+    expect(decodeCursor(page.nextCursor ?? undefined, z.string())).toBe("d");
+  });
+
+  it("with at most limit rows: the last page, no cursor", () => {
+    expect(toPage(rows.slice(0, 2), 2, map, key)).toEqual({ data: ["E", "D"], nextCursor: null });
+    expect(toPage([], 20, map, key)).toEqual({ data: [], nextCursor: null });
+  });
+});
