@@ -77,8 +77,19 @@ export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x20-\x7e]{1,255}$/, "1..255 printable ASCII characters");
 
+/**
+ * A query parameter holding a whole number in plain decimal: "0x10", "1e2", "5.0" or " 5" are
+ * refused rather than read as numbers (z.coerce.number would accept them all).
+ */
+const decimalInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, `a whole number ${min}..${max} in decimal digits`)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
 export const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: decimalInt(1, 100).default(20).describe("Page size, 1..100"),
   cursor: z.string().min(1).max(200).optional(),
 });
 
@@ -88,7 +99,7 @@ export const listOperationsQuery = pageQuery.extend({
 });
 
 export const getOperationQuery = z.object({
-  wait: z.coerce.number().int().min(0).max(30).default(0).describe("Seconds to wait while pending, 0..30"),
+  wait: decimalInt(0, 30).default(0).describe("Seconds to wait while pending, 0..30"),
 });
 
 export type TopUpBody = z.infer<typeof topUpBody>;

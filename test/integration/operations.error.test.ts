@@ -448,12 +448,15 @@ describe("GET /v1/operations/:id", () => {
     expectProblem(await api.get(`/v1/operations/${UNKNOWN_ID}?wait=1`), "not_found");
   });
 
-  it.each(["31", "-1", "1.5", "abc", "100000"])("?wait=%s is 400 validation_error", async (wait) => {
-    const id = (await api.get("/v1/operations?limit=1")).body.data[0].id;
-    expectProblem(await api.get(`/v1/operations/${id}?wait=${wait}`), "validation_error", {
-      paths: ["query.wait"],
-    });
-  });
+  it.each(["31", "-1", "1.5", "abc", "100000", "0x1", "1e1", "", "+1"])(
+    "?wait=%s is 400 validation_error",
+    async (wait) => {
+      const id = (await api.get("/v1/operations?limit=1")).body.data[0].id;
+      expectProblem(await api.get(`/v1/operations/${id}?wait=${wait}`), "validation_error", {
+        paths: ["query.wait"],
+      });
+    },
+  );
 });
 
 describe("GET /v1/operations", () => {
