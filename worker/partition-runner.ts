@@ -14,6 +14,8 @@ export interface RunnerHooks {
   afterEmptySelect?: (partition: number) => Promise<void>;
   /** Runs inside the batch transaction before an operation is applied; a throw makes it poison. */
   beforeApply?: (operationId: string) => void;
+  /** Runs inside the batch transaction after its writes, before COMMIT (a crash here must leave nothing). */
+  beforeCommit?: (partition: number, operationIds: string[]) => Promise<void>;
 }
 
 export interface RunnerDeps {
@@ -111,7 +113,9 @@ async function applyNextBatch(
     if (deps.hooks?.beforeApply) for (const op of operations) deps.hooks.beforeApply(op.id);
     const result = applyBatch(operations, locked);
     await writeBatch(tx, result, FAILURE_MESSAGES);
-    return pending.map((op) => op.id);
+    const ids = pending.map((op) => op.id);
+    await deps.hooks?.beforeCommit?.(partition, ids);
+    return ids;
   });
   if (ids.length > 0) {
     deps.log.debug(
