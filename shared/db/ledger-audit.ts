@@ -61,19 +61,22 @@ const CHECKS: { name: string; query: (pendingBoundSeconds: number | undefined) =
   },
   {
     name: "a succeeded operation has exactly its two entries; any other none",
+    // One pass: every operation joined to its entries (and a top-up to its partition's funding
+    // account), grouped by operation. The debit is the source wallet's (or the funding account's)
+    // -amount, the credit the destination's +amount. Correlated subqueries per operation took
+    // four times as long on 1.5 M operations.
     query: () => sql`
-      SELECT o.id, o.status, coalesce(e.n, 0) AS entries
+      SELECT o.id, o.status, count(e.id)::int AS entries
       FROM operations o
-      LEFT JOIN (SELECT operation_id, count(*) AS n FROM entries GROUP BY operation_id) e ON e.operation_id = o.id
-      WHERE (o.status = 'succeeded' AND (coalesce(e.n, 0) <> 2 OR NOT EXISTS (
-               SELECT 1 FROM entries c WHERE c.operation_id = o.id AND c.wallet_id = o.to_wallet_id AND c.amount = o.amount)
-             OR NOT EXISTS (
-               SELECT 1 FROM entries d JOIN wallets dw ON dw.id = d.wallet_id
-               WHERE d.operation_id = o.id AND d.amount = -o.amount
-                 AND (d.wallet_id = o.from_wallet_id
-                      OR (o.from_wallet_id IS NULL AND dw.kind = 'funding' AND dw.currency = o.currency
-                          AND dw.partition = o.partition)))))
-          OR (o.status <> 'succeeded' AND coalesce(e.n, 0) <> 0)`,
+      LEFT JOIN entries e ON e.operation_id = o.id
+      LEFT JOIN wallets f ON o.from_wallet_id IS NULL AND f.kind = 'funding'
+                         AND f.currency = o.currency AND f.partition = o.partition
+      GROUP BY o.id
+      HAVING (o.status = 'succeeded' AND (
+                count(e.id) <> 2
+                OR count(*) FILTER (WHERE e.wallet_id = o.to_wallet_id AND e.amount = o.amount) <> 1
+                OR count(*) FILTER (WHERE e.wallet_id = coalesce(o.from_wallet_id, f.id) AND e.amount = -o.amount) <> 1))
+          OR (o.status <> 'succeeded' AND count(e.id) <> 0)`,
   },
   {
     name: "nothing pending longer than the bound",
@@ -93,6 +96,8 @@ export async function auditLedger(
   const checks = await transaction(
     db,
     async (tx) => {
+      // Room to hash and sort millions of entries in memory rather than on disk; this transaction only.
+      await tx.execute(sql`SET LOCAL work_mem = '256MB'`);
       const results: AuditCheck[] = [];
       for (const check of CHECKS) {
         const query = check.query(opts.pendingBoundSeconds);

@@ -61,4 +61,21 @@ describe("ledger audit", () => {
     expect(names).toContain("each entry's balanceAfter = the previous one's + its amount");
     expect(names).toContain("a succeeded operation has exactly its two entries; any other none");
   });
+
+  it("flags a succeeded top-up whose credit was posted to another wallet, and an operation pending too long", async () => {
+    const a = await newWallet(api);
+    const b = await newWallet(api);
+    const topUp = await api.settle((await api.topUp(a, 300)).body.id);
+    await system.db.execute(
+      sql`UPDATE entries SET wallet_id = ${b} WHERE operation_id = ${topUp.id} AND amount > 0`,
+    );
+    await system.db.execute(sql`
+      INSERT INTO operations (id, client_id, type, amount, currency, to_wallet_id, partition, idempotency_key, request_hash, created_at)
+      SELECT gen_random_uuid(), client_id, 'top_up', 1, 'USD', ${a}, 0, 'stale', 'h', now() - interval '1 hour'
+      FROM wallets WHERE id = ${a}`);
+    const report = await auditLedger(system.db, { pendingBoundSeconds: 60 });
+    const pairing = report.checks.find((c) => c.name.startsWith("a succeeded operation"));
+    expect(pairing?.sample).toContainEqual({ id: topUp.id, status: "succeeded", entries: 2 });
+    expect(report.checks.find((c) => c.name.startsWith("nothing pending"))?.violations).toBe(1);
+  });
 });
