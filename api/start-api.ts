@@ -6,19 +6,29 @@ import type { ApiConfig } from "../shared/config.ts";
 import { openDb } from "../shared/db/client.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
 import { assertPartitions } from "../shared/db/settings-repo.ts";
+import { createApiMetrics } from "../shared/metrics/api-metrics.ts";
+import { createMetricsRegistry } from "../shared/metrics/registry.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
 import { createApp } from "./app.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
+import { checkReadiness } from "./services/readiness.ts";
 
 export interface RunningApi {
   port: number;
-  /** Stops accepting, answers long-poll waiters, finishes in-flight requests, closes the pools. */
+  /**
+   * Stops accepting connections, answers long-poll waiters at once, lets in-flight requests
+   * finish (at most {@link DRAIN_MS}, then their connections are cut), closes the pools.
+   */
   stop(): Promise<void>;
 }
 
 /** A doorbell that does not answer within a second is left to the sweeper; the 202 does not wait longer. */
 const RING_TIMEOUT_MS = 1_000;
+/** `/readyz`: each dependency must answer within this, ms. */
+const READY_TIMEOUT_MS = 1_000;
+/** Shutdown: in-flight requests get this long to finish, ms (api/main.ts exits after 15 s regardless). */
+const DRAIN_MS = 10_000;
 
 export async function startApi(
   config: ApiConfig,
@@ -35,10 +45,18 @@ export async function startApi(
     applicationName: "billing-api",
     sessionSettings: { statement_timeout: "10s" },
   });
+  // Readiness probes have a pool of their own: a request pool saturated by load must not fail
+  // readiness.
+  const ops = openDb({
+    url: config.DATABASE_URL,
+    poolSize: 2,
+    applicationName: "billing-api-ops",
+    sessionSettings: { statement_timeout: "1s" },
+  });
   try {
     await assertPartitions(db, config.PARTITIONS);
   } catch (err) {
-    await closeDb();
+    await Promise.all([closeDb(), ops.close()]);
     throw err;
   }
 
@@ -56,6 +74,10 @@ export async function startApi(
       ),
     ]);
 
+  const metrics = createApiMetrics(createMetricsRegistry());
+  metrics.track({ longPolls: () => waiters.size() });
+
+  let draining = false;
   const app = createApp({
     db,
     log,
@@ -63,6 +85,16 @@ export async function startApi(
     partitions: config.PARTITIONS,
     waiters,
     ring: seams.ring ?? ringNow,
+    metrics,
+    ops: {
+      draining: () => draining,
+      readiness: () =>
+        checkReadiness({
+          pingPostgres: () => ops.pool.query("SELECT 1"),
+          pingRedis: () => redis.ping(),
+          timeoutMs: READY_TIMEOUT_MS,
+        }),
+    },
     ...(seams.afterInsert ? { afterInsert: seams.afterInsert } : {}),
   });
   const server = app.listen(config.PORT);
@@ -76,13 +108,23 @@ export async function startApi(
   return {
     port,
     async stop() {
+      draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       waiters.close();
+      // A keep-alive connection whose request finishes after close() would stay open until its
+      // keep-alive timeout: close connections as they become idle.
+      const sweepIdle = setInterval(() => server.closeIdleConnections(), 100);
       server.closeIdleConnections();
+      const cut = setTimeout(() => {
+        log.warn("requests still in flight after the drain period; closing their connections");
+        server.closeAllConnections();
+      }, DRAIN_MS);
       await closed;
+      clearTimeout(cut);
+      clearInterval(sweepIdle);
       await doorbells.close();
       await Promise.all([redis.quit().catch(() => {}), subscriber.quit().catch(() => {})]);
-      await closeDb();
+      await Promise.all([closeDb(), ops.close()]);
     },
   };
 }

@@ -69,6 +69,11 @@ export const workerConfigSchema = baseConfigSchema.extend({
     .transform((s) => s.split(",").map(Number))
     .describe("Seconds between webhook delivery attempts"),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000).describe("Timeout of one webhook attempt, ms"),
+  METRICS_PORT: int(0, 65_535)
+    .default(9_464)
+    .describe(
+      "TCP port of the worker's own HTTP listener (GET /metrics, GET /healthz); 0 lets the system pick a free port (logged)",
+    ),
 });
 
 /** `npm run db:migrate`. */

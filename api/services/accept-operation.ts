@@ -7,6 +7,7 @@ import { ApiError } from "../../shared/errors.ts";
 import type { TopUpBody, TransferBody } from "../../shared/http/schemas.ts";
 import { newId } from "../../shared/ids.ts";
 import { errorSummary } from "../../shared/log-safe.ts";
+import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
 export type OperationRequest = ({ type: "top_up" } & TopUpBody) | ({ type: "transfer" } & TransferBody);
@@ -18,6 +19,7 @@ export interface AcceptDeps {
   ring: (partition: number) => Promise<void>;
   /** Test seam: runs after the insert committed, before the doorbell (a crash there is the sweeper's job). */
   afterInsert?: (operation: Operation) => Promise<void>;
+  metrics: Pick<ApiMetrics, "accepted">;
   log: Logger;
 }
 
@@ -81,6 +83,7 @@ export async function acceptOperation(
     // Durable already: the sweeper rings partitions whose operations wait past the grace period.
     deps.log.warn({ partition: route.partition, err: errorSummary(err) }, "doorbell not rung");
   }
+  deps.metrics.accepted(request.type);
   return { operation: inserted, replayed: false };
 }
 

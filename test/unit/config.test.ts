@@ -35,6 +35,7 @@ describe("parseConfig", () => {
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: false,
       WEBHOOK_RETRY_SCHEDULE: [5, 300, 1800, 7200, 18000, 36000, 36000],
       WEBHOOK_TIMEOUT_MS: 15_000,
+      METRICS_PORT: 9_464,
     });
   });
 
@@ -75,6 +76,7 @@ describe("parseConfig", () => {
     ["worker", "WEBHOOK_ALLOW_PRIVATE_NETWORKS", "maybe", ""],
     ["worker", "WEBHOOK_RETRY_SCHEDULE", "5,,300", "comma-separated"],
     ["worker", "WEBHOOK_TIMEOUT_MS", "50", ""],
+    ["worker", "METRICS_PORT", "70000", ""],
   ] as const)("%s with %s=%s: a problem naming it", (process, name, value, hint) => {
     const [schema, env] = process === "api" ? [apiConfigSchema, apiEnv] : [workerConfigSchema, workerEnv];
     const problems = problemsOf(parseConfig(schema, { ...env, [name]: value }));
