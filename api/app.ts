@@ -7,11 +7,13 @@ import type { CompletionWaiters } from "./completion-waiters.ts";
 import { authenticator } from "./middleware/auth.ts";
 import { errorHandler, notFound } from "./middleware/error-handler.ts";
 import { jsonBody } from "./middleware/json-body.ts";
+import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit.ts";
 import { rememberMount, requestContext } from "./middleware/request-context.ts";
 import { clientsRoute } from "./routes/clients-route.ts";
 import { acceptHandler, operationsRoute } from "./routes/operations-route.ts";
 import { type OpsDeps, opsRoute } from "./routes/ops-route.ts";
 import { walletsRoute } from "./routes/wallets-route.ts";
+import type { Backpressure } from "./services/backpressure.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
 export interface AppDeps {
@@ -22,6 +24,8 @@ export interface AppDeps {
   waiters: CompletionWaiters;
   ring: (partition: number) => Promise<void>;
   metrics: ApiMetrics;
+  backpressure: Backpressure;
+  rateLimit: Omit<RateLimitOptions, "metrics" | "log">;
   ops: Omit<OpsDeps, "registry">;
   /** Test seam: after an operation's insert, before its doorbell. */
   afterInsert?: (operation: Operation) => Promise<void>;
@@ -43,6 +47,7 @@ export function createApp(deps: AppDeps): express.Express {
     walletFacts,
     waiters: deps.waiters,
     ring: deps.ring,
+    backpressure: deps.backpressure,
     metrics: deps.metrics,
     ...(deps.afterInsert ? { afterInsert: deps.afterInsert } : {}),
   };
@@ -50,6 +55,7 @@ export function createApp(deps: AppDeps): express.Express {
   const v1 = Router();
   v1.use(rememberMount);
   v1.use(authenticator({ db: deps.db, adminToken: deps.adminToken }));
+  v1.use(rateLimit({ ...deps.rateLimit, metrics: deps.metrics, log: deps.log }));
   v1.use(jsonBody);
   v1.use("/clients", clientsRoute({ db: deps.db }));
   v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions, walletFacts }));

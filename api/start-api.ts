@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { ApiConfig } from "../shared/config.ts";
 import { openDb } from "../shared/db/client.ts";
+import { countPendingByPartition } from "../shared/db/operation-repo.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
 import { assertPartitions } from "../shared/db/settings-repo.ts";
 import { createApiMetrics } from "../shared/metrics/api-metrics.ts";
@@ -12,6 +13,7 @@ import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
 import { createApp } from "./app.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
+import { Backpressure } from "./services/backpressure.ts";
 import { checkReadiness } from "./services/readiness.ts";
 
 export interface RunningApi {
@@ -45,8 +47,8 @@ export async function startApi(
     applicationName: "billing-api",
     sessionSettings: { statement_timeout: "10s" },
   });
-  // Readiness probes have a pool of their own: a request pool saturated by load must not fail
-  // readiness.
+  // Readiness probes and the backlog sampler have a pool of their own: a request pool saturated
+  // by load must neither stall the sampler (which is what detects the load) nor fail readiness.
   const ops = openDb({
     url: config.DATABASE_URL,
     poolSize: 2,
@@ -74,8 +76,21 @@ export async function startApi(
       ),
     ]);
 
-  const metrics = createApiMetrics(createMetricsRegistry());
-  metrics.track({ longPolls: () => waiters.size() });
+  const metrics = createApiMetrics(createMetricsRegistry(), config.PARTITIONS);
+  const backpressure = new Backpressure(
+    {
+      maxPending: config.BACKPRESSURE_MAX_PENDING,
+      maxInFlight: config.BACKPRESSURE_MAX_IN_FLIGHT,
+      maxEventLoopDelayMs: config.BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+    },
+    {
+      sampleBacklog: (cap) => countPendingByPartition(ops.db, config.PARTITIONS, cap),
+      onBacklog: (perPartition) => metrics.setBacklog(perPartition),
+    },
+    log,
+  );
+  metrics.track({ inFlightAccepts: () => backpressure.inFlightCount(), longPolls: () => waiters.size() });
+  await backpressure.start();
 
   let draining = false;
   const app = createApp({
@@ -86,6 +101,13 @@ export async function startApi(
     waiters,
     ring: seams.ring ?? ringNow,
     metrics,
+    backpressure,
+    rateLimit: {
+      redis,
+      prefix: config.QUEUE_PREFIX,
+      requests: config.RATE_LIMIT_REQUESTS,
+      windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+    },
     ops: {
       draining: () => draining,
       readiness: () =>
@@ -122,6 +144,7 @@ export async function startApi(
       await closed;
       clearTimeout(cut);
       clearInterval(sweepIdle);
+      backpressure.stop();
       await doorbells.close();
       await Promise.all([redis.quit().catch(() => {}), subscriber.quit().catch(() => {})]);
       await Promise.all([closeDb(), ops.close()]);

@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { boundedLabel } from "./registry.ts";
 
+/** Why a request was refused before any work was done (the `reason` label). */
+export type RefusalReason = "rate_limited" | "backlog" | "in_flight" | "event_loop";
+
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 
 /** HTTP latency buckets, s: from sub-millisecond reads to 30 s long polls (`?wait=30`). */
@@ -13,12 +16,15 @@ export interface ApiMetrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   /** A new operation was accepted (202, not a replay). */
   accepted(type: "top_up" | "transfer"): void;
-  /** Reads the api's held long polls at scrape time. */
-  track(read: { longPolls: () => number }): void;
+  refused(reason: RefusalReason): void;
+  /** Pending operations per partition (index = partition), as last sampled. */
+  setBacklog(perPartition: readonly number[]): void;
+  /** Reads the api's in-flight accepts and held long polls at scrape time. */
+  track(read: { inFlightAccepts: () => number; longPolls: () => number }): void;
 }
 
-/** Registers the api's metrics in `registry`. */
-export function createApiMetrics(registry: Registry): ApiMetrics {
+/** Registers the api's metrics in `registry`; `partitions` bounds the backlog gauge's label. */
+export function createApiMetrics(registry: Registry, partitions: number): ApiMetrics {
   const http = new Histogram({
     name: "billing_http_request_duration_seconds",
     help: "HTTP request duration by method, route template and status, s",
@@ -36,7 +42,28 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     labelNames: ["type"] as const,
     registers: [registry],
   });
-  let read = { longPolls: () => 0 };
+  const refused = new Counter({
+    name: "billing_requests_refused_total",
+    help: "Requests refused before any work: rate_limited (429), backlog, in_flight or event_loop (503 overloaded)",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const backlog = new Gauge({
+    name: "billing_backlog_operations",
+    help: "Pending operations per partition, sampled by the api every 250 ms; the sample counts at most BACKPRESSURE_MAX_PENDING (10000 when off) in all",
+    labelNames: ["partition"] as const,
+    registers: [registry],
+  });
+  const backlogChildren = Array.from({ length: partitions }, (_, p) => backlog.labels(String(p)));
+  let read = { inFlightAccepts: () => 0, longPolls: () => 0 };
+  new Gauge({
+    name: "billing_accepts_in_flight",
+    help: "Top-ups and transfers being accepted by this api process right now",
+    registers: [registry],
+    collect() {
+      this.set(read.inFlightAccepts());
+    },
+  });
   new Gauge({
     name: "billing_long_polls_waiting",
     help: "GET /v1/operations/:id?wait=N requests this api process is holding right now",
@@ -58,6 +85,10 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
       child.observe(seconds);
     },
     accepted: (type) => accepted.inc({ type }),
+    refused: (reason) => refused.inc({ reason }),
+    setBacklog(perPartition) {
+      for (let p = 0; p < backlogChildren.length; p++) backlogChildren[p]?.set(perPartition[p] ?? 0);
+    },
     track(readers) {
       read = readers;
     },

@@ -102,6 +102,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     PORT: "0",
     ADMIN_TOKEN,
     DB_POOL_SIZE: "10",
+    // Off unless a test turns it on: two shared cores can stall a test process's event loop,
+    // which must not turn into random 503s in tests about something else.
+    BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0",
     ...opts.apiSettings,
   });
   const api: RunningApi = await startApi(apiConfig, opts.apiLog ?? silent, {

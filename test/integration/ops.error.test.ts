@@ -33,7 +33,11 @@ async function expectNotReady(checks: { postgres: string; redis: string }, names
 
 beforeAll(async () => {
   redis = await startRedis();
-  system = await startSystem({ partitions: 2, redisUrl: redis.url });
+  system = await startSystem({
+    partitions: 2,
+    redisUrl: redis.url,
+    apiSettings: { RATE_LIMIT_REQUESTS: "1000" },
+  });
   api = await newClient(system);
 });
 afterAll(async () => {
@@ -42,12 +46,15 @@ afterAll(async () => {
 });
 
 describe("Redis down", () => {
-  it("/readyz is 503 naming redis; money is still accepted", async () => {
+  it("/readyz is 503 naming redis; the rate limiter fails open; money is still accepted", async () => {
     const wallet = await newWallet(api);
+    expect((await api.get("/v1/wallets")).headers.get("ratelimit")).toMatch(/^"per-client";r=\d+/);
     await redis.kill();
 
     await expectNotReady({ postgres: "ok", redis: "down" }, "redis");
-    expect((await api.get("/v1/wallets")).status).toBe(200);
+    const read = await api.get("/v1/wallets");
+    expect(read.status).toBe(200);
+    expect(read.headers.get("ratelimit")).toBeNull();
     // Durable in Postgres; its doorbell is the sweeper's job once Redis is back.
     const topUp = await api.topUp(wallet, 100, "redis-down");
     expect(topUp.status).toBe(202);

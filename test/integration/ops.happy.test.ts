@@ -61,9 +61,17 @@ describe("GET /metrics (api)", () => {
     ).toBeDefined();
   });
 
-  it("reports the long polls it holds", async () => {
+  it("samples the backlog of every partition and reports in-flight accepts", async () => {
+    // Sampled every 250 ms: the settled operations leave the gauge at the next sample.
+    const backlog = async () => {
+      const samples = await scrape(`${system.baseUrl}/metrics`);
+      return Array.from({ length: system.partitions }, (_, p) =>
+        sampleValue(samples, "billing_backlog_operations", { partition: String(p) }),
+      );
+    };
+    await expect.poll(backlog, { timeout: 10_000 }).toEqual(new Array(system.partitions).fill(0));
     const samples = await scrape(`${system.baseUrl}/metrics`);
-    expect(sampleValue(samples, "billing_long_polls_waiting")).toBe(0);
+    expect(sampleValue(samples, "billing_accepts_in_flight")).toBe(0);
   });
 
   it("has the process metrics, and no label value is an id", async () => {

@@ -12,7 +12,7 @@ const scrape = async (registry: ReturnType<typeof createMetricsRegistry>) =>
 describe("metrics label cardinality", () => {
   it("HTTP methods outside the known set are counted as other", async () => {
     const registry = createMetricsRegistry();
-    const m = createApiMetrics(registry);
+    const m = createApiMetrics(registry, 2);
     m.observeRequest("PROPFIND", "unmatched", 404, 0.001);
     m.observeRequest("GET", "/v1/wallets/:id", 200, 0.002);
     const samples = await scrape(registry);
