@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Express } from "express";
 import type { Logger } from "pino";
 import type { ApiConfig } from "../shared/config.ts";
 import { openDb } from "../shared/db/client.ts";
@@ -13,11 +14,14 @@ import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
 import { createApp } from "./app.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
+import { createOpenApiDocument } from "./openapi/openapi-document.ts";
 import { Backpressure } from "./services/backpressure.ts";
 import { checkReadiness } from "./services/readiness.ts";
 
 export interface RunningApi {
   port: number;
+  /** The Express application (tests list its routes). */
+  app: Express;
   /**
    * Stops accepting connections, answers long-poll waiters at once, lets in-flight requests
    * finish (at most {@link DRAIN_MS}, then their connections are cut), closes the pools.
@@ -93,6 +97,7 @@ export async function startApi(
   await backpressure.start();
 
   let draining = false;
+  let openApiJson: string | undefined;
   const app = createApp({
     db,
     log,
@@ -116,6 +121,10 @@ export async function startApi(
           pingRedis: () => redis.ping(),
           timeoutMs: READY_TIMEOUT_MS,
         }),
+      openApiJson: () => {
+        openApiJson ??= JSON.stringify(createOpenApiDocument("1.0.0"));
+        return openApiJson;
+      },
     },
     ...(seams.afterInsert ? { afterInsert: seams.afterInsert } : {}),
   });
@@ -129,6 +138,7 @@ export async function startApi(
 
   return {
     port,
+    app,
     async stop() {
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

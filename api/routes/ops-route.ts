@@ -1,3 +1,4 @@
+import { apiReference } from "@scalar/express-api-reference";
 import { Router } from "express";
 import type { Registry } from "prom-client";
 import { ApiError } from "../../shared/errors.ts";
@@ -9,7 +10,16 @@ export interface OpsDeps {
   readiness: () => Promise<Readiness>;
   /** True once the process is shutting down. */
   draining: () => boolean;
+  /** The OpenAPI document, serialized (built once, on first use). */
+  openApiJson: () => string;
 }
+
+/**
+ * The renderer's browser bundle, pinned: the page loads it from the CDN in the reader's browser
+ * (the document itself comes from this server). A self-contained copy would put
+ * `@scalar/api-reference` and its Vue dependency tree into the production image for one page.
+ */
+const SCALAR_BUNDLE = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.72.1";
 
 /** The operations endpoints of API.md: no authentication, not rate limited. */
 export function opsRoute(deps: OpsDeps): Router {
@@ -43,6 +53,15 @@ export function opsRoute(deps: OpsDeps): Router {
   router.get("/metrics", async (_req, res) => {
     res.type(deps.registry.contentType).send(await deps.registry.metrics());
   });
+
+  router.get("/openapi.json", (_req, res) => {
+    res.type("application/json").send(deps.openApiJson());
+  });
+
+  router.get(
+    "/docs",
+    apiReference({ url: "/openapi.json", cdn: SCALAR_BUNDLE, pageTitle: "Wallet billing API" }),
+  );
 
   return router;
 }

@@ -44,6 +44,8 @@ export type SpawnedWorker = ChildProcess & { metricsPort: number };
 
 export interface TestSystem {
   baseUrl: string;
+  /** The api's Express application. */
+  app: RunningApi["app"];
   databaseUrl: string;
   prefix: string;
   partitions: number;
@@ -128,6 +130,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
 
   const system: TestSystem = {
     baseUrl: `http://127.0.0.1:${api.port}`,
+    app: api.app,
     databaseUrl,
     prefix,
     partitions,

@@ -118,3 +118,15 @@ describe("GET /metrics (worker, on its own METRICS_PORT)", () => {
     expect((await fetch(`${workerUrl()}/v1/wallets`)).status).toBe(404);
   });
 });
+
+describe("GET /docs", () => {
+  it("is an HTML page that renders /openapi.json with Scalar", async () => {
+    const r = await fetch(`${system.baseUrl}/docs`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await r.text();
+    expect(html).toContain("/openapi.json");
+    expect(html).toContain("@scalar/api-reference@");
+    expect(html).toContain("Scalar.createApiReference");
+  });
+});
