@@ -42,6 +42,9 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
     labelNames: ["type"] as const,
     registers: [registry],
   });
+  // Resolved once: the accept path increments a child, without hashing a label object.
+  const acceptedTopUps = accepted.labels("top_up");
+  const acceptedTransfers = accepted.labels("transfer");
   const refused = new Counter({
     name: "billing_requests_refused_total",
     help: "Requests refused before any work: rate_limited (429), backlog, in_flight or event_loop (503 overloaded)",
@@ -84,7 +87,7 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
       }
       child.observe(seconds);
     },
-    accepted: (type) => accepted.inc({ type }),
+    accepted: (type) => (type === "top_up" ? acceptedTopUps : acceptedTransfers).inc(),
     refused: (reason) => refused.inc({ reason }),
     setBacklog(perPartition) {
       for (let p = 0; p < backlogChildren.length; p++) backlogChildren[p]?.set(perPartition[p] ?? 0);
