@@ -2,14 +2,18 @@ import express, { Router } from "express";
 import type { Logger } from "pino";
 import type { Database } from "../shared/db/client.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
+import type { ApiMetrics } from "../shared/metrics/api-metrics.ts";
 import type { CompletionWaiters } from "./completion-waiters.ts";
 import { authenticator } from "./middleware/auth.ts";
 import { errorHandler, notFound } from "./middleware/error-handler.ts";
 import { jsonBody } from "./middleware/json-body.ts";
-import { requestContext } from "./middleware/request-context.ts";
+import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit.ts";
+import { rememberMount, requestContext } from "./middleware/request-context.ts";
 import { clientsRoute } from "./routes/clients-route.ts";
 import { acceptHandler, operationsRoute } from "./routes/operations-route.ts";
+import { type OpsDeps, opsRoute } from "./routes/ops-route.ts";
 import { walletsRoute } from "./routes/wallets-route.ts";
+import type { Backpressure } from "./services/backpressure.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
 export interface AppDeps {
@@ -19,6 +23,10 @@ export interface AppDeps {
   partitions: number;
   waiters: CompletionWaiters;
   ring: (partition: number) => Promise<void>;
+  metrics: ApiMetrics;
+  backpressure: Backpressure;
+  rateLimit: Omit<RateLimitOptions, "metrics" | "log">;
+  ops: Omit<OpsDeps, "registry">;
   /** Test seam: after an operation's insert, before its doorbell. */
   afterInsert?: (operation: Operation) => Promise<void>;
 }
@@ -29,11 +37,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.set("query parser", "simple");
-  app.use(requestContext(deps.log));
-
-  app.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
-  });
+  app.use(requestContext(deps.log, deps.metrics, deps.ops.draining));
+  app.use(opsRoute({ ...deps.ops, registry: deps.metrics.registry }));
 
   const walletFacts = new WalletFactsCache(deps.db);
   const operationDeps = {
@@ -42,11 +47,15 @@ export function createApp(deps: AppDeps): express.Express {
     walletFacts,
     waiters: deps.waiters,
     ring: deps.ring,
+    backpressure: deps.backpressure,
+    metrics: deps.metrics,
     ...(deps.afterInsert ? { afterInsert: deps.afterInsert } : {}),
   };
 
   const v1 = Router();
+  v1.use(rememberMount);
   v1.use(authenticator({ db: deps.db, adminToken: deps.adminToken }));
+  v1.use(rateLimit({ ...deps.rateLimit, metrics: deps.metrics, log: deps.log }));
   v1.use(jsonBody);
   v1.use("/clients", clientsRoute({ db: deps.db }));
   v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions, walletFacts }));

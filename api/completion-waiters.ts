@@ -82,6 +82,13 @@ export class CompletionWaiters {
     }
   }
 
+  /** Requests waiting right now. */
+  size(): number {
+    let n = 0;
+    for (const set of this.waiters.values()) n += set.size;
+    return n;
+  }
+
   /** Answers every waiter now (shutdown). */
   close(): void {
     this.closing = true;

@@ -6,6 +6,8 @@ declare global {
     interface Locals {
       requestId: string;
       principal?: Principal;
+      /** The mount path of the innermost router the request entered (see rememberMount). */
+      mountPath?: string;
     }
   }
 }

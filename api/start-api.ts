@@ -1,24 +1,40 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Express } from "express";
 import type { Logger } from "pino";
 import type { ApiConfig } from "../shared/config.ts";
 import { openDb } from "../shared/db/client.ts";
+import { countPendingByPartition } from "../shared/db/operation-repo.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
 import { assertPartitions } from "../shared/db/settings-repo.ts";
+import { createApiMetrics } from "../shared/metrics/api-metrics.ts";
+import { createMetricsRegistry } from "../shared/metrics/registry.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
 import { createApp } from "./app.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
+import { createOpenApiDocument } from "./openapi/openapi-document.ts";
+import { Backpressure } from "./services/backpressure.ts";
+import { checkReadiness } from "./services/readiness.ts";
 
 export interface RunningApi {
   port: number;
-  /** Stops accepting, answers long-poll waiters, finishes in-flight requests, closes the pools. */
+  /** The Express application (tests list its routes). */
+  app: Express;
+  /**
+   * Stops accepting connections, answers long-poll waiters at once, lets in-flight requests
+   * finish (at most {@link DRAIN_MS}, then their connections are cut), closes the pools.
+   */
   stop(): Promise<void>;
 }
 
 /** A doorbell that does not answer within a second is left to the sweeper; the 202 does not wait longer. */
 const RING_TIMEOUT_MS = 1_000;
+/** `/readyz`: each dependency must answer within this, ms. */
+const READY_TIMEOUT_MS = 1_000;
+/** Shutdown: in-flight requests get this long to finish, ms (api/main.ts exits after 15 s regardless). */
+const DRAIN_MS = 10_000;
 
 export async function startApi(
   config: ApiConfig,
@@ -35,10 +51,18 @@ export async function startApi(
     applicationName: "billing-api",
     sessionSettings: { statement_timeout: "10s" },
   });
+  // Readiness probes and the backlog sampler have a pool of their own: a request pool saturated
+  // by load must neither stall the sampler (which is what detects the load) nor fail readiness.
+  const ops = openDb({
+    url: config.DATABASE_URL,
+    poolSize: 2,
+    applicationName: "billing-api-ops",
+    sessionSettings: { statement_timeout: "1s" },
+  });
   try {
     await assertPartitions(db, config.PARTITIONS);
   } catch (err) {
-    await closeDb();
+    await Promise.all([closeDb(), ops.close()]);
     throw err;
   }
 
@@ -56,6 +80,24 @@ export async function startApi(
       ),
     ]);
 
+  const metrics = createApiMetrics(createMetricsRegistry(), config.PARTITIONS);
+  const backpressure = new Backpressure(
+    {
+      maxPending: config.BACKPRESSURE_MAX_PENDING,
+      maxInFlight: config.BACKPRESSURE_MAX_IN_FLIGHT,
+      maxEventLoopDelayMs: config.BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+    },
+    {
+      sampleBacklog: (cap) => countPendingByPartition(ops.db, config.PARTITIONS, cap),
+      onBacklog: (perPartition) => metrics.setBacklog(perPartition),
+    },
+    log,
+  );
+  metrics.track({ inFlightAccepts: () => backpressure.inFlightCount(), longPolls: () => waiters.size() });
+  await backpressure.start();
+
+  let draining = false;
+  let openApiJson: string | undefined;
   const app = createApp({
     db,
     log,
@@ -63,6 +105,27 @@ export async function startApi(
     partitions: config.PARTITIONS,
     waiters,
     ring: seams.ring ?? ringNow,
+    metrics,
+    backpressure,
+    rateLimit: {
+      redis,
+      prefix: config.QUEUE_PREFIX,
+      requests: config.RATE_LIMIT_REQUESTS,
+      windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+    },
+    ops: {
+      draining: () => draining,
+      readiness: () =>
+        checkReadiness({
+          pingPostgres: () => ops.pool.query("SELECT 1"),
+          pingRedis: () => redis.ping(),
+          timeoutMs: READY_TIMEOUT_MS,
+        }),
+      openApiJson: () => {
+        openApiJson ??= JSON.stringify(createOpenApiDocument("1.0.0"));
+        return openApiJson;
+      },
+    },
     ...(seams.afterInsert ? { afterInsert: seams.afterInsert } : {}),
   });
   const server = app.listen(config.PORT);
@@ -75,14 +138,26 @@ export async function startApi(
 
   return {
     port,
+    app,
     async stop() {
+      draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       waiters.close();
+      // A keep-alive connection whose request finishes after close() would stay open until its
+      // keep-alive timeout: close connections as they become idle.
+      const sweepIdle = setInterval(() => server.closeIdleConnections(), 100);
       server.closeIdleConnections();
+      const cut = setTimeout(() => {
+        log.warn("requests still in flight after the drain period; closing their connections");
+        server.closeAllConnections();
+      }, DRAIN_MS);
       await closed;
+      clearTimeout(cut);
+      clearInterval(sweepIdle);
+      backpressure.stop();
       await doorbells.close();
       await Promise.all([redis.quit().catch(() => {}), subscriber.quit().catch(() => {})]);
-      await closeDb();
+      await Promise.all([closeDb(), ops.close()]);
     },
   };
 }

@@ -27,9 +27,13 @@ const env: NodeJS.ProcessEnv = {
 const children = new Set<ChildProcess>();
 let stopping = false;
 
-/** Starts `node <script>` with `env`, each output line prefixed with `[name]`; a long-running one that exits stops all. */
-function start(name: string, script: string, oneShot = false): ChildProcess {
-  const child = spawn(process.execPath, [script], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+/** Starts `node <script>` with `env` (plus `extra`), each output line prefixed with `[name]`; a long-running one that exits stops all. */
+function start(name: string, script: string, oneShot = false, extra: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(process.execPath, [script], {
+    cwd: root,
+    env: { ...env, ...extra },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on("line", (line) => console.log(`[${name}] ${line}`));
   }
@@ -112,8 +116,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   start("api", "dist/api/main.js");
-  start("worker-1", "dist/worker/main.js");
-  start("worker-2", "dist/worker/main.js");
+  // Two workers on one host: a metrics port each (METRICS_PORT, default 9464, and the next one).
+  const metricsPort = Number(process.env.METRICS_PORT || 9464);
+  start("worker-1", "dist/worker/main.js", false, { METRICS_PORT: String(metricsPort) });
+  start("worker-2", "dist/worker/main.js", false, { METRICS_PORT: String(metricsPort + 1) });
 
   const base = `http://localhost:${env.PORT}`;
   let answering = false;
@@ -126,6 +132,8 @@ async function main(): Promise<void> {
   const token = generatedToken ?? "$ADMIN_TOKEN";
   console.log(`
   api          ${base}${answering ? "" : "   (not answering yet: see the [api] lines)"}
+  docs         ${base}/docs   (OpenAPI: ${base}/openapi.json)
+  metrics      ${base}/metrics, http://localhost:${metricsPort}/metrics, http://localhost:${metricsPort + 1}/metrics
   admin token  ${generatedToken ?? "from ADMIN_TOKEN"}
   database     ${masked(databaseUrl)}
   redis        ${masked(env.REDIS_URL ?? "")}

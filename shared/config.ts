@@ -44,6 +44,27 @@ export const apiConfigSchema = baseConfigSchema.extend({
     .min(16, "must be at least 16 characters")
     .describe("The operator's bearer token; it can only create clients"),
   DB_POOL_SIZE: int(1, 200).default(20).describe("Postgres connections per api process"),
+  RATE_LIMIT_REQUESTS: int(0, 10_000_000)
+    .default(100_000)
+    .describe(
+      "Requests one client (or the operator) may make per window, counted in Redis across all api processes; 0 turns rate limiting off",
+    ),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 3_600).default(10).describe("Length of the fixed rate-limit window, s"),
+  BACKPRESSURE_MAX_PENDING: int(0, 1_000_000)
+    .default(20_000)
+    .describe(
+      "Pending operations (all partitions) at which new top-ups and transfers get 503 overloaded; 0 turns the check off",
+    ),
+  BACKPRESSURE_MAX_IN_FLIGHT: int(0, 1_000_000)
+    .default(2_000)
+    .describe(
+      "Accepts in progress in one api process at which new ones get 503 overloaded; 0 turns the check off",
+    ),
+  BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000)
+    .default(500)
+    .describe(
+      "Event-loop delay (p99 over the last 250 ms) at which new top-ups and transfers get 503 overloaded, ms; 0 turns the check off",
+    ),
 });
 
 /** A worker process (partition runners). */
@@ -69,6 +90,11 @@ export const workerConfigSchema = baseConfigSchema.extend({
     .transform((s) => s.split(",").map(Number))
     .describe("Seconds between webhook delivery attempts"),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000).describe("Timeout of one webhook attempt, ms"),
+  METRICS_PORT: int(0, 65_535)
+    .default(9_464)
+    .describe(
+      "TCP port of the worker's own HTTP listener (GET /metrics, GET /healthz); 0 lets the system pick a free port (logged)",
+    ),
 });
 
 /** `npm run db:migrate`. */

@@ -57,13 +57,20 @@ export class ApiError extends Error {
   readonly errors: FieldError[] | undefined;
   /** Seconds, for 429 and 503. */
   readonly retryAfter: number | undefined;
+  /** RFC 9457 extension members beside the standard ones (e.g. `/readyz`'s `checks`). */
+  readonly extensions: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, detail: string, opts: { errors?: FieldError[]; retryAfter?: number } = {}) {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    opts: { errors?: FieldError[]; retryAfter?: number; extensions?: Record<string, unknown> } = {},
+  ) {
     super(detail);
     this.name = "ApiError";
     this.code = code;
     this.errors = opts.errors;
     this.retryAfter = opts.retryAfter;
+    this.extensions = opts.extensions;
   }
 
   get status(): number {

@@ -12,6 +12,8 @@ export interface PendingRow {
   currency: string;
   fromWalletId: string | null;
   toWalletId: string;
+  /** Time since acceptance (`created_at`) when the row was locked, by the Postgres clock, ms. */
+  ageMs: number;
 }
 
 /**
@@ -26,8 +28,10 @@ export async function lockPending(tx: Tx, partition: number, cap: number): Promi
     currency: string;
     from_wallet_id: string | null;
     to_wallet_id: string;
+    age_ms: number;
   }>(sql`
-    SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id
+    SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id,
+           (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
     FROM operations
     WHERE partition = ${partition} AND status = 'pending'
     ORDER BY seq
@@ -40,6 +44,7 @@ export async function lockPending(tx: Tx, partition: number, cap: number): Promi
     currency: row.currency,
     fromWalletId: row.from_wallet_id,
     toWalletId: row.to_wallet_id,
+    ageMs: row.age_ms,
   }));
 }
 

@@ -4,6 +4,9 @@ import type { WorkerConfig } from "../shared/config.ts";
 import { openDb } from "../shared/db/client.ts";
 import { assertPartitions } from "../shared/db/settings-repo.ts";
 import { errorSummary } from "../shared/log-safe.ts";
+import { createMetricsRegistry } from "../shared/metrics/registry.ts";
+import { createWebhookMetrics, type WebhookMetrics } from "../shared/metrics/webhook-metrics.ts";
+import { createWorkerMetrics } from "../shared/metrics/worker-metrics.ts";
 import {
   completionsChannel,
   dirtyKey,
@@ -13,10 +16,15 @@ import {
 } from "../shared/queues/catalog.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
+import { startMetricsServer } from "./metrics-server.ts";
 import { type RunnerHooks, runPartition } from "./partition-runner.ts";
 import { startSweeper } from "./sweeper.ts";
 
 export interface RunningWorker {
+  /** Port of the worker's metrics listener (GET /metrics, GET /healthz). */
+  metricsPort: number;
+  /** Callbacks for the webhook sender (wired when it lands). */
+  webhookMetrics: WebhookMetrics;
   /** Finishes the current batches, hands unfinished partitions over, closes every connection. */
   stop(): Promise<void>;
 }
@@ -50,6 +58,17 @@ export async function startWorker(
     throw err;
   }
 
+  const registry = createMetricsRegistry();
+  const metrics = createWorkerMetrics(registry);
+  const webhookMetrics = createWebhookMetrics(registry);
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>;
+  try {
+    metricsServer = await startMetricsServer(registry, config.METRICS_PORT);
+  } catch (err) {
+    await closeDb();
+    throw err;
+  }
+
   const redis = openRedis(config.REDIS_URL, "blocking");
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
   await doorbells.assertGlobalConcurrency();
@@ -59,6 +78,7 @@ export async function startWorker(
     db,
     batchCap: config.BATCH_CAP,
     log,
+    metrics,
     stopping: () => stopping,
     clearDirty: async (p: number) => {
       await redis.del(dirtyKey(config.QUEUE_PREFIX, p));
@@ -94,9 +114,19 @@ export async function startWorker(
     intervalMs: config.SWEEP_INTERVAL_MS,
     graceMs: config.SWEEP_GRACE_MS,
   });
-  log.info({ partitions: config.PARTITIONS, batchCap: config.BATCH_CAP, pid: process.pid }, "worker started");
+  log.info(
+    {
+      partitions: config.PARTITIONS,
+      batchCap: config.BATCH_CAP,
+      metricsPort: metricsServer.port,
+      pid: process.pid,
+    },
+    "worker started",
+  );
 
   return {
+    metricsPort: metricsServer.port,
+    webhookMetrics,
     async stop() {
       stopping = true;
       sweeper.stop();
@@ -104,6 +134,7 @@ export async function startWorker(
       await doorbells.close();
       await redis.quit().catch(() => {});
       await closeDb();
+      await metricsServer.close();
     },
   };
 }

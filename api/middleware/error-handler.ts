@@ -51,6 +51,7 @@ export function errorHandler(log: Logger) {
       .type("application/problem+json")
       .send(
         JSON.stringify({
+          ...e.extensions,
           type: `/problems/${e.code}`,
           title: ERRORS[e.code].title,
           status: e.status,

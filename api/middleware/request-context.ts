@@ -1,30 +1,61 @@
 import { randomUUID } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
+import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
 
 const CALLER_ID = /^[\x21-\x7e]{1,200}$/;
 
-/** Echoes the caller's X-Request-Id when it is sane, else makes one; logs one line per request. */
-export function requestContext(log: Logger) {
+/**
+ * Echoes the caller's X-Request-Id when it is sane, else makes one; on finish, logs one line
+ * (request id, client id, method, route template, status, duration; never headers or bodies)
+ * and observes the HTTP duration histogram. While the process drains, answers carry
+ * `Connection: close` so that keep-alive clients reconnect to another server.
+ */
+export function requestContext(
+  log: Logger,
+  metrics: Pick<ApiMetrics, "observeRequest">,
+  draining: () => boolean,
+) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const given = req.get("x-request-id");
     const requestId = given && CALLER_ID.test(given) ? given : randomUUID();
     res.locals.requestId = requestId;
     res.setHeader("X-Request-Id", requestId);
+    if (draining()) res.setHeader("Connection", "close");
     const started = performance.now();
     res.on("finish", () => {
+      const ms = performance.now() - started;
+      // The template (`/v1/wallets/:id`), never the URL: bounded labels, no ids in logs' route field.
+      // By now Express has reset req.baseUrl if an error left the router: use the remembered one.
+      const route = routeTemplate(req.route?.path, res.locals.mountPath ?? req.baseUrl);
+      metrics.observeRequest(req.method, route, res.statusCode, ms / 1000);
       log.info(
         {
           requestId,
           clientId: res.locals.principal?.kind === "client" ? res.locals.principal.clientId : undefined,
           method: req.method,
-          route: req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched",
+          route,
           status: res.statusCode,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          durationMs: Math.round(ms * 10) / 10,
         },
         "request",
       );
     });
     next();
   };
+}
+
+/**
+ * Remembers the router's mount path (`/v1/wallets`) while the request is inside it, for the route
+ * template of the request line: first middleware of every router.
+ */
+export function rememberMount(req: Request, res: Response, next: NextFunction): void {
+  res.locals.mountPath = req.baseUrl;
+  next();
+}
+
+/** `/v1/wallets` + `/:id`; a router's own root (`/`) adds nothing; no route is "unmatched". */
+export function routeTemplate(routePath: unknown, mountPath: string): string {
+  if (typeof routePath !== "string") return "unmatched";
+  return routePath === "/" && mountPath !== "" ? mountPath : `${mountPath}${routePath}`;
 }

@@ -14,6 +14,7 @@ import {
 import { isUuid } from "../../shared/ids.ts";
 import type { CompletionWaiters } from "../completion-waiters.ts";
 import { clientIdOf } from "../middleware/auth.ts";
+import { rememberMount } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import {
   type AcceptDeps,
@@ -62,6 +63,7 @@ export function acceptHandler(deps: AcceptDeps, type: OperationRequest["type"]):
 /** `GET /v1/operations/:id[?wait=N]` and `GET /v1/operations`: status is read from Postgres, never from the queue. */
 export function operationsRoute(deps: OperationsDeps): Router {
   const router = Router();
+  router.use(rememberMount);
 
   router.get("/", async (req, res) => {
     const clientId = clientIdOf(res);

@@ -7,6 +7,8 @@ import { ApiError } from "../../shared/errors.ts";
 import type { TopUpBody, TransferBody } from "../../shared/http/schemas.ts";
 import { newId } from "../../shared/ids.ts";
 import { errorSummary } from "../../shared/log-safe.ts";
+import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
+import type { Backpressure } from "./backpressure.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
 export type OperationRequest = ({ type: "top_up" } & TopUpBody) | ({ type: "transfer" } & TransferBody);
@@ -18,6 +20,8 @@ export interface AcceptDeps {
   ring: (partition: number) => Promise<void>;
   /** Test seam: runs after the insert committed, before the doorbell (a crash there is the sweeper's job). */
   afterInsert?: (operation: Operation) => Promise<void>;
+  backpressure: Pick<Backpressure, "enter" | "refusal">;
+  metrics: Pick<ApiMetrics, "accepted" | "refused">;
   log: Logger;
 }
 
@@ -37,9 +41,24 @@ interface Route {
  * Accepts a top-up or a transfer: checks wallets from the immutable-facts cache, inserts the
  * pending operation under the client's idempotency key (the unique index decides), then rings
  * the partition's doorbell. Checks run in API.md's order: a replay answers before the wallet
- * checks, so on a wallet error the key is looked up first.
+ * checks and before backpressure, so on a wallet error or when overloaded the key is looked up
+ * first.
  */
 export async function acceptOperation(
+  deps: AcceptDeps,
+  clientId: string,
+  idempotencyKey: string,
+  request: OperationRequest,
+): Promise<Accepted> {
+  const leave = deps.backpressure.enter();
+  try {
+    return await accept(deps, clientId, idempotencyKey, request);
+  } finally {
+    leave();
+  }
+}
+
+async function accept(
   deps: AcceptDeps,
   clientId: string,
   idempotencyKey: string,
@@ -53,6 +72,16 @@ export async function acceptOperation(
     const existing = await findByIdempotencyKey(deps.db, clientId, idempotencyKey);
     if (existing) return replay(existing, hash);
     throw err;
+  }
+
+  // Backpressure, last of the checks (API.md): sampled state, no I/O unless overloaded, where a
+  // replay is still answered and nothing new is created.
+  const refusal = deps.backpressure.refusal();
+  if (refusal) {
+    const existing = await findByIdempotencyKey(deps.db, clientId, idempotencyKey);
+    if (existing) return replay(existing, hash);
+    deps.metrics.refused(refusal.reason);
+    throw new ApiError("overloaded", refusal.detail, { retryAfter: refusal.retryAfter });
   }
 
   const inserted = await insertPending(deps.db, {
@@ -81,6 +110,7 @@ export async function acceptOperation(
     // Durable already: the sweeper rings partitions whose operations wait past the grace period.
     deps.log.warn({ partition: route.partition, err: errorSummary(err) }, "doorbell not rung");
   }
+  deps.metrics.accepted(request.type);
   return { operation: inserted, replayed: false };
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type NewOperation, type Operation, operations } from "./schema/index.ts";
 
@@ -64,4 +64,19 @@ export async function listClientOperations(
     )
     .orderBy(desc(operations.id))
     .limit(filter.limit);
+}
+
+/**
+ * Pending operations per partition (index = partition), counting at most `cap` rows in all: the
+ * cost of a sample is bounded however deep the backlog is. Reads the partial index of pending
+ * operations only. While the total is below `cap` the counts are exact.
+ */
+export async function countPendingByPartition(db: Db, partitions: number, cap: number): Promise<number[]> {
+  const r = await db.execute<{ partition: number; n: number }>(sql`
+    SELECT partition, count(*)::int AS n
+    FROM (SELECT partition FROM operations WHERE status = 'pending' LIMIT ${cap}) pending
+    GROUP BY partition`);
+  const counts = new Array<number>(partitions).fill(0);
+  for (const row of r.rows) if (row.partition < partitions) counts[row.partition] = row.n;
+  return counts;
 }

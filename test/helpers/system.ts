@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { Redis } from "ioredis";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { inject } from "vitest";
 import { type RunningApi, startApi } from "../../api/start-api.ts";
 import { apiConfigSchema, workerConfigSchema } from "../../shared/config.ts";
@@ -27,6 +27,10 @@ export interface SystemOptions {
   afterInsert?: (operation: Operation) => Promise<void>;
   /** Extra settings for worker processes and the in-process worker (e.g. SWEEP_INTERVAL_MS). */
   workerSettings?: Record<string, string>;
+  /** Extra settings for the api (e.g. BACKPRESSURE_MAX_PENDING, RATE_LIMIT_REQUESTS). */
+  apiSettings?: Record<string, string>;
+  /** The api's logger (silent by default). */
+  apiLog?: Logger;
   /** Replaces the api's doorbell (see startApi's seams). */
   ring?: (partition: number) => Promise<void>;
   /** A throwaway Redis instead of the shared one. */
@@ -35,8 +39,13 @@ export interface SystemOptions {
   pgServerUrl?: string;
 }
 
+/** A worker process and the port of its metrics listener. */
+export type SpawnedWorker = ChildProcess & { metricsPort: number };
+
 export interface TestSystem {
   baseUrl: string;
+  /** The api's Express application. */
+  app: RunningApi["app"];
   databaseUrl: string;
   prefix: string;
   partitions: number;
@@ -45,9 +54,14 @@ export interface TestSystem {
   db: DbHandle["db"];
   redis: Redis;
   workerEnv: Record<string, string>;
-  spawnWorker(): Promise<ChildProcess>;
+  /** Spawns `node worker/main.ts`; resolves once it has started, with its metrics port. */
+  spawnWorker(env?: Record<string, string>): Promise<SpawnedWorker>;
   /** SIGKILLs a spawned worker on purpose (its exit is then not reported as a crash). */
   killWorker(child: ChildProcess): Promise<void>;
+  /** SIGTERMs a spawned worker and resolves with its exit code once it has exited. */
+  terminateWorker(child: ChildProcess): Promise<number | null>;
+  /** Another api process of the same deployment (same database, Redis and prefix), in this process. */
+  startExtraApi(): Promise<RunningApi & { baseUrl: string }>;
   /** Worker processes that exited without being asked to: "pid: code/signal". */
   crashes(): string[];
   startInProcessWorker(hooks?: RunnerHooks): Promise<RunningWorker>;
@@ -85,14 +99,21 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     PARTITIONS: String(partitions),
     BATCH_CAP: String(batchCap),
   };
-  const api: RunningApi = await startApi(
-    apiConfigSchema.parse({ ...env, PORT: "0", ADMIN_TOKEN, DB_POOL_SIZE: "10" }),
-    silent,
-    {
-      ...(opts.afterInsert ? { afterInsert: opts.afterInsert } : {}),
-      ...(opts.ring ? { ring: opts.ring } : {}),
-    },
-  );
+  const apiConfig = apiConfigSchema.parse({
+    ...env,
+    PORT: "0",
+    ADMIN_TOKEN,
+    DB_POOL_SIZE: "10",
+    // Off unless a test turns it on: two shared cores can stall a test process's event loop,
+    // which must not turn into random 503s in tests about something else.
+    BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0",
+    ...opts.apiSettings,
+  });
+  const api: RunningApi = await startApi(apiConfig, opts.apiLog ?? silent, {
+    ...(opts.afterInsert ? { afterInsert: opts.afterInsert } : {}),
+    ...(opts.ring ? { ring: opts.ring } : {}),
+  });
+  const extraApis: RunningApi[] = [];
   const redis = new Redis(redisUrl);
   redis.on("error", () => {});
   const children: ChildProcess[] = [];
@@ -102,11 +123,14 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   const workerEnv = {
     ...env,
     LOG_LEVEL: process.env.TEST_WORKER_LOG_LEVEL ?? "info",
+    // A free port each: many workers run side by side on this machine.
+    METRICS_PORT: "0",
     ...opts.workerSettings,
   };
 
   const system: TestSystem = {
     baseUrl: `http://127.0.0.1:${api.port}`,
+    app: api.app,
     databaseUrl,
     prefix,
     partitions,
@@ -114,20 +138,33 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     db: handle.db,
     redis,
     workerEnv,
-    async spawnWorker() {
-      const child = spawnWorkerProcess(workerEnv);
+    async spawnWorker(env = {}) {
+      const child = spawnWorkerProcess({ ...workerEnv, ...env });
       children.push(child);
       child.once("exit", (code, signal) => {
         if (!expectedExits.has(child)) crashes.push(`${child.pid}: ${code ?? signal}`);
       });
-      await waitForLine(child, "worker started");
-      return child;
+      const line = await waitForLine(child, "worker started");
+      const metricsPort = Number(/"metricsPort":(\d+)/.exec(line)?.[1]);
+      return Object.assign(child, { metricsPort });
     },
     async killWorker(child) {
       expectedExits.add(child);
       const exited = once(child, "exit");
       child.kill("SIGKILL");
       await exited;
+    },
+    async terminateWorker(child) {
+      expectedExits.add(child);
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      const [code] = await exited;
+      return code as number | null;
+    },
+    async startExtraApi() {
+      const extra = await startApi(apiConfig, silent);
+      extraApis.push(extra);
+      return Object.assign(extra, { baseUrl: `http://127.0.0.1:${extra.port}` });
     },
     crashes: () => [...crashes],
     async startInProcessWorker(hooks) {
@@ -136,7 +173,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       return w;
     },
     async stop() {
-      await api.stop();
+      await Promise.all([api, ...extraApis].map((a) => a.stop()));
       await Promise.all(inProcess.map((w) => w.stop()));
       for (const c of children) expectedExits.add(c);
       await Promise.all(children.map((c) => stopChild(c)));
@@ -161,20 +198,28 @@ export function spawnWorkerProcess(env: Record<string, string>): ChildProcess {
   });
 }
 
-/** Resolves when the child prints a line containing `text`; rejects if it exits first or after 20 s. */
-export function waitForLine(child: ChildProcess, text: string): Promise<void> {
+/**
+ * Resolves with the first line the child prints that contains `text`; rejects if it exits first
+ * or after 20 s.
+ */
+export function waitForLine(child: ChildProcess, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let output = "";
     const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}": ${output}`)), 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes(text)) {
+      // Whole lines only: a chunk may end in the middle of one.
+      const line = output
+        .split("\n")
+        .slice(0, -1)
+        .find((l) => l.includes(text));
+      if (line !== undefined) {
         clearTimeout(timer);
         child.stdout?.off("data", onData);
         if (process.env.TEST_WORKER_LOG)
           child.stdout?.pipe(createWriteStream(`${process.env.TEST_WORKER_LOG}-${child.pid}.log`));
         else child.stdout?.resume();
-        resolve();
+        resolve(line);
       }
     };
     child.stdout?.on("data", onData);

@@ -37,6 +37,10 @@ export interface ThrowawayRedis {
   url: string;
   /** SIGKILL (no save), then start again on the same port and directory (AOF replayed). */
   restart(): Promise<void>;
+  /** SIGKILL, leaving it down until {@link ThrowawayRedis.start}. */
+  kill(): Promise<void>;
+  /** Starts it again after {@link ThrowawayRedis.kill}. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -91,6 +95,8 @@ export async function startRedis(): Promise<ThrowawayRedis> {
       await kill();
       await start();
     },
+    kill,
+    start,
     async stop() {
       await kill();
       rmSync(dir, { recursive: true, force: true });

@@ -24,6 +24,11 @@ describe("parseConfig", () => {
       PARTITIONS: 16,
       LOG_LEVEL: "info",
       DB_POOL_SIZE: 20,
+      RATE_LIMIT_REQUESTS: 100_000,
+      RATE_LIMIT_WINDOW_SECONDS: 10,
+      BACKPRESSURE_MAX_PENDING: 20_000,
+      BACKPRESSURE_MAX_IN_FLIGHT: 2_000,
+      BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS: 500,
     });
     expect(api.ok && Object.isFrozen(api.config)).toBe(true);
     const worker = parseConfig(workerConfigSchema, workerEnv);
@@ -35,6 +40,7 @@ describe("parseConfig", () => {
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: false,
       WEBHOOK_RETRY_SCHEDULE: [5, 300, 1800, 7200, 18000, 36000, 36000],
       WEBHOOK_TIMEOUT_MS: 15_000,
+      METRICS_PORT: 9_464,
     });
   });
 
@@ -75,6 +81,12 @@ describe("parseConfig", () => {
     ["worker", "WEBHOOK_ALLOW_PRIVATE_NETWORKS", "maybe", ""],
     ["worker", "WEBHOOK_RETRY_SCHEDULE", "5,,300", "comma-separated"],
     ["worker", "WEBHOOK_TIMEOUT_MS", "50", ""],
+    ["worker", "METRICS_PORT", "70000", ""],
+    ["api", "RATE_LIMIT_REQUESTS", "-1", ""],
+    ["api", "RATE_LIMIT_WINDOW_SECONDS", "0", ""],
+    ["api", "BACKPRESSURE_MAX_PENDING", "lots", ""],
+    ["api", "BACKPRESSURE_MAX_IN_FLIGHT", "1.5", ""],
+    ["api", "BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS", "60001", ""],
   ] as const)("%s with %s=%s: a problem naming it", (process, name, value, hint) => {
     const [schema, env] = process === "api" ? [apiConfigSchema, apiEnv] : [workerConfigSchema, workerEnv];
     const problems = problemsOf(parseConfig(schema, { ...env, [name]: value }));

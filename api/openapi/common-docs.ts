@@ -1,0 +1,129 @@
+import { z } from "zod";
+import type { ZodOpenApiResponseObject, ZodOpenApiResponsesObject } from "zod-openapi";
+import { problemSchema } from "../../shared/http/resources.ts";
+
+/** Pieces every route's documentation shares: headers, problem responses, security. */
+
+const requestId = z.string().meta({
+  description: "The caller's X-Request-Id if it sent a sane one (1..200 printable ASCII), else a new UUID",
+  header: { id: "X-Request-Id" },
+});
+export const retryAfter = z
+  .int()
+  .min(1)
+  .meta({ description: "Seconds to wait before retrying", header: { id: "Retry-After" } });
+const rateLimit = z
+  .string()
+  .optional()
+  .meta({
+    description:
+      'Current service limit (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"per-client";r=99987;t=7`: `r` requests left in the window, `t` seconds until it ends. Absent when rate limiting is off or Redis does not answer.',
+    header: { id: "RateLimit" },
+  });
+const rateLimitPolicy = z
+  .string()
+  .optional()
+  .meta({
+    description:
+      'Quota policy (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"per-client";q=100000;w=10`: `q` requests per client per window of `w` seconds, shared by every api process.',
+    header: { id: "RateLimit-Policy" },
+  });
+
+/** Headers of every answer of an authenticated `/v1` route. */
+export const v1Headers = z.object({
+  "X-Request-Id": requestId,
+  RateLimit: rateLimit,
+  "RateLimit-Policy": rateLimitPolicy,
+});
+/** Headers of the operations endpoints (no auth, no rate limit). */
+export const plainHeaders = z.object({ "X-Request-Id": requestId });
+
+const problem = (
+  id: string,
+  description: string,
+  headers: z.ZodObject = v1Headers,
+): ZodOpenApiResponseObject => ({
+  id,
+  description,
+  headers,
+  content: { "application/problem+json": { schema: problemSchema } },
+});
+
+export const problems = {
+  badRequest: problem(
+    "BadRequest",
+    "`validation_error`: the body, a query parameter or a header does not match its schema (each field in `errors`), or the body is not JSON. `idempotency_key_required` on POST /v1/top-ups and /v1/transfers without an Idempotency-Key.",
+  ),
+  unauthorized: problem("Unauthorized", "`unauthorized`: no bearer key, or one that matches nothing."),
+  forbidden: problem(
+    "Forbidden",
+    "`forbidden`: a valid key on a route it may not use (the operator's token on a client route, a client's key on /v1/clients).",
+  ),
+  notFound: problem(
+    "NotFound",
+    "`not_found`: no such resource (or none this client may see), or no such route.",
+  ),
+  walletNotFound: problem(
+    "WalletNotFound",
+    "`wallet_not_found`: no such wallet, or another client's (the two are indistinguishable on purpose).",
+  ),
+  payloadTooLarge: problem("PayloadTooLarge", "`payload_too_large`: the body is over 64 KiB."),
+  unsupportedMediaType: problem(
+    "UnsupportedMediaType",
+    "`unsupported_media_type`: a POST whose Content-Type is not application/json (UTF-8).",
+  ),
+  unprocessable: problem(
+    "Unprocessable",
+    "`idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers): the two wallets hold different currencies.",
+  ),
+  rateLimited: {
+    ...problem(
+      "RateLimited",
+      "`rate_limited`: the client made more requests than its policy allows in the current window (see RateLimit-Policy). Nothing was done.",
+    ),
+    headers: v1Headers.extend({ "Retry-After": retryAfter }),
+  },
+  internal: problem("InternalError", "`internal_error`: an unexpected error. The body never says more."),
+  unavailable: {
+    ...problem(
+      "Unavailable",
+      "`overloaded`: backpressure (too many operations waiting to be applied, or this server too busy) or the database briefly unavailable. On POST /v1/top-ups and /v1/transfers nothing was created, unless the database became unavailable during the insert: retrying with the same Idempotency-Key is safe in every case.",
+    ),
+    headers: v1Headers.extend({ "Retry-After": retryAfter }),
+  },
+} satisfies Record<string, ZodOpenApiResponseObject>;
+
+/** The error answers of every authenticated route. */
+export const authenticatedErrors: ZodOpenApiResponsesObject = {
+  "401": problems.unauthorized,
+  "403": problems.forbidden,
+  "429": problems.rateLimited,
+  "500": problems.internal,
+  "503": problems.unavailable,
+};
+
+/** The error answers of every authenticated POST: its body is JSON of at most 64 KiB. */
+export const postErrors: ZodOpenApiResponsesObject = {
+  ...authenticatedErrors,
+  "400": problems.badRequest,
+  "413": problems.payloadTooLarge,
+  "415": problems.unsupportedMediaType,
+};
+
+/** A JSON answer of a `/v1` route. */
+export const jsonResponse = (
+  description: string,
+  schema: z.ZodType,
+  headers: z.ZodObject = v1Headers,
+): ZodOpenApiResponseObject => ({
+  description,
+  headers,
+  content: { "application/json": { schema } },
+});
+
+export const clientSecurity = [{ clientKey: [] }];
+export const operatorSecurity = [{ operatorToken: [] }];
+
+/** A path parameter `id`. */
+export const idParam = (description: string) =>
+  z.object({ id: z.string().meta({ description: `${description} (a UUID; anything else is a 404)` }) });

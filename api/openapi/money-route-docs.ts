@@ -1,0 +1,176 @@
+import { z } from "zod";
+import {
+  createdClientSchema,
+  entryPageSchema,
+  operationPageSchema,
+  operationSchema,
+  walletPageSchema,
+  walletSchema,
+} from "../../shared/http/resources.ts";
+import {
+  createClientBody,
+  createWalletBody,
+  getOperationQuery,
+  idempotencyKeySchema,
+  listOperationsQuery,
+  pageQuery,
+  topUpBody,
+  transferBody,
+} from "../../shared/http/schemas.ts";
+import {
+  authenticatedErrors,
+  clientSecurity,
+  idParam,
+  jsonResponse,
+  operatorSecurity,
+  postErrors,
+  problems,
+  v1Headers,
+} from "./common-docs.ts";
+import type { RouteDocs } from "./route-registry.ts";
+
+/** The `/v1` routes of API.md, documented from the zod schemas that validate them. */
+
+const json = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+const idempotencyKey = z.object({
+  "Idempotency-Key": idempotencyKeySchema.meta({
+    description:
+      "Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created.",
+    param: { id: "IdempotencyKey" },
+  }),
+});
+
+const accepted = jsonResponse(
+  "Accepted: the operation is stored (`pending`) and will be applied by a worker. A replay of the same key and body answers the same operation in its current state, with `Idempotent-Replayed: true`.",
+  operationSchema,
+  v1Headers.extend({
+    Location: z.string().meta({ description: "`/v1/operations/<id>`: poll it, or long-poll with `?wait=N`" }),
+    "Idempotent-Replayed": z
+      .literal("true")
+      .optional()
+      .meta({ description: "Present, `true`, when this answers a replay of an earlier request" }),
+  }),
+);
+
+const ACCEPT_ORDER =
+  "Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.";
+
+const pageParams = "Pages are newest first; `nextCursor` is null on the last page.";
+
+export const moneyRouteDocs: RouteDocs = {
+  "POST /v1/clients": {
+    tags: ["Clients"],
+    summary: "Create a client (operator only)",
+    description:
+      "Only the operator's token (ADMIN_TOKEN) may call this. The client's API key is in this answer and nowhere else: only its SHA-256 and a short prefix are stored.",
+    security: operatorSecurity,
+    requestBody: json(createClientBody),
+    responses: { "201": jsonResponse("The client, with its API key", createdClientSchema), ...postErrors },
+  },
+  "POST /v1/wallets": {
+    tags: ["Wallets"],
+    summary: "Open a wallet",
+    description:
+      "A new wallet of the calling client, balance 0. Send `{}` for a USD wallet without metadata.",
+    security: clientSecurity,
+    requestBody: json(createWalletBody),
+    responses: { "201": jsonResponse("The wallet", walletSchema), ...postErrors },
+  },
+  "GET /v1/wallets": {
+    tags: ["Wallets"],
+    summary: "List the client's wallets",
+    description: `The calling client's wallets only. ${pageParams}`,
+    security: clientSecurity,
+    requestParams: { query: pageQuery },
+    responses: {
+      "200": jsonResponse("A page of wallets", walletPageSchema),
+      "400": problems.badRequest,
+      ...authenticatedErrors,
+    },
+  },
+  "GET /v1/wallets/:id": {
+    tags: ["Wallets"],
+    summary: "Get a wallet",
+    description:
+      "The client's own wallet. Another client's wallet is a 404, exactly like one that does not exist.",
+    security: clientSecurity,
+    requestParams: { path: idParam("Wallet id") },
+    responses: {
+      "200": jsonResponse("The wallet", walletSchema),
+      "404": problems.walletNotFound,
+      ...authenticatedErrors,
+    },
+  },
+  "GET /v1/wallets/:id/entries": {
+    tags: ["Wallets"],
+    summary: "List a wallet's ledger entries",
+    description: `Entries in posting order, newest first: read oldest to newest, each entry's \`balanceAfter\` is the previous one's plus its \`amount\`, and the newest one's equals the wallet's balance. A credit's \`operationId\` may name another client's operation, which this client cannot fetch. ${pageParams}`,
+    security: clientSecurity,
+    requestParams: { path: idParam("Wallet id"), query: pageQuery },
+    responses: {
+      "200": jsonResponse("A page of entries", entryPageSchema),
+      "400": problems.badRequest,
+      "404": problems.walletNotFound,
+      ...authenticatedErrors,
+    },
+  },
+  "POST /v1/top-ups": {
+    tags: ["Operations"],
+    summary: "Top up a wallet",
+    description: `Credits the client's own wallet with money from outside (the currency's funding account), asynchronously. ${ACCEPT_ORDER} Operations that check the same wallet's balance (its top-ups, its outgoing transfers) are applied in acceptance order.`,
+    security: clientSecurity,
+    requestParams: { header: idempotencyKey },
+    requestBody: json(topUpBody),
+    responses: {
+      "202": accepted,
+      "404": problems.walletNotFound,
+      "422": problems.unprocessable,
+      ...postErrors,
+    },
+  },
+  "POST /v1/transfers": {
+    tags: ["Operations"],
+    summary: "Transfer between wallets",
+    description: `Moves money from one of the client's wallets to any existing wallet of the same currency (another client's too: wallet ids cannot be guessed, but the outcome does reveal whether a destination exists), asynchronously. \`fromWalletId == toWalletId\` is a 400. ${ACCEPT_ORDER} Transfers out of a wallet are applied in the order they were accepted; the source's balance is checked then (\`insufficient_funds\`), and so is the destination's upper bound (\`balance_limit_exceeded\`).`,
+    security: clientSecurity,
+    requestParams: { header: idempotencyKey },
+    requestBody: json(transferBody),
+    responses: {
+      "202": accepted,
+      "404": problems.walletNotFound,
+      "422": problems.unprocessable,
+      ...postErrors,
+    },
+  },
+  "GET /v1/operations": {
+    tags: ["Operations"],
+    summary: "List the client's operations",
+    description: `Operations the calling client submitted, optionally those touching one of its wallets (as source or destination) and/or in one status. A \`walletId\` the client does not own is a 404 \`wallet_not_found\`. ${pageParams}`,
+    security: clientSecurity,
+    requestParams: { query: listOperationsQuery },
+    responses: {
+      "200": jsonResponse("A page of operations", operationPageSchema),
+      "400": problems.badRequest,
+      "404": problems.walletNotFound,
+      ...authenticatedErrors,
+    },
+  },
+  "GET /v1/operations/:id": {
+    tags: ["Operations"],
+    summary: "Get an operation (optionally waiting for it)",
+    description:
+      "An operation the calling client submitted; any other id is a 404. Status is read from the database. With `?wait=N` (seconds, 0..30) the request is held until the operation is no longer `pending` or N seconds pass, then answers with its current state (still `pending` at the deadline is a 200, not an error); a server shutting down answers held requests at once. The request holds no database connection while it waits.",
+    security: clientSecurity,
+    requestParams: { path: idParam("Operation id"), query: getOperationQuery },
+    responses: {
+      "200": jsonResponse("The operation", operationSchema),
+      "400": problems.badRequest,
+      "404": problems.notFound,
+      ...authenticatedErrors,
+    },
+  },
+};

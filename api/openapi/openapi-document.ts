@@ -1,0 +1,61 @@
+import { createDocument, type ZodOpenApiPathsObject } from "zod-openapi";
+import { type RouteDocs, routeRegistry } from "./route-registry.ts";
+
+const DESCRIPTION = `A wallet billing API: clients open wallets, top them up and transfer money between them.
+
+**Money moves asynchronously.** \`POST /v1/top-ups\` and \`POST /v1/transfers\` answer 202 with a \`pending\` operation once it is stored; a worker applies it shortly after and it becomes \`succeeded\` or \`failed\` (with \`failure.code\`), exactly once. Follow it with \`GET /v1/operations/{id}?wait=N\`. Amounts are integers of minor units (cents), 1..2^53-1.
+
+**Authentication.** \`Authorization: Bearer <key>\` on every \`/v1\` route: a client's API key (\`sk_…\`), or the operator's token for \`POST /v1/clients\` only. A client sees and debits only its own wallets; another client's wallet answers 404 exactly like a missing one.
+
+**Idempotency.** Money requests require an \`Idempotency-Key\`; repeating a request with the same key and body never creates a second operation.
+
+**Errors** are RFC 9457 problem details (\`application/problem+json\`) with a stable \`code\` and the \`requestId\` of the \`X-Request-Id\` header.
+
+**Limits.** Each client has a request quota per window, shared by all api servers (429 \`rate_limited\`, RateLimit and RateLimit-Policy headers of draft-ietf-httpapi-ratelimit-headers-10). When the system is behind, new money requests get 503 \`overloaded\` with \`Retry-After\` and create nothing; replays are still answered.
+
+**Lists** are newest first, \`?limit=\` 1..100 (default 20) and an opaque \`?cursor=\`; out-of-range values are a 400, never clamped.`;
+
+/** `/v1/wallets/:id` → `/v1/wallets/{id}`. */
+export const openApiPath = (expressPath: string): string => expressPath.replace(/:(\w+)/g, "{$1}");
+
+/** The paths object of a route registry, keyed by OpenAPI path then lower-case method. */
+function toPaths(routes: RouteDocs): ZodOpenApiPathsObject {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const [key, operation] of Object.entries(routes)) {
+    const [method = "", path = ""] = key.split(" ");
+    const item = paths[openApiPath(path)] ?? {};
+    paths[openApiPath(path)] = item;
+    item[method.toLowerCase() as "get" | "post" | "put" | "patch" | "delete"] = operation;
+  }
+  return paths;
+}
+
+/** The OpenAPI 3.1 document of the api, generated from the route registry's zod schemas. */
+export function createOpenApiDocument(version: string): ReturnType<typeof createDocument> {
+  return createDocument({
+    openapi: "3.1.0",
+    info: { title: "Wallet billing API", version, description: DESCRIPTION },
+    tags: [
+      { name: "Clients", description: "The operator creates clients and hands them their API key." },
+      { name: "Wallets", description: "A client's wallets and their ledger entries." },
+      { name: "Operations", description: "Top-ups and transfers: accepted at once, applied asynchronously." },
+      { name: "Service", description: "Health, readiness, metrics and this document. No authentication." },
+    ],
+    components: {
+      securitySchemes: {
+        clientKey: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "A client's API key (`sk_` + 43 base64url characters), shown once when the client is created.",
+        },
+        operatorToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "The operator's token (the ADMIN_TOKEN setting). It can only create clients.",
+        },
+      },
+    },
+    paths: toPaths(routeRegistry),
+  });
+}

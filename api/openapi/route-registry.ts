@@ -1,0 +1,17 @@
+import type { ZodOpenApiOperationObject } from "zod-openapi";
+import { moneyRouteDocs } from "./money-route-docs.ts";
+import { opsRouteDocs } from "./ops-route-docs.ts";
+
+/** A route as Express knows it: `"<METHOD> <path with :params>"`, e.g. `"GET /v1/wallets/:id"`. */
+export type RouteKey = `${"GET" | "POST" | "PUT" | "PATCH" | "DELETE"} /${string}`;
+export type RouteDocs = Record<RouteKey, ZodOpenApiOperationObject>;
+
+/**
+ * Every route the api serves, with its OpenAPI operation. Adding a route to Express means adding
+ * its entry here (a new family: a `*-route-docs.ts` file spread below); a test fails for any
+ * Express route missing from this registry, and for any entry Express does not serve.
+ */
+export const routeRegistry: RouteDocs = {
+  ...opsRouteDocs,
+  ...moneyRouteDocs,
+};

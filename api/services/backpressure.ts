@@ -1,0 +1,150 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { Logger } from "pino";
+import { errorSummary } from "../../shared/log-safe.ts";
+
+/** Bounds past which new top-ups and transfers are refused; 0 turns a bound off. */
+export interface BackpressureLimits {
+  /** Pending operations, all partitions together. */
+  maxPending: number;
+  /** Accepts in progress in this process. */
+  maxInFlight: number;
+  /** p99 event-loop delay over the last sample interval, ms. */
+  maxEventLoopDelayMs: number;
+}
+
+export interface Refusal {
+  reason: "backlog" | "in_flight" | "event_loop";
+  /** Seconds, for the Retry-After header. */
+  retryAfter: number;
+  detail: string;
+}
+
+export interface BackpressureSources {
+  /** Pending operations per partition, counting at most `cap` in all. */
+  sampleBacklog(cap: number): Promise<number[]>;
+  /** The event-loop delay since the previous call, ms; the default measures this process. */
+  eventLoopDelayMs?(): number;
+  /** Receives every backlog sample (the metrics gauge). */
+  onBacklog?(perPartition: readonly number[]): void;
+}
+
+/** How often the backlog and the event-loop delay are sampled: one query per api process per tick. */
+export const SAMPLE_INTERVAL_MS = 250;
+/**
+ * With the backlog bound off, the gauge still counts up to this many. A sample reads one index
+ * entry and heap tuple per pending operation counted (about 0.5-1 µs each in Postgres): capping
+ * the count keeps a sample under ~20 ms however deep the backlog is.
+ */
+const SAMPLE_CAP_WITHOUT_BOUND = 10_000;
+
+/**
+ * Backpressure (ARCHITECTURE.md "Backpressure, not collapse"): decides, without any I/O on the
+ * request path, whether a new money request must be refused with 503 `overloaded`. The backlog
+ * and the event-loop delay are sampled every {@link SAMPLE_INTERVAL_MS} by one timer per api
+ * process; in-flight accepts are counted as they start and end.
+ */
+export class Backpressure {
+  private readonly limits: BackpressureLimits;
+  private readonly sources: BackpressureSources;
+  private readonly log: Logger;
+  private readonly sampleCap: number;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private timer: NodeJS.Timeout | undefined;
+  private sampling = false;
+  private inFlight = 0;
+  private pending = 0;
+  private loopDelayMs = 0;
+  private lastSampleFailed = false;
+
+  constructor(limits: BackpressureLimits, sources: BackpressureSources, log: Logger) {
+    this.limits = limits;
+    this.sources = sources;
+    this.log = log;
+    // Counting up to the bound is enough to decide; refusals keep the backlog near it anyway.
+    this.sampleCap = limits.maxPending > 0 ? limits.maxPending : SAMPLE_CAP_WITHOUT_BOUND;
+  }
+
+  /** Starts the sampler (and takes a first sample before resolving). */
+  async start(): Promise<void> {
+    if (!this.sources.eventLoopDelayMs) this.loopDelay.enable();
+    await this.sample();
+    this.timer = setInterval(() => void this.sample(), SAMPLE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.loopDelay.disable();
+  }
+
+  /** One sample of the backlog and the event-loop delay. A failed query keeps the last value. */
+  async sample(): Promise<void> {
+    if (this.sampling) return;
+    this.sampling = true;
+    try {
+      this.loopDelayMs = this.sources.eventLoopDelayMs?.() ?? this.ownLoopDelayMs();
+      const perPartition = await this.sources.sampleBacklog(this.sampleCap);
+      this.pending = perPartition.reduce((a, b) => a + b, 0);
+      this.sources.onBacklog?.(perPartition);
+      this.lastSampleFailed = false;
+    } catch (err) {
+      // Logged once per outage, not four times a second.
+      if (!this.lastSampleFailed) this.log.warn({ err: errorSummary(err) }, "backlog sample failed");
+      this.lastSampleFailed = true;
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  private ownLoopDelayMs(): number {
+    const ms = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0;
+    this.loopDelay.reset();
+    return ms;
+  }
+
+  /** Counts an accept in progress; call the returned function when it ends. */
+  enter(): () => void {
+    this.inFlight++;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.inFlight--;
+    };
+  }
+
+  /** In-flight accepts of this process right now. */
+  inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  /** Why a new operation must be refused now, or undefined. Synchronous: no I/O. */
+  refusal(): Refusal | undefined {
+    const { maxPending, maxInFlight, maxEventLoopDelayMs } = this.limits;
+    if (maxPending > 0 && this.pending >= maxPending) {
+      // The workers are behind by at least maxPending operations; give them a moment.
+      return {
+        reason: "backlog",
+        retryAfter: 2,
+        detail:
+          "Too many operations are waiting to be applied; nothing was created. Retry later with the same Idempotency-Key.",
+      };
+    }
+    if (maxInFlight > 0 && this.inFlight > maxInFlight) {
+      return {
+        reason: "in_flight",
+        retryAfter: 1,
+        detail:
+          "This server is accepting too many operations at once; nothing was created. Retry later with the same Idempotency-Key.",
+      };
+    }
+    if (maxEventLoopDelayMs > 0 && this.loopDelayMs >= maxEventLoopDelayMs) {
+      return {
+        reason: "event_loop",
+        retryAfter: 1,
+        detail: "This server is overloaded; nothing was created. Retry later with the same Idempotency-Key.",
+      };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,99 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { boundedLabel } from "./registry.ts";
+
+/** Why a request was refused before any work was done (the `reason` label). */
+export type RefusalReason = "rate_limited" | "backlog" | "in_flight" | "event_loop";
+
+const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
+
+/** HTTP latency buckets, s: from sub-millisecond reads to 30 s long polls (`?wait=30`). */
+const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The api's metrics. Every label is bounded: route templates (never ids), status codes, fixed enums. */
+export interface ApiMetrics {
+  readonly registry: Registry;
+  /** One finished HTTP request; `route` is the Express route template or "unmatched". */
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /** A new operation was accepted (202, not a replay). */
+  accepted(type: "top_up" | "transfer"): void;
+  refused(reason: RefusalReason): void;
+  /** Pending operations per partition (index = partition), as last sampled. */
+  setBacklog(perPartition: readonly number[]): void;
+  /** Reads the api's in-flight accepts and held long polls at scrape time. */
+  track(read: { inFlightAccepts: () => number; longPolls: () => number }): void;
+}
+
+/** Registers the api's metrics in `registry`; `partitions` bounds the backlog gauge's label. */
+export function createApiMetrics(registry: Registry, partitions: number): ApiMetrics {
+  const http = new Histogram({
+    name: "billing_http_request_duration_seconds",
+    help: "HTTP request duration by method, route template and status, s",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: HTTP_BUCKETS,
+    registers: [registry],
+  });
+  // Children by "method route status": prom-client hashes a label object on every call; a
+  // Map lookup on a short string is cheaper on the request path.
+  const children = new Map<string, Histogram.Internal<"method" | "route" | "status">>();
+
+  const accepted = new Counter({
+    name: "billing_operations_accepted_total",
+    help: "Operations accepted (202, replays not counted) by type",
+    labelNames: ["type"] as const,
+    registers: [registry],
+  });
+  // Resolved once: the accept path increments a child, without hashing a label object.
+  const acceptedTopUps = accepted.labels("top_up");
+  const acceptedTransfers = accepted.labels("transfer");
+  const refused = new Counter({
+    name: "billing_requests_refused_total",
+    help: "Requests refused before any work: rate_limited (429), backlog, in_flight or event_loop (503 overloaded)",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const backlog = new Gauge({
+    name: "billing_backlog_operations",
+    help: "Pending operations per partition, sampled by the api every 250 ms; the sample counts at most BACKPRESSURE_MAX_PENDING (10000 when off) in all",
+    labelNames: ["partition"] as const,
+    registers: [registry],
+  });
+  const backlogChildren = Array.from({ length: partitions }, (_, p) => backlog.labels(String(p)));
+  let read = { inFlightAccepts: () => 0, longPolls: () => 0 };
+  new Gauge({
+    name: "billing_accepts_in_flight",
+    help: "Top-ups and transfers being accepted by this api process right now",
+    registers: [registry],
+    collect() {
+      this.set(read.inFlightAccepts());
+    },
+  });
+  new Gauge({
+    name: "billing_long_polls_waiting",
+    help: "GET /v1/operations/:id?wait=N requests this api process is holding right now",
+    registers: [registry],
+    collect() {
+      this.set(read.longPolls());
+    },
+  });
+
+  return {
+    registry,
+    observeRequest(method, route, status, seconds) {
+      const key = `${method} ${route} ${status}`;
+      let child = children.get(key);
+      if (!child) {
+        child = http.labels(boundedLabel(method, METHODS), route, String(status));
+        children.set(key, child);
+      }
+      child.observe(seconds);
+    },
+    accepted: (type) => (type === "top_up" ? acceptedTopUps : acceptedTransfers).inc(),
+    refused: (reason) => refused.inc({ reason }),
+    setBacklog(perPartition) {
+      for (let p = 0; p < backlogChildren.length; p++) backlogChildren[p]?.set(perPartition[p] ?? 0);
+    },
+    track(readers) {
+      read = readers;
+    },
+  };
+}

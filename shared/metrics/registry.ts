@@ -1,0 +1,20 @@
+import { collectDefaultMetrics, Registry } from "prom-client";
+
+/**
+ * A Prometheus registry of one process (api or worker) with prom-client's process metrics
+ * (`process_*`, `nodejs_*`: CPU, memory, GC, event-loop lag, handles). One registry per running
+ * api or worker, not the global one, so that tests may run several in one process.
+ */
+export function createMetricsRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/**
+ * A bounded label value: `value` when it is one of `allowed`, else "other". Labels never carry
+ * ids or free text, so the number of series stays fixed whatever the traffic.
+ */
+export function boundedLabel<T extends string>(value: string, allowed: ReadonlySet<T>): T | "other" {
+  return allowed.has(value as T) ? (value as T) : "other";
+}

@@ -1,0 +1,81 @@
+import { Counter, Histogram, type Registry } from "prom-client";
+
+/** One committed batch, as the partition runner reports it. */
+export interface BatchReport {
+  /** Time from BEGIN to COMMIT, s. */
+  seconds: number;
+  operations: readonly {
+    type: "top_up" | "transfer";
+    /** "succeeded", or the failure code. */
+    result: "succeeded" | "insufficient_funds" | "balance_limit_exceeded" | "internal_error";
+    /** From acceptance (created_at) to this batch's commit, s. */
+    latencySeconds: number;
+  }[];
+}
+
+/** The worker's metrics: what the partition runners applied, how fast, in what batches. */
+export interface WorkerMetrics {
+  readonly registry: Registry;
+  /** Counts by batch (one `inc` per distinct label set), observes each operation's latency. */
+  batchCommitted(report: BatchReport): void;
+}
+
+/** Accept → completed latency buckets, s: from one batch round trip to a long outage. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
+const BATCH_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** Registers the worker's metrics in `registry`. */
+export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+  const applied = new Counter({
+    name: "billing_operations_applied_total",
+    help: "Operations that succeeded, by type",
+    labelNames: ["type"] as const,
+    registers: [registry],
+  });
+  const failed = new Counter({
+    name: "billing_operations_failed_total",
+    help: "Operations that failed, by type and failure code (insufficient_funds, balance_limit_exceeded, internal_error)",
+    labelNames: ["type", "code"] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "billing_operation_completion_seconds",
+    help: "From acceptance (created_at, Postgres clock) to the commit of the batch that completed the operation, s",
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const batchSize = new Histogram({
+    name: "billing_batch_size",
+    help: "Operations per committed partition batch",
+    buckets: BATCH_SIZE_BUCKETS,
+    registers: [registry],
+  });
+  const batchSeconds = new Histogram({
+    name: "billing_batch_duration_seconds",
+    help: "Duration of one partition batch transaction, BEGIN to COMMIT, s",
+    buckets: BATCH_SECONDS_BUCKETS,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    batchCommitted(report) {
+      if (report.operations.length === 0) return;
+      batchSize.observe(report.operations.length);
+      batchSeconds.observe(report.seconds);
+      // Count per label set first: a handful of `inc` calls per batch, not one per operation.
+      const counts = new Map<string, number>();
+      for (const op of report.operations) {
+        latency.observe(op.latencySeconds);
+        const key = `${op.type} ${op.result}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      for (const [key, n] of counts) {
+        const [type = "", result = ""] = key.split(" ");
+        if (result === "succeeded") applied.inc({ type }, n);
+        else failed.inc({ type, code: result }, n);
+      }
+    },
+  };
+}

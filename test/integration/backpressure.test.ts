@@ -1,0 +1,135 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { sampleValue, scrape } from "../helpers/metrics.ts";
+import { expectNothingMoved, moneySnapshot, operationsWithKey } from "../helpers/money.ts";
+import { expectProblem } from "../helpers/problem.ts";
+import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+/** Sum of the sampled backlog gauge over all partitions. */
+async function sampledBacklog(system: TestSystem): Promise<number> {
+  const samples = await scrape(`${system.baseUrl}/metrics`);
+  return samples.filter((s) => s.name === "billing_backlog_operations").reduce((a, s) => a + s.value, 0);
+}
+
+describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
+  let system: TestSystem;
+  let api: Api;
+  let wallet: string;
+  let eurWallet: string;
+
+  beforeAll(async () => {
+    system = await startSystem({ partitions: 2, apiSettings: { BACKPRESSURE_MAX_PENDING: "5" } });
+    api = await newClient(system);
+    wallet = await newWallet(api);
+    eurWallet = await newWallet(api, { currency: "EUR" });
+    for (let i = 0; i < 5; i++) expect((await api.topUp(wallet, 100, `k${i}`)).status).toBe(202);
+    // The sampler runs every 250 ms; once it has seen the five, new operations are refused.
+    await vi.waitFor(async () => expect(await sampledBacklog(system)).toBe(5), {
+      timeout: 10_000,
+      interval: 50,
+    });
+  });
+  afterAll(async () => system?.stop());
+
+  it("a new top-up or transfer gets 503 overloaded with Retry-After, and nothing is created", async () => {
+    const before = await moneySnapshot(system);
+    const other = await newWallet(api);
+    const snapshot = await moneySnapshot(system);
+    const r = await api.topUp(wallet, 100, "over");
+    expectProblem(r, "overloaded");
+    expect(r.headers.get("retry-after")).toBe("2");
+    const t = await api.transfer(wallet, other, 1, "over-transfer");
+    expectProblem(t, "overloaded");
+    expect(await operationsWithKey(system, "over")).toBe(0);
+    expect(await operationsWithKey(system, "over-transfer")).toBe(0);
+    await expectNothingMoved(system, snapshot);
+    expect(before.operations).toBe(5);
+  });
+
+  it("a replay is still answered (202, Idempotent-Replayed), and a reused key is still 422", async () => {
+    const replay = await api.topUp(wallet, 100, "k0");
+    expect(replay.status).toBe(202);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expectProblem(await api.topUp(wallet, 101, "k0"), "idempotency_key_reused");
+  });
+
+  it("checks that come before backpressure still answer first: 400, 404, 422", async () => {
+    expectProblem(await api.topUp(wallet, 0, "bad-amount"), "validation_error");
+    expectProblem(await api.topUp(randomUUID(), 100, "no-wallet"), "wallet_not_found");
+    expectProblem(await api.transfer(wallet, eurWallet, 1, "mixed"), "currency_mismatch");
+  });
+
+  it("reads are not refused; the refusals are counted by reason", async () => {
+    expect((await api.get(`/v1/wallets/${wallet}`)).status).toBe(200);
+    const samples = await scrape(`${system.baseUrl}/metrics`);
+    expect(sampleValue(samples, "billing_requests_refused_total", { reason: "backlog" })).toBe(2);
+  });
+
+  it("once a worker drains the backlog, the refused request goes through under its key", async () => {
+    await system.spawnWorker();
+    await expect
+      .poll(async () => (await api.topUp(wallet, 100, "over")).status, { timeout: 30_000, interval: 250 })
+      .toBe(202);
+    const op = (await api.topUp(wallet, 100, "over")).body;
+    await api.settle(op.id);
+    expect((await api.get(`/v1/wallets/${wallet}`)).body).toMatchObject({ balance: 600, version: 6 });
+    expect(await operationsWithKey(system, "over")).toBe(1);
+  });
+});
+
+describe("in-flight bound: BACKPRESSURE_MAX_IN_FLIGHT=2", () => {
+  let system: TestSystem;
+  let api: Api;
+  let wallet: string;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+
+  beforeAll(async () => {
+    system = await startSystem({
+      partitions: 2,
+      workerProcesses: 1,
+      apiSettings: { BACKPRESSURE_MAX_IN_FLIGHT: "2" },
+      // Accepts whose metadata says so are held after their insert, until the test releases them.
+      afterInsert: async (op) => {
+        if (op.metadata.hold === "yes") await gate;
+      },
+    });
+    api = await newClient(system);
+    wallet = await newWallet(api);
+  });
+  afterAll(async () => {
+    release();
+    await system?.stop();
+  });
+
+  it("a third accept while two are in progress gets 503 overloaded; the two then complete", async () => {
+    const held = ["h1", "h2"].map((key) =>
+      api.post(
+        "/v1/top-ups",
+        { walletId: wallet, amount: 10, metadata: { hold: "yes" } },
+        { "idempotency-key": key },
+      ),
+    );
+    const inFlight = async () =>
+      sampleValue(await scrape(`${system.baseUrl}/metrics`), "billing_accepts_in_flight");
+    await expect.poll(inFlight, { timeout: 10_000 }).toBe(2);
+
+    const third = await api.topUp(wallet, 10, "third");
+    expectProblem(third, "overloaded");
+    expect(third.headers.get("retry-after")).toBe("1");
+    expect(await operationsWithKey(system, "third")).toBe(0);
+
+    release();
+    const answers = await Promise.all(held);
+    expect(answers.map((r) => r.status)).toEqual([202, 202]);
+    const after = await api.topUp(wallet, 10, "third");
+    expect(after.status).toBe(202);
+    for (const r of [...answers, after]) await api.settle(r.body.id);
+    expect((await api.get(`/v1/wallets/${wallet}`)).body).toMatchObject({ balance: 30, version: 3 });
+    const samples = await scrape(`${system.baseUrl}/metrics`);
+    expect(sampleValue(samples, "billing_requests_refused_total", { reason: "in_flight" })).toBe(1);
+  });
+});

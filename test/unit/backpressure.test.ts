@@ -1,0 +1,92 @@
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { Backpressure, type BackpressureLimits } from "../../api/services/backpressure.ts";
+
+const silent = pino({ level: "silent" });
+
+/** A Backpressure whose backlog and event-loop delay the test sets; sampled by hand. */
+function gate(limits: BackpressureLimits) {
+  const state = { backlog: [0, 0], loopMs: 0, failing: false, caps: [] as number[] };
+  const bp = new Backpressure(
+    limits,
+    {
+      sampleBacklog: async (cap) => {
+        state.caps.push(cap);
+        if (state.failing) throw new Error("database unavailable");
+        return state.backlog;
+      },
+      eventLoopDelayMs: () => state.loopMs,
+    },
+    silent,
+  );
+  return { bp, state };
+}
+
+const limits = { maxPending: 100, maxInFlight: 3, maxEventLoopDelayMs: 200 };
+
+describe("Backpressure", () => {
+  it("admits while every measure is under its bound", async () => {
+    const { bp, state } = gate(limits);
+    state.backlog = [50, 49];
+    state.loopMs = 199;
+    await bp.sample();
+    expect(bp.refusal()).toBeUndefined();
+  });
+
+  it("refuses at the backlog bound (sum over partitions), Retry-After 2", async () => {
+    const { bp, state } = gate(limits);
+    state.backlog = [60, 40];
+    await bp.sample();
+    expect(bp.refusal()).toMatchObject({ reason: "backlog", retryAfter: 2 });
+    state.backlog = [0, 99];
+    await bp.sample();
+    expect(bp.refusal()).toBeUndefined();
+  });
+
+  it("counts at most the bound per sample (10,000 when the bound is off)", async () => {
+    const { bp, state } = gate(limits);
+    await bp.sample();
+    const off = gate({ ...limits, maxPending: 0 });
+    await off.bp.sample();
+    expect([state.caps[0], off.state.caps[0]]).toEqual([100, 10_000]);
+  });
+
+  it("refuses past the in-flight bound, counting accepts as they start and end", () => {
+    const { bp } = gate(limits);
+    const leaves = [bp.enter(), bp.enter(), bp.enter()];
+    expect(bp.refusal()).toBeUndefined();
+    const fourth = bp.enter();
+    expect(bp.refusal()).toMatchObject({ reason: "in_flight", retryAfter: 1 });
+    fourth();
+    fourth(); // leaving twice counts once
+    expect(bp.inFlightCount()).toBe(3);
+    expect(bp.refusal()).toBeUndefined();
+    for (const leave of leaves) leave();
+    expect(bp.inFlightCount()).toBe(0);
+  });
+
+  it("refuses at the event-loop delay bound", async () => {
+    const { bp, state } = gate(limits);
+    state.loopMs = 200;
+    await bp.sample();
+    expect(bp.refusal()).toMatchObject({ reason: "event_loop", retryAfter: 1 });
+  });
+
+  it("keeps the last backlog when a sample fails", async () => {
+    const { bp, state } = gate(limits);
+    state.backlog = [100, 0];
+    await bp.sample();
+    state.failing = true;
+    await bp.sample();
+    expect(bp.refusal()?.reason).toBe("backlog");
+  });
+
+  it("a bound of 0 is off", async () => {
+    const { bp, state } = gate({ maxPending: 0, maxInFlight: 0, maxEventLoopDelayMs: 0 });
+    state.backlog = [1e6, 1e6];
+    state.loopMs = 1e4;
+    await bp.sample();
+    bp.enter();
+    expect(bp.refusal()).toBeUndefined();
+  });
+});
