@@ -8,6 +8,7 @@ import type { Operation } from "../shared/db/schema/index.ts";
 import { assertPartitions } from "../shared/db/settings-repo.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
+import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { createApp } from "./app.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
 
@@ -27,6 +28,8 @@ export async function startApi(
     afterInsert?: (operation: Operation) => Promise<void>;
     /** Replaces the doorbell: a test holds doorbells back and rings them itself. */
     ring?: (partition: number) => Promise<void>;
+    /** Replaces DNS for webhook endpoint URLs: a test resolves names its own way. */
+    resolveHost?: HostResolver;
   } = {},
 ): Promise<RunningApi> {
   const { db, close: closeDb } = openDb({
@@ -63,6 +66,10 @@ export async function startApi(
     partitions: config.PARTITIONS,
     waiters,
     ring: seams.ring ?? ringNow,
+    webhookAddressPolicy: {
+      allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      resolve: seams.resolveHost ?? systemResolver,
+    },
     ...(seams.afterInsert ? { afterInsert: seams.afterInsert } : {}),
   });
   const server = app.listen(config.PORT);

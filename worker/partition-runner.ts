@@ -6,7 +6,14 @@ import { transaction } from "../shared/db/transaction.ts";
 import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import { applyBatch, type BatchOperation } from "./apply-batch.ts";
-import { fundingAccounts, lockPending, lockWallets, setOutcomes, writeBatch } from "./batch-repo.ts";
+import {
+  type Completed,
+  fundingAccounts,
+  lockPending,
+  lockWallets,
+  setOutcomes,
+  writeBatch,
+} from "./batch-repo.ts";
 
 /** Test seams. Production passes none. */
 export interface RunnerHooks {
@@ -24,6 +31,8 @@ export interface RunnerDeps {
   clearDirty: (partition: number) => Promise<void>;
   /** Announces the completed operation ids of one batch, after its commit. */
   publish: (ids: string[]) => Promise<void>;
+  /** After a commit that wrote webhook deliveries: wakes this process's sender (no I/O, never throws). */
+  deliveriesWritten?: () => void;
   /** True once the process is shutting down: finish the current batch, then hand over. */
   stopping: () => boolean;
   hooks?: RunnerHooks;
@@ -46,7 +55,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
     await retryTransient(() => deps.clearDirty(partition), deps);
     const cap = singleSteps > 0 ? 1 : deps.batchCap;
     const attempted: string[] = [];
-    let completed: string[];
+    let completed: Completed;
     try {
       completed = await retryTransient(() => applyNextBatch(partition, cap, deps, attempted), deps);
     } catch (err) {
@@ -72,25 +81,26 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       return "drained";
     }
     if (cap === 1 && singleSteps > 0) singleSteps--;
-    await deps.publish(completed).catch((err: unknown) => {
+    if (completed.deliveries > 0) deps.deliveriesWritten?.();
+    await deps.publish(completed.ids).catch((err: unknown) => {
       // Waiters re-read Postgres every second; a lost announcement only delays them.
       deps.log.warn({ partition, err: errorSummary(err) }, "could not publish completions");
     });
   }
 }
 
-/** One batch in one transaction; returns the ids it completed. `attempted` receives the selected ids. */
+/** One batch in one transaction; returns what it completed. `attempted` receives the selected ids. */
 async function applyNextBatch(
   partition: number,
   cap: number,
   deps: RunnerDeps,
   attempted: string[],
-): Promise<string[]> {
+): Promise<Completed> {
   const started = performance.now();
-  const ids = await transaction(deps.db, async (tx) => {
+  const completed = await transaction(deps.db, async (tx) => {
     attempted.length = 0;
     const pending = await lockPending(tx, partition, cap);
-    if (pending.length === 0) return [];
+    if (pending.length === 0) return { ids: [], deliveries: 0 };
     attempted.push(...pending.map((op) => op.id));
 
     const topUpCurrencies = [
@@ -110,20 +120,26 @@ async function applyNextBatch(
     );
     if (deps.hooks?.beforeApply) for (const op of operations) deps.hooks.beforeApply(op.id);
     const result = applyBatch(operations, locked);
-    await writeBatch(tx, result, FAILURE_MESSAGES);
-    return pending.map((op) => op.id);
+    return writeBatch(tx, result, FAILURE_MESSAGES);
   });
+  const { ids } = completed;
   if (ids.length > 0) {
     deps.log.debug(
-      { partition, batchSize: ids.length, ms: Math.round(performance.now() - started), operationIds: ids },
+      {
+        partition,
+        batchSize: ids.length,
+        deliveries: completed.deliveries,
+        ms: Math.round(performance.now() - started),
+        operationIds: ids,
+      },
       "batch committed",
     );
   }
-  return ids;
+  return completed;
 }
 
-/** Sets one operation aside: `failed` with `internal_error`, no entries, no money moved. */
-async function markInternalError(db: Database, operationId: string): Promise<string[]> {
+/** Sets one operation aside: `failed` with `internal_error`, no entries, no money moved (its webhooks are written). */
+async function markInternalError(db: Database, operationId: string): Promise<Completed> {
   return transaction(db, (tx) =>
     setOutcomes(tx, [
       {

@@ -1,4 +1,5 @@
-import type { Entry, Operation, Wallet } from "../db/schema/index.ts";
+import type { Entry, Operation, Wallet, WebhookEndpoint, WebhookEventType } from "../db/schema/index.ts";
+import type { DeliveryRow } from "../db/webhook-endpoint-repo.ts";
 import { toJsonAmount } from "../money.ts";
 
 /** The JSON shapes of API.md's resources, built from database rows. */
@@ -74,6 +75,48 @@ export function entryResource(e: Entry): EntryResource {
     amount: toJsonAmount(e.amount),
     balanceAfter: toJsonAmount(e.balanceAfter),
     createdAt: e.createdAt.toISOString(),
+  };
+}
+
+export interface WebhookEndpointResource {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  createdAt: string;
+}
+
+/** An endpoint as listed: never its secret, which only the creation answer shows. */
+export function webhookEndpointResource(e: WebhookEndpoint): WebhookEndpointResource {
+  return { id: e.id, url: e.url, events: e.events, createdAt: e.createdAt.toISOString() };
+}
+
+/** The creation answer: the only one that carries the signing secret. */
+export function createdWebhookEndpointResource(
+  e: WebhookEndpoint,
+): WebhookEndpointResource & { secret: string } {
+  return { id: e.id, url: e.url, events: e.events, secret: e.secret, createdAt: e.createdAt.toISOString() };
+}
+
+export interface WebhookDeliveryResource {
+  id: string;
+  eventType: WebhookEventType;
+  operationId: string;
+  status: "pending" | "succeeded" | "failed";
+  attempts: number;
+  lastStatusCode: number | null;
+  nextAttemptAt: string | null;
+}
+
+export function webhookDeliveryResource(d: DeliveryRow): WebhookDeliveryResource {
+  return {
+    id: d.id,
+    eventType: d.eventType,
+    operationId: d.operationId,
+    status: d.status,
+    attempts: d.attempts,
+    lastStatusCode: d.lastStatusCode,
+    // Only a pending delivery has a next attempt (while one is in flight: its sender's lease end).
+    nextAttemptAt: d.status === "pending" && d.nextAttemptAt ? d.nextAttemptAt.toISOString() : null,
   };
 }
 

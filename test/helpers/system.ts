@@ -11,8 +11,9 @@ import { type DbHandle, openDb } from "../../shared/db/client.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { recordPartitions } from "../../shared/db/settings-repo.ts";
+import type { HostResolver } from "../../shared/webhooks/address-guard.ts";
 import type { RunnerHooks } from "../../worker/partition-runner.ts";
-import { type RunningWorker, startWorker } from "../../worker/start-worker.ts";
+import { type RunningWorker, startWorker, type WebhookSeams } from "../../worker/start-worker.ts";
 import { dbUrl, REDIS_URL, withAdminPg } from "./services.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -23,10 +24,14 @@ export interface SystemOptions {
   /** Worker processes (`node worker/main.ts`) to spawn. */
   workerProcesses?: number;
   /** An in-process worker with test hooks, instead of or beside the processes. */
-  inProcessWorker?: { hooks?: RunnerHooks };
+  inProcessWorker?: { hooks?: RunnerHooks; webhooks?: WebhookSeams };
   afterInsert?: (operation: Operation) => Promise<void>;
   /** Extra settings for worker processes and the in-process worker (e.g. SWEEP_INTERVAL_MS). */
   workerSettings?: Record<string, string>;
+  /** Extra settings for the api (e.g. WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
+  apiSettings?: Record<string, string>;
+  /** Replaces DNS for the api's webhook URL check. */
+  apiResolveHost?: HostResolver;
   /** Replaces the api's doorbell (see startApi's seams). */
   ring?: (partition: number) => Promise<void>;
   /** A throwaway Redis instead of the shared one. */
@@ -50,7 +55,7 @@ export interface TestSystem {
   killWorker(child: ChildProcess): Promise<void>;
   /** Worker processes that exited without being asked to: "pid: code/signal". */
   crashes(): string[];
-  startInProcessWorker(hooks?: RunnerHooks): Promise<RunningWorker>;
+  startInProcessWorker(hooks?: RunnerHooks, webhooks?: WebhookSeams): Promise<RunningWorker>;
   stop(): Promise<void>;
 }
 
@@ -86,11 +91,12 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     BATCH_CAP: String(batchCap),
   };
   const api: RunningApi = await startApi(
-    apiConfigSchema.parse({ ...env, PORT: "0", ADMIN_TOKEN, DB_POOL_SIZE: "10" }),
+    apiConfigSchema.parse({ ...env, PORT: "0", ADMIN_TOKEN, DB_POOL_SIZE: "10", ...opts.apiSettings }),
     silent,
     {
       ...(opts.afterInsert ? { afterInsert: opts.afterInsert } : {}),
       ...(opts.ring ? { ring: opts.ring } : {}),
+      ...(opts.apiResolveHost ? { resolveHost: opts.apiResolveHost } : {}),
     },
   );
   const redis = new Redis(redisUrl);
@@ -130,8 +136,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       await exited;
     },
     crashes: () => [...crashes],
-    async startInProcessWorker(hooks) {
-      const w = await startWorker(workerConfigSchema.parse(workerEnv), silent, hooks);
+    async startInProcessWorker(hooks, webhooks) {
+      const w = await startWorker(workerConfigSchema.parse(workerEnv), silent, hooks, webhooks);
       inProcess.push(w);
       return w;
     },
@@ -149,7 +155,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     },
   };
   for (let i = 0; i < (opts.workerProcesses ?? 0); i++) await system.spawnWorker();
-  if (opts.inProcessWorker) await system.startInProcessWorker(opts.inProcessWorker.hooks);
+  if (opts.inProcessWorker)
+    await system.startInProcessWorker(opts.inProcessWorker.hooks, opts.inProcessWorker.webhooks);
   return system;
 }
 
