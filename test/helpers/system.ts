@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { Redis } from "ioredis";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { inject } from "vitest";
 import { type RunningApi, startApi } from "../../api/start-api.ts";
 import { apiConfigSchema, workerConfigSchema } from "../../shared/config.ts";
@@ -32,6 +32,8 @@ export interface SystemOptions {
   apiSettings?: Record<string, string>;
   /** Replaces DNS for the api's webhook URL check. */
   apiResolveHost?: HostResolver;
+  /** Logger of the in-process api and workers (default: silent), e.g. to inspect what they log. */
+  logger?: Logger;
   /** Replaces the api's doorbell (see startApi's seams). */
   ring?: (partition: number) => Promise<void>;
   /** A throwaway Redis instead of the shared one. */
@@ -70,6 +72,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   const batchCap = opts.batchCap ?? 100;
   const suffix = randomBytes(5).toString("hex");
   const database = `billing_test_${suffix}`;
+  const log = opts.logger ?? silent;
   const prefix = `test-${suffix}`;
   const server = opts.pgServerUrl;
   const redisUrl = opts.redisUrl ?? REDIS_URL;
@@ -92,7 +95,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   };
   const api: RunningApi = await startApi(
     apiConfigSchema.parse({ ...env, PORT: "0", ADMIN_TOKEN, DB_POOL_SIZE: "10", ...opts.apiSettings }),
-    silent,
+    log,
     {
       ...(opts.afterInsert ? { afterInsert: opts.afterInsert } : {}),
       ...(opts.ring ? { ring: opts.ring } : {}),
@@ -137,7 +140,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     },
     crashes: () => [...crashes],
     async startInProcessWorker(hooks, webhooks) {
-      const w = await startWorker(workerConfigSchema.parse(workerEnv), silent, hooks, webhooks);
+      const w = await startWorker(workerConfigSchema.parse(workerEnv), log, hooks, webhooks);
       inProcess.push(w);
       return w;
     },
