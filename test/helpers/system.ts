@@ -52,7 +52,8 @@ export interface TestSystem {
   db: DbHandle["db"];
   redis: Redis;
   workerEnv: Record<string, string>;
-  spawnWorker(): Promise<ChildProcess>;
+  /** A worker process with the system's settings, plus `settings` for this one process. */
+  spawnWorker(settings?: Record<string, string>): Promise<ChildProcess>;
   /** SIGKILLs a spawned worker on purpose (its exit is then not reported as a crash). */
   killWorker(child: ChildProcess): Promise<void>;
   /** Worker processes that exited without being asked to: "pid: code/signal". */
@@ -123,8 +124,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     db: handle.db,
     redis,
     workerEnv,
-    async spawnWorker() {
-      const child = spawnWorkerProcess(workerEnv);
+    async spawnWorker(settings) {
+      const child = spawnWorkerProcess({ ...workerEnv, ...settings });
       children.push(child);
       child.once("exit", (code, signal) => {
         if (!expectedExits.has(child)) crashes.push(`${child.pid}: ${code ?? signal}`);

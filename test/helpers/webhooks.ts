@@ -90,6 +90,17 @@ export async function startReceiver(path = "/hooks"): Promise<Receiver> {
   return receiver;
 }
 
+/** The verified body of a received request; throws if `Webhook.verify` refused it. */
+export function payloadOf(r: Received | undefined): {
+  type: string;
+  timestamp: string;
+  data: { id: string } & Record<string, unknown>;
+} {
+  if (!r) throw new Error("no such request");
+  if (!r.verified.ok) throw new Error(`not verified: ${r.verified.error}`);
+  return r.verified.payload as ReturnType<typeof payloadOf>;
+}
+
 /** A resolver answering from a table (what DNS would say); unknown names fail like ENOTFOUND. */
 export function tableResolver(table: Record<string, string[]>): HostResolver {
   return async (hostname) => {
@@ -140,7 +151,14 @@ export async function waitForDeliveries(
   for (;;) {
     const rows = await storedDeliveries(system, endpointId);
     if (check(rows)) return rows;
-    if (Date.now() > deadline) throw new Error(`deliveries not as expected: ${JSON.stringify(rows)}`);
+    if (Date.now() > deadline) {
+      const summary = new Map<string, number>();
+      for (const d of rows) {
+        const k = `${d.status}/${d.attempts} attempts`;
+        summary.set(k, (summary.get(k) ?? 0) + 1);
+      }
+      throw new Error(`deliveries not as expected: ${JSON.stringify(Object.fromEntries(summary))}`);
+    }
     await sleep(100);
   }
 }
