@@ -5,6 +5,7 @@ import { newClient, newWallet } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 import {
   createEndpoint,
+  payloadOf,
   type Receiver,
   startReceiver,
   storedDeliveries,
@@ -22,6 +23,8 @@ let system: TestSystem;
 const receivers: Receiver[] = [];
 const attempts: Parameters<NonNullable<WebhookSenderHooks["onAttempt"]>>[0][] = [];
 const finals: Parameters<NonNullable<WebhookSenderHooks["onFinal"]>>[0][] = [];
+/** Operations whose application throws (metadata `poison`), to be set aside as internal_error. */
+const poisoned = new Set<string>();
 
 beforeAll(async () => {
   system = await startSystem({
@@ -35,7 +38,15 @@ beforeAll(async () => {
       WEBHOOK_POLL_INTERVAL_MS: "100",
       WEBHOOK_ENDPOINT_CONCURRENCY: "2",
     },
+    afterInsert: async (op) => {
+      if (op.metadata.poison) poisoned.add(op.id);
+    },
     inProcessWorker: {
+      hooks: {
+        beforeApply: (id) => {
+          if (poisoned.has(id)) throw new Error("simulated bug while applying");
+        },
+      },
       webhooks: {
         hooks: { onAttempt: (e) => attempts.push(e), onFinal: (e) => finals.push(e) },
       },
@@ -251,6 +262,27 @@ describe("subscriptions", () => {
     expect(payloads(payer.rx).map((p) => p.data.id)).toContain(transfer.id);
     expect(payee.rx.received).toEqual([]);
     expect(await storedDeliveries(system, payee.endpoint.id)).toEqual([]);
+  });
+
+  it("an operation set aside as internal_error is announced as operation.failed", async () => {
+    const { api, rx, endpoint } = await clientWithEndpoint();
+    const w = await newWallet(api);
+    const accepted = await api.post(
+      "/v1/top-ups",
+      { walletId: w, amount: 50, metadata: { poison: "yes" } },
+      { "idempotency-key": "poison-1" },
+    );
+    expect(accepted.status).toBe(202);
+    const op = await api.settle(accepted.body.id);
+    expect(op.failure.code).toBe("internal_error");
+    expect((await api.get(`/v1/wallets/${w}`)).body).toMatchObject({ balance: 0, version: 0 });
+    const [row] = await waitForDeliveries(system, endpoint.id, (d) => d[0]?.status === "succeeded");
+    expect(row?.event_type).toBe("operation.failed");
+    expect(payloadOf(rx.received[0])).toStrictEqual({
+      type: "operation.failed",
+      timestamp: op.completedAt,
+      data: (await api.get(`/v1/operations/${op.id}`)).body,
+    });
   });
 
   it("a client without endpoints gets no delivery rows", async () => {
