@@ -1,3 +1,4 @@
+import { Webhook } from "standardwebhooks";
 import type { Operation, WebhookEventType } from "../shared/db/schema/index.ts";
 import { operationResource } from "../shared/http/resources.ts";
 
@@ -18,3 +19,25 @@ export function webhookBody(eventType: WebhookEventType, operation: Operation): 
 
 /** The Standard Webhooks message id of a delivery: the same on every retry of it. */
 export const messageId = (deliveryId: string): string => `msg_${deliveryId}`;
+
+/**
+ * The request headers of one attempt, signed by the reference implementation
+ * (`standardwebhooks`): `v1,<base64 HMAC-SHA256>` of `"<webhook-id>.<webhook-timestamp>.<body>"`
+ * keyed with the base64-decoded part of the secret. `at` is the attempt's start; its Unix
+ * seconds are the `webhook-timestamp`, which receivers check against their clock (±5 min).
+ */
+export function signedHeaders(
+  deliveryId: string,
+  secret: string,
+  body: string,
+  at: Date,
+): Record<string, string> {
+  const id = messageId(deliveryId);
+  return {
+    "content-type": "application/json",
+    "user-agent": "wallet-billing-webhooks/1",
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(at.getTime() / 1_000)),
+    "webhook-signature": new Webhook(secret).sign(id, at, body),
+  };
+}

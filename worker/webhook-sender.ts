@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { Webhook } from "standardwebhooks";
 import type { Database } from "../shared/db/client.ts";
 import { isTransientDbError } from "../shared/db/pg-errors.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
@@ -18,7 +17,7 @@ import {
 } from "./delivery-repo.ts";
 import { leaseMs, nextRetryDelayMs } from "./retry-schedule.ts";
 import { type AttemptOutcome, type AttemptResult, postWebhook } from "./webhook-http.ts";
-import { messageId, webhookBody } from "./webhook-payload.ts";
+import { signedHeaders, webhookBody } from "./webhook-payload.ts";
 
 /**
  * Counters for the metrics issue: called once per recorded attempt and once per delivery that
@@ -26,9 +25,17 @@ import { messageId, webhookBody } from "./webhook-payload.ts";
  */
 export interface WebhookSenderHooks {
   /** `durationMs`: wall time of the HTTP attempt, name resolution included. */
-  onAttempt?(event: { outcome: AttemptOutcome; durationMs: number; statusCode: number | null }): void;
+  onAttempt?(event: {
+    deliveryId: string;
+    endpointId: string;
+    outcome: AttemptOutcome;
+    durationMs: number;
+    statusCode: number | null;
+  }): void;
   /** `reason`: a 2xx, the last attempt allowed failed, or the endpoint was deleted. */
   onFinal?(event: {
+    deliveryId: string;
+    endpointId: string;
     status: "succeeded" | "failed";
     reason: "delivered" | "attempts_exhausted" | "endpoint_deleted";
   }): void;
@@ -62,103 +69,149 @@ export interface WebhookSender {
 
 /** How long `stop` waits for attempts in flight before aborting them, ms. */
 const STOP_GRACE_MS = 5_000;
-/** Attempts to write an attempt's result before leaving the delivery to its lease. */
+/** Tries to write an attempt's result before leaving the delivery to its lease. */
 const RECORD_TRIES = 5;
 
 /**
- * The webhook sender (ARCHITECTURE.md step 5): a loop in every worker process that claims due
- * deliveries from Postgres, POSTs each one signed with the `standardwebhooks` reference
- * implementation, records the attempt and schedules the next. Concurrency is bounded overall
- * and per endpoint, so a slow or dead endpoint holds at most `endpointConcurrency` slots and
- * never the others'; the money path shares nothing with it but the event loop.
+ * Starts the webhook sender (ARCHITECTURE.md step 5): a loop in every worker process that
+ * claims due deliveries from Postgres, POSTs each one signed with the `standardwebhooks`
+ * reference implementation, records the attempt and schedules the next. Concurrency is bounded
+ * overall and per endpoint, so a slow or dead endpoint holds at most `endpointConcurrency`
+ * slots and never the others'; the money path shares nothing with it but the event loop.
  */
 export function startWebhookSender(opts: WebhookSenderOptions): WebhookSender {
-  const lease = leaseMs(opts.timeoutMs);
-  const inFlight = new Map<string, Promise<void>>();
-  const perEndpoint = new Map<string, number>();
-  const controllers = new Set<AbortController>();
-  let stopping = false;
-  let wakeRequested = false;
-  let wake: (() => void) | undefined;
+  const sender = new SenderLoop(opts);
+  opts.log.info(
+    {
+      concurrency: opts.concurrency,
+      endpointConcurrency: opts.endpointConcurrency,
+      timeoutMs: opts.timeoutMs,
+      retrySchedule: opts.retrySchedule.join(","),
+    },
+    "webhook sender started",
+  );
+  return sender;
+}
 
-  const wakeUp = () => {
-    wakeRequested = true;
-    wake?.();
-  };
-  const idle = async () => {
-    if (wakeRequested) return;
-    const ac = new AbortController();
-    wake = () => ac.abort();
-    await sleep(opts.pollIntervalMs, undefined, { signal: ac.signal }).catch(() => {});
-    wake = undefined;
-  };
-  const hook = (fn: () => void) => {
-    try {
-      fn();
-    } catch (err) {
-      opts.log.debug({ err: errorSummary(err) }, "webhook hook threw");
+class SenderLoop implements WebhookSender {
+  private readonly opts: WebhookSenderOptions;
+  private readonly lease: number;
+  /** Attempts in flight, by delivery id. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Attempts in flight per endpoint id. */
+  private readonly perEndpoint = new Map<string, number>();
+  private readonly controllers = new Set<AbortController>();
+  private stopping = false;
+  private wakeRequested = false;
+  private wake: (() => void) | undefined;
+  private readonly running: Promise<void>;
+
+  constructor(opts: WebhookSenderOptions) {
+    this.opts = opts;
+    this.lease = leaseMs(opts.timeoutMs);
+    this.running = this.loop();
+  }
+
+  nudge(): void {
+    this.wakeRequested = true;
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.nudge();
+    await this.running;
+    const settled = Promise.allSettled(this.inFlight.values());
+    await Promise.race([settled, sleep(STOP_GRACE_MS, undefined, { ref: false })]);
+    for (const c of this.controllers) c.abort();
+    await Promise.allSettled(this.inFlight.values());
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      this.wakeRequested = false;
+      let more = false;
+      try {
+        more = await this.claimAndStart();
+      } catch (err) {
+        this.opts.log.warn({ err: errorSummary(err) }, "webhook claim failed; will retry");
+      }
+      if (!more || this.stopping) await this.idle();
     }
-  };
+  }
+
+  /** Sleeps for the poll interval, or less if nudged (a commit, a freed slot). */
+  private async idle(): Promise<void> {
+    if (this.wakeRequested) return;
+    const ac = new AbortController();
+    this.wake = () => ac.abort();
+    await sleep(this.opts.pollIntervalMs, undefined, { signal: ac.signal }).catch(() => {});
+    this.wake = undefined;
+  }
 
   /** Claims what fits the free slots and starts it; true if it filled every free slot (more may be due). */
-  const claimAndStart = async (): Promise<boolean> => {
-    const free = opts.concurrency - inFlight.size;
+  private async claimAndStart(): Promise<boolean> {
+    const free = this.opts.concurrency - this.inFlight.size;
     if (free <= 0) return false;
-    const saturated = [...perEndpoint].filter(([, n]) => n >= opts.endpointConcurrency).map(([id]) => id);
-    const claimed = await claimDue(opts.db, { limit: free, leaseMs: lease, skipEndpoints: saturated });
+    const saturated = [...this.perEndpoint]
+      .filter(([, n]) => n >= this.opts.endpointConcurrency)
+      .map(([id]) => id);
+    const claimed = await claimDue(this.opts.db, {
+      limit: free,
+      leaseMs: this.lease,
+      skipEndpoints: saturated,
+    });
     if (claimed.length === 0) return false;
     const take: ClaimedDelivery[] = [];
     const giveBack: string[] = [];
     const deleted: string[] = [];
     for (const d of claimed) {
-      if (d.endpointDeleted) {
-        deleted.push(d.id);
-        continue;
-      }
-      const busy = perEndpoint.get(d.endpointId) ?? 0;
-      if (busy >= opts.endpointConcurrency) {
+      if (d.endpointDeleted) deleted.push(d.id);
+      else if ((this.perEndpoint.get(d.endpointId) ?? 0) >= this.opts.endpointConcurrency)
         giveBack.push(d.id);
-        continue;
+      else {
+        this.perEndpoint.set(d.endpointId, (this.perEndpoint.get(d.endpointId) ?? 0) + 1);
+        take.push(d);
       }
-      perEndpoint.set(d.endpointId, busy + 1);
-      take.push(d);
     }
-    let operations = new Map<string, Operation>();
+    let operations: Map<string, Operation>;
     try {
-      await releaseClaims(opts.db, giveBack);
-      await failDeliveries(opts.db, deleted);
-      for (const _ of deleted)
-        hook(() => opts.hooks?.onFinal?.({ status: "failed", reason: "endpoint_deleted" }));
+      await releaseClaims(this.opts.db, giveBack);
+      await failDeliveries(this.opts.db, deleted);
+      for (const d of claimed.filter((c) => c.endpointDeleted)) {
+        const ids = { deliveryId: d.id, endpointId: d.endpointId };
+        this.hook((h) => h.onFinal?.({ ...ids, status: "failed", reason: "endpoint_deleted" }));
+      }
       operations = await operationsById(
-        opts.db,
+        this.opts.db,
         take.map((d) => d.operationId),
       );
     } catch (err) {
       // The claims run out with their lease and are taken again then.
-      for (const d of take) release(d);
+      for (const d of take) this.releaseSlot(d);
       throw err;
     }
     for (const d of take) {
-      const attempt = send(d, operations.get(d.operationId)).finally(() => {
-        release(d);
-        inFlight.delete(d.id);
-        wakeUp();
+      const attempt = this.attempt(d, operations.get(d.operationId)).finally(() => {
+        this.releaseSlot(d);
+        this.inFlight.delete(d.id);
+        this.nudge();
       });
-      inFlight.set(d.id, attempt);
+      this.inFlight.set(d.id, attempt);
     }
     return claimed.length === free && giveBack.length === 0;
-  };
+  }
 
-  const release = (d: ClaimedDelivery) => {
-    const busy = (perEndpoint.get(d.endpointId) ?? 1) - 1;
-    if (busy > 0) perEndpoint.set(d.endpointId, busy);
-    else perEndpoint.delete(d.endpointId);
-  };
+  private releaseSlot(d: ClaimedDelivery): void {
+    const busy = (this.perEndpoint.get(d.endpointId) ?? 1) - 1;
+    if (busy > 0) this.perEndpoint.set(d.endpointId, busy);
+    else this.perEndpoint.delete(d.endpointId);
+  }
 
   /** One attempt of one delivery, recorded. Never throws. */
-  const send = async (d: ClaimedDelivery, operation: Operation | undefined): Promise<void> => {
+  private async attempt(d: ClaimedDelivery, operation: Operation | undefined): Promise<void> {
     const controller = new AbortController();
-    controllers.add(controller);
+    this.controllers.add(controller);
     const attemptedAt = new Date();
     const started = performance.now();
     let result: AttemptResult;
@@ -167,46 +220,34 @@ export function startWebhookSender(opts: WebhookSenderOptions): WebhookSender {
         result = { outcome: "refused", statusCode: null, error: "operation not found" };
       } else {
         const body = webhookBody(d.eventType, operation);
-        const id = messageId(d.id);
-        const headers = {
-          "content-type": "application/json",
-          "user-agent": "wallet-billing-webhooks/1",
-          "webhook-id": id,
-          "webhook-timestamp": String(Math.floor(attemptedAt.getTime() / 1_000)),
-          "webhook-signature": new Webhook(d.secret).sign(id, attemptedAt, body),
-        };
-        result = await postWebhook(d.url, body, headers, {
-          timeoutMs: opts.timeoutMs,
-          policy: opts.policy,
+        result = await postWebhook(d.url, body, signedHeaders(d.id, d.secret, body, attemptedAt), {
+          timeoutMs: this.opts.timeoutMs,
+          policy: this.opts.policy,
           signal: controller.signal,
         });
       }
     } catch (err) {
       result = { outcome: "connection_error", statusCode: null, error: errorSummary(err).message };
     } finally {
-      controllers.delete(controller);
+      this.controllers.delete(controller);
     }
     if (controller.signal.aborted) {
       // Shutting down mid-attempt: not an attempt of the endpoint's; another sender takes it now.
-      await releaseClaims(opts.db, [d.id]).catch(() => {});
+      await releaseClaims(this.opts.db, [d.id]).catch(() => {});
       return;
     }
     const durationMs = Math.max(0, Math.round(performance.now() - started));
-    const next = nextStep(result, d.attemptsMade + 1);
-    const recorded = await recordWithRetry(d, { attemptedAt, durationMs, result }, next);
-    if (!recorded) return;
-    hook(() =>
-      opts.hooks?.onAttempt?.({ outcome: result.outcome, durationMs, statusCode: result.statusCode }),
+    const next = this.nextStep(result, d.attemptsMade + 1);
+    if (!(await this.record(d, { attemptedAt, durationMs, result }, next))) return;
+    const ids = { deliveryId: d.id, endpointId: d.endpointId };
+    this.hook((h) =>
+      h.onAttempt?.({ ...ids, outcome: result.outcome, durationMs, statusCode: result.statusCode }),
     );
     if (next.status !== "pending") {
-      hook(() =>
-        opts.hooks?.onFinal?.({
-          status: next.status,
-          reason: next.status === "succeeded" ? "delivered" : "attempts_exhausted",
-        }),
-      );
+      const reason = next.status === "succeeded" ? "delivered" : "attempts_exhausted";
+      this.hook((h) => h.onFinal?.({ ...ids, status: next.status, reason }));
     }
-    opts.log.debug(
+    this.opts.log.debug(
       {
         deliveryId: d.id,
         endpointId: d.endpointId,
@@ -218,19 +259,21 @@ export function startWebhookSender(opts: WebhookSenderOptions): WebhookSender {
       },
       "webhook attempt",
     );
-  };
+  }
 
-  const nextStep = (result: AttemptResult, failedOrDone: number): NextStep => {
+  /** After attempt number `attemptNumber` (1-based): done, failed for good, or retried after the schedule's delay. */
+  private nextStep(result: AttemptResult, attemptNumber: number): NextStep {
     if (result.outcome === "succeeded") return { status: "succeeded" };
-    const delayMs = nextRetryDelayMs(opts.retrySchedule, failedOrDone);
+    const delayMs = nextRetryDelayMs(this.opts.retrySchedule, attemptNumber);
     return delayMs === null ? { status: "failed" } : { status: "pending", delayMs };
-  };
+  }
 
-  const recordWithRetry = async (
+  /** Writes the attempt and what follows, retrying transient errors; false if it could not. */
+  private async record(
     d: ClaimedDelivery,
     a: { attemptedAt: Date; durationMs: number; result: AttemptResult },
     next: NextStep,
-  ): Promise<boolean> => {
+  ): Promise<boolean> {
     const attempt = {
       id: newId(),
       deliveryId: d.id,
@@ -241,52 +284,28 @@ export function startWebhookSender(opts: WebhookSenderOptions): WebhookSender {
     };
     for (let i = 1; ; i++) {
       try {
-        await recordAttempt(opts.db, attempt, next);
+        await recordAttempt(this.opts.db, attempt, next);
         return true;
       } catch (err) {
         if (!isTransientDbError(err) || i >= RECORD_TRIES) {
           // Unrecorded: the lease runs out and the delivery is sent again (at least once).
-          opts.log.warn({ deliveryId: d.id, err: errorSummary(err) }, "could not record a webhook attempt");
+          this.opts.log.warn(
+            { deliveryId: d.id, err: errorSummary(err) },
+            "could not record a webhook attempt",
+          );
           return false;
         }
         await sleep(100 * 2 ** i);
       }
     }
-  };
+  }
 
-  const loop = (async () => {
-    while (!stopping) {
-      let more = false;
-      wakeRequested = false;
-      try {
-        more = await claimAndStart();
-      } catch (err) {
-        opts.log.warn({ err: errorSummary(err) }, "webhook claim failed; will retry");
-      }
-      if (!more || stopping) await idle();
+  private hook(call: (hooks: WebhookSenderHooks) => void): void {
+    if (!this.opts.hooks) return;
+    try {
+      call(this.opts.hooks);
+    } catch (err) {
+      this.opts.log.debug({ err: errorSummary(err) }, "webhook hook threw");
     }
-  })();
-
-  opts.log.info(
-    {
-      concurrency: opts.concurrency,
-      endpointConcurrency: opts.endpointConcurrency,
-      timeoutMs: opts.timeoutMs,
-      retrySchedule: opts.retrySchedule.join(","),
-    },
-    "webhook sender started",
-  );
-
-  return {
-    nudge: wakeUp,
-    async stop() {
-      stopping = true;
-      wakeUp();
-      await loop;
-      const settled = Promise.allSettled(inFlight.values());
-      await Promise.race([settled, sleep(STOP_GRACE_MS, undefined, { ref: false })]);
-      for (const c of controllers) c.abort();
-      await Promise.allSettled(inFlight.values());
-    },
-  };
+  }
 }

@@ -20,10 +20,24 @@ export interface ResolvedAddress {
 /** Resolves a host name to all its addresses. Injectable so that tests can simulate rebinding. */
 export type HostResolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
+/** Longest wait for the system resolver, ms: a creation request does not hang on a slow DNS server. */
+const RESOLVE_TIMEOUT_MS = 5_000;
+
 /** The system resolver (`getaddrinfo`, /etc/hosts included), every address, in its order. */
 export const systemResolver: HostResolver = async (hostname) => {
-  const found = await lookup(hostname, { all: true, verbatim: true });
-  return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error("DNS lookup timed out"), { code: "ETIMEOUT" })),
+      RESOLVE_TIMEOUT_MS,
+    );
+  });
+  try {
+    const found = await Promise.race([lookup(hostname, { all: true, verbatim: true }), timeout]);
+    return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+  } finally {
+    clearTimeout(timer);
+  }
 };
 
 const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR("2000::/3");

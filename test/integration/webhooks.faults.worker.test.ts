@@ -28,7 +28,7 @@ beforeAll(async () => {
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
       WEBHOOK_POLL_INTERVAL_MS: "100",
       // A killed sender's claim lasts the timeout plus the 5 s margin.
-      WEBHOOK_TIMEOUT_MS: "1000",
+      WEBHOOK_TIMEOUT_MS: "2000",
       WEBHOOK_RETRY_SCHEDULE: "0,0",
       SWEEP_INTERVAL_MS: "500",
       SWEEP_GRACE_MS: "1000",
