@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Database } from "../shared/db/client.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
 import type { ApiMetrics } from "../shared/metrics/api-metrics.ts";
+import type { AddressPolicy } from "../shared/webhooks/address-guard.ts";
 import type { CompletionWaiters } from "./completion-waiters.ts";
 import { authenticator } from "./middleware/auth.ts";
 import { errorHandler, notFound } from "./middleware/error-handler.ts";
@@ -13,6 +14,7 @@ import { clientsRoute } from "./routes/clients-route.ts";
 import { acceptHandler, operationsRoute } from "./routes/operations-route.ts";
 import { type OpsDeps, opsRoute } from "./routes/ops-route.ts";
 import { walletsRoute } from "./routes/wallets-route.ts";
+import { webhookEndpointsRoute } from "./routes/webhook-endpoints-route.ts";
 import type { Backpressure } from "./services/backpressure.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
@@ -27,6 +29,8 @@ export interface AppDeps {
   backpressure: Backpressure;
   rateLimit: Omit<RateLimitOptions, "metrics" | "log">;
   ops: Omit<OpsDeps, "registry">;
+  /** The SSRF rule for webhook endpoint URLs (WEBHOOK_ALLOW_PRIVATE_NETWORKS and a resolver). */
+  webhookAddressPolicy: AddressPolicy;
   /** Test seam: after an operation's insert, before its doorbell. */
   afterInsert?: (operation: Operation) => Promise<void>;
 }
@@ -62,6 +66,10 @@ export function createApp(deps: AppDeps): express.Express {
   v1.post("/top-ups", acceptHandler(operationDeps, "top_up"));
   v1.post("/transfers", acceptHandler(operationDeps, "transfer"));
   v1.use("/operations", operationsRoute(operationDeps));
+  v1.use(
+    "/webhook-endpoints",
+    webhookEndpointsRoute({ db: deps.db, addressPolicy: deps.webhookAddressPolicy }),
+  );
   app.use("/v1", v1);
 
   app.use(notFound);

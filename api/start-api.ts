@@ -12,6 +12,7 @@ import { createApiMetrics } from "../shared/metrics/api-metrics.ts";
 import { createMetricsRegistry } from "../shared/metrics/registry.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
+import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { createApp } from "./app.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
 import { createOpenApiDocument } from "./openapi/openapi-document.ts";
@@ -43,6 +44,8 @@ export async function startApi(
     afterInsert?: (operation: Operation) => Promise<void>;
     /** Replaces the doorbell: a test holds doorbells back and rings them itself. */
     ring?: (partition: number) => Promise<void>;
+    /** Replaces DNS for webhook endpoint URLs: a test resolves names its own way. */
+    resolveHost?: HostResolver;
   } = {},
 ): Promise<RunningApi> {
   const { db, close: closeDb } = openDb({
@@ -125,6 +128,10 @@ export async function startApi(
         openApiJson ??= JSON.stringify(createOpenApiDocument("1.0.0"));
         return openApiJson;
       },
+    },
+    webhookAddressPolicy: {
+      allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      resolve: seams.resolveHost ?? systemResolver,
     },
     ...(seams.afterInsert ? { afterInsert: seams.afterInsert } : {}),
   });

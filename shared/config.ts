@@ -36,6 +36,17 @@ export const baseConfigSchema = z.object({
     .describe("pino log level"),
 });
 
+/**
+ * Read by the api (endpoint creation) and the worker (each delivery): both must apply the same
+ * rule, so it is declared once here.
+ */
+const webhookAllowPrivateNetworks = z
+  .stringbool()
+  .default(false)
+  .describe(
+    "Allow webhook endpoints on loopback, private and other non-public addresses (development and tests only)",
+  );
+
 /** The HTTP gateway. */
 export const apiConfigSchema = baseConfigSchema.extend({
   PORT: int(0, 65535).default(3000).describe("TCP port the api listens on"),
@@ -65,6 +76,7 @@ export const apiConfigSchema = baseConfigSchema.extend({
     .describe(
       "Event-loop delay (p99 over the last 250 ms) at which new top-ups and transfers get 503 overloaded, ms; 0 turns the check off",
     ),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
 });
 
 /** A worker process (partition runners). */
@@ -79,22 +91,32 @@ export const workerConfigSchema = baseConfigSchema.extend({
   SWEEP_GRACE_MS: int(0, 3_600_000)
     .default(5_000)
     .describe("How long an operation may stay pending before the sweeper rings its partition, ms"),
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
-    .stringbool()
-    .default(false)
-    .describe("Allow webhook endpoints on loopback/private addresses (development only)"),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
     .regex(/^\d+(,\d+)*$/, "comma-separated whole seconds, e.g. 5,300,1800")
     .default("5,300,1800,7200,18000,36000,36000")
     .transform((s) => s.split(",").map(Number))
-    .describe("Seconds between webhook delivery attempts"),
+    .refine((delays) => delays.every((d) => d <= 604_800), "each delay is at most 604800 s (7 days)")
+    .describe("Seconds between webhook delivery attempts; one attempt more than delays in all"),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000).describe("Timeout of one webhook attempt, ms"),
   METRICS_PORT: int(0, 65_535)
     .default(9_464)
     .describe(
       "TCP port of the worker's own HTTP listener (GET /metrics, GET /healthz); 0 lets the system pick a free port (logged)",
     ),
+  WEBHOOK_CONCURRENCY: int(0, 256)
+    .default(16)
+    .describe("Webhook attempts in flight at once in this worker process; 0 runs no sender here"),
+  WEBHOOK_ENDPOINT_CONCURRENCY: int(1, 64)
+    .default(2)
+    .describe("Webhook attempts in flight at once to one endpoint, per worker process"),
+  WEBHOOK_POLL_INTERVAL_MS: int(50, 60_000)
+    .default(500)
+    .describe("How often an idle webhook sender looks for due deliveries, ms"),
+  WEBHOOK_DB_POOL_SIZE: int(1, 20)
+    .default(2)
+    .describe("Postgres connections of the webhook sender, apart from the runners' pool"),
 });
 
 /** `npm run db:migrate`. */

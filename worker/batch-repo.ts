@@ -85,12 +85,19 @@ export async function lockWallets(tx: Tx, ids: string[]): Promise<Map<string, Lo
   );
 }
 
-/** Writes a batch's entries, balances, versions and final statuses with three statements. */
+/** What a batch's final write changed: the operations it completed and the webhook deliveries it wrote. */
+export interface Completed {
+  ids: string[];
+  /** Delivery rows written for those operations (one per subscribed live endpoint of the submitter). */
+  deliveries: number;
+}
+
+/** Writes a batch's entries, balances, versions, final statuses and webhook deliveries with three statements. */
 export async function writeBatch(
   tx: Tx,
   result: { entries: EntryDraft[]; changedWallets: LockedWallet[]; outcomes: Outcome[] },
   failureMessages: Record<string, string>,
-): Promise<void> {
+): Promise<Completed> {
   const { entries, changedWallets, outcomes } = result;
   if (entries.length > 0) {
     await tx.execute(sql`
@@ -110,7 +117,7 @@ export async function writeBatch(
         ${sql.param(changedWallets.map((w) => w.version.toString()))}::bigint[]) AS v(id, balance, version)
       WHERE w.id = v.id`);
   }
-  await setOutcomes(
+  return setOutcomes(
     tx,
     outcomes.map((o) => ({
       id: o.operationId,
@@ -121,7 +128,29 @@ export async function writeBatch(
   );
 }
 
-/** Sets final statuses of still-pending operations; returns the ids it changed. */
+/**
+ * A UUIDv7 made in SQL (Postgres 15 has no uuidv7()): a random v4 whose first 48 bits are
+ * replaced by the Unix time in ms and whose version nibble becomes 7 (bits 52 and 53 set).
+ * Delivery ids sort by creation time like every other id, which the list pages rely on.
+ */
+const UUID_V7_SQL = sql.raw(
+  "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing " +
+    "substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) " +
+    "from 1 for 6), 52, 1), 53, 1), 'hex')::uuid",
+);
+
+/**
+ * Sets final statuses of still-pending operations and, in the same statement, writes one
+ * webhook delivery per live endpoint of the submitting client subscribed to the outcome
+ * (ARCHITECTURE.md step 5). Deliveries are written here, in the money transaction, rather than
+ * flagging operations "to notify" for a later pass: the rows exist exactly when the outcome
+ * commits (a crash or a Redis flush cannot separate them), no second scan of operations is
+ * needed, and each sender claims ready-made rows. The join reads the partial index of live
+ * endpoints by client: a client without endpoints costs one index probe per operation and no
+ * row. Nothing else about webhooks happens in this transaction (no HTTP, no endpoint lock).
+ * Only operations this statement completed get deliveries (`RETURNING`), so a second runner
+ * after a false stall writes none twice.
+ */
 export async function setOutcomes(
   tx: Tx,
   rows: {
@@ -130,17 +159,28 @@ export async function setOutcomes(
     failureCode: string | null;
     failureMessage: string | null;
   }[],
-): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const r = await tx.execute<{ id: string }>(sql`
-    UPDATE operations AS o
-    SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = now()
-    FROM unnest(
-      ${sql.param(rows.map((o) => o.id))}::uuid[],
-      ${sql.param(rows.map((o) => o.status))}::text[],
-      ${sql.param(rows.map((o) => o.failureCode))}::text[],
-      ${sql.param(rows.map((o) => o.failureMessage))}::text[]) AS v(id, status, code, message)
-    WHERE o.id = v.id AND o.status = 'pending'
-    RETURNING o.id`);
-  return r.rows.map((row) => row.id);
+): Promise<Completed> {
+  if (rows.length === 0) return { ids: [], deliveries: 0 };
+  const r = await tx.execute<{ id: string; deliveries: number }>(sql`
+    WITH done AS (
+      UPDATE operations AS o
+      SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = now()
+      FROM unnest(
+        ${sql.param(rows.map((o) => o.id))}::uuid[],
+        ${sql.param(rows.map((o) => o.status))}::text[],
+        ${sql.param(rows.map((o) => o.failureCode))}::text[],
+        ${sql.param(rows.map((o) => o.failureMessage))}::text[]) AS v(id, status, code, message)
+      WHERE o.id = v.id AND o.status = 'pending'
+      RETURNING o.id, o.client_id, o.status
+    ), notified AS (
+      INSERT INTO webhook_deliveries (id, endpoint_id, operation_id, event_type, next_attempt_at)
+      SELECT ${UUID_V7_SQL}, e.id, done.id, 'operation.' || done.status, now()
+      FROM done
+      JOIN webhook_endpoints AS e
+        ON e.client_id = done.client_id AND e.deleted_at IS NULL
+       AND ('operation.' || done.status) = ANY (e.events)
+      RETURNING 1
+    )
+    SELECT done.id, (SELECT count(*)::int FROM notified) AS deliveries FROM done`);
+  return { ids: r.rows.map((row) => row.id), deliveries: r.rows[0]?.deliveries ?? 0 };
 }

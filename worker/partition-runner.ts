@@ -8,6 +8,7 @@ import { errorSummary } from "../shared/log-safe.ts";
 import type { BatchReport, WorkerMetrics } from "../shared/metrics/worker-metrics.ts";
 import { applyBatch, type BatchOperation } from "./apply-batch.ts";
 import {
+  type Completed,
   fundingAccounts,
   lockPending,
   lockWallets,
@@ -34,6 +35,8 @@ export interface RunnerDeps {
   clearDirty: (partition: number) => Promise<void>;
   /** Announces the completed operation ids of one batch, after its commit. */
   publish: (ids: string[]) => Promise<void>;
+  /** After a commit that wrote webhook deliveries: wakes this process's sender (no I/O, never throws). */
+  deliveriesWritten?: () => void;
   /** True once the process is shutting down: finish the current batch, then hand over. */
   stopping: () => boolean;
   metrics?: Pick<WorkerMetrics, "batchCommitted">;
@@ -60,7 +63,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
     await retryTransient(() => deps.clearDirty(partition), deps);
     const cap = singleSteps > 0 ? 1 : deps.batchCap;
     const attempted: Attempted[] = [];
-    let completed: string[];
+    let completed: Completed;
     try {
       completed = await retryTransient(() => applyNextBatch(partition, cap, deps, attempted), deps);
     } catch (err) {
@@ -81,7 +84,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       );
       const started = performance.now();
       completed = await retryTransient(() => markInternalError(deps.db, poison.id), deps);
-      if (completed.length > 0) {
+      if (completed.ids.length > 0) {
         deps.metrics?.batchCommitted({
           seconds: (performance.now() - started) / 1000,
           operations: [{ type: poison.type, result: "internal_error", latencySeconds: latencyOf(poison) }],
@@ -93,7 +96,8 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       return "drained";
     }
     if (cap === 1 && singleSteps > 0) singleSteps--;
-    await deps.publish(completed).catch((err: unknown) => {
+    if (completed.deliveries > 0) deps.deliveriesWritten?.();
+    await deps.publish(completed.ids).catch((err: unknown) => {
       // Waiters re-read Postgres every second; a lost announcement only delays them.
       deps.log.warn({ partition, err: errorSummary(err) }, "could not publish completions");
     });
@@ -103,18 +107,18 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
 /** From acceptance to now, s: the age Postgres measured at lock time plus the time since. */
 const latencyOf = (op: Attempted): number => (op.ageMs + performance.now() - op.lockedAt) / 1000;
 
-/** One batch in one transaction; returns the ids it completed. `attempted` receives the selected rows. */
+/** One batch in one transaction; returns what it completed. `attempted` receives the selected rows. */
 async function applyNextBatch(
   partition: number,
   cap: number,
   deps: RunnerDeps,
   attempted: Attempted[],
-): Promise<string[]> {
+): Promise<Completed> {
   const started = performance.now();
-  const outcomes = await transaction(deps.db, async (tx) => {
+  const { outcomes, completed } = await transaction(deps.db, async (tx) => {
     attempted.length = 0;
     const pending = await lockPending(tx, partition, cap);
-    if (pending.length === 0) return [];
+    if (pending.length === 0) return { outcomes: [], completed: { ids: [], deliveries: 0 } };
     const lockedAt = performance.now();
     attempted.push(...pending.map((op) => ({ ...op, lockedAt })));
 
@@ -135,14 +139,14 @@ async function applyNextBatch(
     );
     if (deps.hooks?.beforeApply) for (const op of operations) deps.hooks.beforeApply(op.id);
     const result = applyBatch(operations, locked);
-    await writeBatch(tx, result, FAILURE_MESSAGES);
+    const written = await writeBatch(tx, result, FAILURE_MESSAGES);
     await deps.hooks?.beforeCommit?.(
       partition,
       pending.map((op) => op.id),
     );
-    return result.outcomes;
+    return { outcomes: result.outcomes, completed: written };
   });
-  if (outcomes.length === 0) return [];
+  if (outcomes.length === 0) return completed;
   const seconds = (performance.now() - started) / 1000;
   const report: BatchReport["operations"] = outcomes.map((o, i) => {
     // applyBatch returns one outcome per operation, in the order of `attempted`.
@@ -163,16 +167,17 @@ async function applyNextBatch(
       batchSize: outcomes.length,
       succeeded: outcomes.length - failed,
       failed,
+      deliveries: completed.deliveries,
       durationMs: Math.round(seconds * 10_000) / 10,
       ...(deps.log.isLevelEnabled("debug") ? { operationIds: outcomes.map((o) => o.operationId) } : {}),
     },
     "batch committed",
   );
-  return outcomes.map((o) => o.operationId);
+  return completed;
 }
 
-/** Sets one operation aside: `failed` with `internal_error`, no entries, no money moved. */
-async function markInternalError(db: Database, operationId: string): Promise<string[]> {
+/** Sets one operation aside: `failed` with `internal_error`, no entries, no money moved (its webhooks are written). */
+async function markInternalError(db: Database, operationId: string): Promise<Completed> {
   return transaction(db, (tx) =>
     setOutcomes(tx, [
       {

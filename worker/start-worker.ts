@@ -5,7 +5,7 @@ import { openDb } from "../shared/db/client.ts";
 import { assertPartitions } from "../shared/db/settings-repo.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import { createMetricsRegistry } from "../shared/metrics/registry.ts";
-import { createWebhookMetrics, type WebhookMetrics } from "../shared/metrics/webhook-metrics.ts";
+import { createWebhookMetrics } from "../shared/metrics/webhook-metrics.ts";
 import { createWorkerMetrics } from "../shared/metrics/worker-metrics.ts";
 import {
   completionsChannel,
@@ -16,15 +16,21 @@ import {
 } from "../shared/queues/catalog.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
+import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { startMetricsServer } from "./metrics-server.ts";
 import { type RunnerHooks, runPartition } from "./partition-runner.ts";
 import { startSweeper } from "./sweeper.ts";
+import { startWebhookSender, type WebhookSender, type WebhookSenderHooks } from "./webhook-sender.ts";
+
+/** Seams of the webhook sender: metrics counters, and a test's own DNS (to simulate rebinding). */
+export interface WebhookSeams {
+  hooks?: WebhookSenderHooks;
+  resolveHost?: HostResolver;
+}
 
 export interface RunningWorker {
   /** Port of the worker's metrics listener (GET /metrics, GET /healthz). */
   metricsPort: number;
-  /** Callbacks for the webhook sender (wired when it lands). */
-  webhookMetrics: WebhookMetrics;
   /** Finishes the current batches, hands unfinished partitions over, closes every connection. */
   stop(): Promise<void>;
 }
@@ -37,6 +43,7 @@ export async function startWorker(
   config: WorkerConfig,
   log: Logger,
   hooks?: RunnerHooks,
+  webhookSeams: WebhookSeams = {},
 ): Promise<RunningWorker> {
   const { db, close: closeDb } = openDb({
     url: config.DATABASE_URL,
@@ -73,6 +80,43 @@ export async function startWorker(
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
   await doorbells.assertGlobalConcurrency();
 
+  // The sender's own small pool: a slow endpoint or a burst of attempts never waits for, nor
+  // takes, a runner's connection. WEBHOOK_CONCURRENCY=0 runs no sender in this process.
+  const webhooksDb =
+    config.WEBHOOK_CONCURRENCY > 0
+      ? openDb({
+          url: config.DATABASE_URL,
+          poolSize: config.WEBHOOK_DB_POOL_SIZE,
+          applicationName: "billing-webhooks",
+          sessionSettings: { lock_timeout: "5s", statement_timeout: "10s" },
+        })
+      : undefined;
+  const sender: WebhookSender | undefined = webhooksDb
+    ? startWebhookSender({
+        db: webhooksDb.db,
+        log,
+        concurrency: config.WEBHOOK_CONCURRENCY,
+        endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
+        pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,
+        policy: {
+          allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+          resolve: webhookSeams.resolveHost ?? systemResolver,
+        },
+        hooks: {
+          onAttempt: (attempt) => {
+            webhookMetrics.onAttempt(attempt);
+            webhookSeams.hooks?.onAttempt?.(attempt);
+          },
+          onFinal: (delivery) => {
+            webhookMetrics.onFinal(delivery);
+            webhookSeams.hooks?.onFinal?.(delivery);
+          },
+        },
+      })
+    : undefined;
+
   let stopping = false;
   const deps = {
     db,
@@ -86,6 +130,8 @@ export async function startWorker(
     publish: async (ids: string[]) => {
       await redis.publish(completionsChannel(config.QUEUE_PREFIX), JSON.stringify({ ids }));
     },
+    // Low latency for this process's own deliveries; other processes find them by polling.
+    deliveriesWritten: () => sender?.nudge(),
     ...(hooks ? { hooks } : {}),
   };
 
@@ -126,14 +172,13 @@ export async function startWorker(
 
   return {
     metricsPort: metricsServer.port,
-    webhookMetrics,
     async stop() {
       stopping = true;
       sweeper.stop();
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([Promise.all(workers.map((w) => w.close())), sender?.stop()]);
       await doorbells.close();
       await redis.quit().catch(() => {});
-      await closeDb();
+      await Promise.all([closeDb(), webhooksDb?.close()]);
       await metricsServer.close();
     },
   };

@@ -1,6 +1,7 @@
 import type { ZodOpenApiOperationObject } from "zod-openapi";
 import { moneyRouteDocs } from "./money-route-docs.ts";
 import { opsRouteDocs } from "./ops-route-docs.ts";
+import { webhookRouteDocs } from "./webhook-route-docs.ts";
 
 /** A route as Express knows it: `"<METHOD> <path with :params>"`, e.g. `"GET /v1/wallets/:id"`. */
 export type RouteKey = `${"GET" | "POST" | "PUT" | "PATCH" | "DELETE"} /${string}`;
@@ -14,4 +15,5 @@ export type RouteDocs = Record<RouteKey, ZodOpenApiOperationObject>;
 export const routeRegistry: RouteDocs = {
   ...opsRouteDocs,
   ...moneyRouteDocs,
+  ...webhookRouteDocs,
 };

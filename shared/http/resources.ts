@@ -132,7 +132,7 @@ export const createdClientSchema = z
   .meta({ id: "CreatedClient" });
 
 /** A page of `item`s, newest first. */
-function pageOf<T extends z.ZodType>(item: T, id: string) {
+export function pageOf<T extends z.ZodType>(item: T, id: string) {
   return z.strictObject({ data: z.array(item), nextCursor: pageCursor }).meta({ id });
 }
 export const walletPageSchema = pageOf(walletSchema, "WalletPage");

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { WEBHOOK_EVENT_TYPES } from "../db/schema/webhook-endpoints.ts";
+import { MAX_WEBHOOK_URL_LENGTH, parseWebhookUrl } from "../webhooks/webhook-url.ts";
 
 /**
  * Request schemas of the HTTP API (API.md). The same schemas validate requests and, later,
@@ -100,6 +102,29 @@ export const listOperationsQuery = pageQuery.extend({
 
 export const getOperationQuery = z.object({
   wait: decimalInt(0, 30).default(0).describe("Seconds to wait while pending, 0..30"),
+});
+
+/**
+ * `POST /v1/webhook-endpoints`. The URL's syntax is checked here (http or https, no user info,
+ * at most 2048 characters after normalisation); whether its host may be connected to needs DNS
+ * and is checked by the route after this schema.
+ */
+export const createWebhookEndpointBody = z.strictObject({
+  url: z
+    .string()
+    .min(1)
+    .max(MAX_WEBHOOK_URL_LENGTH)
+    .superRefine((raw, ctx) => {
+      const parsed = parseWebhookUrl(raw);
+      if ("error" in parsed) ctx.addIssue({ code: "custom", message: parsed.error });
+    })
+    .describe("http(s) URL whose host is, or resolves only to, public addresses"),
+  events: z
+    .array(z.enum(WEBHOOK_EVENT_TYPES))
+    .min(1)
+    .refine((events) => new Set(events).size === events.length, "an event type may be listed only once")
+    .default([...WEBHOOK_EVENT_TYPES])
+    .describe("Event types to receive; both by default"),
 });
 
 export type TopUpBody = z.infer<typeof topUpBody>;

@@ -11,8 +11,9 @@ import { type DbHandle, openDb } from "../../shared/db/client.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { recordPartitions } from "../../shared/db/settings-repo.ts";
+import type { HostResolver } from "../../shared/webhooks/address-guard.ts";
 import type { RunnerHooks } from "../../worker/partition-runner.ts";
-import { type RunningWorker, startWorker } from "../../worker/start-worker.ts";
+import { type RunningWorker, startWorker, type WebhookSeams } from "../../worker/start-worker.ts";
 import { dbUrl, REDIS_URL, withAdminPg } from "./services.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -23,14 +24,16 @@ export interface SystemOptions {
   /** Worker processes (`node worker/main.ts`) to spawn. */
   workerProcesses?: number;
   /** An in-process worker with test hooks, instead of or beside the processes. */
-  inProcessWorker?: { hooks?: RunnerHooks };
+  inProcessWorker?: { hooks?: RunnerHooks; webhooks?: WebhookSeams };
   afterInsert?: (operation: Operation) => Promise<void>;
   /** Extra settings for worker processes and the in-process worker (e.g. SWEEP_INTERVAL_MS). */
   workerSettings?: Record<string, string>;
-  /** Extra settings for the api (e.g. BACKPRESSURE_MAX_PENDING, RATE_LIMIT_REQUESTS). */
+  /** Extra settings for the api (e.g. BACKPRESSURE_MAX_PENDING, WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
   apiSettings?: Record<string, string>;
-  /** The api's logger (silent by default). */
-  apiLog?: Logger;
+  /** Replaces DNS for the api's webhook URL check. */
+  apiResolveHost?: HostResolver;
+  /** Logger of the in-process api and workers (default: silent), e.g. to inspect what they log. */
+  logger?: Logger;
   /** Replaces the api's doorbell (see startApi's seams). */
   ring?: (partition: number) => Promise<void>;
   /** A throwaway Redis instead of the shared one. */
@@ -54,8 +57,8 @@ export interface TestSystem {
   db: DbHandle["db"];
   redis: Redis;
   workerEnv: Record<string, string>;
-  /** Spawns `node worker/main.ts`; resolves once it has started, with its metrics port. */
-  spawnWorker(env?: Record<string, string>): Promise<SpawnedWorker>;
+  /** A worker process with the system's settings plus `settings`; resolves once started, with its metrics port. */
+  spawnWorker(settings?: Record<string, string>): Promise<SpawnedWorker>;
   /** SIGKILLs a spawned worker on purpose (its exit is then not reported as a crash). */
   killWorker(child: ChildProcess): Promise<void>;
   /** SIGTERMs a spawned worker and resolves with its exit code once it has exited. */
@@ -64,7 +67,9 @@ export interface TestSystem {
   startExtraApi(): Promise<RunningApi & { baseUrl: string }>;
   /** Worker processes that exited without being asked to: "pid: code/signal". */
   crashes(): string[];
-  startInProcessWorker(hooks?: RunnerHooks): Promise<RunningWorker>;
+  startInProcessWorker(hooks?: RunnerHooks, webhooks?: WebhookSeams): Promise<RunningWorker>;
+  /** The workers running in this process (the one of `inProcessWorker` first). */
+  inProcessWorkers: RunningWorker[];
   stop(): Promise<void>;
 }
 
@@ -79,6 +84,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   const batchCap = opts.batchCap ?? 100;
   const suffix = randomBytes(5).toString("hex");
   const database = `billing_test_${suffix}`;
+  const log = opts.logger ?? silent;
   const prefix = `test-${suffix}`;
   const server = opts.pgServerUrl;
   const redisUrl = opts.redisUrl ?? REDIS_URL;
@@ -109,9 +115,10 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0",
     ...opts.apiSettings,
   });
-  const api: RunningApi = await startApi(apiConfig, opts.apiLog ?? silent, {
+  const api: RunningApi = await startApi(apiConfig, log, {
     ...(opts.afterInsert ? { afterInsert: opts.afterInsert } : {}),
     ...(opts.ring ? { ring: opts.ring } : {}),
+    ...(opts.apiResolveHost ? { resolveHost: opts.apiResolveHost } : {}),
   });
   const extraApis: RunningApi[] = [];
   const redis = new Redis(redisUrl);
@@ -138,8 +145,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     db: handle.db,
     redis,
     workerEnv,
-    async spawnWorker(env = {}) {
-      const child = spawnWorkerProcess({ ...workerEnv, ...env });
+    async spawnWorker(settings = {}) {
+      const child = spawnWorkerProcess({ ...workerEnv, ...settings });
       children.push(child);
       child.once("exit", (code, signal) => {
         if (!expectedExits.has(child)) crashes.push(`${child.pid}: ${code ?? signal}`);
@@ -167,8 +174,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       return Object.assign(extra, { baseUrl: `http://127.0.0.1:${extra.port}` });
     },
     crashes: () => [...crashes],
-    async startInProcessWorker(hooks) {
-      const w = await startWorker(workerConfigSchema.parse(workerEnv), silent, hooks);
+    inProcessWorkers: inProcess,
+    async startInProcessWorker(hooks, webhooks) {
+      const w = await startWorker(workerConfigSchema.parse(workerEnv), log, hooks, webhooks);
       inProcess.push(w);
       return w;
     },
@@ -186,7 +194,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     },
   };
   for (let i = 0; i < (opts.workerProcesses ?? 0); i++) await system.spawnWorker();
-  if (opts.inProcessWorker) await system.startInProcessWorker(opts.inProcessWorker.hooks);
+  if (opts.inProcessWorker)
+    await system.startInProcessWorker(opts.inProcessWorker.hooks, opts.inProcessWorker.webhooks);
   return system;
 }
 

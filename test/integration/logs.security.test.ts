@@ -38,7 +38,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 const BODY_SECRET = "body-value-never-logged";
 
 beforeAll(async () => {
-  system = await startSystem({ partitions: 2, apiLog: createLogger("api", "info", apiLog) });
+  system = await startSystem({ partitions: 2, logger: createLogger("api", "info", apiLog) });
   // A worker at debug level (the ids of each batch), its whole output kept.
   worker = spawnWorkerProcess({ ...system.workerEnv, LOG_LEVEL: "debug" });
   worker.stdout?.on("data", (c: Buffer) => {

@@ -104,7 +104,7 @@ describe("GET /metrics (worker, on its own METRICS_PORT)", () => {
     expect(ids).toEqual([]);
   });
 
-  it("declares the webhook delivery metrics (wired when the sender lands)", async () => {
+  it("declares the webhook delivery metrics (counted in webhooks.delivery.test.ts)", async () => {
     const text = await (await fetch(`${workerUrl()}/metrics`)).text();
     expect(text).toContain("# TYPE billing_webhook_attempts_total counter");
     expect(text).toContain("# TYPE billing_webhook_attempt_duration_seconds histogram");

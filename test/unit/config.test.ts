@@ -29,6 +29,7 @@ describe("parseConfig", () => {
       BACKPRESSURE_MAX_PENDING: 20_000,
       BACKPRESSURE_MAX_IN_FLIGHT: 2_000,
       BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS: 500,
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: false,
     });
     expect(api.ok && Object.isFrozen(api.config)).toBe(true);
     const worker = parseConfig(workerConfigSchema, workerEnv);
@@ -41,7 +42,21 @@ describe("parseConfig", () => {
       WEBHOOK_RETRY_SCHEDULE: [5, 300, 1800, 7200, 18000, 36000, 36000],
       WEBHOOK_TIMEOUT_MS: 15_000,
       METRICS_PORT: 9_464,
+      WEBHOOK_CONCURRENCY: 16,
+      WEBHOOK_ENDPOINT_CONCURRENCY: 2,
+      WEBHOOK_POLL_INTERVAL_MS: 500,
+      WEBHOOK_DB_POOL_SIZE: 2,
     });
+  });
+
+  it("WEBHOOK_ALLOW_PRIVATE_NETWORKS means the same to the api and the worker", () => {
+    for (const value of ["true", "1", "yes", "false", "0", "no"]) {
+      const api = parseConfig(apiConfigSchema, { ...apiEnv, WEBHOOK_ALLOW_PRIVATE_NETWORKS: value });
+      const worker = parseConfig(workerConfigSchema, { ...workerEnv, WEBHOOK_ALLOW_PRIVATE_NETWORKS: value });
+      expect(api.ok && api.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(
+        worker.ok && worker.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      );
+    }
   });
 
   it.each([
@@ -87,6 +102,12 @@ describe("parseConfig", () => {
     ["api", "BACKPRESSURE_MAX_PENDING", "lots", ""],
     ["api", "BACKPRESSURE_MAX_IN_FLIGHT", "1.5", ""],
     ["api", "BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS", "60001", ""],
+    ["worker", "WEBHOOK_RETRY_SCHEDULE", "5,604801", "at most 604800"],
+    ["worker", "WEBHOOK_CONCURRENCY", "-1", ""],
+    ["worker", "WEBHOOK_ENDPOINT_CONCURRENCY", "0", ""],
+    ["worker", "WEBHOOK_POLL_INTERVAL_MS", "10", ""],
+    ["worker", "WEBHOOK_DB_POOL_SIZE", "0", ""],
+    ["api", "WEBHOOK_ALLOW_PRIVATE_NETWORKS", "maybe", ""],
   ] as const)("%s with %s=%s: a problem naming it", (process, name, value, hint) => {
     const [schema, env] = process === "api" ? [apiConfigSchema, apiEnv] : [workerConfigSchema, workerEnv];
     const problems = problemsOf(parseConfig(schema, { ...env, [name]: value }));
