@@ -1,19 +1,28 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { EntryResource, OperationResource, Page, WalletResource } from "../shared/http/resources.ts";
+import type { WebhookDeliveryResource } from "../shared/http/webhook-resources.ts";
+import { money, table } from "./demo-format.ts";
+import { type DemoReceiver, startDemoReceiver } from "./demo-receiver.ts";
 
 /**
  * `npm run demo` (or `node scripts/demo.ts`): walks a running system through one story and prints
  * what happened. The operator creates a client; the client opens two wallets, tops one up and
  * transfers from it at once, repeats the transfer under the same Idempotency-Key, waits for the
- * outcome with `?wait=10`, tries a transfer it cannot afford, and reads balances and entries.
+ * outcome with `?wait=10`, tries a transfer it cannot afford, and reads balances and entries. A
+ * local webhook receiver hears about each outcome and verifies every delivery's signature.
  *
- * A client of the HTTP API like any other, not part of the system: it reads its two settings
- * from the environment. API_URL (default http://localhost:3000), ADMIN_TOKEN (required: the
- * api's operator token; `docker compose up` uses `dev-admin-token-change-me` unless .env says
- * otherwise). Webhooks are not built yet, so the demo has no webhook receiver.
+ * A client of the HTTP API like any other, not part of the system: it reads its settings from
+ * the environment. API_URL (default http://localhost:3000), ADMIN_TOKEN (required: the api's
+ * operator token; `docker compose up` uses `dev-admin-token-change-me` unless .env says
+ * otherwise), DEMO_WEBHOOK_HOST (default 127.0.0.1: the address at which the workers reach this
+ * machine's receiver; `host.docker.internal` for docker compose). The api refuses a receiver on a
+ * private address unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true (`npm run up` sets it); the demo
+ * then goes on without webhooks and says so.
  */
 
 const apiUrl = (process.env.API_URL || "http://localhost:3000").replace(/\/$/, "");
+const webhookHost = process.env.DEMO_WEBHOOK_HOST || "127.0.0.1";
 const adminToken = process.env.ADMIN_TOKEN;
 if (!adminToken) {
   console.error(
@@ -35,7 +44,7 @@ class DemoError extends Error {}
 async function call<T>(
   method: "GET" | "POST",
   path: string,
-  opts: { key: string; body?: unknown; idempotencyKey?: string; expect: number },
+  opts: { key: string; body?: unknown; idempotencyKey?: string; expect: number | number[] },
 ): Promise<Reply<T>> {
   const headers: Record<string, string> = { authorization: `Bearer ${opts.key}` };
   if (opts.body !== undefined) headers["content-type"] = "application/json";
@@ -56,7 +65,7 @@ async function call<T>(
     );
   }
   const text = await res.text();
-  if (res.status !== opts.expect) {
+  if (![opts.expect].flat().includes(res.status)) {
     const hint = res.status === 401 && opts.key === adminToken ? " (is ADMIN_TOKEN the api's?)" : "";
     throw new DemoError(`${method} ${path} answered ${res.status}${hint}: ${text}`);
   }
@@ -64,32 +73,8 @@ async function call<T>(
 }
 
 // ---- presentation ----
-
-/** Minor units as the currency's major units, exactly (string arithmetic, no float). */
-function money(minor: number, currency: string): string {
-  const digits =
-    new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  const abs = BigInt(Math.abs(minor));
-  const scale = 10n ** BigInt(digits);
-  const whole = (abs / scale).toLocaleString("en");
-  const fraction = digits > 0 ? `.${(abs % scale).toString().padStart(digits, "0")}` : "";
-  return `${minor < 0 ? "-" : ""}${whole}${fraction} ${currency}`;
-}
-
-/** A plain-text table: left-aligned text, right-aligned columns named in `right`. */
-function table(rows: Record<string, string>[], right: string[] = []): string {
-  const first = rows[0];
-  if (!first) return "  (none)";
-  const columns = Object.keys(first);
-  const width = (c: string) => Math.max(c.length, ...rows.map((r) => (r[c] ?? "").length));
-  const cell = (c: string, v: string) => (right.includes(c) ? v.padStart(width(c)) : v.padEnd(width(c)));
-  const line = (r: Record<string, string>) => `  ${columns.map((c) => cell(c, r[c] ?? "")).join("  ")}`;
-  const header = Object.fromEntries(columns.map((c) => [c, c]));
-  const rule = Object.fromEntries(columns.map((c) => [c, "-".repeat(width(c))]));
-  return [line(header), line(rule), ...rows.map(line)].map((l) => l.trimEnd()).join("\n");
-}
-
-const step = (n: number, what: string, outcome: string) => console.log(`${n}. ${what}\n   → ${outcome}`);
+let steps = 0;
+const step = (what: string, outcome: string) => console.log(`${++steps}. ${what}\n   → ${outcome}`);
 /** The random tail of a UUIDv7 (its head is a timestamp, the same for everything made in one second). */
 const short = (id: string) => `…${id.slice(-8)}`;
 const status = (op: OperationResource) => (op.failure ? `${op.status} (${op.failure.code})` : op.status);
@@ -107,7 +92,6 @@ async function main(): Promise<number> {
   });
   const key = client.body.apiKey;
   step(
-    1,
     "Operator creates a client (POST /v1/clients)",
     `client ${short(client.body.id)}, key ${key.slice(0, 7)}… (shown once)`,
   );
@@ -120,11 +104,10 @@ async function main(): Promise<number> {
     });
   const alice = (await open("alice")).body;
   const bob = (await open("bob")).body;
-  step(
-    2,
-    "Client opens two USD wallets (POST /v1/wallets)",
-    `alice ${short(alice.id)}, bob ${short(bob.id)}`,
-  );
+  step("Client opens two USD wallets (POST /v1/wallets)", `alice ${short(alice.id)}, bob ${short(bob.id)}`);
+
+  const receiver = await startDemoReceiver();
+  const endpoint = await registerReceiver(key, receiver);
 
   const topUp = await call<OperationResource>("POST", "/v1/top-ups", {
     key,
@@ -133,7 +116,6 @@ async function main(): Promise<number> {
     expect: 202,
   });
   step(
-    3,
     `Top up alice with ${money(10_000, "USD")} (POST /v1/top-ups)`,
     `202 ${topUp.body.status}, operation ${short(topUp.body.id)}`,
   );
@@ -154,7 +136,6 @@ async function main(): Promise<number> {
     expect: 202,
   });
   step(
-    4,
     `Transfer ${money(2_550, "USD")} alice → bob at once (POST /v1/transfers)`,
     `202 ${transfer.body.status}, operation ${short(transfer.body.id)}`,
   );
@@ -167,7 +148,6 @@ async function main(): Promise<number> {
   });
   const same = replay.body.id === transfer.body.id;
   step(
-    5,
     "The same transfer again, same Idempotency-Key",
     `202, Idempotent-Replayed: ${replay.headers.get("idempotent-replayed")}, ${same ? "same operation" : "A DIFFERENT OPERATION"}`,
   );
@@ -178,7 +158,6 @@ async function main(): Promise<number> {
     expect: 200,
   });
   step(
-    6,
     "Wait for the transfer (GET /v1/operations/:id?wait=10)",
     `${status(done.body)} after ${Math.round(performance.now() - started)} ms`,
   );
@@ -194,7 +173,6 @@ async function main(): Promise<number> {
     expect: 200,
   });
   step(
-    7,
     `Transfer ${money(1_000_000, "USD")} bob → alice (more than bob has)`,
     `202 accepted, then ${status(refused.body)}`,
   );
@@ -255,7 +233,11 @@ async function main(): Promise<number> {
     );
   }
 
+  const webhooksOk = endpoint ? await showWebhooks(key, endpoint, receiver, 3) : true;
+  await receiver.close();
+
   const expected =
+    webhooksOk &&
     same &&
     topUpNow.body.status === "succeeded" &&
     done.body.status === "succeeded" &&
@@ -265,12 +247,70 @@ async function main(): Promise<number> {
   if (!expected) {
     console.error(
       "\ndemo: the outcome is not the expected one (see above). An operation still pending after" +
-        " 10 s usually means no worker is running.",
+        " 10 s usually means no worker is running; a missing webhook, that the workers cannot reach" +
+        ` ${webhookHost} (DEMO_WEBHOOK_HOST).`,
     );
     return 1;
   }
   console.log("\ndemo: done. Money moved exactly once; the refused transfer moved none.");
   return 0;
+}
+
+/** Subscribes the receiver; undefined (and a note) when the api refuses its private address. */
+async function registerReceiver(key: string, receiver: DemoReceiver): Promise<string | undefined> {
+  const url = `http://${webhookHost}:${receiver.port}/webhooks`;
+  const created = await call<{ id: string; secret: string; detail?: string }>(
+    "POST",
+    "/v1/webhook-endpoints",
+    {
+      key,
+      body: { url },
+      expect: [201, 400],
+    },
+  );
+  if (created.status !== 201) {
+    step(
+      `Register a webhook receiver at ${url}`,
+      "refused: this api allows no endpoint on a private address (set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true on the api and the workers to include webhooks)",
+    );
+    return undefined;
+  }
+  receiver.secret = created.body.secret;
+  step(
+    `Register a webhook receiver at ${url} (POST /v1/webhook-endpoints)`,
+    `endpoint ${short(created.body.id)}, secret ${created.body.secret.slice(0, 10)}… (shown once)`,
+  );
+  return created.body.id;
+}
+
+/** Waits (10 s at most) for `count` deliveries, prints them, and says whether each verified. */
+async function showWebhooks(
+  key: string,
+  endpoint: string,
+  receiver: DemoReceiver,
+  count: number,
+): Promise<boolean> {
+  for (let i = 0; i < 100 && receiver.received.length < count; i++) await sleep(100);
+  const deliveries = await call<Page<WebhookDeliveryResource>>(
+    "GET",
+    `/v1/webhook-endpoints/${endpoint}/deliveries`,
+    { key, expect: 200 },
+  );
+  const attempts = new Map(deliveries.body.data.map((d) => [`msg_${d.id}`, d]));
+  console.log("\nWebhooks received (each verified with the standardwebhooks library)");
+  console.log(
+    table(
+      receiver.received.map((r) => ({
+        "webhook-id": `msg_…${r.id.slice(-8)}`,
+        type: r.type,
+        operation: short(r.operationId),
+        status: r.status,
+        signature: r.verified ? "verified" : "INVALID",
+        delivery: `${attempts.get(r.id)?.status ?? "?"} after ${attempts.get(r.id)?.attempts ?? "?"} attempt(s)`,
+      })),
+    ),
+  );
+  return receiver.received.length >= count && receiver.received.every((r) => r.verified);
 }
 
 try {

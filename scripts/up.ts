@@ -23,6 +23,8 @@ const env: NodeJS.ProcessEnv = {
   REDIS_URL: process.env.REDIS_URL || "redis://127.0.0.1:6379",
   ADMIN_TOKEN: process.env.ADMIN_TOKEN || generatedToken,
   PORT: process.env.PORT || "3000",
+  // Local development: webhook endpoints may point at this machine (npm run demo's receiver).
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: process.env.WEBHOOK_ALLOW_PRIVATE_NETWORKS || "true",
 };
 const children = new Set<ChildProcess>();
 let stopping = false;
@@ -137,6 +139,8 @@ async function main(): Promise<void> {
   admin token  ${generatedToken ?? "from ADMIN_TOKEN"}
   database     ${masked(databaseUrl)}
   redis        ${masked(env.REDIS_URL ?? "")}
+  webhooks     endpoints on private addresses ${env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === "true" ? "allowed (local development)" : "refused"}
+  demo         API_URL=${base} ADMIN_TOKEN=${token} npm run demo
   create a client:
     curl -s -X POST ${base}/v1/clients -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' -d '{"name":"acme"}'
   Ctrl-C stops everything.
