@@ -141,7 +141,7 @@ export async function startApi(
     server.once("error", reject);
   });
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, partitions: config.PARTITIONS, pid: process.pid }, "api listening");
+  log.info({ port, partitions: config.PARTITIONS }, "api listening");
 
   return {
     port,

@@ -165,7 +165,6 @@ export async function startWorker(
       partitions: config.PARTITIONS,
       batchCap: config.BATCH_CAP,
       metricsPort: metricsServer.port,
-      pid: process.pid,
     },
     "worker started",
   );
