@@ -10,6 +10,7 @@ import { requestContext } from "./middleware/request-context.ts";
 import { clientsRoute } from "./routes/clients-route.ts";
 import { acceptHandler, operationsRoute } from "./routes/operations-route.ts";
 import { walletsRoute } from "./routes/wallets-route.ts";
+import { AcceptBatcher } from "./services/accept-batcher.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
 export interface AppDeps {
@@ -18,7 +19,8 @@ export interface AppDeps {
   adminToken: string;
   partitions: number;
   waiters: CompletionWaiters;
-  ring: (partition: number) => Promise<void>;
+  /** Rings the doorbells of these partitions (one pipelined round trip for a group of accepts). */
+  ring: (partitions: number[]) => Promise<void>;
   /** Test seam: after an operation's insert, before its doorbell. */
   afterInsert?: (operation: Operation) => Promise<void>;
 }
@@ -36,14 +38,13 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   const walletFacts = new WalletFactsCache(deps.db);
-  const operationDeps = {
-    db: deps.db,
-    log: deps.log,
-    walletFacts,
-    waiters: deps.waiters,
+  const batcher = new AcceptBatcher({
+    db: deps.db.$client,
     ring: deps.ring,
+    log: deps.log,
     ...(deps.afterInsert ? { afterInsert: deps.afterInsert } : {}),
-  };
+  });
+  const operationDeps = { db: deps.db, walletFacts, waiters: deps.waiters, batcher };
 
   const v1 = Router();
   v1.use(authenticator({ db: deps.db, adminToken: deps.adminToken }));

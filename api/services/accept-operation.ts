@@ -1,12 +1,11 @@
-import type { Logger } from "pino";
 import { requestHash } from "../../shared/canonical.ts";
 import type { Database } from "../../shared/db/client.ts";
-import { findByIdempotencyKey, insertPending } from "../../shared/db/operation-repo.ts";
+import { findByIdempotencyKey } from "../../shared/db/operation-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
 import type { TopUpBody, TransferBody } from "../../shared/http/schemas.ts";
 import { newId } from "../../shared/ids.ts";
-import { errorSummary } from "../../shared/log-safe.ts";
+import type { AcceptBatcher } from "./accept-batcher.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
 export type OperationRequest = ({ type: "top_up" } & TopUpBody) | ({ type: "transfer" } & TransferBody);
@@ -14,11 +13,8 @@ export type OperationRequest = ({ type: "top_up" } & TopUpBody) | ({ type: "tran
 export interface AcceptDeps {
   db: Database;
   walletFacts: WalletFactsCache;
-  /** Rings the doorbell of a partition; may fail (Redis away): the operation is durable anyway. */
-  ring: (partition: number) => Promise<void>;
-  /** Test seam: runs after the insert committed, before the doorbell (a crash there is the sweeper's job). */
-  afterInsert?: (operation: Operation) => Promise<void>;
-  log: Logger;
+  /** Inserts with the next group of concurrent accepts, then rings the group's doorbells. */
+  batcher: Pick<AcceptBatcher, "submit">;
 }
 
 export interface Accepted {
@@ -35,9 +31,10 @@ interface Route {
 
 /**
  * Accepts a top-up or a transfer: checks wallets from the immutable-facts cache, inserts the
- * pending operation under the client's idempotency key (the unique index decides), then rings
- * the partition's doorbell. Checks run in API.md's order: a replay answers before the wallet
- * checks, so on a wallet error the key is looked up first.
+ * pending operation under the client's idempotency key (the unique index decides) with the
+ * group of concurrent accepts, whose doorbells are rung once the group committed. Checks run in
+ * API.md's order: a replay answers before the wallet checks, so on a wallet error the key is
+ * looked up first.
  */
 export async function acceptOperation(
   deps: AcceptDeps,
@@ -55,7 +52,7 @@ export async function acceptOperation(
     throw err;
   }
 
-  const inserted = await insertPending(deps.db, {
+  const outcome = await deps.batcher.submit({
     id: newId(),
     clientId,
     type: request.type,
@@ -68,20 +65,8 @@ export async function acceptOperation(
     idempotencyKey,
     requestHash: hash,
   });
-  if (!inserted) {
-    const winner = await findByIdempotencyKey(deps.db, clientId, idempotencyKey);
-    if (!winner) throw new Error("idempotency conflict without a winning row");
-    return replay(winner, hash);
-  }
-
-  await deps.afterInsert?.(inserted);
-  try {
-    await deps.ring(route.partition);
-  } catch (err) {
-    // Durable already: the sweeper rings partitions whose operations wait past the grace period.
-    deps.log.warn({ partition: route.partition, err: errorSummary(err) }, "doorbell not rung");
-  }
-  return { operation: inserted, replayed: false };
+  if ("inserted" in outcome) return { operation: outcome.inserted, replayed: false };
+  return replay(outcome.existing, hash);
 }
 
 function replay(existing: Operation, hash: string): Accepted {

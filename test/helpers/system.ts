@@ -28,7 +28,7 @@ export interface SystemOptions {
   /** Extra settings for worker processes and the in-process worker (e.g. SWEEP_INTERVAL_MS). */
   workerSettings?: Record<string, string>;
   /** Replaces the api's doorbell (see startApi's seams). */
-  ring?: (partition: number) => Promise<void>;
+  ring?: (partitions: number[]) => Promise<void>;
   /** A throwaway Redis instead of the shared one. */
   redisUrl?: string;
   /** A throwaway Postgres server (URL without database) instead of the shared one; migrated afresh. */
