@@ -1,9 +1,16 @@
-import { sql } from "drizzle-orm";
-import type { Tx } from "../shared/db/client.ts";
+import type pg from "pg";
 import { newId } from "../shared/ids.ts";
 import type { EntryDraft, LockedWallet, Outcome } from "./apply-batch.ts";
 
-/** The SQL of one partition batch. Every statement is set-based: a handful per batch, whatever its size. */
+/**
+ * The SQL of one partition batch, on the raw pg client of the batch's transaction. Every
+ * statement is set-based and named, so each pooled connection parses and plans it once: four
+ * statements per batch (lock operations, lock wallets, write, and the funding look-up once per
+ * process), whatever its size.
+ */
+
+/** What a transaction's client offers that these functions use. */
+export type TxClient = Pick<pg.PoolClient, "query">;
 
 export interface PendingRow {
   id: string;
@@ -18,21 +25,24 @@ export interface PendingRow {
  * Locks the partition's oldest pending operations, in acceptance order. `FOR UPDATE`, not
  * `SKIP LOCKED`: a second runner (after a false stall) waits, then finds them done.
  */
-export async function lockPending(tx: Tx, partition: number, cap: number): Promise<PendingRow[]> {
-  const r = await tx.execute<{
+export async function lockPending(tx: TxClient, partition: number, cap: number): Promise<PendingRow[]> {
+  const r = await tx.query<{
     id: string;
     type: "top_up" | "transfer";
     amount: string;
     currency: string;
     from_wallet_id: string | null;
     to_wallet_id: string;
-  }>(sql`
-    SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id
-    FROM operations
-    WHERE partition = ${partition} AND status = 'pending'
-    ORDER BY seq
-    LIMIT ${cap}
-    FOR UPDATE`);
+  }>({
+    name: "batch.lock-pending",
+    text: `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id
+           FROM operations
+           WHERE partition = $1 AND status = 'pending'
+           ORDER BY seq
+           LIMIT $2
+           FOR UPDATE`,
+    values: [partition, cap],
+  });
   return r.rows.map((row) => ({
     id: row.id,
     type: row.type,
@@ -43,15 +53,18 @@ export async function lockPending(tx: Tx, partition: number, cap: number): Promi
   }));
 }
 
-/** Ids of the funding accounts of `partition`, by currency. */
+/** Ids of the funding accounts of `partition`, by currency. They never change: callers cache them. */
 export async function fundingAccounts(
-  tx: Tx,
+  tx: TxClient,
   partition: number,
   currencies: string[],
 ): Promise<Map<string, string>> {
-  const r = await tx.execute<{ id: string; currency: string }>(sql`
-    SELECT id, currency FROM wallets
-    WHERE kind = 'funding' AND partition = ${partition} AND currency = ANY(${sql.param(currencies)}::char(3)[])`);
+  const r = await tx.query<{ id: string; currency: string }>({
+    name: "batch.funding-accounts",
+    text: `SELECT id, currency FROM wallets
+           WHERE kind = 'funding' AND partition = $1 AND currency = ANY($2::char(3)[])`,
+    values: [partition, currencies],
+  });
   return new Map(r.rows.map((row) => [row.currency, row.id]));
 }
 
@@ -60,18 +73,16 @@ export async function fundingAccounts(
  * one order for every runner removes deadlocks between them, and the mode does not conflict
  * with the `FOR KEY SHARE` locks of the api's foreign-key checks (plain `FOR UPDATE` would).
  */
-export async function lockWallets(tx: Tx, ids: string[]): Promise<Map<string, LockedWallet>> {
+export async function lockWallets(tx: TxClient, ids: string[]): Promise<Map<string, LockedWallet>> {
   const sorted = [...new Set(ids)].sort();
-  const r = await tx.execute<{
-    id: string;
-    kind: "client" | "funding";
-    balance: string;
-    version: string;
-  }>(sql`
-    SELECT id, kind, balance::text AS balance, version::text AS version
-    FROM wallets WHERE id = ANY(${sql.param(sorted)}::uuid[])
-    ORDER BY id
-    FOR NO KEY UPDATE`);
+  const r = await tx.query<{ id: string; kind: "client" | "funding"; balance: string; version: string }>({
+    name: "batch.lock-wallets",
+    text: `SELECT id, kind, balance::text AS balance, version::text AS version
+           FROM wallets WHERE id = ANY($1::uuid[])
+           ORDER BY id
+           FOR NO KEY UPDATE`,
+    values: [sorted],
+  });
   return new Map(
     r.rows.map((w) => [
       w.id,
@@ -80,62 +91,84 @@ export async function lockWallets(tx: Tx, ids: string[]): Promise<Map<string, Lo
   );
 }
 
-/** Writes a batch's entries, balances, versions and final statuses with three statements. */
-export async function writeBatch(
-  tx: Tx,
-  result: { entries: EntryDraft[]; changedWallets: LockedWallet[]; outcomes: Outcome[] },
-  failureMessages: Record<string, string>,
-): Promise<void> {
-  const { entries, changedWallets, outcomes } = result;
-  if (entries.length > 0) {
-    await tx.execute(sql`
-      INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version)
-      SELECT * FROM unnest(
-        ${sql.param(entries.map(() => newId()))}::uuid[],
-        ${sql.param(entries.map((e) => e.operationId))}::uuid[],
-        ${sql.param(entries.map((e) => e.walletId))}::uuid[],
-        ${sql.param(entries.map((e) => e.amount.toString()))}::bigint[],
-        ${sql.param(entries.map((e) => e.balanceAfter.toString()))}::bigint[],
-        ${sql.param(entries.map((e) => e.walletVersion.toString()))}::bigint[])`);
-    await tx.execute(sql`
-      UPDATE wallets AS w SET balance = v.balance, version = v.version, updated_at = now()
-      FROM unnest(
-        ${sql.param(changedWallets.map((w) => w.id))}::uuid[],
-        ${sql.param(changedWallets.map((w) => w.balance.toString()))}::bigint[],
-        ${sql.param(changedWallets.map((w) => w.version.toString()))}::bigint[]) AS v(id, balance, version)
-      WHERE w.id = v.id`);
-  }
-  await setOutcomes(
-    tx,
-    outcomes.map((o) => ({
-      id: o.operationId,
-      status: o.status,
-      failureCode: o.status === "failed" ? o.failureCode : null,
-      failureMessage: o.status === "failed" ? (failureMessages[o.failureCode] ?? null) : null,
-    })),
-  );
+export interface OutcomeRow {
+  id: string;
+  status: "succeeded" | "failed";
+  failureCode: string | null;
+  failureMessage: string | null;
 }
 
-/** Sets final statuses of still-pending operations; returns the ids it changed. */
-export async function setOutcomes(
-  tx: Tx,
-  rows: {
-    id: string;
-    status: "succeeded" | "failed";
-    failureCode: string | null;
-    failureMessage: string | null;
-  }[],
-): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const r = await tx.execute<{ id: string }>(sql`
+const WRITE_BATCH = `
+  WITH posted AS (
+    INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version)
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[])
+  ), balances AS (
+    UPDATE wallets AS w SET balance = v.balance, version = v.version, updated_at = now()
+    FROM unnest($7::uuid[], $8::bigint[], $9::bigint[]) AS v(id, balance, version)
+    WHERE w.id = v.id
+  ), outcomes AS (
+    -- clock_timestamp(), not now(): the batch may have waited for its locks since BEGIN.
     UPDATE operations AS o
-    SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = now()
-    FROM unnest(
-      ${sql.param(rows.map((o) => o.id))}::uuid[],
-      ${sql.param(rows.map((o) => o.status))}::text[],
-      ${sql.param(rows.map((o) => o.failureCode))}::text[],
-      ${sql.param(rows.map((o) => o.failureMessage))}::text[]) AS v(id, status, code, message)
+    SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = clock_timestamp()
+    FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[]) AS v(id, status, code, message)
     WHERE o.id = v.id AND o.status = 'pending'
-    RETURNING o.id`);
+    RETURNING o.id
+  )
+  SELECT id FROM outcomes`;
+
+/**
+ * Writes a batch's entries, balances, versions and final statuses in one statement (three
+ * data-modifying CTEs: one round trip inside the lock window); returns the ids it completed.
+ */
+export async function writeBatch(
+  tx: TxClient,
+  result: { entries: EntryDraft[]; changedWallets: LockedWallet[]; outcomes: Outcome[] },
+  failureMessages: Record<string, string>,
+): Promise<string[]> {
+  const { entries, changedWallets, outcomes } = result;
+  const rows: OutcomeRow[] = outcomes.map((o) => ({
+    id: o.operationId,
+    status: o.status,
+    failureCode: o.status === "failed" ? o.failureCode : null,
+    failureMessage: o.status === "failed" ? (failureMessages[o.failureCode] ?? null) : null,
+  }));
+  const r = await tx.query<{ id: string }>({
+    name: "batch.write",
+    text: WRITE_BATCH,
+    values: [
+      entries.map(() => newId()),
+      entries.map((e) => e.operationId),
+      entries.map((e) => e.walletId),
+      entries.map((e) => e.amount.toString()),
+      entries.map((e) => e.balanceAfter.toString()),
+      entries.map((e) => e.walletVersion.toString()),
+      changedWallets.map((w) => w.id),
+      changedWallets.map((w) => w.balance.toString()),
+      changedWallets.map((w) => w.version.toString()),
+      ...outcomeArrays(rows),
+    ],
+  });
+  return r.rows.map((row) => row.id);
+}
+
+const outcomeArrays = (rows: OutcomeRow[]) => [
+  rows.map((o) => o.id),
+  rows.map((o) => o.status),
+  rows.map((o) => o.failureCode),
+  rows.map((o) => o.failureMessage),
+];
+
+/** Sets final statuses of still-pending operations (no entries); returns the ids it changed. */
+export async function setOutcomes(tx: TxClient, rows: OutcomeRow[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const r = await tx.query<{ id: string }>({
+    name: "batch.set-outcomes",
+    text: `UPDATE operations AS o
+           SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = clock_timestamp()
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS v(id, status, code, message)
+           WHERE o.id = v.id AND o.status = 'pending'
+           RETURNING o.id`,
+    values: outcomeArrays(rows),
+  });
   return r.rows.map((row) => row.id);
 }

@@ -1,12 +1,20 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
 import type { Logger } from "pino";
-import type { Database } from "../shared/db/client.ts";
 import { isTransientDbError } from "../shared/db/pg-errors.ts";
-import { transaction } from "../shared/db/transaction.ts";
+import { pgTransaction } from "../shared/db/pg-transaction.ts";
 import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import { applyBatch, type BatchOperation } from "./apply-batch.ts";
-import { fundingAccounts, lockPending, lockWallets, setOutcomes, writeBatch } from "./batch-repo.ts";
+import {
+  fundingAccounts,
+  lockPending,
+  lockWallets,
+  type PendingRow,
+  setOutcomes,
+  type TxClient,
+  writeBatch,
+} from "./batch-repo.ts";
 
 /** Test seams. Production passes none. */
 export interface RunnerHooks {
@@ -17,15 +25,19 @@ export interface RunnerHooks {
 }
 
 export interface RunnerDeps {
-  db: Database;
+  pool: pg.Pool;
   batchCap: number;
   log: Logger;
-  /** Deletes the partition's dirty flag; runs before every select (the doorbell protocol). */
+  /** Deletes the partition's dirty flag; runs before the select that confirms the partition is drained. */
   clearDirty: (partition: number) => Promise<void>;
   /** Announces the completed operation ids of one batch, after its commit. */
   publish: (ids: string[]) => Promise<void>;
   /** True once the process is shutting down: finish the current batch, then hand over. */
   stopping: () => boolean;
+  /** Runs one batch when a slot is free: a bounded number of batch transactions per process. */
+  withSlot: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Funding account ids by `${partition}:${currency}`; they never change, so one look-up per process. */
+  funding: Map<string, string>;
   hooks?: RunnerHooks;
 }
 
@@ -38,17 +50,33 @@ export class StoppedError extends Error {}
  * until none is left ("drained") or the process stops ("stopped": the caller rings again).
  * A non-transient error re-runs the failed batch's operations one at a time; the one that still
  * fails is marked `failed` with `internal_error`, so a poison operation never freezes a partition.
+ *
+ * The dirty flag is deleted only once a select found nothing, and then the select is repeated
+ * before the runner returns: an operation committed before that delete is seen by the repeated
+ * select, and one whose doorbell found the flag deleted added a job, which runs after this one
+ * (global concurrency 1). While the runner keeps finding work the flag stays set, so the api's
+ * rings find it set and add no job: one doorbell job per busy period, not one per batch.
  */
 export async function runPartition(partition: number, deps: RunnerDeps): Promise<RunOutcome> {
   let singleSteps = 0; // operations still to apply one at a time after a failed batch
+  let confirming = false; // the last select found nothing: delete the flag, then select again
   for (;;) {
     if (deps.stopping()) return "stopped";
-    await retryTransient(() => deps.clearDirty(partition), deps);
     const cap = singleSteps > 0 ? 1 : deps.batchCap;
     const attempted: string[] = [];
+    const clearFirst = confirming;
     let completed: string[];
     try {
-      completed = await retryTransient(() => applyNextBatch(partition, cap, deps, attempted), deps);
+      completed = await retryTransient(
+        () =>
+          deps.withSlot(async () => {
+            // Inside the slot, right before the select: a runner that waited for a slot does
+            // not invite a doorbell for operations its select takes anyway.
+            if (clearFirst) await deps.clearDirty(partition);
+            return applyNextBatch(partition, cap, deps, attempted);
+          }),
+        deps,
+      );
     } catch (err) {
       if (err instanceof StoppedError) return "stopped";
       const poison = attempted[0];
@@ -65,12 +93,17 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
         { partition, operationId: poison, err: errorSummary(err) },
         "operation set aside as internal_error",
       );
-      completed = await retryTransient(() => markInternalError(deps.db, poison), deps);
+      completed = await retryTransient(() => markInternalError(deps.pool, poison), deps);
     }
     if (attempted.length === 0) {
+      if (!confirming) {
+        confirming = true;
+        continue;
+      }
       await deps.hooks?.afterEmptySelect?.(partition);
       return "drained";
     }
+    confirming = false;
     if (cap === 1 && singleSteps > 0) singleSteps--;
     await deps.publish(completed).catch((err: unknown) => {
       // Waiters re-read Postgres every second; a lost announcement only delays them.
@@ -87,19 +120,15 @@ async function applyNextBatch(
   attempted: string[],
 ): Promise<string[]> {
   const started = performance.now();
-  const ids = await transaction(deps.db, async (tx) => {
+  const ids = await pgTransaction(deps.pool, async (tx) => {
     attempted.length = 0;
     const pending = await lockPending(tx, partition, cap);
     if (pending.length === 0) return [];
     attempted.push(...pending.map((op) => op.id));
 
-    const topUpCurrencies = [
-      ...new Set(pending.filter((op) => op.type === "top_up").map((op) => op.currency)),
-    ];
-    const funding =
-      topUpCurrencies.length > 0 ? await fundingAccounts(tx, partition, topUpCurrencies) : new Map();
+    const funding = await fundingFor(tx, partition, pending, deps.funding);
     const operations: BatchOperation[] = pending.map((op) => {
-      const debitWalletId = op.fromWalletId ?? funding.get(op.currency);
+      const debitWalletId = op.fromWalletId ?? funding.get(`${partition}:${op.currency}`);
       if (!debitWalletId) throw new Error(`no funding account for ${op.currency} in partition ${partition}`);
       return { id: op.id, amount: op.amount, debitWalletId, creditWalletId: op.toWalletId };
     });
@@ -110,8 +139,7 @@ async function applyNextBatch(
     );
     if (deps.hooks?.beforeApply) for (const op of operations) deps.hooks.beforeApply(op.id);
     const result = applyBatch(operations, locked);
-    await writeBatch(tx, result, FAILURE_MESSAGES);
-    return pending.map((op) => op.id);
+    return writeBatch(tx, result, FAILURE_MESSAGES);
   });
   if (ids.length > 0) {
     deps.log.debug(
@@ -122,9 +150,31 @@ async function applyNextBatch(
   return ids;
 }
 
+/** The funding accounts the batch's top-ups debit, from the process cache; read once when missing. */
+async function fundingFor(
+  tx: TxClient,
+  partition: number,
+  pending: PendingRow[],
+  cache: Map<string, string>,
+): Promise<Map<string, string>> {
+  const missing = [
+    ...new Set(
+      pending
+        .filter((op) => op.type === "top_up" && !cache.has(`${partition}:${op.currency}`))
+        .map((op) => op.currency),
+    ),
+  ];
+  if (missing.length > 0) {
+    for (const [currency, id] of await fundingAccounts(tx, partition, missing)) {
+      cache.set(`${partition}:${currency}`, id);
+    }
+  }
+  return cache;
+}
+
 /** Sets one operation aside: `failed` with `internal_error`, no entries, no money moved. */
-async function markInternalError(db: Database, operationId: string): Promise<string[]> {
-  return transaction(db, (tx) =>
+async function markInternalError(pool: pg.Pool, operationId: string): Promise<string[]> {
+  return pgTransaction(pool, (tx) =>
     setOutcomes(tx, [
       {
         id: operationId,

@@ -13,6 +13,7 @@ import {
 } from "../shared/queues/catalog.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
+import { BatchSlots } from "./batch-slots.ts";
 import { type RunnerHooks, runPartition } from "./partition-runner.ts";
 import { startSweeper } from "./sweeper.ts";
 
@@ -30,7 +31,11 @@ export async function startWorker(
   log: Logger,
   hooks?: RunnerHooks,
 ): Promise<RunningWorker> {
-  const { db, close: closeDb } = openDb({
+  const {
+    db,
+    pool,
+    close: closeDb,
+  } = openDb({
     url: config.DATABASE_URL,
     poolSize: config.DB_POOL_SIZE,
     applicationName: "billing-worker",
@@ -55,11 +60,14 @@ export async function startWorker(
   await doorbells.assertGlobalConcurrency();
 
   let stopping = false;
+  const slots = new BatchSlots(config.BATCH_CONCURRENCY);
   const deps = {
-    db,
+    pool,
     batchCap: config.BATCH_CAP,
     log,
     stopping: () => stopping,
+    withSlot: <T>(fn: () => Promise<T>) => slots.run(fn),
+    funding: new Map<string, string>(),
     clearDirty: async (p: number) => {
       await redis.del(dirtyKey(config.QUEUE_PREFIX, p));
     },
@@ -94,7 +102,15 @@ export async function startWorker(
     intervalMs: config.SWEEP_INTERVAL_MS,
     graceMs: config.SWEEP_GRACE_MS,
   });
-  log.info({ partitions: config.PARTITIONS, batchCap: config.BATCH_CAP, pid: process.pid }, "worker started");
+  log.info(
+    {
+      partitions: config.PARTITIONS,
+      batchCap: config.BATCH_CAP,
+      batchConcurrency: config.BATCH_CONCURRENCY,
+      pid: process.pid,
+    },
+    "worker started",
+  );
 
   return {
     async stop() {
