@@ -79,9 +79,11 @@ export class AcceptBatcher {
       while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
         const group = this.queue.splice(0, this.maxGroup);
         this.inFlight++;
-        void this.runGroup(group).finally(() => {
+        // The slot is held for the insert only: the next group's insert overlaps this one's ring.
+        void this.insertGroup(group).then((deliver) => {
           this.inFlight--;
           this.schedule();
+          return deliver();
         });
       }
     });
@@ -99,7 +101,11 @@ export class AcceptBatcher {
     return [...byScope.values()];
   }
 
-  private async runGroup(group: Waiter[]): Promise<void> {
+  /**
+   * Inserts the group and reads the winners of keys already taken; returns what is left to do
+   * outside the insert slot (ring, then answer). Never rejects: failures reject the waiters.
+   */
+  private async insertGroup(group: Waiter[]): Promise<() => Promise<void>> {
     const keys = AcceptBatcher.byKey(group);
     const rows = keys.map((same) => (same[0] as Waiter).row);
     let inserted: Map<string, Operation>;
@@ -111,11 +117,14 @@ export class AcceptBatcher {
           { rows: rows.length, err: errorSummary(err) },
           "group insert failed; retrying key by key",
         );
-        for (const same of keys) await this.runGroup(same);
-        return;
+        const deliveries: (() => Promise<void>)[] = [];
+        for (const same of keys) deliveries.push(await this.insertGroup(same));
+        return async () => {
+          for (const deliver of deliveries) await deliver();
+        };
       }
       for (const w of group) w.reject(err);
-      return;
+      return async () => {};
     }
 
     let winners = new Map<string, Operation>();
@@ -129,23 +138,29 @@ export class AcceptBatcher {
       }
     }
 
-    if (inserted.size > 0) await this.announce([...inserted.values()]);
-
-    for (const same of keys) {
-      const [first, ...others] = same as [Waiter, ...Waiter[]];
-      const mine = inserted.get(first.row.id);
-      if (mine) {
-        first.resolve({ inserted: mine });
-        for (const w of others) w.resolve({ existing: mine });
-        continue;
+    return async () => {
+      try {
+        if (inserted.size > 0) await this.announce([...inserted.values()]);
+      } catch (err) {
+        for (const w of group) w.reject(err);
+        return;
       }
-      const winner = winners.get(idempotencyScope(first.row.clientId, first.row.idempotencyKey));
-      const failure = winnersError ?? new Error("idempotency conflict without a winning row");
-      for (const w of same) {
-        if (winner) w.resolve({ existing: winner });
-        else w.reject(failure);
+      for (const same of keys) {
+        const [first, ...others] = same as [Waiter, ...Waiter[]];
+        const mine = inserted.get(first.row.id);
+        if (mine) {
+          first.resolve({ inserted: mine });
+          for (const w of others) w.resolve({ existing: mine });
+          continue;
+        }
+        const winner = winners.get(idempotencyScope(first.row.clientId, first.row.idempotencyKey));
+        const failure = winnersError ?? new Error("idempotency conflict without a winning row");
+        for (const w of same) {
+          if (winner) w.resolve({ existing: winner });
+          else w.reject(failure);
+        }
       }
-    }
+    };
   }
 
   /** The test seam, then one ring for the group's partitions. */
