@@ -135,7 +135,7 @@ export function markdown(run: BenchRun): string {
   );
   for (const r of done) {
     lines.push(
-      `| ${r.name} | ${procs.map((p) => r.cpu[p]?.usPerOp ?? "—").join(" | ")} | ${r.load1.start}→${r.load1.end} |`,
+      `| ${r.name} | ${procs.map((p) => r.cpu[p]?.usPerOp ?? "—").join(" | ")} | ${r.settle.groupSize.accept} | ${r.settle.groupSize.batch} | ${r.load1.start}→${r.load1.end} |`,
     );
   }
   const samples = done.flatMap((r) =>

@@ -74,7 +74,11 @@ async function main(): Promise<number> {
       console.log(
         `bench: ${name}: accepted ${r.acceptedPerSec}/s (p50 ${l.p50} p99 ${l.p99} max ${l.max} ms), settled ${r.settle.settledPerSec}/s, ` +
           `lag p50 ${r.settle.lagMs.p50} p99 ${r.settle.lagMs.p99} ms, http ${JSON.stringify(r.load.statuses)}, ` +
-          `final ${JSON.stringify(r.settle.statuses)}, audit ${r.audit.ok ? "pass" : "FAIL"}, deadlocks +${r.deadlocks.after - r.deadlocks.before}`,
+          `final ${JSON.stringify(r.settle.statuses)}, audit ${r.audit.ok ? "pass" : "FAIL"}, deadlocks +${r.deadlocks.after - r.deadlocks.before}, ` +
+          `ops/insert ${r.settle.groupSize.accept}, ops/batch ${r.settle.groupSize.batch}, ` +
+          `cpu us/op ${Object.entries(r.cpu)
+            .map(([k, v]) => `${k} ${v.usPerOp}`)
+            .join(" ")}`,
       );
     } catch (err) {
       console.error(

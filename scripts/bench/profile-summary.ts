@@ -4,7 +4,8 @@ import { basename } from "node:path";
 /**
  * `node scripts/bench/profile-summary.ts <file.cpuprofile> [top]`: where a V8 CPU profile (from
  * `npm run bench -- --cpu-prof`) spent its time, by self time: the top functions, and the
- * totals per package (node_modules/<name>), per file of ours, and Node internals.
+ * totals per package (node_modules/<name>), per file of ours, and Node internals; then the
+ * inclusive time of our own functions (api/, worker/, shared/), callees included.
  */
 
 interface ProfileNode {
@@ -63,3 +64,25 @@ for (const [k, v] of [...ownerTotals].sort((a, b) => b[1] - a[1]).slice(0, top))
 console.log("\nby function (self time):");
 for (const [k, v] of [...fnTotals].sort((a, b) => b[1] - a[1]).slice(0, top))
   console.log(`  ${pct(v)}  ${k}`);
+
+/** Inclusive time: each sample counts once for every distinct function of ours on its stack. */
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusive = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const n = byId.get(cur);
+    if (!n) break;
+    const { functionName, url, lineNumber } = n.callFrame;
+    if (!/\/(api|worker|shared)\//.test(url)) continue;
+    const key = `${functionName || "(anonymous)"} ${basename(url)}:${lineNumber + 1}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+  }
+}
+console.log("\nour functions, inclusive (share of time not idle):");
+for (const [k, v] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  console.log(`  ${((v / Math.max(1, busy)) * 100).toFixed(1).padStart(5)}%  ${k}`);
+}

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
+import type pg from "pg";
 import { openDb } from "../../shared/db/client.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
@@ -194,6 +195,7 @@ export async function runScenario(
       const marker = await seqMarker(c);
       const deadlocksBefore = await deadlocks(o.pgUrl, database);
       const cpuBefore = processes.map((p) => procStats(p.child.pid ?? 0)?.cpuMs ?? 0);
+      const backendsBefore = await backendCpu(c, database);
       const machineBefore = machineCpu();
       const load1Start = loadAverage();
       const rssSampler = sampleRss(processes);
@@ -201,6 +203,7 @@ export async function runScenario(
       const drained = await waitSettled(c, drainMs);
       const rss = rssSampler.stop();
       const cpuAfter = processes.map((p) => procStats(p.child.pid ?? 0)?.cpuMs ?? 0);
+      const backendsAfter = await backendCpu(c, database);
       const machineAfter = machineCpu();
       const settle = await settleStats(c, marker, load.startedAt);
       return {
@@ -213,6 +216,10 @@ export async function runScenario(
         load1: { start: load1Start, end: loadAverage() },
         cpu: {
           processes: cpuAfter.map((v, i) => v - (cpuBefore[i] ?? 0)),
+          postgres: [...backendsAfter].reduce(
+            (sum, [pid, ms]) => sum + ms - (backendsBefore.get(pid) ?? 0),
+            0,
+          ),
           machine: machineAfter.busyMs - machineBefore.busyMs,
         },
       };
@@ -229,6 +236,7 @@ export async function runScenario(
       cpu[p.name] = per(measured.cpu.processes[i] ?? 0);
     });
     cpu.generator = per(measured.load.cpuMs.user + measured.load.cpuMs.system);
+    cpu["pg backends"] = per(measured.cpu.postgres);
     cpu.machine = per(measured.cpu.machine);
     const seconds = Math.max(0.001, (measured.load.endedAt - measured.load.startedAt) / 1000);
     return {
@@ -256,6 +264,20 @@ export async function runScenario(
     await deleteRedisKeys(o.redisUrl, env.QUEUE_PREFIX).catch(() => {});
     if (!o.keepDatabases) await dropDatabase(o.pgUrl, database).catch(() => {});
   }
+}
+
+/**
+ * CPU time (ms) of the Postgres backends connected to `database`, by pid: the server's share of
+ * the scenario (its WAL writer and checkpointer serve every database and are not counted).
+ */
+async function backendCpu(c: { query: pg.Client["query"] }, database: string): Promise<Map<number, number>> {
+  const r = await c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1", [database]);
+  const out = new Map<number, number>();
+  for (const { pid } of r.rows) {
+    const s = procStats(pid);
+    if (s) out.set(pid, s.cpuMs);
+  }
+  return out;
 }
 
 /** Removes the scenario's queues and flags from the shared Redis. */

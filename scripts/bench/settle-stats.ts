@@ -13,6 +13,11 @@ export interface SettleStats {
   settledPerSec: number;
   /** `completed_at − created_at`, ms. */
   lagMs: { p50: number; p99: number; max: number };
+  /**
+   * Average operations per accept insert (operations sharing a `created_at`, the insert's
+   * transaction time) and per batch transaction (entries sharing a `created_at`).
+   */
+  groupSize: { accept: number; batch: number };
   /** By second of `completed_at`, from the load's start. */
   timeline: { t: number; settled: number; lagP50Ms: number; lagP99Ms: number }[];
 }
@@ -71,6 +76,14 @@ export async function settleStats(c: pg.Client, marker: string, loadStartMs: num
      FROM operations WHERE seq > $1 AND completed_at IS NOT NULL GROUP BY 1 ORDER BY 1`,
     [marker, loadStartMs],
   );
+  const groups = await c.query<{ inserts: number; batches: number; posted: number }>(
+    `SELECT (SELECT count(DISTINCT created_at)::int FROM operations WHERE seq > $1) AS inserts,
+            (SELECT count(DISTINCT e.created_at)::int FROM entries e JOIN operations o ON o.id = e.operation_id
+             WHERE o.seq > $1) AS batches,
+            (SELECT count(*)::int FROM operations WHERE seq > $1 AND status = 'succeeded') AS posted`,
+    [marker],
+  );
+  const g = groups.rows[0];
   const t = totals.rows[0];
   const first = Number(t?.first ?? 0);
   const last = Number(t?.last ?? 0);
@@ -82,6 +95,10 @@ export async function settleStats(c: pg.Client, marker: string, loadStartMs: num
     lastCompletedAt: last,
     settledPerSec: last > first ? Math.round((n * 1000) / (last - first)) : 0,
     lagMs: { p50: round(t?.p50), p99: round(t?.p99), max: round(t?.max) },
+    groupSize: {
+      accept: g?.inserts ? round(n / g.inserts) : 0,
+      batch: g?.batches ? round(g.posted / g.batches) : 0,
+    },
     timeline: timeline.rows.map((r) => ({
       t: r.t,
       settled: r.n,
