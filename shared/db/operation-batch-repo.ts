@@ -81,7 +81,7 @@ const INSERT_PENDING = `
   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::char(3)[], $6::uuid[], $7::uuid[],
                        $8::jsonb[], $9::int[], $10::text[], $11::text[])
   ON CONFLICT (client_id, idempotency_key) DO NOTHING
-  RETURNING ${COLUMNS}`;
+  RETURNING id, seq::text AS seq, created_at`;
 
 /**
  * The durable acceptance of a group: inserts every row whose (client, idempotency key) is free,
@@ -90,7 +90,8 @@ const INSERT_PENDING = `
  * the inserted operations by id; a row missing from the map lost to an existing operation.
  */
 export async function insertPendingMany(db: Queryable, rows: PendingRow[]): Promise<Map<string, Operation>> {
-  const r = await db.query<OperationRow>({
+  // Only what the database chose comes back; the rest is what was sent (less to format and parse).
+  const r = await db.query<{ id: string; seq: string; created_at: Date }>({
     name: "operations.insert-pending-many",
     text: INSERT_PENDING,
     values: [
@@ -107,7 +108,22 @@ export async function insertPendingMany(db: Queryable, rows: PendingRow[]): Prom
       rows.map((o) => o.requestHash),
     ],
   });
-  return new Map(r.rows.map((row) => [row.id, toOperation(row)]));
+  const sent = new Map(rows.map((o) => [o.id, o]));
+  const inserted = new Map<string, Operation>();
+  for (const row of r.rows) {
+    const o = sent.get(row.id);
+    if (!o) continue;
+    inserted.set(row.id, {
+      ...o,
+      status: "pending",
+      failureCode: null,
+      failureMessage: null,
+      seq: BigInt(row.seq),
+      createdAt: row.created_at,
+      completedAt: null,
+    });
+  }
+  return inserted;
 }
 
 /** The operations holding these (client, idempotency key) pairs, keyed `${clientId}\0${key}`. */
