@@ -129,7 +129,8 @@ async function openLoop(rate: number, maxOutstanding: number): Promise<void> {
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
     }
-    await sleep(1);
+    // Until the next request falls due (timers fire at 1 ms granularity at best).
+    await sleep(Math.max(1, t0 + n * intervalMs - performance.now()));
   }
   await Promise.all(inFlight);
 }
