@@ -130,8 +130,8 @@ export function markdown(run: BenchRun): string {
   const done = run.scenarios.filter((r): r is ScenarioResult => "settle" in r);
   const procs = [...new Set(done.flatMap((r) => Object.keys(r.cpu)))];
   lines.push(
-    `| scenario | ${procs.join(" | ")} | load avg start→end |`,
-    `|---|${procs.map(() => "---:").join("|")}|---|`,
+    `| scenario | ${procs.join(" | ")} | ops per accept insert | ops per batch | load avg start→end |`,
+    `|---|${procs.map(() => "---:").join("|")}|---:|---:|---|`,
   );
   for (const r of done) {
     lines.push(

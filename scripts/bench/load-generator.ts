@@ -71,30 +71,57 @@ function record(status: number | "error", startedMs: number): void {
   statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
 }
 
+const headers = { authorization, "content-type": "application/json" };
+
+/**
+ * One request through `pool.dispatch` with a handler: no response stream object, the body is
+ * kept only for the first few answers other than 202 (the report shows them).
+ */
+function dispatch(
+  key: string,
+): Promise<{ status: number; replayed: boolean; retryAfter: boolean; body: string }> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let replayed = false;
+    let retryAfter = false;
+    const chunks: Buffer[] = [];
+    pool.dispatch(
+      { path, method: "POST", headers: { ...headers, "idempotency-key": key }, body: body() },
+      {
+        // Its presence selects undici's handler API (without it the legacy callbacks are expected).
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode, h) {
+          status = statusCode;
+          replayed = h["idempotent-replayed"] === "true";
+          retryAfter = h["retry-after"] !== undefined;
+        },
+        onResponseData(_controller, chunk) {
+          if (status !== 202 && samples.length < 10) chunks.push(chunk);
+        },
+        onResponseEnd() {
+          resolve({ status, replayed, retryAfter, body: Buffer.concat(chunks).toString("utf8") });
+        },
+        onResponseError(_controller, err) {
+          reject(err);
+        },
+      },
+    );
+  });
+}
+
 /** Sends one request; `intendedMs` is when it should have left (open loop) or left (closed). */
 async function send(intendedMs: number): Promise<void> {
   const key = `${spec.keyPrefix}-${sent++}`;
   outstanding++;
   try {
-    const res = await pool.request({
-      path,
-      method: "POST",
-      headers: { authorization, "content-type": "application/json", "idempotency-key": key },
-      body: body(),
-    });
-    if (res.statusCode === 202) {
-      if (res.headers["idempotent-replayed"] === "true") replayed++;
-      await res.body.dump();
-    } else if (res.statusCode === 503 && res.headers["retry-after"] !== undefined) {
-      retryAfter503++;
-      if (samples.length < 10) samples.push({ status: 503, body: (await res.body.text()).slice(0, 500) });
-      else await res.body.dump();
-    } else if (samples.length < 10) {
-      samples.push({ status: res.statusCode, body: (await res.body.text()).slice(0, 500) });
+    const res = await dispatch(key);
+    if (res.status === 202) {
+      if (res.replayed) replayed++;
     } else {
-      await res.body.dump();
+      if (res.status === 503 && res.retryAfter) retryAfter503++;
+      if (samples.length < 10) samples.push({ status: res.status, body: res.body.slice(0, 500) });
     }
-    record(res.statusCode, intendedMs);
+    record(res.status, intendedMs);
   } catch (err) {
     if (samples.length < 10) samples.push({ status: "error", body: String(err).slice(0, 500) });
     record("error", intendedMs);
