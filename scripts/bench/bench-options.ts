@@ -43,7 +43,7 @@ const HELP = `npm run bench -- [options]
   --quick                 the whole run in about a minute (short phases, ${"100,000"} large wallets, pgbench -T 5)
   --duration=S            measured seconds per scenario (default 30; quick 5)
   --warmup=S              unmeasured seconds before each scenario (default 5; quick 2)
-  --connections=N         closed-loop connections (default 64)
+  --connections=N         closed-loop connections (default 256)
   --rate=R                peak rate for open loops: half runs at R/2, twice at 2R (default: this run's uniform settled ops/s)
   --scenarios=a,b         any of ${SCENARIO_NAMES.join(", ")} (default all)
   --workers=N             worker processes (default 2)
@@ -95,7 +95,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     quick,
     durationS: positive("duration", values.duration, quick ? 5 : 30),
     warmupS: positive("warmup", values.warmup, quick ? 2 : 5),
-    connections: positive("connections", values.connections, 64),
+    connections: positive("connections", values.connections, 256),
     rate: values.rate === undefined ? undefined : positive("rate", values.rate, 0),
     scenarios: SCENARIO_NAMES.filter((s) => scenarios.includes(s)),
     workers: positive("workers", values.workers, 2),
