@@ -40,17 +40,17 @@ export interface BenchOptions {
 }
 
 const HELP = `npm run bench -- [options]
-  --quick                 the whole run in about a minute (short phases, ${"100,000"} large wallets, pgbench -T 5)
-  --duration=S            measured seconds per scenario (default 30; quick 5)
-  --warmup=S              unmeasured seconds before each scenario (default 5; quick 2)
+  --quick                 the whole run in about a minute and a half (3 s phases, 50,000 large wallets, pgbench -T 3)
+  --duration=S            measured seconds per scenario (default 30; quick 3)
+  --warmup=S              unmeasured seconds before each scenario (default 5; quick 1)
   --connections=N         closed-loop connections (default 256)
   --rate=R                peak rate for open loops: half runs at R/2, twice at 2R (default: this run's uniform settled ops/s)
   --scenarios=a,b         any of ${SCENARIO_NAMES.join(", ")} (default all)
   --workers=N             worker processes (default 2)
   --batch-cap=N           BATCH_CAP of the workers (default: the worker's own)
   --partitions=N          PARTITIONS (default 16)
-  --pgbench-seconds=S     length of each reference pgbench run (default 20; quick 5)
-  --large-wallets=N       wallets of 1m-wallets (default 1000000; quick 100000)
+  --pgbench-seconds=S     length of each reference pgbench run (default 20; quick 3)
+  --large-wallets=N       wallets of 1m-wallets (default 1000000; quick 50000)
   --cpu-prof              api and workers write V8 CPU profiles into the results folder
   --env=K=V               extra environment for api and workers (repeatable)
   --keep-databases        leave the scenario databases behind
@@ -93,16 +93,16 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   }
   return {
     quick,
-    durationS: positive("duration", values.duration, quick ? 5 : 30),
-    warmupS: positive("warmup", values.warmup, quick ? 2 : 5),
+    durationS: positive("duration", values.duration, quick ? 3 : 30),
+    warmupS: positive("warmup", values.warmup, quick ? 1 : 5),
     connections: positive("connections", values.connections, 256),
     rate: values.rate === undefined ? undefined : positive("rate", values.rate, 0),
     scenarios: SCENARIO_NAMES.filter((s) => scenarios.includes(s)),
     workers: positive("workers", values.workers, 2),
     batchCap: values["batch-cap"] === undefined ? undefined : positive("batch-cap", values["batch-cap"], 0),
     partitions: positive("partitions", values.partitions, 16),
-    pgbenchSeconds: positive("pgbench-seconds", values["pgbench-seconds"], quick ? 5 : 20),
-    largeWallets: positive("large-wallets", values["large-wallets"], quick ? 100_000 : 1_000_000),
+    pgbenchSeconds: positive("pgbench-seconds", values["pgbench-seconds"], quick ? 3 : 20),
+    largeWallets: positive("large-wallets", values["large-wallets"], quick ? 50_000 : 1_000_000),
     cpuProf: values["cpu-prof"] === true,
     keepDatabases: values["keep-databases"] === true,
     out: values.out,
