@@ -15,6 +15,7 @@ import { acceptHandler, operationsRoute } from "./routes/operations-route.ts";
 import { type OpsDeps, opsRoute } from "./routes/ops-route.ts";
 import { walletsRoute } from "./routes/wallets-route.ts";
 import { webhookEndpointsRoute } from "./routes/webhook-endpoints-route.ts";
+import { AcceptBatcher } from "./services/accept-batcher.ts";
 import type { Backpressure } from "./services/backpressure.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
@@ -24,7 +25,8 @@ export interface AppDeps {
   adminToken: string;
   partitions: number;
   waiters: CompletionWaiters;
-  ring: (partition: number) => Promise<void>;
+  /** Rings the doorbells of these partitions (one pipelined round trip for a group of accepts). */
+  ring: (partitions: number[]) => Promise<void>;
   metrics: ApiMetrics;
   backpressure: Backpressure;
   rateLimit: Omit<RateLimitOptions, "metrics" | "log">;
@@ -45,15 +47,19 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(opsRoute({ ...deps.ops, registry: deps.metrics.registry }));
 
   const walletFacts = new WalletFactsCache(deps.db);
+  const batcher = new AcceptBatcher({
+    db: deps.db.$client,
+    ring: deps.ring,
+    log: deps.log,
+    ...(deps.afterInsert ? { afterInsert: deps.afterInsert } : {}),
+  });
   const operationDeps = {
     db: deps.db,
-    log: deps.log,
     walletFacts,
     waiters: deps.waiters,
-    ring: deps.ring,
+    batcher,
     backpressure: deps.backpressure,
     metrics: deps.metrics,
-    ...(deps.afterInsert ? { afterInsert: deps.afterInsert } : {}),
   };
 
   const v1 = Router();

@@ -43,7 +43,7 @@ export async function startApi(
   seams: {
     afterInsert?: (operation: Operation) => Promise<void>;
     /** Replaces the doorbell: a test holds doorbells back and rings them itself. */
-    ring?: (partition: number) => Promise<void>;
+    ring?: (partitions: number[]) => Promise<void>;
     /** Replaces DNS for webhook endpoint URLs: a test resolves names its own way. */
     resolveHost?: HostResolver;
   } = {},
@@ -75,9 +75,9 @@ export async function startApi(
   const subscriber = openRedis(config.REDIS_URL, "blocking");
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
   const waiters = new CompletionWaiters(subscriber, config.QUEUE_PREFIX, log);
-  const ringNow = (partition: number) =>
+  const ringNow = (partitions: number[]) =>
     Promise.race([
-      doorbells.ring([partition]),
+      doorbells.ring(partitions),
       new Promise<never>((_, reject) =>
         setTimeout(() => reject(new Error("doorbell timed out")), RING_TIMEOUT_MS).unref(),
       ),

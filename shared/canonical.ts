@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** JSON with object keys sorted at every depth, so equal requests serialise equally. */
 export function canonicalJson(value: unknown): string {
@@ -16,5 +16,4 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** SHA-256 (hex) of the canonical JSON of `value`: an operation's request hash. */
-export const requestHash = (value: unknown): string =>
-  createHash("sha256").update(canonicalJson(value)).digest("hex");
+export const requestHash = (value: unknown): string => hash("sha256", canonicalJson(value), "hex");

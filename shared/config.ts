@@ -84,7 +84,12 @@ export const workerConfigSchema = baseConfigSchema.extend({
   BATCH_CAP: int(1, 10_000)
     .default(100)
     .describe("Most operations one partition runner applies in one database transaction"),
-  DB_POOL_SIZE: int(1, 200).default(10).describe("Postgres connections per worker process"),
+  BATCH_CONCURRENCY: int(1, 64)
+    .default(2)
+    .describe("Most batch transactions one worker process runs at once (its partitions queue for them)"),
+  DB_POOL_SIZE: int(1, 200)
+    .default(4)
+    .describe("Postgres connections per worker process; BATCH_CONCURRENCY + 2 leaves one for the sweeper"),
   SWEEP_INTERVAL_MS: int(100, 600_000)
     .default(5_000)
     .describe("How often each worker's sweeper looks for partitions with stale pending operations, ms"),

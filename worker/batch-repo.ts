@@ -1,9 +1,16 @@
-import { sql } from "drizzle-orm";
-import type { Tx } from "../shared/db/client.ts";
+import type pg from "pg";
 import { newId } from "../shared/ids.ts";
 import type { EntryDraft, LockedWallet, Outcome } from "./apply-batch.ts";
 
-/** The SQL of one partition batch. Every statement is set-based: a handful per batch, whatever its size. */
+/**
+ * The SQL of one partition batch, on the raw pg client of the batch's transaction. Every
+ * statement is set-based and named, so each pooled connection parses and plans it once: three
+ * statements per batch (lock operations, lock wallets, write; and the funding look-up once per
+ * process), whatever its size.
+ */
+
+/** What a transaction's client offers that these functions use. */
+export type TxClient = Pick<pg.PoolClient, "query">;
 
 export interface PendingRow {
   id: string;
@@ -20,8 +27,8 @@ export interface PendingRow {
  * Locks the partition's oldest pending operations, in acceptance order. `FOR UPDATE`, not
  * `SKIP LOCKED`: a second runner (after a false stall) waits, then finds them done.
  */
-export async function lockPending(tx: Tx, partition: number, cap: number): Promise<PendingRow[]> {
-  const r = await tx.execute<{
+export async function lockPending(tx: TxClient, partition: number, cap: number): Promise<PendingRow[]> {
+  const r = await tx.query<{
     id: string;
     type: "top_up" | "transfer";
     amount: string;
@@ -29,14 +36,17 @@ export async function lockPending(tx: Tx, partition: number, cap: number): Promi
     from_wallet_id: string | null;
     to_wallet_id: string;
     age_ms: number;
-  }>(sql`
-    SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id,
-           (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
-    FROM operations
-    WHERE partition = ${partition} AND status = 'pending'
-    ORDER BY seq
-    LIMIT ${cap}
-    FOR UPDATE`);
+  }>({
+    name: "batch.lock-pending",
+    text: `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id,
+                  (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
+           FROM operations
+           WHERE partition = $1 AND status = 'pending'
+           ORDER BY seq
+           LIMIT $2
+           FOR UPDATE`,
+    values: [partition, cap],
+  });
   return r.rows.map((row) => ({
     id: row.id,
     type: row.type,
@@ -48,15 +58,40 @@ export async function lockPending(tx: Tx, partition: number, cap: number): Promi
   }));
 }
 
-/** Ids of the funding accounts of `partition`, by currency. */
-export async function fundingAccounts(
-  tx: Tx,
+/** The funding accounts the batch's top-ups debit, from the process cache; read once when missing. */
+export async function fundingFor(
+  tx: TxClient,
+  partition: number,
+  pending: PendingRow[],
+  cache: Map<string, string>,
+): Promise<Map<string, string>> {
+  const missing = [
+    ...new Set(
+      pending
+        .filter((op) => op.type === "top_up" && !cache.has(`${partition}:${op.currency}`))
+        .map((op) => op.currency),
+    ),
+  ];
+  if (missing.length > 0) {
+    for (const [currency, id] of await fundingAccounts(tx, partition, missing)) {
+      cache.set(`${partition}:${currency}`, id);
+    }
+  }
+  return cache;
+}
+
+/** Ids of the funding accounts of `partition`, by currency. They never change: callers cache them. */
+async function fundingAccounts(
+  tx: TxClient,
   partition: number,
   currencies: string[],
 ): Promise<Map<string, string>> {
-  const r = await tx.execute<{ id: string; currency: string }>(sql`
-    SELECT id, currency FROM wallets
-    WHERE kind = 'funding' AND partition = ${partition} AND currency = ANY(${sql.param(currencies)}::char(3)[])`);
+  const r = await tx.query<{ id: string; currency: string }>({
+    name: "batch.funding-accounts",
+    text: `SELECT id, currency FROM wallets
+           WHERE kind = 'funding' AND partition = $1 AND currency = ANY($2::char(3)[])`,
+    values: [partition, currencies],
+  });
   return new Map(r.rows.map((row) => [row.currency, row.id]));
 }
 
@@ -65,18 +100,16 @@ export async function fundingAccounts(
  * one order for every runner removes deadlocks between them, and the mode does not conflict
  * with the `FOR KEY SHARE` locks of the api's foreign-key checks (plain `FOR UPDATE` would).
  */
-export async function lockWallets(tx: Tx, ids: string[]): Promise<Map<string, LockedWallet>> {
+export async function lockWallets(tx: TxClient, ids: string[]): Promise<Map<string, LockedWallet>> {
   const sorted = [...new Set(ids)].sort();
-  const r = await tx.execute<{
-    id: string;
-    kind: "client" | "funding";
-    balance: string;
-    version: string;
-  }>(sql`
-    SELECT id, kind, balance::text AS balance, version::text AS version
-    FROM wallets WHERE id = ANY(${sql.param(sorted)}::uuid[])
-    ORDER BY id
-    FOR NO KEY UPDATE`);
+  const r = await tx.query<{ id: string; kind: "client" | "funding"; balance: string; version: string }>({
+    name: "batch.lock-wallets",
+    text: `SELECT id, kind, balance::text AS balance, version::text AS version
+           FROM wallets WHERE id = ANY($1::uuid[])
+           ORDER BY id
+           FOR NO KEY UPDATE`,
+    values: [sorted],
+  });
   return new Map(
     r.rows.map((w) => [
       w.id,
@@ -92,40 +125,11 @@ export interface Completed {
   deliveries: number;
 }
 
-/** Writes a batch's entries, balances, versions, final statuses and webhook deliveries with three statements. */
-export async function writeBatch(
-  tx: Tx,
-  result: { entries: EntryDraft[]; changedWallets: LockedWallet[]; outcomes: Outcome[] },
-  failureMessages: Record<string, string>,
-): Promise<Completed> {
-  const { entries, changedWallets, outcomes } = result;
-  if (entries.length > 0) {
-    await tx.execute(sql`
-      INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version)
-      SELECT * FROM unnest(
-        ${sql.param(entries.map(() => newId()))}::uuid[],
-        ${sql.param(entries.map((e) => e.operationId))}::uuid[],
-        ${sql.param(entries.map((e) => e.walletId))}::uuid[],
-        ${sql.param(entries.map((e) => e.amount.toString()))}::bigint[],
-        ${sql.param(entries.map((e) => e.balanceAfter.toString()))}::bigint[],
-        ${sql.param(entries.map((e) => e.walletVersion.toString()))}::bigint[])`);
-    await tx.execute(sql`
-      UPDATE wallets AS w SET balance = v.balance, version = v.version, updated_at = now()
-      FROM unnest(
-        ${sql.param(changedWallets.map((w) => w.id))}::uuid[],
-        ${sql.param(changedWallets.map((w) => w.balance.toString()))}::bigint[],
-        ${sql.param(changedWallets.map((w) => w.version.toString()))}::bigint[]) AS v(id, balance, version)
-      WHERE w.id = v.id`);
-  }
-  return setOutcomes(
-    tx,
-    outcomes.map((o) => ({
-      id: o.operationId,
-      status: o.status,
-      failureCode: o.status === "failed" ? o.failureCode : null,
-      failureMessage: o.status === "failed" ? (failureMessages[o.failureCode] ?? null) : null,
-    })),
-  );
+export interface OutcomeRow {
+  id: string;
+  status: "succeeded" | "failed";
+  failureCode: string | null;
+  failureMessage: string | null;
 }
 
 /**
@@ -133,54 +137,111 @@ export async function writeBatch(
  * replaced by the Unix time in ms and whose version nibble becomes 7 (bits 52 and 53 set).
  * Delivery ids sort by creation time like every other id, which the list pages rely on.
  */
-const UUID_V7_SQL = sql.raw(
+const UUID_V7_SQL =
   "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing " +
-    "substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) " +
-    "from 1 for 6), 52, 1), 53, 1), 'hex')::uuid",
-);
+  "substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) " +
+  "from 1 for 6), 52, 1), 53, 1), 'hex')::uuid";
 
 /**
- * Sets final statuses of still-pending operations and, in the same statement, writes one
- * webhook delivery per live endpoint of the submitting client subscribed to the outcome
- * (ARCHITECTURE.md step 5). Deliveries are written here, in the money transaction, rather than
- * flagging operations "to notify" for a later pass: the rows exist exactly when the outcome
- * commits (a crash or a Redis flush cannot separate them), no second scan of operations is
- * needed, and each sender claims ready-made rows. The join reads the partial index of live
- * endpoints by client: a client without endpoints costs one index probe per operation and no
- * row. Nothing else about webhooks happens in this transaction (no HTTP, no endpoint lock).
- * Only operations this statement completed get deliveries (`RETURNING`), so a second runner
- * after a false stall writes none twice.
+ * The CTE that writes webhook deliveries for the operations the `outcomes` CTE completed: one
+ * per live endpoint of the submitting client subscribed to the outcome (ARCHITECTURE.md step 5).
+ * Deliveries are written here, in the money transaction, rather than flagging operations "to
+ * notify" for a later pass: the rows exist exactly when the outcome commits (a crash or a Redis
+ * flush cannot separate them), no second scan of operations is needed, and each sender claims
+ * ready-made rows. The join reads the partial index of live endpoints by client: a client
+ * without endpoints costs one index probe per operation and no row. Nothing else about webhooks
+ * happens in this transaction (no HTTP, no endpoint lock). Only operations this statement
+ * completed get deliveries (`RETURNING`), so a second runner after a false stall writes none twice.
  */
-export async function setOutcomes(
-  tx: Tx,
-  rows: {
-    id: string;
-    status: "succeeded" | "failed";
-    failureCode: string | null;
-    failureMessage: string | null;
-  }[],
+const NOTIFY = `notified AS (
+    INSERT INTO webhook_deliveries (id, endpoint_id, operation_id, event_type, next_attempt_at)
+    SELECT ${UUID_V7_SQL}, e.id, outcomes.id, 'operation.' || outcomes.status, now()
+    FROM outcomes
+    JOIN webhook_endpoints AS e
+      ON e.client_id = outcomes.client_id AND e.deleted_at IS NULL
+     AND ('operation.' || outcomes.status) = ANY (e.events)
+    RETURNING 1
+  )`;
+
+const WRITE_BATCH = `
+  WITH posted AS (
+    INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version)
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[])
+  ), balances AS (
+    UPDATE wallets AS w SET balance = v.balance, version = v.version, updated_at = now()
+    FROM unnest($7::uuid[], $8::bigint[], $9::bigint[]) AS v(id, balance, version)
+    WHERE w.id = v.id
+  ), outcomes AS (
+    -- clock_timestamp(), not now(): the batch may have waited for its locks since BEGIN.
+    UPDATE operations AS o
+    SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = clock_timestamp()
+    FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[]) AS v(id, status, code, message)
+    WHERE o.id = v.id AND o.status = 'pending'
+    RETURNING o.id, o.client_id, o.status
+  ), ${NOTIFY}
+  SELECT id, (SELECT count(*)::int FROM notified) AS deliveries FROM outcomes`;
+
+/**
+ * Writes a batch's entries, balances, versions, final statuses and webhook deliveries in one
+ * statement (four data-modifying CTEs: one round trip inside the lock window).
+ */
+export async function writeBatch(
+  tx: TxClient,
+  result: { entries: EntryDraft[]; changedWallets: LockedWallet[]; outcomes: Outcome[] },
+  failureMessages: Record<string, string>,
 ): Promise<Completed> {
+  const { entries, changedWallets, outcomes } = result;
+  const rows: OutcomeRow[] = outcomes.map((o) => ({
+    id: o.operationId,
+    status: o.status,
+    failureCode: o.status === "failed" ? o.failureCode : null,
+    failureMessage: o.status === "failed" ? (failureMessages[o.failureCode] ?? null) : null,
+  }));
+  const r = await tx.query<{ id: string; deliveries: number }>({
+    name: "batch.write",
+    text: WRITE_BATCH,
+    values: [
+      entries.map(() => newId()),
+      entries.map((e) => e.operationId),
+      entries.map((e) => e.walletId),
+      entries.map((e) => e.amount.toString()),
+      entries.map((e) => e.balanceAfter.toString()),
+      entries.map((e) => e.walletVersion.toString()),
+      changedWallets.map((w) => w.id),
+      changedWallets.map((w) => w.balance.toString()),
+      changedWallets.map((w) => w.version.toString()),
+      ...outcomeArrays(rows),
+    ],
+  });
+  return completedOf(r.rows);
+}
+
+const completedOf = (rows: { id: string; deliveries: number }[]): Completed => ({
+  ids: rows.map((row) => row.id),
+  deliveries: rows[0]?.deliveries ?? 0,
+});
+
+const outcomeArrays = (rows: OutcomeRow[]) => [
+  rows.map((o) => o.id),
+  rows.map((o) => o.status),
+  rows.map((o) => o.failureCode),
+  rows.map((o) => o.failureMessage),
+];
+
+/** Sets final statuses of still-pending operations (no entries) and writes their webhook deliveries. */
+export async function setOutcomes(tx: TxClient, rows: OutcomeRow[]): Promise<Completed> {
   if (rows.length === 0) return { ids: [], deliveries: 0 };
-  const r = await tx.execute<{ id: string; deliveries: number }>(sql`
-    WITH done AS (
-      UPDATE operations AS o
-      SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = now()
-      FROM unnest(
-        ${sql.param(rows.map((o) => o.id))}::uuid[],
-        ${sql.param(rows.map((o) => o.status))}::text[],
-        ${sql.param(rows.map((o) => o.failureCode))}::text[],
-        ${sql.param(rows.map((o) => o.failureMessage))}::text[]) AS v(id, status, code, message)
-      WHERE o.id = v.id AND o.status = 'pending'
-      RETURNING o.id, o.client_id, o.status
-    ), notified AS (
-      INSERT INTO webhook_deliveries (id, endpoint_id, operation_id, event_type, next_attempt_at)
-      SELECT ${UUID_V7_SQL}, e.id, done.id, 'operation.' || done.status, now()
-      FROM done
-      JOIN webhook_endpoints AS e
-        ON e.client_id = done.client_id AND e.deleted_at IS NULL
-       AND ('operation.' || done.status) = ANY (e.events)
-      RETURNING 1
-    )
-    SELECT done.id, (SELECT count(*)::int FROM notified) AS deliveries FROM done`);
-  return { ids: r.rows.map((row) => row.id), deliveries: r.rows[0]?.deliveries ?? 0 };
+  const r = await tx.query<{ id: string; deliveries: number }>({
+    name: "batch.set-outcomes",
+    text: `WITH outcomes AS (
+             UPDATE operations AS o
+             SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = clock_timestamp()
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS v(id, status, code, message)
+             WHERE o.id = v.id AND o.status = 'pending'
+             RETURNING o.id, o.client_id, o.status
+           ), ${NOTIFY}
+           SELECT id, (SELECT count(*)::int FROM notified) AS deliveries FROM outcomes`,
+    values: outcomeArrays(rows),
+  });
+  return completedOf(r.rows);
 }

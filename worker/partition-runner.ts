@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
 import type { Logger } from "pino";
-import type { Database } from "../shared/db/client.ts";
 import { isTransientDbError } from "../shared/db/pg-errors.ts";
-import { transaction } from "../shared/db/transaction.ts";
+import { pgTransaction } from "../shared/db/pg-transaction.ts";
 import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import type { BatchReport, WorkerMetrics } from "../shared/metrics/worker-metrics.ts";
-import { applyBatch, type BatchOperation } from "./apply-batch.ts";
+import { applyBatch, type BatchOperation, type Outcome } from "./apply-batch.ts";
 import {
   type Completed,
-  fundingAccounts,
+  fundingFor,
   lockPending,
   lockWallets,
   type PendingRow,
@@ -28,10 +28,10 @@ export interface RunnerHooks {
 }
 
 export interface RunnerDeps {
-  db: Database;
+  pool: pg.Pool;
   batchCap: number;
   log: Logger;
-  /** Deletes the partition's dirty flag; runs before every select (the doorbell protocol). */
+  /** Deletes the partition's dirty flag; runs before the select that confirms the partition is drained. */
   clearDirty: (partition: number) => Promise<void>;
   /** Announces the completed operation ids of one batch, after its commit. */
   publish: (ids: string[]) => Promise<void>;
@@ -39,6 +39,10 @@ export interface RunnerDeps {
   deliveriesWritten?: () => void;
   /** True once the process is shutting down: finish the current batch, then hand over. */
   stopping: () => boolean;
+  /** Runs one batch when a slot is free: a bounded number of batch transactions per process. */
+  withSlot: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Funding account ids by `${partition}:${currency}`; they never change, so one look-up per process. */
+  funding: Map<string, string>;
   metrics?: Pick<WorkerMetrics, "batchCommitted">;
   hooks?: RunnerHooks;
 }
@@ -55,17 +59,33 @@ export class StoppedError extends Error {}
  * until none is left ("drained") or the process stops ("stopped": the caller rings again).
  * A non-transient error re-runs the failed batch's operations one at a time; the one that still
  * fails is marked `failed` with `internal_error`, so a poison operation never freezes a partition.
+ *
+ * The dirty flag is deleted only once a select found nothing, and then the select is repeated
+ * before the runner returns: an operation committed before that delete is seen by the repeated
+ * select, and one whose doorbell found the flag deleted added a job, which runs after this one
+ * (global concurrency 1). While the runner keeps finding work the flag stays set, so the api's
+ * rings find it set and add no job: one doorbell job per busy period, not one per batch.
  */
 export async function runPartition(partition: number, deps: RunnerDeps): Promise<RunOutcome> {
   let singleSteps = 0; // operations still to apply one at a time after a failed batch
+  let confirming = false; // the last select found nothing: delete the flag, then select again
   for (;;) {
     if (deps.stopping()) return "stopped";
-    await retryTransient(() => deps.clearDirty(partition), deps);
     const cap = singleSteps > 0 ? 1 : deps.batchCap;
     const attempted: Attempted[] = [];
+    const clearFirst = confirming;
     let completed: Completed;
     try {
-      completed = await retryTransient(() => applyNextBatch(partition, cap, deps, attempted), deps);
+      completed = await retryTransient(
+        () =>
+          deps.withSlot(async () => {
+            // Inside the slot, right before the select: a runner that waited for a slot does
+            // not invite a doorbell for operations its select takes anyway.
+            if (clearFirst) await deps.clearDirty(partition);
+            return applyNextBatch(partition, cap, deps, attempted);
+          }),
+        deps,
+      );
     } catch (err) {
       if (err instanceof StoppedError) return "stopped";
       const poison = attempted[0];
@@ -83,7 +103,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
         "operation set aside as internal_error",
       );
       const started = performance.now();
-      completed = await retryTransient(() => markInternalError(deps.db, poison.id), deps);
+      completed = await retryTransient(() => markInternalError(deps.pool, poison.id), deps);
       if (completed.ids.length > 0) {
         deps.metrics?.batchCommitted({
           seconds: (performance.now() - started) / 1000,
@@ -92,9 +112,14 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       }
     }
     if (attempted.length === 0) {
+      if (!confirming) {
+        confirming = true;
+        continue;
+      }
       await deps.hooks?.afterEmptySelect?.(partition);
       return "drained";
     }
+    confirming = false;
     if (cap === 1 && singleSteps > 0) singleSteps--;
     if (completed.deliveries > 0) deps.deliveriesWritten?.();
     await deps.publish(completed.ids).catch((err: unknown) => {
@@ -115,20 +140,16 @@ async function applyNextBatch(
   attempted: Attempted[],
 ): Promise<Completed> {
   const started = performance.now();
-  const { outcomes, completed } = await transaction(deps.db, async (tx) => {
+  const { outcomes, completed } = await pgTransaction(deps.pool, async (tx) => {
     attempted.length = 0;
     const pending = await lockPending(tx, partition, cap);
     if (pending.length === 0) return { outcomes: [], completed: { ids: [], deliveries: 0 } };
     const lockedAt = performance.now();
     attempted.push(...pending.map((op) => ({ ...op, lockedAt })));
 
-    const topUpCurrencies = [
-      ...new Set(pending.filter((op) => op.type === "top_up").map((op) => op.currency)),
-    ];
-    const funding =
-      topUpCurrencies.length > 0 ? await fundingAccounts(tx, partition, topUpCurrencies) : new Map();
+    const funding = await fundingFor(tx, partition, pending, deps.funding);
     const operations: BatchOperation[] = pending.map((op) => {
-      const debitWalletId = op.fromWalletId ?? funding.get(op.currency);
+      const debitWalletId = op.fromWalletId ?? funding.get(`${partition}:${op.currency}`);
       if (!debitWalletId) throw new Error(`no funding account for ${op.currency} in partition ${partition}`);
       return { id: op.id, amount: op.amount, debitWalletId, creditWalletId: op.toWalletId };
     });
@@ -146,7 +167,19 @@ async function applyNextBatch(
     );
     return { outcomes: result.outcomes, completed: written };
   });
-  if (outcomes.length === 0) return completed;
+  if (outcomes.length > 0) reportBatch(partition, outcomes, attempted, completed, started, deps);
+  return completed;
+}
+
+/** Metrics and the batch's log line, once it committed. */
+function reportBatch(
+  partition: number,
+  outcomes: Outcome[],
+  attempted: Attempted[],
+  completed: Completed,
+  started: number,
+  deps: RunnerDeps,
+): void {
   const seconds = (performance.now() - started) / 1000;
   const report: BatchReport["operations"] = outcomes.map((o, i) => {
     // applyBatch returns one outcome per operation, in the order of `attempted`.
@@ -173,12 +206,11 @@ async function applyNextBatch(
     },
     "batch committed",
   );
-  return completed;
 }
 
 /** Sets one operation aside: `failed` with `internal_error`, no entries, no money moved (its webhooks are written). */
-async function markInternalError(db: Database, operationId: string): Promise<Completed> {
-  return transaction(db, (tx) =>
+async function markInternalError(pool: pg.Pool, operationId: string): Promise<Completed> {
+  return pgTransaction(pool, (tx) =>
     setOutcomes(tx, [
       {
         id: operationId,

@@ -17,6 +17,7 @@ import {
 import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
+import { BatchSlots } from "./batch-slots.ts";
 import { startMetricsServer } from "./metrics-server.ts";
 import { type RunnerHooks, runPartition } from "./partition-runner.ts";
 import { startSweeper } from "./sweeper.ts";
@@ -45,7 +46,11 @@ export async function startWorker(
   hooks?: RunnerHooks,
   webhookSeams: WebhookSeams = {},
 ): Promise<RunningWorker> {
-  const { db, close: closeDb } = openDb({
+  const {
+    db,
+    pool,
+    close: closeDb,
+  } = openDb({
     url: config.DATABASE_URL,
     poolSize: config.DB_POOL_SIZE,
     applicationName: "billing-worker",
@@ -118,12 +123,15 @@ export async function startWorker(
     : undefined;
 
   let stopping = false;
+  const slots = new BatchSlots(config.BATCH_CONCURRENCY);
   const deps = {
-    db,
+    pool,
     batchCap: config.BATCH_CAP,
     log,
     metrics,
     stopping: () => stopping,
+    withSlot: <T>(fn: () => Promise<T>) => slots.run(fn),
+    funding: new Map<string, string>(),
     clearDirty: async (p: number) => {
       await redis.del(dirtyKey(config.QUEUE_PREFIX, p));
     },
@@ -164,6 +172,7 @@ export async function startWorker(
     {
       partitions: config.PARTITIONS,
       batchCap: config.BATCH_CAP,
+      batchConcurrency: config.BATCH_CONCURRENCY,
       metricsPort: metricsServer.port,
     },
     "worker started",

@@ -1,11 +1,12 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import type { Database } from "../../shared/db/client.ts";
 import { findClientByKeyHash } from "../../shared/db/client-repo.ts";
 import { ApiError } from "../../shared/errors.ts";
 import type { Principal } from "../principal.ts";
 
-const sha256 = (s: string): Buffer => createHash("sha256").update(s).digest();
+/** One-shot hash: no Hash object per request. */
+const sha256 = (s: string): Buffer => hash("sha256", s, "buffer");
 
 /** Remembered key digests → client ids. Keys never change owner, so entries never go stale. */
 const CACHE_LIMIT = 10_000;

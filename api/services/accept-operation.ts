@@ -1,13 +1,12 @@
-import type { Logger } from "pino";
 import { requestHash } from "../../shared/canonical.ts";
 import type { Database } from "../../shared/db/client.ts";
-import { findByIdempotencyKey, insertPending } from "../../shared/db/operation-repo.ts";
+import { findByIdempotencyKey } from "../../shared/db/operation-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
 import type { TopUpBody, TransferBody } from "../../shared/http/schemas.ts";
 import { newId } from "../../shared/ids.ts";
-import { errorSummary } from "../../shared/log-safe.ts";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
+import type { AcceptBatcher } from "./accept-batcher.ts";
 import type { Backpressure } from "./backpressure.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
@@ -16,13 +15,10 @@ export type OperationRequest = ({ type: "top_up" } & TopUpBody) | ({ type: "tran
 export interface AcceptDeps {
   db: Database;
   walletFacts: WalletFactsCache;
-  /** Rings the doorbell of a partition; may fail (Redis away): the operation is durable anyway. */
-  ring: (partition: number) => Promise<void>;
-  /** Test seam: runs after the insert committed, before the doorbell (a crash there is the sweeper's job). */
-  afterInsert?: (operation: Operation) => Promise<void>;
+  /** Inserts with the next group of concurrent accepts, then rings the group's doorbells. */
+  batcher: Pick<AcceptBatcher, "submit">;
   backpressure: Pick<Backpressure, "enter" | "refusal">;
   metrics: Pick<ApiMetrics, "accepted" | "refused">;
-  log: Logger;
 }
 
 export interface Accepted {
@@ -39,10 +35,10 @@ interface Route {
 
 /**
  * Accepts a top-up or a transfer: checks wallets from the immutable-facts cache, inserts the
- * pending operation under the client's idempotency key (the unique index decides), then rings
- * the partition's doorbell. Checks run in API.md's order: a replay answers before the wallet
- * checks and before backpressure, so on a wallet error or when overloaded the key is looked up
- * first.
+ * pending operation under the client's idempotency key (the unique index decides) with the
+ * group of concurrent accepts, whose doorbells are rung once the group committed. Checks run in
+ * API.md's order: a replay answers before the wallet checks and before backpressure, so on a
+ * wallet error or when overloaded the key is looked up first.
  */
 export async function acceptOperation(
   deps: AcceptDeps,
@@ -84,7 +80,7 @@ async function accept(
     throw new ApiError("overloaded", refusal.detail, { retryAfter: refusal.retryAfter });
   }
 
-  const inserted = await insertPending(deps.db, {
+  const outcome = await deps.batcher.submit({
     id: newId(),
     clientId,
     type: request.type,
@@ -97,21 +93,11 @@ async function accept(
     idempotencyKey,
     requestHash: hash,
   });
-  if (!inserted) {
-    const winner = await findByIdempotencyKey(deps.db, clientId, idempotencyKey);
-    if (!winner) throw new Error("idempotency conflict without a winning row");
-    return replay(winner, hash);
+  if ("inserted" in outcome) {
+    deps.metrics.accepted(request.type);
+    return { operation: outcome.inserted, replayed: false };
   }
-
-  await deps.afterInsert?.(inserted);
-  try {
-    await deps.ring(route.partition);
-  } catch (err) {
-    // Durable already: the sweeper rings partitions whose operations wait past the grace period.
-    deps.log.warn({ partition: route.partition, err: errorSummary(err) }, "doorbell not rung");
-  }
-  deps.metrics.accepted(request.type);
-  return { operation: inserted, replayed: false };
+  return replay(outcome.existing, hash);
 }
 
 function replay(existing: Operation, hash: string): Accepted {

@@ -1,20 +1,6 @@
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { type NewOperation, type Operation, operations } from "./schema/index.ts";
-
-/**
- * The durable acceptance: inserts a pending operation unless the client already used the
- * idempotency key. The unique index decides, not a read-then-write: `undefined` means the key
- * is taken (read the winner with {@link findByIdempotencyKey}).
- */
-export async function insertPending(db: Db, row: NewOperation): Promise<Operation | undefined> {
-  const [created] = await db
-    .insert(operations)
-    .values(row)
-    .onConflictDoNothing({ target: [operations.clientId, operations.idempotencyKey] })
-    .returning();
-  return created;
-}
+import { type Operation, operations } from "./schema/index.ts";
 
 export async function findByIdempotencyKey(
   db: Db,

@@ -35,7 +35,7 @@ export interface SystemOptions {
   /** Logger of the in-process api and workers (default: silent), e.g. to inspect what they log. */
   logger?: Logger;
   /** Replaces the api's doorbell (see startApi's seams). */
-  ring?: (partition: number) => Promise<void>;
+  ring?: (partitions: number[]) => Promise<void>;
   /** A throwaway Redis instead of the shared one. */
   redisUrl?: string;
   /** A throwaway Postgres server (URL without database) instead of the shared one; migrated afresh. */

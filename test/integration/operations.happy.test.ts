@@ -23,9 +23,9 @@ beforeAll(async () => {
     workerProcesses: 1,
     // No sweeper rescue during the test: a held operation stays pending until the test rings.
     workerSettings: { SWEEP_GRACE_MS: "3600000" },
-    ring: async (partition) => {
-      if (holding) held.add(partition);
-      else await doorbells.ring([partition]);
+    ring: async (partitions) => {
+      if (holding) for (const p of partitions) held.add(p);
+      else await doorbells.ring(partitions);
     },
   });
   doorbells = new Doorbells(system.redis, system.prefix, system.partitions);

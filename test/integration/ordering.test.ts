@@ -53,8 +53,8 @@ describe("doorbells held back, then rung in reverse order", () => {
       partitions: 4,
       batchCap: 1,
       workerProcesses: 1,
-      ring: async (partition) => {
-        held.push(partition);
+      ring: async (partitions) => {
+        held.push(...partitions);
       },
     });
     systems.push(system);

@@ -22,8 +22,8 @@ describe.each([1, 50])("a poison operation, batch cap %i", (batchCap) => {
           },
         },
       },
-      ring: async (p) => {
-        held.push(p);
+      ring: async (partitions) => {
+        held.push(...partitions);
       },
     });
     systems.push(system);

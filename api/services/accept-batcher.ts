@@ -1,0 +1,177 @@
+import type { Logger } from "pino";
+import {
+  findByIdempotencyKeys,
+  idempotencyScope,
+  insertPendingMany,
+  type PendingRow,
+  type Queryable,
+} from "../../shared/db/operation-batch-repo.ts";
+import { isTransientDbError } from "../../shared/db/pg-errors.ts";
+import type { Operation } from "../../shared/db/schema/index.ts";
+import { errorSummary } from "../../shared/log-safe.ts";
+
+/** The row was inserted (a new operation), or its idempotency key already held `existing`. */
+export type InsertOutcome = { inserted: Operation } | { existing: Operation };
+
+export interface AcceptBatcherDeps {
+  db: Queryable;
+  /** Rings the doorbells of these partitions (one pipelined round trip); may fail (Redis away). */
+  ring: (partitions: number[]) => Promise<void>;
+  /** Test seam: runs after an operation's insert committed, before its doorbell. */
+  afterInsert?: (operation: Operation) => Promise<void>;
+  log: Logger;
+  /** Most rows in one insert statement. */
+  maxGroup?: number;
+  /** Most group inserts in flight at once (each holds one pooled connection). */
+  maxInFlight?: number;
+}
+
+interface Waiter {
+  row: PendingRow;
+  resolve: (outcome: InsertOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Groups concurrent accepts into one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`
+ * (ARCHITECTURE.md, "A budget per operation"). Requests that arrive while up to `maxInFlight`
+ * groups are in flight wait and leave together in the next group, so the group grows with the
+ * load (group commit) and a lone request waits only for the end of its event-loop turn.
+ *
+ * Idempotency stays exact: requests with equal (client, key) are grouped first, so a statement
+ * never holds one key twice; the first of them is inserted and the others are answered with its
+ * row (the caller compares request hashes: a replay, or a 422 for a different body), exactly as
+ * if they had lost the unique-index race. Rows that lose to an operation already in the table
+ * get that winner, read in one statement for the group. A group whose insert fails for a reason
+ * other than a transient one is retried key by key, so one bad row fails alone.
+ */
+export class AcceptBatcher {
+  private readonly deps: AcceptBatcherDeps;
+  private readonly maxGroup: number;
+  private readonly maxInFlight: number;
+  private queue: Waiter[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(deps: AcceptBatcherDeps) {
+    this.deps = deps;
+    // 500 rows × 11 arrays keep a statement well under 100 kB of parameters.
+    this.maxGroup = deps.maxGroup ?? 500;
+    // 4 groups in flight: enough to overlap a commit's WAL flush with the next group's parse,
+    // few enough that groups stay large under load (the api pool is sized for it).
+    this.maxInFlight = deps.maxInFlight ?? 4;
+  }
+
+  /** Inserts `row` with the next group; resolves once it is durable and its doorbell was rung. */
+  submit(row: PendingRow): Promise<InsertOutcome> {
+    return new Promise<InsertOutcome>((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    // After the current I/O phase: every request parsed in this turn joins the group.
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+        const group = this.queue.splice(0, this.maxGroup);
+        this.inFlight++;
+        // The slot is held for the insert only: the next group's insert overlaps this one's ring.
+        void this.insertGroup(group).then((deliver) => {
+          this.inFlight--;
+          this.schedule();
+          return deliver();
+        });
+      }
+    });
+  }
+
+  /** Equal idempotency scopes together, in arrival order; the first of each is the one inserted. */
+  private static byKey(group: Waiter[]): Waiter[][] {
+    const byScope = new Map<string, Waiter[]>();
+    for (const w of group) {
+      const scope = idempotencyScope(w.row.clientId, w.row.idempotencyKey);
+      const same = byScope.get(scope);
+      if (same) same.push(w);
+      else byScope.set(scope, [w]);
+    }
+    return [...byScope.values()];
+  }
+
+  /**
+   * Inserts the group and reads the winners of keys already taken; returns what is left to do
+   * outside the insert slot (ring, then answer). Never rejects: failures reject the waiters.
+   */
+  private async insertGroup(group: Waiter[]): Promise<() => Promise<void>> {
+    const keys = AcceptBatcher.byKey(group);
+    const rows = keys.map((same) => (same[0] as Waiter).row);
+    let inserted: Map<string, Operation>;
+    try {
+      inserted = await insertPendingMany(this.deps.db, rows);
+    } catch (err) {
+      if (keys.length > 1 && !isTransientDbError(err)) {
+        this.deps.log.warn(
+          { rows: rows.length, err: errorSummary(err) },
+          "group insert failed; retrying key by key",
+        );
+        const deliveries: (() => Promise<void>)[] = [];
+        for (const same of keys) deliveries.push(await this.insertGroup(same));
+        return async () => {
+          for (const deliver of deliveries) await deliver();
+        };
+      }
+      for (const w of group) w.reject(err);
+      return async () => {};
+    }
+
+    let winners = new Map<string, Operation>();
+    let winnersError: unknown;
+    const lost = rows.filter((r) => !inserted.has(r.id));
+    if (lost.length > 0) {
+      try {
+        winners = await findByIdempotencyKeys(this.deps.db, lost);
+      } catch (err) {
+        winnersError = err;
+      }
+    }
+
+    return async () => {
+      try {
+        if (inserted.size > 0) await this.announce([...inserted.values()]);
+      } catch (err) {
+        for (const w of group) w.reject(err);
+        return;
+      }
+      for (const same of keys) {
+        const [first, ...others] = same as [Waiter, ...Waiter[]];
+        const mine = inserted.get(first.row.id);
+        if (mine) {
+          first.resolve({ inserted: mine });
+          for (const w of others) w.resolve({ existing: mine });
+          continue;
+        }
+        const winner = winners.get(idempotencyScope(first.row.clientId, first.row.idempotencyKey));
+        const failure = winnersError ?? new Error("idempotency conflict without a winning row");
+        for (const w of same) {
+          if (winner) w.resolve({ existing: winner });
+          else w.reject(failure);
+        }
+      }
+    };
+  }
+
+  /** The test seam, then one ring for the group's partitions. */
+  private async announce(operations: Operation[]): Promise<void> {
+    if (this.deps.afterInsert) for (const op of operations) await this.deps.afterInsert(op);
+    const partitions = [...new Set(operations.map((op) => op.partition))];
+    try {
+      await this.deps.ring(partitions);
+    } catch (err) {
+      // Durable already: the sweeper rings partitions whose operations wait past the grace period.
+      this.deps.log.warn({ partitions, err: errorSummary(err) }, "doorbell not rung");
+    }
+  }
+}

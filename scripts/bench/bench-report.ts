@@ -1,0 +1,220 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BenchOptions } from "./bench-options.ts";
+import type { RssSample } from "./bench-processes.ts";
+import { lineChart } from "./chart-svg.ts";
+import type { PgbenchRun, ServerFacts } from "./pg-reference.ts";
+import type { ScenarioResult } from "./run-scenario.ts";
+
+export interface BenchRun {
+  startedAt: string;
+  command: string;
+  options: BenchOptions;
+  machine: { cores: number; node: string; load1Start: number; load1End: number };
+  server: ServerFacts;
+  pgbench: { before?: PgbenchRun; after?: PgbenchRun; meanTps: number };
+  /** The rate open loops were set from (uniform's settled ops/s, or --rate). */
+  peakRate: number;
+  scenarios: (ScenarioResult | { name: string; title: string; error: string })[];
+  verdicts: Record<string, string>;
+}
+
+/**
+ * RSS of one process, kB: first, middle and last sample and the largest; growth in % over the
+ * whole phase and over its second half. V8 grows its heap for the first 10-20 s of a load and
+ * then holds it; memory that keeps growing in the second half is what a leak or an unbounded
+ * queue looks like, so the target is judged on the second half and both are reported.
+ */
+export function rssGrowth(
+  samples: RssSample[],
+  name: string,
+): { start: number; mid: number; end: number; max: number; pct: number; pctSecondHalf: number } {
+  const values = samples.map((s) => s.rssKb[name]).filter((v): v is number => v !== undefined);
+  const start = values[0] ?? 0;
+  const mid = values[Math.floor(values.length / 2)] ?? 0;
+  const end = values[values.length - 1] ?? 0;
+  const max = Math.max(0, ...values);
+  const pct = (from: number) => (from ? Math.round(((end - from) / from) * 1000) / 10 : 0);
+  return { start, mid, end, max, pct: pct(start), pctSecondHalf: pct(mid) };
+}
+
+const ratio = (r: ScenarioResult, run: BenchRun) =>
+  run.pgbench.meanTps ? Math.round((r.settle.settledPerSec / run.pgbench.meanTps) * 100) / 100 : 0;
+
+const fivexx = (r: ScenarioResult) =>
+  Object.entries(r.load.statuses)
+    .filter(([s]) => s === "error" || (Number(s) >= 500 && s !== "503"))
+    .reduce((n, [, v]) => n + v, 0);
+
+/** The issue's target for one scenario: PASS/FAIL with the reason, or PENDING. */
+export function verdict(r: ScenarioResult, run: BenchRun): string {
+  if (!run.server.durable) return "FAIL (durability setting off)";
+  if (!r.audit.ok) return `FAIL (audit: ${r.audit.failed.join("; ")})`;
+  if (!r.drained) return "FAIL (operations still pending after the drain)";
+  if (r.lost > 0) return `FAIL (${r.lost} accepted operations missing)`;
+  if (fivexx(r) > 0) return `FAIL (${fivexx(r)} 5xx other than 503 or network errors)`;
+  const x = ratio(r, run);
+  const dl = r.deadlocks.after - r.deadlocks.before;
+  const uniform = run.scenarios.find((s): s is ScenarioResult => s.name === "uniform" && "settle" in s);
+  switch (r.name) {
+    case "uniform":
+      return x >= 2.5 ? `PASS (${x}× ≥ 2.5×)` : `FAIL (${x}× < 2.5×)`;
+    case "hot-source":
+    case "hot-destination":
+      if (dl !== 0) return `FAIL (${dl} deadlocks)`;
+      return x >= 2 ? `PASS (${x}× ≥ 2×, no deadlock)` : `FAIL (${x}× < 2×)`;
+    case "1m-wallets": {
+      if (!uniform) return "n/a (uniform not run)";
+      const share = Math.round((r.settle.settledPerSec / Math.max(1, uniform.settle.settledPerSec)) * 100);
+      return share >= 80 ? `PASS (${share}% of uniform ≥ 80%)` : `FAIL (${share}% of uniform < 80%)`;
+    }
+    case "open-half": {
+      const ok = r.load.latencyMs.p99 <= 50 && r.settle.lagMs.p99 <= 250;
+      return `${ok ? "PASS" : "FAIL"} (accept p99 ${r.load.latencyMs.p99} ms ≤ 50, settle lag p99 ${r.settle.lagMs.p99} ms ≤ 250)`;
+    }
+    case "open-twice": {
+      const growths = Object.keys(r.rss[0]?.rssKb ?? {}).map(
+        (n) => [n, rssGrowth(r.rss, n).pctSecondHalf] as const,
+      );
+      const fat = growths.filter(([, pct]) => pct >= 20);
+      if (fat.length > 0) {
+        return `FAIL (RSS grew ${fat.map(([n, p]) => `${n} ${p}%`).join(", ")} over the second half)`;
+      }
+      const shed = r.load.retryAfter503;
+      if (shed === 0)
+        return "PENDING (no 503 overloaded: backpressure not in this build); memory flat, nothing lost";
+      return `PASS (${shed} × 503 with Retry-After; memory flat; nothing lost)`;
+    }
+    default:
+      return "reported (no target)";
+  }
+}
+
+const mb = (kb: number) => Math.round(kb / 1024);
+const counts = (o: Record<string, number>) =>
+  Object.entries(o)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(", ");
+
+/** The Markdown report: the reference, one row per scenario, CPU per operation, the verdicts. */
+export function markdown(run: BenchRun): string {
+  const lines: string[] = [];
+  const s = run.server.settings;
+  lines.push(
+    `# npm run bench — ${run.startedAt}`,
+    "",
+    `Command: \`${run.command}\``,
+    "",
+    `Machine: ${run.machine.cores} cores, Node ${run.machine.node}, load average (1 min) ${run.machine.load1Start} at start, ${run.machine.load1End} at end.`,
+    `Postgres ${run.server.version}: fsync=${s.fsync}, synchronous_commit=${s.synchronous_commit}, full_page_writes=${s.full_page_writes}` +
+      ` → ${run.server.durable ? "durable" : "**FAIL: a durability setting is off**"}; shared_buffers=${s.shared_buffers}, max_connections=${s.max_connections}.`,
+    "",
+    `Reference: pgbench TPC-B (\`-i -s 16\`, \`-c 16 -j 2 -T ${run.options.pgbenchSeconds}\`): before ${run.pgbench.before?.tps ?? "—"} tps, after ${run.pgbench.after?.tps ?? "—"} tps, **mean ${run.pgbench.meanTps} tps**.`,
+    `Open loops are set from a peak of ${run.peakRate} ops/s.`,
+    "",
+    "| scenario | load | accepted/s | accept p50 / p99 / max ms | settled/s | × pgbench | settle lag p50 / p99 ms | HTTP statuses | final statuses | deadlocks Δ | RSS MB start→mid→end (api; workers) | audit | target |",
+    "|---|---|---:|---|---:|---:|---|---|---|---:|---|---|---|",
+  );
+  for (const r of run.scenarios) {
+    if (!("settle" in r)) {
+      lines.push(
+        `| ${r.name} | — | — | — | — | — | — | — | — | — | — | — | ERROR: ${r.error.replaceAll("|", "/")} |`,
+      );
+      continue;
+    }
+    const load = r.loop === "closed" ? `closed, ${r.connections} conn` : `open, ${r.rate}/s`;
+    const names = Object.keys(r.rss[0]?.rssKb ?? {});
+    const rss = names
+      .map((n) => rssGrowth(r.rss, n))
+      .map((g) => `${mb(g.start)}→${mb(g.mid)}→${mb(g.end)}`)
+      .join("; ");
+    const l = r.load.latencyMs;
+    lines.push(
+      `| ${r.name} | ${load} | ${r.acceptedPerSec} | ${l.p50} / ${l.p99} / ${l.max} | ${r.settle.settledPerSec} | ${ratio(r, run)} | ${r.settle.lagMs.p50} / ${r.settle.lagMs.p99} | ${counts(r.load.statuses)} | ${counts(r.settle.statuses)} | ${r.deadlocks.after - r.deadlocks.before} | ${rss} | ${r.audit.ok ? "pass" : "**FAIL**"} | ${run.verdicts[r.name] ?? ""} |`,
+    );
+  }
+  lines.push(
+    "",
+    "CPU time of the measured phase per accepted operation, µs (machine: all processes, other tenants included):",
+    "",
+  );
+  const done = run.scenarios.filter((r): r is ScenarioResult => "settle" in r);
+  const procs = [...new Set(done.flatMap((r) => Object.keys(r.cpu)))];
+  lines.push(
+    `| scenario | ${procs.join(" | ")} | ops per accept insert | ops per batch | load avg start→end |`,
+    `|---|${procs.map(() => "---:").join("|")}|---:|---:|---|`,
+  );
+  for (const r of done) {
+    lines.push(
+      `| ${r.name} | ${procs.map((p) => r.cpu[p]?.usPerOp ?? "—").join(" | ")} | ${r.settle.groupSize.accept} | ${r.settle.groupSize.batch} | ${r.load1.start}→${r.load1.end} |`,
+    );
+  }
+  const samples = done.flatMap((r) =>
+    r.load.samples.slice(0, 2).map((x) => `- ${r.name}: ${x.status} ${x.body}`),
+  );
+  if (samples.length > 0) lines.push("", "Sample answers other than 202:", "", ...samples);
+  lines.push("");
+  return lines.join("\n");
+}
+
+/** Throughput and settle lag over time for one scenario. */
+export function scenarioChart(r: ScenarioResult): string {
+  return lineChart(r.title, [
+    {
+      title: "Throughput",
+      unit: "ops/s",
+      series: [
+        {
+          label: "accepted (202/s)",
+          color: "#1f77b4",
+          points: r.load.timeline.map((p) => ({ x: p.t, y: p.accepted })),
+        },
+        {
+          label: "settled (completed/s)",
+          color: "#2ca02c",
+          points: r.settle.timeline.map((p) => ({ x: p.t, y: p.settled })),
+        },
+        {
+          label: "other answers/s",
+          color: "#d62728",
+          points: r.load.timeline.map((p) => ({ x: p.t, y: p.other })),
+        },
+      ],
+    },
+    {
+      title: "Latency",
+      unit: "ms",
+      series: [
+        {
+          label: "settle lag p99",
+          color: "#ff7f0e",
+          points: r.settle.timeline.map((p) => ({ x: p.t, y: p.lagP99Ms })),
+        },
+        {
+          label: "settle lag p50",
+          color: "#9467bd",
+          points: r.settle.timeline.map((p) => ({ x: p.t, y: p.lagP50Ms })),
+        },
+        {
+          label: "accept p99",
+          color: "#1f77b4",
+          points: r.load.timeline.map((p) => ({ x: p.t, y: p.p99Ms })),
+        },
+      ],
+    },
+  ]);
+}
+
+/** Writes results.json, results.md and one SVG chart per scenario into `dir`. */
+export function writeReports(run: BenchRun, dir: string): string {
+  writeFileSync(join(dir, "results.json"), `${JSON.stringify(run, null, 2)}\n`);
+  const md = markdown(run);
+  const charts = run.scenarios
+    .filter((r): r is ScenarioResult => "settle" in r)
+    .map((r) => {
+      writeFileSync(join(dir, `${r.name}.svg`), scenarioChart(r));
+      return `![${r.name}](${r.name}.svg)`;
+    });
+  writeFileSync(join(dir, "results.md"), `${md}\n${charts.join("\n\n")}\n`);
+  return md;
+}

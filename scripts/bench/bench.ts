@@ -1,0 +1,108 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { cpus } from "node:os";
+import { join, resolve } from "node:path";
+import { type BenchOptions, parseBenchOptions } from "./bench-options.ts";
+import { loadAverage } from "./bench-processes.ts";
+import { type BenchRun, verdict, writeReports } from "./bench-report.ts";
+import { dropDatabase, type PgbenchRun, pgbenchInit, pgbenchRun, serverFacts } from "./pg-reference.ts";
+import { runScenario } from "./run-scenario.ts";
+import { SCENARIOS } from "./scenarios.ts";
+
+/**
+ * `npm run bench [-- options]`: the reference (pgbench TPC-B on the same Postgres, before and
+ * after), then each scenario on a fresh system, then JSON, Markdown and SVG charts in
+ * bench-results/. Exits 1 when a target fails or a scenario errs (see docs/performance.md).
+ */
+
+const ROOT = resolve(import.meta.dirname, "../..");
+/** Rate open loops use when neither --rate nor a uniform scenario gives one. */
+const DEFAULT_PEAK = 2_000;
+
+async function reference(o: BenchOptions, database: string, when: string): Promise<PgbenchRun | undefined> {
+  try {
+    const r = await pgbenchRun(o.pgUrl, database, { clients: 16, threads: 2, seconds: o.pgbenchSeconds });
+    console.log(`bench: pgbench ${when}: ${r.tps} tps (${r.latencyMs} ms average, load ${loadAverage()})`);
+    return r;
+  } catch (err) {
+    console.error(`bench: pgbench ${when} failed: ${String(err)}`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<number> {
+  const o = parseBenchOptions(process.argv.slice(2));
+  const startedAt = new Date();
+  const runId = `${startedAt.getTime().toString(36)}${randomBytes(2).toString("hex")}`;
+  const outDir = resolve(o.out ?? join(ROOT, "bench-results", startedAt.toISOString().replace(/[:.]/g, "-")));
+  mkdirSync(outDir, { recursive: true });
+  const load1Start = loadAverage();
+  console.log(`bench: results in ${outDir}; load average ${load1Start}; ${cpus().length} cores`);
+
+  const server = await serverFacts(o.pgUrl);
+  const s = server.settings;
+  console.log(
+    `bench: Postgres ${server.version}: fsync=${s.fsync} synchronous_commit=${s.synchronous_commit} full_page_writes=${s.full_page_writes}` +
+      (server.durable ? "" : "  → FAIL: a durability setting is off; figures are not comparable"),
+  );
+
+  const pgbenchDb = `bench_${runId}_pgbench`;
+  await pgbenchInit(o.pgUrl, pgbenchDb, 16);
+  const before = await reference(o, pgbenchDb, "before");
+
+  const run: BenchRun = {
+    startedAt: startedAt.toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+    options: o,
+    machine: { cores: cpus().length, node: process.version, load1Start, load1End: 0 },
+    server,
+    pgbench: { meanTps: 0 },
+    peakRate: o.rate ?? DEFAULT_PEAK,
+    scenarios: [],
+    verdicts: {},
+  };
+  for (const name of o.scenarios) {
+    const def = SCENARIOS[name];
+    console.log(`bench: ${name}: ${def.title} (load ${loadAverage()})`);
+    try {
+      const r = await runScenario(def, o, runId, outDir, run.peakRate);
+      if (name === "uniform" && o.rate === undefined && r.settle.settledPerSec > 0) {
+        run.peakRate = r.settle.settledPerSec;
+      }
+      run.scenarios.push(r);
+      const l = r.load.latencyMs;
+      console.log(
+        `bench: ${name}: accepted ${r.acceptedPerSec}/s (p50 ${l.p50} p99 ${l.p99} max ${l.max} ms), settled ${r.settle.settledPerSec}/s, ` +
+          `lag p50 ${r.settle.lagMs.p50} p99 ${r.settle.lagMs.p99} ms, http ${JSON.stringify(r.load.statuses)}, ` +
+          `final ${JSON.stringify(r.settle.statuses)}, audit ${r.audit.ok ? "pass" : "FAIL"}, deadlocks +${r.deadlocks.after - r.deadlocks.before}, ` +
+          `ops/insert ${r.settle.groupSize.accept}, ops/batch ${r.settle.groupSize.batch}, ` +
+          `cpu us/op ${Object.entries(r.cpu)
+            .map(([k, v]) => `${k} ${v.usPerOp}`)
+            .join(" ")}`,
+      );
+    } catch (err) {
+      console.error(
+        `bench: ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      run.scenarios.push({ name, title: def.title, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  const after = await reference(o, pgbenchDb, "after");
+  await dropDatabase(o.pgUrl, pgbenchDb).catch(() => {});
+  const tps = [before, after].filter((r): r is PgbenchRun => r !== undefined).map((r) => r.tps);
+  run.pgbench = {
+    ...(before ? { before } : {}),
+    ...(after ? { after } : {}),
+    meanTps: tps.length ? Math.round(tps.reduce((a, b) => a + b, 0) / tps.length) : 0,
+  };
+  run.machine.load1End = loadAverage();
+  for (const r of run.scenarios) {
+    run.verdicts[r.name] = "settle" in r ? verdict(r, run) : `FAIL (error: ${r.error})`;
+  }
+  console.log(`\n${writeReports(run, outDir)}`);
+  console.log(`bench: wrote ${join(outDir, "results.md")}, results.json and one SVG chart per scenario`);
+  return Object.values(run.verdicts).some((v) => v.startsWith("FAIL")) ? 1 : 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,199 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Pool } from "undici";
+import type { LoadResult, LoadSecond, LoadSpec } from "./load-spec.ts";
+import { Samples, summarize } from "./stats.ts";
+
+/**
+ * The bench's load generator, a process of its own: `node scripts/bench/load-generator.ts
+ * <spec.json>`. It sends top-ups or transfers to the api over an undici Pool with keep-alive
+ * (one parser per connection, no fetch/WHATWG layers: a few tens of µs of CPU a request), then
+ * writes a {@link LoadResult} to `spec.resultFile`. Closed loop: N requests in flight. Open loop:
+ * requests on a clock, latency timed from the intended send time, so a slow server cannot hide
+ * its queue (no coordinated omission).
+ */
+
+const specPath = process.argv[2];
+if (!specPath) throw new Error("usage: load-generator.ts <spec.json>");
+const spec = JSON.parse(readFileSync(specPath, "utf8")) as LoadSpec;
+const wallets = readFileSync(spec.walletsFile, "utf8").split("\n").filter(Boolean);
+if (wallets.length < 2) throw new Error("need at least two wallets");
+
+const pool = new Pool(spec.baseUrl, {
+  connections: spec.mode.connections,
+  pipelining: 1,
+  keepAliveTimeout: 60_000,
+  headersTimeout: 120_000,
+  bodyTimeout: 120_000,
+});
+const authorization = `Bearer ${spec.apiKey}`;
+const path = spec.operation === "transfer" ? "/v1/transfers" : "/v1/top-ups";
+
+const pick = (): string => wallets[Math.floor(Math.random() * wallets.length)] as string;
+const amount = (): number => 1 + Math.floor(Math.random() * spec.maxAmount);
+
+/** The next request body; JSON by template (ids are UUIDs, amounts integers: nothing to escape). */
+function body(): string {
+  if (spec.operation === "top_up") return `{"walletId":"${pick()}","amount":${amount()}}`;
+  const from = spec.fixedFrom ?? pick();
+  let to = spec.fixedTo ?? pick();
+  while (to === from) to = pick();
+  return `{"fromWalletId":"${from}","toWalletId":"${to}","amount":${amount()}}`;
+}
+
+const latencies = new Samples();
+const seconds: { accepted: number; other: number; samples: Samples }[] = [];
+const statuses: Record<string, number> = {};
+const samples: LoadResult["samples"] = [];
+let sent = 0;
+let replayed = 0;
+let retryAfter503 = 0;
+let outstanding = 0;
+let unsent = 0;
+let maxSendLagMs = 0;
+// Every connection opened before the clock starts (GET /healthz creates nothing): the measured
+// phase should not time TCP handshakes and a burst of new sockets, which a warm client does not have.
+await Promise.all(
+  Array.from({ length: spec.mode.connections }, () =>
+    pool.request({ path: "/healthz", method: "GET" }).then((r) => r.body.dump()),
+  ),
+);
+
+// CPU is counted from the first send: module loading and reading the wallets are not load.
+const cpuAtStart = process.cpuUsage();
+const startedAt = Date.now();
+const t0 = performance.now();
+
+function record(status: number | "error", startedMs: number): void {
+  const now = performance.now();
+  const latency = now - startedMs;
+  latencies.push(latency);
+  const second = Math.floor((now - t0) / 1000);
+  while (seconds.length <= second) seconds.push({ accepted: 0, other: 0, samples: new Samples(1024) });
+  const bucket = seconds[second];
+  if (bucket) {
+    if (status === 202) bucket.accepted++;
+    else bucket.other++;
+    bucket.samples.push(latency);
+  }
+  statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+}
+
+const headers = { authorization, "content-type": "application/json" };
+
+/**
+ * One request through `pool.dispatch` with a handler: no response stream object, the body is
+ * kept only for the first few answers other than 202 (the report shows them).
+ */
+function dispatch(
+  key: string,
+): Promise<{ status: number; replayed: boolean; retryAfter: boolean; body: string }> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let replayed = false;
+    let retryAfter = false;
+    const chunks: Buffer[] = [];
+    pool.dispatch(
+      { path, method: "POST", headers: { ...headers, "idempotency-key": key }, body: body() },
+      {
+        // Its presence selects undici's handler API (without it the legacy callbacks are expected).
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode, h) {
+          status = statusCode;
+          replayed = h["idempotent-replayed"] === "true";
+          retryAfter = h["retry-after"] !== undefined;
+        },
+        onResponseData(_controller, chunk) {
+          if (status !== 202 && samples.length < 10) chunks.push(chunk);
+        },
+        onResponseEnd() {
+          resolve({ status, replayed, retryAfter, body: Buffer.concat(chunks).toString("utf8") });
+        },
+        onResponseError(_controller, err) {
+          reject(err);
+        },
+      },
+    );
+  });
+}
+
+/** Sends one request; `intendedMs` is when it should have left (open loop) or left (closed). */
+async function send(intendedMs: number): Promise<void> {
+  const key = `${spec.keyPrefix}-${sent++}`;
+  outstanding++;
+  try {
+    const res = await dispatch(key);
+    if (res.status === 202) {
+      if (res.replayed) replayed++;
+    } else {
+      if (res.status === 503 && res.retryAfter) retryAfter503++;
+      if (samples.length < 10) samples.push({ status: res.status, body: res.body.slice(0, 500) });
+    }
+    record(res.status, intendedMs);
+  } catch (err) {
+    if (samples.length < 10) samples.push({ status: "error", body: String(err).slice(0, 500) });
+    record("error", intendedMs);
+  } finally {
+    outstanding--;
+  }
+}
+
+async function closedLoop(connections: number): Promise<void> {
+  const end = t0 + spec.durationMs;
+  const loop = async () => {
+    while (performance.now() < end) await send(performance.now());
+  };
+  await Promise.all(Array.from({ length: connections }, loop));
+}
+
+async function openLoop(rate: number, maxOutstanding: number): Promise<void> {
+  const intervalMs = 1000 / rate;
+  const end = t0 + spec.durationMs;
+  const inFlight = new Set<Promise<void>>();
+  let n = 0;
+  while (t0 + n * intervalMs < end) {
+    const now = performance.now();
+    for (let due = t0 + n * intervalMs; due <= now && due < end; due = t0 + n * intervalMs) {
+      n++;
+      if (outstanding >= maxOutstanding) {
+        unsent++;
+        continue;
+      }
+      maxSendLagMs = Math.max(maxSendLagMs, now - due);
+      const p = send(due);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
+    // Until the next request falls due (timers fire at 1 ms granularity at best).
+    await sleep(Math.max(1, t0 + n * intervalMs - performance.now()));
+  }
+  await Promise.all(inFlight);
+}
+
+if (spec.mode.type === "closed") await closedLoop(spec.mode.connections);
+else await openLoop(spec.mode.rate, spec.mode.maxOutstanding);
+const endedAt = Date.now();
+await pool.close();
+
+const cpu = process.cpuUsage(cpuAtStart);
+const timeline: LoadSecond[] = seconds.map((s, t) => ({
+  t,
+  accepted: s.accepted,
+  other: s.other,
+  p99Ms: summarize(s.samples).p99,
+}));
+const result: LoadResult = {
+  startedAt,
+  endedAt,
+  sent,
+  statuses,
+  replayed,
+  retryAfter503,
+  latencyMs: summarize(latencies),
+  timeline,
+  samples,
+  cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
+  unsent,
+  maxSendLagMs: Math.round(maxSendLagMs * 100) / 100,
+};
+writeFileSync(spec.resultFile, JSON.stringify(result));

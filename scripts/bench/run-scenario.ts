@@ -1,0 +1,301 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { Redis } from "ioredis";
+import type pg from "pg";
+import { openDb } from "../../shared/db/client.ts";
+import { auditLedger } from "../../shared/db/ledger-audit.ts";
+import { runMigrations } from "../../shared/db/migrate.ts";
+import type { BenchOptions } from "./bench-options.ts";
+import {
+  type BenchProcess,
+  loadAverage,
+  machineCpu,
+  procStats,
+  type RssSample,
+  sampleRss,
+  startProcess,
+  stopProcess,
+} from "./bench-processes.ts";
+import type { LoadResult, LoadSpec } from "./load-spec.ts";
+import { deadlocks, dropDatabase, withPg } from "./pg-reference.ts";
+import {
+  MAX_AMOUNT,
+  OPEN_LOOP_CONNECTIONS,
+  OPEN_LOOP_MAX_OUTSTANDING,
+  type ScenarioDef,
+  SEED_BALANCE,
+} from "./scenarios.ts";
+import { seedWallets, walletIds } from "./seed-wallets.ts";
+import { type SettleStats, seqMarker, settleStats, waitSettled } from "./settle-stats.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+export interface ScenarioResult {
+  name: string;
+  title: string;
+  wallets: number;
+  loop: "closed" | "open";
+  connections: number;
+  /** Open loop: requests a second. */
+  rate?: number;
+  load: LoadResult;
+  /** 202 answers a second over the generator's run. */
+  acceptedPerSec: number;
+  settle: SettleStats;
+  /** Every operation of the phase left `pending` before the drain timeout. */
+  drained: boolean;
+  audit: { ok: boolean; failed: string[] };
+  /** 202s (not replays) the generator got minus the phase's operations in Postgres: 0 means nothing lost. */
+  lost: number;
+  deadlocks: { before: number; after: number };
+  rss: RssSample[];
+  /** CPU time of the measured phase, ms, and per accepted operation, µs. */
+  cpu: Record<string, { ms: number; usPerOp: number }>;
+  warnings: number;
+  load1: { start: number; end: number };
+  seedSeconds: number;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer().listen(0, "127.0.0.1");
+  await once(srv, "listening");
+  const address = srv.address();
+  srv.close();
+  if (!address || typeof address !== "object") throw new Error("no free port");
+  return address.port;
+}
+
+/** Runs the load generator as its own process and returns its result. */
+async function generate(spec: LoadSpec, dir: string, phase: string): Promise<LoadResult> {
+  const specFile = join(dir, `${phase}-spec.json`);
+  writeFileSync(specFile, JSON.stringify(spec));
+  const child = spawn(process.execPath, [join(ROOT, "scripts/bench/load-generator.ts"), specFile], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const [code] = await once(child, "exit");
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(readFileSync(spec.resultFile, "utf8")) as LoadResult;
+}
+
+async function createClient(baseUrl: string, adminToken: string): Promise<{ id: string; apiKey: string }> {
+  const res = await fetch(`${baseUrl}/v1/clients`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "bench" }),
+  });
+  if (res.status !== 201) throw new Error(`creating the bench client: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; apiKey: string };
+}
+
+/**
+ * One scenario end to end: a fresh database (migrated, seeded), a fresh queue prefix, the api
+ * and the workers as processes, an unmeasured warm-up and drain, the measured phase, the drain,
+ * Postgres's figures, the ledger audit, then everything stopped and the database dropped.
+ */
+export async function runScenario(
+  def: ScenarioDef,
+  o: BenchOptions,
+  runId: string,
+  outDir: string,
+  peakRate: number,
+): Promise<ScenarioResult> {
+  const dir = join(outDir, def.name);
+  mkdirSync(dir, { recursive: true });
+  const database = `bench_${runId}_${def.name.replaceAll("-", "_")}`;
+  const databaseUrl = `${o.pgUrl}/${database}`;
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const adminToken = randomBytes(24).toString("base64url");
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: o.redisUrl,
+    QUEUE_PREFIX: `bench-${runId}-${def.name}`,
+    PARTITIONS: String(o.partitions),
+    LOG_LEVEL: "info",
+  };
+  const profDir = join(dir, "profiles");
+  const nodeFlags = o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
+  const logFile = join(dir, "warnings.log");
+  const processes: BenchProcess[] = [];
+  await withPg(o.pgUrl, "postgres", (c) => c.query(`CREATE DATABASE ${database}`));
+  try {
+    await runMigrations({ url: databaseUrl, partitions: o.partitions, folder: join(ROOT, "drizzle") });
+    const api = await startProcess({
+      name: "api",
+      script: join(ROOT, "api/main.ts"),
+      env: { ...env, PORT: String(port), ADMIN_TOKEN: adminToken, ...o.env },
+      nodeFlags,
+      logFile,
+      readyText: "api listening",
+    });
+    processes.push(api);
+    const client = await createClient(baseUrl, adminToken);
+    const seedStarted = performance.now();
+    const wallets = def.wallets(o);
+    const walletsFile = join(dir, "wallets.txt");
+    await withPg(o.pgUrl, database, async (c) => {
+      await seedWallets(c, {
+        clientId: client.id,
+        count: wallets,
+        balance: SEED_BALANCE,
+        partitions: o.partitions,
+        currency: "USD",
+      });
+      writeFileSync(walletsFile, await walletIds(c, client.id));
+    });
+    const seedSeconds = Math.round((performance.now() - seedStarted) / 100) / 10;
+    for (let i = 1; i <= o.workers; i++) {
+      processes.push(
+        await startProcess({
+          name: `worker-${i}`,
+          script: join(ROOT, "worker/main.ts"),
+          env: { ...env, ...(o.batchCap ? { BATCH_CAP: String(o.batchCap) } : {}), ...o.env },
+          nodeFlags,
+          logFile,
+          readyText: "worker started",
+        }),
+      );
+    }
+    const hotWallet = readFileSync(walletsFile, "utf8").slice(0, 36);
+    const rate = def.loop === "half" ? peakRate / 2 : def.loop === "twice" ? peakRate * 2 : undefined;
+    const spec = (phase: string, durationMs: number, open: boolean): LoadSpec => ({
+      baseUrl,
+      apiKey: client.apiKey,
+      walletsFile,
+      operation: def.operation,
+      ...(def.hot === "source" ? { fixedFrom: hotWallet } : {}),
+      ...(def.hot === "destination" ? { fixedTo: hotWallet } : {}),
+      maxAmount: MAX_AMOUNT,
+      mode:
+        open && rate
+          ? {
+              type: "open",
+              rate,
+              connections: OPEN_LOOP_CONNECTIONS,
+              maxOutstanding: OPEN_LOOP_MAX_OUTSTANDING,
+            }
+          : { type: "closed", connections: o.connections },
+      durationMs,
+      keyPrefix: `${runId}-${phase}`,
+      resultFile: join(dir, `${phase}-result.json`),
+    });
+    const drainMs = Math.max(60_000, o.durationS * 4_000);
+
+    // Warm-up: the same load, unmeasured (closed loop: the open rate is not the point yet), then a drain.
+    await withPg(o.pgUrl, database, async (c) => {
+      await generate(spec("warmup", o.warmupS * 1000, false), dir, "warmup");
+      await waitSettled(c, drainMs);
+    });
+
+    const measured = await withPg(o.pgUrl, database, async (c) => {
+      const marker = await seqMarker(c);
+      const deadlocksBefore = await deadlocks(o.pgUrl, database);
+      const cpuBefore = processes.map((p) => procStats(p.child.pid ?? 0)?.cpuMs ?? 0);
+      const backendsBefore = await backendCpu(c, database);
+      const machineBefore = machineCpu();
+      const load1Start = loadAverage();
+      const rssSampler = sampleRss(processes);
+      const load = await generate(spec("measured", o.durationS * 1000, rate !== undefined), dir, "measured");
+      const drained = await waitSettled(c, drainMs);
+      const rss = rssSampler.stop();
+      const cpuAfter = processes.map((p) => procStats(p.child.pid ?? 0)?.cpuMs ?? 0);
+      const backendsAfter = await backendCpu(c, database);
+      const machineAfter = machineCpu();
+      const settle = await settleStats(c, marker, load.startedAt);
+      return {
+        marker,
+        load,
+        drained,
+        rss,
+        settle,
+        deadlocksBefore,
+        load1: { start: load1Start, end: loadAverage() },
+        cpu: {
+          processes: cpuAfter.map((v, i) => v - (cpuBefore[i] ?? 0)),
+          postgres: [...backendsAfter].reduce(
+            (sum, [pid, ms]) => sum + ms - (backendsBefore.get(pid) ?? 0),
+            0,
+          ),
+          machine: machineAfter.busyMs - machineBefore.busyMs,
+        },
+      };
+    });
+    // Fresh statistics first: after the seed every wallet had one entry, and with a hot wallet
+    // holding 100,000+ entries a stale estimate sends the audit's per-operation entry checks
+    // through that wallet's index for every operation (minutes instead of seconds).
+    await withPg(o.pgUrl, database, (c) => c.query("ANALYZE wallets, operations, entries"));
+    const { db, close } = openDb({ url: databaseUrl, poolSize: 1, applicationName: "bench-audit" });
+    const report = await auditLedger(db, { pendingBoundSeconds: 0 }).finally(close);
+    const deadlocksAfter = await deadlocks(o.pgUrl, database);
+
+    const accepted = measured.load.statuses["202"] ?? 0;
+    const ops = Math.max(1, accepted);
+    const cpu: ScenarioResult["cpu"] = {};
+    const per = (ms: number) => ({ ms, usPerOp: Math.round((ms * 1000) / ops) });
+    processes.forEach((p, i) => {
+      cpu[p.name] = per(measured.cpu.processes[i] ?? 0);
+    });
+    cpu.generator = per(measured.load.cpuMs.user + measured.load.cpuMs.system);
+    cpu["pg backends"] = per(measured.cpu.postgres);
+    cpu.machine = per(measured.cpu.machine);
+    const seconds = Math.max(0.001, (measured.load.endedAt - measured.load.startedAt) / 1000);
+    return {
+      name: def.name,
+      title: def.title,
+      wallets,
+      loop: rate === undefined ? "closed" : "open",
+      connections: rate === undefined ? o.connections : OPEN_LOOP_CONNECTIONS,
+      ...(rate !== undefined ? { rate: Math.round(rate) } : {}),
+      load: measured.load,
+      acceptedPerSec: Math.round(accepted / seconds),
+      settle: measured.settle,
+      drained: measured.drained,
+      audit: { ok: report.ok, failed: report.checks.filter((ch) => ch.violations > 0).map((ch) => ch.name) },
+      lost: accepted - measured.load.replayed - measured.settle.operations,
+      deadlocks: { before: measured.deadlocksBefore, after: deadlocksAfter },
+      rss: measured.rss,
+      cpu,
+      warnings: processes.reduce((n, p) => n + p.warnings(), 0),
+      load1: measured.load1,
+      seedSeconds,
+    };
+  } finally {
+    await Promise.all(processes.map((p) => stopProcess(p)));
+    await deleteRedisKeys(o.redisUrl, env.QUEUE_PREFIX).catch(() => {});
+    if (!o.keepDatabases) await dropDatabase(o.pgUrl, database).catch(() => {});
+  }
+}
+
+/**
+ * CPU time (ms) of the Postgres backends connected to `database`, by pid: the server's share of
+ * the scenario (its WAL writer and checkpointer serve every database and are not counted).
+ */
+async function backendCpu(c: { query: pg.Client["query"] }, database: string): Promise<Map<number, number>> {
+  const r = await c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1", [database]);
+  const out = new Map<number, number>();
+  for (const { pid } of r.rows) {
+    const s = procStats(pid);
+    if (s) out.set(pid, s.cpuMs);
+  }
+  return out;
+}
+
+/** Removes the scenario's queues and flags from the shared Redis. */
+async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  redis.on("error", () => {});
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,75 @@
+import type { BenchOptions, ScenarioName } from "./bench-options.ts";
+
+/** One workload of the bench. */
+export interface ScenarioDef {
+  name: ScenarioName;
+  title: string;
+  wallets: (o: BenchOptions) => number;
+  operation: "transfer" | "top_up";
+  /** Every transfer debits (source) or credits (destination) one wallet. */
+  hot?: "source" | "destination";
+  /** Closed loop at `connections`, or open loop at half / twice the peak rate. */
+  loop: "closed" | "half" | "twice";
+}
+
+export const SCENARIOS: Record<ScenarioName, ScenarioDef> = {
+  uniform: {
+    name: "uniform",
+    title: "Uniform transfers, 10,000 wallets (closed loop)",
+    wallets: () => 10_000,
+    operation: "transfer",
+    loop: "closed",
+  },
+  "top-ups": {
+    name: "top-ups",
+    title: "Top-ups, 10,000 wallets (closed loop)",
+    wallets: () => 10_000,
+    operation: "top_up",
+    loop: "closed",
+  },
+  "hot-source": {
+    name: "hot-source",
+    title: "One hot source wallet → 10,000 wallets (closed loop)",
+    wallets: () => 10_000,
+    operation: "transfer",
+    hot: "source",
+    loop: "closed",
+  },
+  "hot-destination": {
+    name: "hot-destination",
+    title: "10,000 wallets → one hot destination wallet (closed loop)",
+    wallets: () => 10_000,
+    operation: "transfer",
+    hot: "destination",
+    loop: "closed",
+  },
+  "open-half": {
+    name: "open-half",
+    title: "Uniform transfers, open loop at half the peak rate",
+    wallets: () => 10_000,
+    operation: "transfer",
+    loop: "half",
+  },
+  "open-twice": {
+    name: "open-twice",
+    title: "Uniform transfers, open loop at twice the peak rate",
+    wallets: () => 10_000,
+    operation: "transfer",
+    loop: "twice",
+  },
+  "1m-wallets": {
+    name: "1m-wallets",
+    title: "Uniform transfers, 1,000,000 wallets (closed loop)",
+    wallets: (o) => o.largeWallets,
+    operation: "transfer",
+    loop: "closed",
+  },
+};
+
+/** Opening balance of every seeded wallet, minor units: enough for every transfer of a run (amounts ≤ 1,000). */
+export const SEED_BALANCE = 1_000_000_000n;
+/** Transfers and top-ups move 1..MAX_AMOUNT minor units. */
+export const MAX_AMOUNT = 1_000;
+/** Open loops: connections the generator may open, and requests it lets wait before it counts one as unsent. */
+export const OPEN_LOOP_CONNECTIONS = 256;
+export const OPEN_LOOP_MAX_OUTSTANDING = 20_000;

@@ -1,0 +1,146 @@
+import type pg from "pg";
+import type { NewOperation, Operation } from "./schema/index.ts";
+
+/**
+ * The accept path's statements, on the raw pg pool with named (prepared) statements: one
+ * multi-row insert per group of concurrent accepts instead of one Drizzle-built insert per
+ * request (ARCHITECTURE.md, "A budget per operation"). Each pooled connection parses and plans
+ * a named statement once, then only binds arrays.
+ */
+
+/** What the pool offers that these functions use. */
+export type Queryable = Pick<pg.Pool, "query">;
+
+export type PendingRow = Required<
+  Pick<
+    NewOperation,
+    | "id"
+    | "clientId"
+    | "type"
+    | "amount"
+    | "currency"
+    | "fromWalletId"
+    | "toWalletId"
+    | "metadata"
+    | "partition"
+    | "idempotencyKey"
+    | "requestHash"
+  >
+>;
+
+const COLUMNS = `id, client_id, type, status, amount::text AS amount, currency, from_wallet_id, to_wallet_id,
+  failure_code, failure_message, metadata, partition, seq::text AS seq, idempotency_key, request_hash,
+  created_at, completed_at`;
+
+interface OperationRow {
+  id: string;
+  client_id: string;
+  type: Operation["type"];
+  status: Operation["status"];
+  amount: string;
+  currency: string;
+  from_wallet_id: string | null;
+  to_wallet_id: string;
+  failure_code: string | null;
+  failure_message: string | null;
+  metadata: Record<string, string>;
+  partition: number;
+  seq: string;
+  idempotency_key: string;
+  request_hash: string;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+/** A row of {@link COLUMNS} as the Drizzle-inferred `Operation` (bigints as BigInt). */
+function toOperation(r: OperationRow): Operation {
+  return {
+    id: r.id,
+    clientId: r.client_id,
+    type: r.type,
+    status: r.status,
+    amount: BigInt(r.amount),
+    currency: r.currency,
+    fromWalletId: r.from_wallet_id,
+    toWalletId: r.to_wallet_id,
+    failureCode: r.failure_code,
+    failureMessage: r.failure_message,
+    metadata: r.metadata,
+    partition: r.partition,
+    seq: BigInt(r.seq),
+    idempotencyKey: r.idempotency_key,
+    requestHash: r.request_hash,
+    createdAt: r.created_at,
+    completedAt: r.completed_at,
+  };
+}
+
+const INSERT_PENDING = `
+  INSERT INTO operations (id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, metadata,
+                          partition, idempotency_key, request_hash)
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::char(3)[], $6::uuid[], $7::uuid[],
+                       $8::jsonb[], $9::int[], $10::text[], $11::text[])
+  ON CONFLICT (client_id, idempotency_key) DO NOTHING
+  RETURNING id, seq::text AS seq, created_at`;
+
+/**
+ * The durable acceptance of a group: inserts every row whose (client, idempotency key) is free,
+ * in one statement (sequence numbers follow the array order). The unique index decides, not a
+ * read-then-write. Rows must carry distinct keys (the batcher groups equal keys first). Returns
+ * the inserted operations by id; a row missing from the map lost to an existing operation.
+ */
+export async function insertPendingMany(db: Queryable, rows: PendingRow[]): Promise<Map<string, Operation>> {
+  // Only what the database chose comes back; the rest is what was sent (less to format and parse).
+  const r = await db.query<{ id: string; seq: string; created_at: Date }>({
+    name: "operations.insert-pending-many",
+    text: INSERT_PENDING,
+    values: [
+      rows.map((o) => o.id),
+      rows.map((o) => o.clientId),
+      rows.map((o) => o.type),
+      rows.map((o) => o.amount.toString()),
+      rows.map((o) => o.currency),
+      rows.map((o) => o.fromWalletId),
+      rows.map((o) => o.toWalletId),
+      rows.map((o) => JSON.stringify(o.metadata)),
+      rows.map((o) => o.partition),
+      rows.map((o) => o.idempotencyKey),
+      rows.map((o) => o.requestHash),
+    ],
+  });
+  const sent = new Map(rows.map((o) => [o.id, o]));
+  const inserted = new Map<string, Operation>();
+  for (const row of r.rows) {
+    const o = sent.get(row.id);
+    if (!o) continue;
+    inserted.set(row.id, {
+      ...o,
+      status: "pending",
+      failureCode: null,
+      failureMessage: null,
+      seq: BigInt(row.seq),
+      createdAt: row.created_at,
+      completedAt: null,
+    });
+  }
+  return inserted;
+}
+
+/** The operations holding these (client, idempotency key) pairs, keyed `${clientId}\0${key}`. */
+export async function findByIdempotencyKeys(
+  db: Queryable,
+  pairs: { clientId: string; idempotencyKey: string }[],
+): Promise<Map<string, Operation>> {
+  const r = await db.query<OperationRow>({
+    name: "operations.find-by-idempotency-keys",
+    text: `SELECT ${COLUMNS} FROM operations
+           WHERE (client_id, idempotency_key) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
+    values: [pairs.map((p) => p.clientId), pairs.map((p) => p.idempotencyKey)],
+  });
+  return new Map(
+    r.rows.map((row) => [idempotencyScope(row.client_id, row.idempotency_key), toOperation(row)]),
+  );
+}
+
+/** The scope of an idempotency key: keys are unique per client. */
+export const idempotencyScope = (clientId: string, key: string): string => `${clientId}\u0000${key}`;
