@@ -73,6 +73,8 @@ export async function startApi(
   // Give Redis a moment to connect before serving; if it is away, serve anyway (the sweeper rings).
   await Promise.race([once(redis, "ready"), sleep(5_000, undefined, { ref: false })]);
   const subscriber = openRedis(config.REDIS_URL, "blocking");
+  // The rate limiter's own connection: one command per request, auto-pipelined.
+  const limiterRedis = openRedis(config.REDIS_URL, "fast", true);
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
   const waiters = new CompletionWaiters(subscriber, config.QUEUE_PREFIX, log);
   const ringNow = (partitions: number[]) =>
@@ -111,7 +113,7 @@ export async function startApi(
     metrics,
     backpressure,
     rateLimit: {
-      redis,
+      redis: limiterRedis,
       prefix: config.QUEUE_PREFIX,
       requests: config.RATE_LIMIT_REQUESTS,
       windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
@@ -163,7 +165,7 @@ export async function startApi(
       clearInterval(sweepIdle);
       backpressure.stop();
       await doorbells.close();
-      await Promise.all([redis.quit().catch(() => {}), subscriber.quit().catch(() => {})]);
+      await Promise.all([redis, subscriber, limiterRedis].map((r) => r.quit().catch(() => {})));
       await Promise.all([closeDb(), ops.close()]);
     },
   };

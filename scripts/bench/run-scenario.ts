@@ -153,7 +153,13 @@ export async function runScenario(
         await startProcess({
           name: `worker-${i}`,
           script: join(ROOT, "worker/main.ts"),
-          env: { ...env, ...(o.batchCap ? { BATCH_CAP: String(o.batchCap) } : {}), ...o.env },
+          env: {
+            ...env,
+            // Several workers on one host: each its own metrics port.
+            METRICS_PORT: "0",
+            ...(o.batchCap ? { BATCH_CAP: String(o.batchCap) } : {}),
+            ...o.env,
+          },
           nodeFlags,
           logFile,
           readyText: "worker started",
