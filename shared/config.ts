@@ -67,7 +67,7 @@ export const apiConfigSchema = baseConfigSchema.extend({
       "Pending operations (all partitions) at which new top-ups and transfers get 503 overloaded; 0 turns the check off",
     ),
   BACKPRESSURE_MAX_IN_FLIGHT: int(0, 1_000_000)
-    .default(2_000)
+    .default(1_000)
     .describe(
       "Accepts in progress in one api process at which new ones get 503 overloaded; 0 turns the check off",
     ),

@@ -46,7 +46,7 @@ const fivexx = (r: ScenarioResult) =>
     .filter(([s]) => s === "error" || (Number(s) >= 500 && s !== "503"))
     .reduce((n, [, v]) => n + v, 0);
 
-/** The issue's target for one scenario: PASS/FAIL with the reason, or PENDING. */
+/** The issue's target for one scenario: PASS or FAIL, with the reason. */
 export function verdict(r: ScenarioResult, run: BenchRun): string {
   if (!run.server.durable) return "FAIL (durability setting off)";
   if (!r.audit.ok) return `FAIL (audit: ${r.audit.failed.join("; ")})`;
@@ -81,9 +81,12 @@ export function verdict(r: ScenarioResult, run: BenchRun): string {
         return `FAIL (RSS grew ${fat.map(([n, p]) => `${n} ${p}%`).join(", ")} over the second half)`;
       }
       const shed = r.load.retryAfter503;
-      if (shed === 0)
-        return "PENDING (no 503 overloaded: backpressure not in this build); memory flat, nothing lost";
-      return `PASS (${shed} × 503 with Retry-After; memory flat; nothing lost)`;
+      if (shed === 0) return "FAIL (no 503 overloaded: the excess was not shed); memory flat, nothing lost";
+      // Shedding must not be a collapse: what is admitted keeps going at half the peak or more.
+      const goodput = Math.round((r.acceptedPerSec / Math.max(1, run.peakRate)) * 100);
+      if (goodput < 50)
+        return `FAIL (${shed} × 503, but only ${r.acceptedPerSec} accepted/s: ${goodput}% of the peak < 50%)`;
+      return `PASS (${shed} × 503 with Retry-After; ${goodput}% of the peak still accepted; memory flat; nothing lost)`;
     }
     default:
       return "reported (no target)";

@@ -26,6 +26,7 @@ import {
   MAX_AMOUNT,
   OPEN_LOOP_CONNECTIONS,
   OPEN_LOOP_MAX_OUTSTANDING,
+  OVERLOAD_CONNECTIONS,
   type ScenarioDef,
   SEED_BALANCE,
 } from "./scenarios.ts";
@@ -181,7 +182,7 @@ export async function runScenario(
           ? {
               type: "open",
               rate,
-              connections: OPEN_LOOP_CONNECTIONS,
+              connections: def.loop === "twice" ? OVERLOAD_CONNECTIONS : OPEN_LOOP_CONNECTIONS,
               maxOutstanding: OPEN_LOOP_MAX_OUTSTANDING,
             }
           : { type: "closed", connections: o.connections },
@@ -254,7 +255,12 @@ export async function runScenario(
       title: def.title,
       wallets,
       loop: rate === undefined ? "closed" : "open",
-      connections: rate === undefined ? o.connections : OPEN_LOOP_CONNECTIONS,
+      connections:
+        rate === undefined
+          ? o.connections
+          : def.loop === "twice"
+            ? OVERLOAD_CONNECTIONS
+            : OPEN_LOOP_CONNECTIONS,
       ...(rate !== undefined ? { rate: Math.round(rate) } : {}),
       load: measured.load,
       acceptedPerSec: Math.round(accepted / seconds),

@@ -72,4 +72,10 @@ export const SEED_BALANCE = 1_000_000_000n;
 export const MAX_AMOUNT = 1_000;
 /** Open loops: connections the generator may open, and requests it lets wait before it counts one as unsent. */
 export const OPEN_LOOP_CONNECTIONS = 256;
+/**
+ * Open loop at twice the peak: as many connections as the overload calls for, as many clients
+ * would open. With 256 the excess would wait in the generator's own queue, where the api cannot
+ * see it (and so never sheds it); with 2,048 it reaches the api, whose backpressure must answer it.
+ */
+export const OVERLOAD_CONNECTIONS = 2_048;
 export const OPEN_LOOP_MAX_OUTSTANDING = 20_000;

@@ -1,6 +1,7 @@
+import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClientBody, createWalletBody } from "../../shared/http/schemas.ts";
+import { createClientBody, createWalletBody, createWebhookEndpointBody } from "../../shared/http/schemas.ts";
 import { Api, newClient, newWallet, type Reply } from "../helpers/http.ts";
 import { expectNothingMoved, type MoneySnapshot, moneySnapshot } from "../helpers/money.ts";
 import { PROBLEM_STATUS, type ProblemCode } from "../helpers/problem.ts";
@@ -129,12 +130,13 @@ describe("bad input never causes a 5xx or a change, and always gets a problem bo
   it("POST routes with raw bodies: malformed, deep, huge numbers, oversized", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...MONEY_ROUTES, "/v1/wallets"),
+        fc.constantFrom(...MONEY_ROUTES, "/v1/wallets", "/v1/webhook-endpoints"),
         rawBody,
         fc.uuid(),
         async (route, body, key) => {
           // An empty body, "{}" (with or without a byte order mark) and the like are valid wallets.
           fc.pre(!(route === "/v1/wallets" && isValidJson(body, createWalletBody)));
+          fc.pre(!(route === "/v1/webhook-endpoints" && isValidJson(body, createWebhookEndpointBody)));
           const r = await api.request("POST", route, {
             rawBody: body,
             headers: { "content-type": "application/json", "idempotency-key": key },
@@ -147,16 +149,25 @@ describe("bad input never causes a 5xx or a change, and always gets a problem bo
     await expectNothingMoved(system, before);
   });
 
-  it("POST /v1/wallets and /v1/clients with arbitrary JSON bodies", async () => {
+  it("POST /v1/wallets, /v1/clients and /v1/webhook-endpoints with arbitrary JSON bodies", async () => {
     await fc.assert(
       fc.asyncProperty(jsonValue(), async (body) => {
-        fc.pre(!createWalletBody.safeParse(body).success && !createClientBody.safeParse(body).success);
+        fc.pre(
+          !createWalletBody.safeParse(body).success &&
+            !createClientBody.safeParse(body).success &&
+            !createWebhookEndpointBody.safeParse(body).success,
+        );
         expectCleanRefusal(await api.post("/v1/wallets", body), `wallets ${JSON.stringify(body)}`);
         expectCleanRefusal(await admin.post("/v1/clients", body), `clients ${JSON.stringify(body)}`);
+        expectCleanRefusal(
+          await api.post("/v1/webhook-endpoints", body),
+          `endpoints ${JSON.stringify(body)}`,
+        );
       }),
       { numRuns: RUNS },
     );
     await expectNothingMoved(system, before);
+    expect(await webhookEndpoints()).toBe(0);
   });
 
   it("arbitrary Idempotency-Key, Content-Type and Authorization headers", async () => {
@@ -199,6 +210,8 @@ describe("bad input never causes a 5xx or a change, and always gets a problem bo
           pathId.map((id) => `/v1/wallets/${id}`),
           pathId.map((id) => `/v1/wallets/${id}/entries`),
           pathId.map((id) => `/v1/operations/${id}`),
+          pathId.map((id) => `/v1/webhook-endpoints/${id}/deliveries`),
+          invalidPageQuery.map((q) => `/v1/webhook-endpoints?${queryString(q)}`),
           invalidPageQuery.map((q) => `/v1/wallets?${queryString(q)}`),
           invalidOperationsQuery.map((q) => `/v1/operations?${queryString(q)}`),
           invalidPageQuery.map((q) => `/v1/wallets/${wallet}/entries?${queryString(q)}`),
@@ -214,7 +227,24 @@ describe("bad input never causes a 5xx or a change, and always gets a problem bo
     );
     await expectNothingMoved(system, before);
   });
+
+  it("DELETE /v1/webhook-endpoints/:id with arbitrary ids", async () => {
+    await fc.assert(
+      fc.asyncProperty(pathId, async (id) => {
+        const r = await api.request("DELETE", `/v1/webhook-endpoints/${id}`);
+        expectCleanRefusal(r, `DELETE ${id.slice(0, 200)}`);
+      }),
+      { numRuns: RUNS },
+    );
+    await expectNothingMoved(system, before);
+  });
 });
+
+/** Webhook endpoints in the database (none may be created by bad input). */
+async function webhookEndpoints(): Promise<number> {
+  const r = await system.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM webhook_endpoints`);
+  return r.rows[0]?.n ?? -1;
+}
 
 /** Whether `text` is a body the route accepts: empty means `{}`, and a leading BOM is ignored. */
 function isValidJson(text: string, schema: { safeParse(v: unknown): { success: boolean } }): boolean {
