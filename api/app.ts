@@ -1,4 +1,4 @@
-import express, { Router } from "express";
+import express from "express";
 import type { Logger } from "pino";
 import type { Database } from "../shared/db/client.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
@@ -9,7 +9,7 @@ import { authenticator } from "./middleware/auth.ts";
 import { errorHandler, notFound } from "./middleware/error-handler.ts";
 import { jsonBody } from "./middleware/json-body.ts";
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit.ts";
-import { rememberMount, requestContext } from "./middleware/request-context.ts";
+import { mountedRouter, requestContext } from "./middleware/request-context.ts";
 import { clientsRoute } from "./routes/clients-route.ts";
 import { acceptHandler, operationsRoute } from "./routes/operations-route.ts";
 import { type OpsDeps, opsRoute } from "./routes/ops-route.ts";
@@ -62,8 +62,7 @@ export function createApp(deps: AppDeps): express.Express {
     metrics: deps.metrics,
   };
 
-  const v1 = Router();
-  v1.use(rememberMount);
+  const v1 = mountedRouter();
   v1.use(authenticator({ db: deps.db, adminToken: deps.adminToken }));
   v1.use(rateLimit({ ...deps.rateLimit, metrics: deps.metrics, log: deps.log }));
   v1.use(jsonBody);

@@ -6,7 +6,7 @@ declare global {
     interface Locals {
       requestId: string;
       principal?: Principal;
-      /** The mount path of the innermost router the request entered (see rememberMount). */
+      /** The mount path of the innermost router the request entered (see mountedRouter). */
       mountPath?: string;
     }
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { NextFunction, Request, Response } from "express";
+import { type NextFunction, type Request, type Response, Router } from "express";
 import type { Logger } from "pino";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
 
@@ -47,11 +47,18 @@ export function requestContext(
 
 /**
  * Remembers the router's mount path (`/v1/wallets`) while the request is inside it, for the route
- * template of the request line: first middleware of every router.
+ * template of the request line (Express resets `req.baseUrl` when an error leaves the router).
  */
-export function rememberMount(req: Request, res: Response, next: NextFunction): void {
+function rememberMount(req: Request, res: Response, next: NextFunction): void {
   res.locals.mountPath = req.baseUrl;
   next();
+}
+
+/** An Express router whose requests keep their route template in logs and metrics: make every router with it. */
+export function mountedRouter(): Router {
+  const router = Router();
+  router.use(rememberMount);
+  return router;
 }
 
 /** `/v1/wallets` + `/:id`; a router's own root (`/`) adds nothing; no route is "unmatched". */

@@ -1,17 +1,16 @@
 import { createHash, randomBytes } from "node:crypto";
-import { Router } from "express";
+import type { Router } from "express";
 import type { Database } from "../../shared/db/client.ts";
 import { insertClient } from "../../shared/db/client-repo.ts";
 import { createClientBody } from "../../shared/http/schemas.ts";
 import { newId } from "../../shared/ids.ts";
 import { requireAdmin } from "../middleware/auth.ts";
-import { rememberMount } from "../middleware/request-context.ts";
+import { mountedRouter } from "../middleware/request-context.ts";
 import { validate } from "../validate.ts";
 
 /** `POST /v1/clients` (operator only): the API key is shown once, here, and stored as its SHA-256. */
 export function clientsRoute(deps: { db: Database }): Router {
-  const router = Router();
-  router.use(rememberMount);
+  const router = mountedRouter();
   router.post("/", requireAdmin, async (req, res) => {
     const body = validate(createClientBody, req.body, "body");
     const apiKey = `sk_${randomBytes(32).toString("base64url")}`;

@@ -1,4 +1,4 @@
-import { type RequestHandler, type Response, Router } from "express";
+import type { RequestHandler, Response, Router } from "express";
 import { findClientOperation, listClientOperations } from "../../shared/db/operation-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
@@ -14,7 +14,7 @@ import {
 import { isUuid } from "../../shared/ids.ts";
 import type { CompletionWaiters } from "../completion-waiters.ts";
 import { clientIdOf } from "../middleware/auth.ts";
-import { rememberMount } from "../middleware/request-context.ts";
+import { mountedRouter } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import {
   type AcceptDeps,
@@ -62,8 +62,7 @@ export function acceptHandler(deps: AcceptDeps, type: OperationRequest["type"]):
 
 /** `GET /v1/operations/:id[?wait=N]` and `GET /v1/operations`: status is read from Postgres, never from the queue. */
 export function operationsRoute(deps: OperationsDeps): Router {
-  const router = Router();
-  router.use(rememberMount);
+  const router = mountedRouter();
 
   router.get("/", async (req, res) => {
     const clientId = clientIdOf(res);

@@ -1,8 +1,8 @@
 import { apiReference } from "@scalar/express-api-reference";
-import { Router } from "express";
+import type { Router } from "express";
 import type { Registry } from "prom-client";
 import { ApiError } from "../../shared/errors.ts";
-import { rememberMount } from "../middleware/request-context.ts";
+import { mountedRouter } from "../middleware/request-context.ts";
 import type { Readiness } from "../services/readiness.ts";
 
 export interface OpsDeps {
@@ -23,8 +23,7 @@ const SCALAR_BUNDLE = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.72.1
 
 /** The operations endpoints of API.md: no authentication, not rate limited. */
 export function opsRoute(deps: OpsDeps): Router {
-  const router = Router();
-  router.use(rememberMount);
+  const router = mountedRouter();
 
   router.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });

@@ -1,4 +1,4 @@
-import { Router } from "express";
+import type { Router } from "express";
 import { z } from "zod";
 import type { Database } from "../../shared/db/client.ts";
 import { listWalletEntries } from "../../shared/db/entry-repo.ts";
@@ -15,7 +15,7 @@ import { entryResource, walletResource } from "../../shared/http/resources.ts";
 import { createWalletBody, idSchema, pageQuery } from "../../shared/http/schemas.ts";
 import { isUuid, newId, partitionOf } from "../../shared/ids.ts";
 import { clientIdOf } from "../middleware/auth.ts";
-import { rememberMount } from "../middleware/request-context.ts";
+import { mountedRouter } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import type { WalletFactsCache } from "../services/wallet-facts.ts";
 import { validate } from "../validate.ts";
@@ -36,8 +36,7 @@ export async function ownWallet(db: Database, clientId: string, id: string): Pro
 }
 
 export function walletsRoute(deps: WalletsDeps): Router {
-  const router = Router();
-  router.use(rememberMount);
+  const router = mountedRouter();
   /** Currencies whose funding accounts this process has seen created. */
   const fundedCurrencies = new Set<string>();
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { Router } from "express";
+import type { Router } from "express";
 import type { Database } from "../../shared/db/client.ts";
 import {
   deleteClientEndpoint,
@@ -20,7 +20,7 @@ import { isUuid, newId } from "../../shared/ids.ts";
 import type { AddressPolicy } from "../../shared/webhooks/address-guard.ts";
 import { checkWebhookUrl } from "../../shared/webhooks/webhook-url.ts";
 import { clientIdOf } from "../middleware/auth.ts";
-import { rememberMount } from "../middleware/request-context.ts";
+import { mountedRouter } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { validate } from "../validate.ts";
 
@@ -41,8 +41,7 @@ const notFound = (): ApiError => new ApiError("not_found", "No webhook endpoint 
  * deleted one and a malformed id are all 404 `not_found`.
  */
 export function webhookEndpointsRoute(deps: WebhookEndpointsDeps): Router {
-  const router = Router();
-  router.use(rememberMount);
+  const router = mountedRouter();
 
   router.post("/", async (req, res) => {
     const clientId = clientIdOf(res);
