@@ -9,6 +9,7 @@ import type pg from "pg";
 import { openDb } from "../../shared/db/client.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
+import { deletePrefix } from "../../shared/redis/delete-prefix.ts";
 import type { BenchOptions } from "./bench-options.ts";
 import {
   type BenchProcess,
@@ -301,12 +302,7 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   redis.on("error", () => {});
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
+    await deletePrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }

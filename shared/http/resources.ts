@@ -11,8 +11,8 @@ import { metadataSchema } from "./schemas.ts";
  */
 
 const MAX = Number.MAX_SAFE_INTEGER;
-const uuid = z.uuid();
-const timestamp = z.iso.datetime().describe("ISO 8601, UTC");
+export const uuid = z.uuid();
+export const timestamp = z.iso.datetime().describe("ISO 8601, UTC");
 const currency = z
   .string()
   .regex(/^[A-Z]{3}$/)

@@ -1,16 +1,15 @@
 import { z } from "zod";
 import { WEBHOOK_EVENT_TYPES, type WebhookEndpoint } from "../db/schema/index.ts";
 import type { DeliveryRow } from "../db/webhook-endpoint-repo.ts";
-import { pageOf } from "./resources.ts";
+import { pageOf, timestamp, uuid } from "./resources.ts";
 
 /** The JSON shapes of API.md's webhook resources (zod schemas for the OpenAPI document, and builders). */
 
-const timestamp = z.iso.datetime().describe("ISO 8601, UTC");
 const eventType = z.enum(WEBHOOK_EVENT_TYPES);
 
 export const webhookEndpointSchema = z
   .strictObject({
-    id: z.uuid(),
+    id: uuid,
     url: z.url().describe("Where deliveries are POSTed (http or https; a public address)"),
     events: z.array(eventType).min(1).describe("The outcomes this endpoint hears about"),
     createdAt: timestamp,
@@ -43,9 +42,9 @@ export function createdWebhookEndpointResource(
 
 export const webhookDeliverySchema = z
   .strictObject({
-    id: z.uuid().describe("Also the `webhook-id` of every attempt, prefixed `msg_`"),
+    id: uuid.describe("Also the `webhook-id` of every attempt, prefixed `msg_`"),
     eventType,
-    operationId: z.uuid(),
+    operationId: uuid,
     status: z
       .enum(["pending", "succeeded", "failed"])
       .describe("`failed` after the last attempt, or when the endpoint was deleted"),

@@ -11,6 +11,7 @@ import { type DbHandle, openDb } from "../../shared/db/client.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { recordPartitions } from "../../shared/db/settings-repo.ts";
+import { deletePrefix } from "../../shared/redis/delete-prefix.ts";
 import type { HostResolver } from "../../shared/webhooks/address-guard.ts";
 import type { RunnerHooks } from "../../worker/partition-runner.ts";
 import { type RunningWorker, startWorker, type WebhookSeams } from "../../worker/start-worker.ts";
@@ -185,7 +186,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       await Promise.all(inProcess.map((w) => w.stop()));
       for (const c of children) expectedExits.add(c);
       await Promise.all(children.map((c) => stopChild(c)));
-      await deleteKeys(redis, prefix).catch(() => {});
+      await deletePrefix(redis, prefix).catch(() => {});
       redis.disconnect();
       await handle.close();
       await withAdminPg((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`), server).catch(
@@ -249,13 +250,4 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
   await exited;
   clearTimeout(timer);
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== "0");
 }

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WebhookSenderHooks } from "../../worker/webhook-sender.ts";
 import { newClient, newWallet } from "../helpers/http.ts";
+import { scrape } from "../helpers/metrics.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 import {
   createEndpoint,
@@ -346,19 +347,19 @@ describe("the worker's webhook metrics", () => {
       for (const e of events) out[String(e[key])] = (out[String(e[key])] ?? 0) + 1;
       return out;
     };
-    const scrape = async (metric: string, label: string) => {
-      const text = await (await fetch(`http://127.0.0.1:${worker?.metricsPort}/metrics`)).text();
-      const out: Record<string, number> = {};
-      for (const m of text.matchAll(new RegExp(`^${metric}\\{${label}="(\\w+)"\\} (\\d+)$`, "gm")))
-        out[m[1] as string] = Number(m[2]);
-      return out;
+    /** The metric's values by the one label it has. */
+    const byLabel = async (metric: string, label: string) => {
+      const samples = await scrape(`http://127.0.0.1:${worker?.metricsPort}/metrics`);
+      return Object.fromEntries(
+        samples.filter((x) => x.name === metric).map((x) => [x.labels[label] as string, x.value]),
+      );
     };
     expect(attempts.length).toBeGreaterThan(5);
     // Polled: an attempt may complete between the scrape and the comparison.
     await expect
       .poll(async () => [
-        await scrape("billing_webhook_attempts_total", "outcome"),
-        await scrape("billing_webhook_deliveries_total", "status"),
+        await byLabel("billing_webhook_attempts_total", "outcome"),
+        await byLabel("billing_webhook_deliveries_total", "status"),
       ])
       .toEqual([counts(attempts, "outcome"), counts(finals, "status")]);
     expect(Object.keys(counts(attempts, "outcome"))).toEqual(
