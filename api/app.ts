@@ -16,6 +16,7 @@ import { type OpsDeps, opsRoute } from "./routes/ops-route.ts";
 import { walletsRoute } from "./routes/wallets-route.ts";
 import { webhookEndpointsRoute } from "./routes/webhook-endpoints-route.ts";
 import { AcceptBatcher } from "./services/accept-batcher.ts";
+import { keyLookup } from "./services/accept-operation.ts";
 import type { Backpressure } from "./services/backpressure.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps): express.Express {
     walletFacts,
     waiters: deps.waiters,
     batcher,
+    findByKey: keyLookup(deps.db.$client),
     backpressure: deps.backpressure,
     metrics: deps.metrics,
   };

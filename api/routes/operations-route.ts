@@ -1,4 +1,5 @@
 import type { RequestHandler, Response, Router } from "express";
+import type { Database } from "../../shared/db/client.ts";
 import { findClientOperation, listClientOperations } from "../../shared/db/operation-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
@@ -26,6 +27,7 @@ import { validate } from "../validate.ts";
 import { ownWallet } from "./wallets-route.ts";
 
 interface OperationsDeps extends AcceptDeps {
+  db: Database;
   waiters: CompletionWaiters;
 }
 

@@ -1,6 +1,9 @@
 import { requestHash } from "../../shared/canonical.ts";
-import type { Database } from "../../shared/db/client.ts";
-import { findByIdempotencyKey } from "../../shared/db/operation-repo.ts";
+import {
+  findByIdempotencyKeys,
+  idempotencyScope,
+  type Queryable,
+} from "../../shared/db/operation-batch-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
 import type { TopUpBody, TransferBody } from "../../shared/http/schemas.ts";
@@ -8,15 +11,17 @@ import { newId } from "../../shared/ids.ts";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
 import type { AcceptBatcher } from "./accept-batcher.ts";
 import type { Backpressure } from "./backpressure.ts";
+import { CoalescingLoader } from "./coalescing-loader.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
 export type OperationRequest = ({ type: "top_up" } & TopUpBody) | ({ type: "transfer" } & TransferBody);
 
 export interface AcceptDeps {
-  db: Database;
   walletFacts: WalletFactsCache;
   /** Inserts with the next group of concurrent accepts, then rings the group's doorbells. */
   batcher: Pick<AcceptBatcher, "submit">;
+  /** The operation holding a client's idempotency key, if any ({@link keyLookup}). */
+  findByKey: (clientId: string, idempotencyKey: string) => Promise<Operation | undefined>;
   backpressure: Pick<Backpressure, "enter" | "refusal">;
   metrics: Pick<ApiMetrics, "accepted" | "refused">;
 }
@@ -46,53 +51,46 @@ export async function acceptOperation(
   idempotencyKey: string,
   request: OperationRequest,
 ): Promise<Accepted> {
-  const leave = deps.backpressure.enter();
-  try {
-    return await accept(deps, clientId, idempotencyKey, request);
-  } finally {
-    leave();
-  }
-}
-
-async function accept(
-  deps: AcceptDeps,
-  clientId: string,
-  idempotencyKey: string,
-  request: OperationRequest,
-): Promise<Accepted> {
   const hash = requestHash(request);
   let route: Route;
   try {
     route = await resolveRoute(deps.walletFacts, clientId, request);
   } catch (err) {
-    const existing = await findByIdempotencyKey(deps.db, clientId, idempotencyKey);
+    const existing = await deps.findByKey(clientId, idempotencyKey);
     if (existing) return replay(existing, hash);
     throw err;
   }
 
   // Backpressure, last of the checks (API.md): sampled state, no I/O unless overloaded, where a
-  // replay is still answered and nothing new is created.
+  // replay is still answered and nothing new is created. A refused request is not in flight:
+  // its key look-up is coalesced with the others' (a few statements however many are refused).
   const refusal = deps.backpressure.refusal();
   if (refusal) {
-    const existing = await findByIdempotencyKey(deps.db, clientId, idempotencyKey);
+    const existing = await deps.findByKey(clientId, idempotencyKey);
     if (existing) return replay(existing, hash);
     deps.metrics.refused(refusal.reason);
     throw new ApiError("overloaded", refusal.detail, { retryAfter: refusal.retryAfter });
   }
 
-  const outcome = await deps.batcher.submit({
-    id: newId(),
-    clientId,
-    type: request.type,
-    amount: BigInt(request.amount),
-    currency: route.currency,
-    fromWalletId: route.fromWalletId,
-    toWalletId: route.toWalletId,
-    metadata: request.metadata,
-    partition: route.partition,
-    idempotencyKey,
-    requestHash: hash,
-  });
+  const leave = deps.backpressure.enter();
+  let outcome: Awaited<ReturnType<AcceptBatcher["submit"]>>;
+  try {
+    outcome = await deps.batcher.submit({
+      id: newId(),
+      clientId,
+      type: request.type,
+      amount: BigInt(request.amount),
+      currency: route.currency,
+      fromWalletId: route.fromWalletId,
+      toWalletId: route.toWalletId,
+      metadata: request.metadata,
+      partition: route.partition,
+      idempotencyKey,
+      requestHash: hash,
+    });
+  } finally {
+    leave();
+  }
   if ("inserted" in outcome) {
     deps.metrics.accepted(request.type);
     return { operation: outcome.inserted, replayed: false };
@@ -138,4 +136,17 @@ async function resolveRoute(
     );
   }
   return { partition: from.partition, currency: from.currency, fromWalletId: from.id, toWalletId: to.id };
+}
+
+/**
+ * Looks up idempotency keys for the paths that must answer a replay before refusing (a wallet
+ * error, overload): coalesced, one statement in flight, so a flood of refusals cannot take
+ * the pool from the accepts.
+ */
+export function keyLookup(db: Queryable): AcceptDeps["findByKey"] {
+  const loader = new CoalescingLoader<{ clientId: string; idempotencyKey: string }, Operation>({
+    scope: (p) => idempotencyScope(p.clientId, p.idempotencyKey),
+    loadMany: (pairs) => findByIdempotencyKeys(db, pairs),
+  });
+  return (clientId, idempotencyKey) => loader.load({ clientId, idempotencyKey });
 }

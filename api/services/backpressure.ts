@@ -6,7 +6,7 @@ import { errorSummary } from "../../shared/log-safe.ts";
 export interface BackpressureLimits {
   /** Pending operations, all partitions together. */
   maxPending: number;
-  /** Accepts in progress in this process. */
+  /** Admitted accepts in progress in this process (a refused one is not counted). */
   maxInFlight: number;
   /** p99 event-loop delay over the last sample interval, ms. */
   maxEventLoopDelayMs: number;
@@ -102,7 +102,7 @@ export class Backpressure {
     return ms;
   }
 
-  /** Counts an accept in progress; call the returned function when it ends. */
+  /** Counts an admitted accept in progress (after {@link refusal}); call the returned function when it ends. */
   enter(): () => void {
     this.inFlight++;
     let left = false;
@@ -130,7 +130,7 @@ export class Backpressure {
           "Too many operations are waiting to be applied; nothing was created. Retry later with the same Idempotency-Key.",
       };
     }
-    if (maxInFlight > 0 && this.inFlight > maxInFlight) {
+    if (maxInFlight > 0 && this.inFlight >= maxInFlight) {
       return {
         reason: "in_flight",
         retryAfter: 1,

@@ -1,4 +1,5 @@
 import type { Database } from "../../shared/db/client.ts";
+import { CoalescingLoader } from "./coalescing-loader.ts";
 
 /** What the accept path needs of a wallet. None of it ever changes, so it is cached per process. */
 export interface WalletFacts {
@@ -11,28 +12,47 @@ export interface WalletFacts {
 
 /** Wallets remembered per process; about 150 bytes each, so 30 MB at most. */
 const CACHE_LIMIT = 200_000;
-/** Most ids in one look-up statement. */
-const LOAD_LIMIT = 1_000;
-
-interface Waiting {
-  resolve: (facts: WalletFacts | undefined) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * Wallet facts by id, read from Postgres once per wallet and process. Unknown ids are not
- * cached. Misses that arrive in the same event-loop turn are read with one statement (a
- * million-wallet workload misses on most requests), and a full cache forgets its oldest entry
- * rather than everything at once.
+ * cached. Misses are coalesced (a million-wallet workload misses on most requests): those of one
+ * event-loop turn, or that arrive while a read runs, are read with one statement. A full cache
+ * forgets its oldest entry rather than everything at once.
  */
 export class WalletFactsCache {
   private readonly facts = new Map<string, WalletFacts>();
-  private readonly db: Database;
-  private misses = new Map<string, Waiting[]>();
-  private scheduled = false;
+  private readonly misses: CoalescingLoader<string, WalletFacts>;
 
   constructor(db: Database) {
-    this.db = db;
+    this.misses = new CoalescingLoader({
+      scope: (id) => id,
+      maxInFlight: 2,
+      loadMany: async (ids) => {
+        const r = await db.$client.query<{
+          id: string;
+          kind: "client" | "funding";
+          client_id: string | null;
+          currency: string;
+          partition: number;
+        }>({
+          name: "wallets.facts-by-ids",
+          text: "SELECT id, kind, client_id, currency, partition FROM wallets WHERE id = ANY($1::uuid[])",
+          values: [ids],
+        });
+        const found = new Map<string, WalletFacts>();
+        for (const w of r.rows) {
+          const f: WalletFacts = {
+            id: w.id,
+            kind: w.kind,
+            clientId: w.client_id,
+            currency: w.currency,
+            partition: w.partition,
+          };
+          this.remember(f);
+          found.set(w.id, f);
+        }
+        return found;
+      },
+    });
   }
 
   remember(f: WalletFacts): void {
@@ -51,52 +71,6 @@ export class WalletFactsCache {
 
   get(id: string): Promise<WalletFacts | undefined> {
     const cached = this.facts.get(id);
-    if (cached) return Promise.resolve(cached);
-    return new Promise((resolve, reject) => {
-      const waiting = this.misses.get(id);
-      if (waiting) waiting.push({ resolve, reject });
-      else this.misses.set(id, [{ resolve, reject }]);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.load());
-      }
-    });
-  }
-
-  /** Reads every id missed so far, up to {@link LOAD_LIMIT} a statement. */
-  private async load(): Promise<void> {
-    this.scheduled = false;
-    const batch = this.misses;
-    this.misses = new Map();
-    const ids = [...batch.keys()];
-    for (let i = 0; i < ids.length; i += LOAD_LIMIT) {
-      const chunk = ids.slice(i, i + LOAD_LIMIT);
-      try {
-        const r = await this.db.$client.query<{
-          id: string;
-          kind: "client" | "funding";
-          client_id: string | null;
-          currency: string;
-          partition: number;
-        }>({
-          name: "wallets.facts-by-ids",
-          text: "SELECT id, kind, client_id, currency, partition FROM wallets WHERE id = ANY($1::uuid[])",
-          values: [chunk],
-        });
-        const found = new Map(
-          r.rows.map((w) => [
-            w.id,
-            { id: w.id, kind: w.kind, clientId: w.client_id, currency: w.currency, partition: w.partition },
-          ]),
-        );
-        for (const id of chunk) {
-          const f = found.get(id);
-          if (f) this.remember(f);
-          for (const w of batch.get(id) ?? []) w.resolve(f);
-        }
-      } catch (err) {
-        for (const id of chunk) for (const w of batch.get(id) ?? []) w.reject(err);
-      }
-    }
+    return cached ? Promise.resolve(cached) : this.misses.load(id);
   }
 }

@@ -2,19 +2,6 @@ import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type Operation, operations } from "./schema/index.ts";
 
-export async function findByIdempotencyKey(
-  db: Db,
-  clientId: string,
-  key: string,
-): Promise<Operation | undefined> {
-  const rows = await db
-    .select()
-    .from(operations)
-    .where(and(eq(operations.clientId, clientId), eq(operations.idempotencyKey, key)))
-    .limit(1);
-  return rows[0];
-}
-
 /** An operation submitted by `clientId`. */
 export async function findClientOperation(
   db: Db,

@@ -6,11 +6,13 @@ import {
   type AcceptDeps,
   type Accepted,
   acceptOperation,
+  keyLookup,
   type OperationRequest,
 } from "../../api/services/accept-operation.ts";
 import { Backpressure } from "../../api/services/backpressure.ts";
 import { WalletFactsCache } from "../../api/services/wallet-facts.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
+import type { ApiError } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { Doorbells } from "../../shared/queues/doorbells.ts";
 import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
@@ -40,9 +42,9 @@ beforeAll(async () => {
   doorbells = new Doorbells(system.redis, system.prefix, system.partitions);
   const log = pino({ level: "silent" });
   deps = {
-    db: system.db,
     walletFacts: new WalletFactsCache(system.db),
     batcher: new AcceptBatcher({ db: system.db.$client, ring: (ps) => doorbells.ring(ps), log }),
+    findByKey: keyLookup(system.db.$client),
     // Every bound off: these tests are about grouping, not refusals.
     backpressure: new Backpressure(
       { maxPending: 0, maxInFlight: 0, maxEventLoopDelayMs: 0 },
@@ -234,5 +236,47 @@ describe("over HTTP, under concurrency", () => {
               WHERE o.idempotency_key LIKE 'h-%' AND e.wallet_id = ${b})::text AS total,
              (SELECT sum(amount) FROM operations WHERE idempotency_key LIKE 'h-%' AND status = 'succeeded')::text AS expected`);
     expect(moved.rows[0]?.total).toBe(moved.rows[0]?.expected);
+  });
+});
+
+describe("refusals under overload", () => {
+  it("400 refused accepts look their keys up in a few coalesced statements, hold no in-flight slot, and still answer replays", async () => {
+    const earlier = await acceptOperation(deps, api.clientId, "o-earlier", transfer(a, b, 9));
+    await waitAllSettled(system);
+    const before = await balanceOf(b);
+    let statements = 0;
+    const counted = {
+      query: ((...args: Parameters<typeof system.db.$client.query>) => {
+        statements++;
+        return system.db.$client.query(...args);
+      }) as typeof system.db.$client.query,
+    };
+    const backpressure = new Backpressure(
+      { maxPending: 1, maxInFlight: 0, maxEventLoopDelayMs: 0 },
+      { sampleBacklog: async () => [1] },
+      pino({ level: "silent" }),
+    );
+    await backpressure.sample();
+    const overloaded: AcceptDeps = { ...deps, backpressure, findByKey: keyLookup(counted) };
+    const calls = Array.from({ length: 400 }, (_, i) => ({
+      clientId: api.clientId,
+      key: i === 123 ? "o-earlier" : `o-${i}`,
+      request: transfer(a, b, 9),
+    }));
+    const started = calls.map((x) => acceptOperation(overloaded, x.clientId, x.key, x.request));
+    expect(backpressure.inFlightCount()).toBe(0);
+    const results = await Promise.allSettled(started);
+    const codes = results.map((r) => (r.status === "fulfilled" ? "replay" : (r.reason as ApiError).code));
+    expect(codes.filter((c) => c === "overloaded")).toHaveLength(399);
+    expect(codes[123]).toBe("replay");
+    expect(results[123]?.status === "fulfilled" && results[123].value.operation.id).toBe(
+      earlier.operation.id,
+    );
+    // One statement per turn at most one in flight: a handful, not one per refusal.
+    expect(statements).toBeGreaterThan(0);
+    expect(statements).toBeLessThanOrEqual(3);
+    expect(await operationsWithKey(system, "o-0")).toBe(0);
+    await waitAllSettled(system);
+    expect(BigInt((await balanceOf(b)) ?? "0") - BigInt(before ?? "0")).toBe(0n);
   });
 });

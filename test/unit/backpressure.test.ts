@@ -51,15 +51,15 @@ describe("Backpressure", () => {
     expect([state.caps[0], off.state.caps[0]]).toEqual([100, 10_000]);
   });
 
-  it("refuses past the in-flight bound, counting accepts as they start and end", () => {
+  it("refuses a new accept once the in-flight bound is reached, counting accepts as they start and end", () => {
     const { bp } = gate(limits);
-    const leaves = [bp.enter(), bp.enter(), bp.enter()];
+    const leaves = [bp.enter(), bp.enter()];
     expect(bp.refusal()).toBeUndefined();
-    const fourth = bp.enter();
+    const third = bp.enter();
     expect(bp.refusal()).toMatchObject({ reason: "in_flight", retryAfter: 1 });
-    fourth();
-    fourth(); // leaving twice counts once
-    expect(bp.inFlightCount()).toBe(3);
+    third();
+    third(); // leaving twice counts once
+    expect(bp.inFlightCount()).toBe(2);
     expect(bp.refusal()).toBeUndefined();
     for (const leave of leaves) leave();
     expect(bp.inFlightCount()).toBe(0);
