@@ -23,8 +23,10 @@ const POLICY = "per-client";
 const OPEN_AFTER_ERROR_MS = 5_000;
 
 /**
- * Per-client rate limit, shared by every api process: a fixed window counted in Redis (one
- * atomic Lua INCR + TTL per request, rate-limiter-flexible's RateLimiterRedis); a client over the
+ * Per-client rate limit, shared by every api process: a fixed window counted in Redis (an
+ * atomic Lua INCRBY + TTL, rate-limiter-flexible's RateLimiterRedis). The requests of one client
+ * that arrive in the same event-loop turn are counted with one call for all of them and shared
+ * out in arrival order ({@link shareOut}), exactly as if each had asked alone; a client over the
  * limit is then refused from memory until its window ends, without asking Redis again. Runs
  * after authentication (the key is the client id, or "operator").
  *
@@ -50,35 +52,93 @@ export function rateLimit(opts: RateLimitOptions) {
   const policy = `"${POLICY}";q=${opts.requests};w=${opts.windowSeconds}`;
   let openUntil = 0;
 
-  const setFields = (res: Response, r: RateLimiterRes): number => {
+  const setFields = (res: Response, r: Share): number => {
     const seconds = Math.max(1, Math.ceil(r.msBeforeNext / 1000));
     res.setHeader("RateLimit-Policy", policy);
     res.setHeader("RateLimit", `"${POLICY}";r=${r.remainingPoints};t=${seconds}`);
     return seconds;
   };
 
+  const consume = coalescedConsume(limiter, opts.requests);
   return async (_req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (Date.now() < openUntil) return next();
     const p = res.locals.principal;
     const key = p?.kind === "client" ? p.clientId : "operator";
-    let allowed: RateLimiterRes;
+    let share: Share;
     try {
-      allowed = await limiter.consume(key);
+      share = await consume(key);
     } catch (err) {
-      if (!(err instanceof RateLimiterRes)) {
-        openUntil = Date.now() + OPEN_AFTER_ERROR_MS;
-        opts.log.warn({ err: errorSummary(err) }, "rate limiter unavailable; letting requests through");
-        return next();
-      }
-      const seconds = setFields(res, err);
-      opts.metrics.refused("rate_limited");
-      throw new ApiError(
-        "rate_limited",
-        `Too many requests: at most ${opts.requests} per ${opts.windowSeconds} s. Retry after ${seconds} s.`,
-        { retryAfter: seconds },
-      );
+      openUntil = Date.now() + OPEN_AFTER_ERROR_MS;
+      opts.log.warn({ err: errorSummary(err) }, "rate limiter unavailable; letting requests through");
+      return next();
     }
-    setFields(res, allowed);
-    next();
+    const seconds = setFields(res, share);
+    if (share.allowed) return next();
+    opts.metrics.refused("rate_limited");
+    throw new ApiError(
+      "rate_limited",
+      `Too many requests: at most ${opts.requests} per ${opts.windowSeconds} s. Retry after ${seconds} s.`,
+      { retryAfter: seconds },
+    );
   };
+}
+
+/** One request's part of a window count. */
+export interface Share {
+  allowed: boolean;
+  remainingPoints: number;
+  msBeforeNext: number;
+}
+
+/**
+ * Shares out the answer to one consume of `n` points (the `n` requests of one turn, in arrival
+ * order) as `n` answers of one point each: the i-th request is the (before + i + 1)-th of the
+ * window. `consumedPoints` below `n` means the limiter refused from memory without counting:
+ * every request is refused.
+ */
+export function shareOut(
+  points: number,
+  n: number,
+  r: Pick<RateLimiterRes, "consumedPoints" | "msBeforeNext">,
+): Share[] {
+  const before = r.consumedPoints >= n ? r.consumedPoints - n : points;
+  return Array.from({ length: n }, (_, i) => {
+    const count = before + i + 1;
+    return {
+      allowed: count <= points,
+      remainingPoints: Math.max(0, points - count),
+      msBeforeNext: r.msBeforeNext,
+    };
+  });
+}
+
+interface Waiter {
+  resolve: (s: Share) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Consumes one point per call, one limiter call per key and event-loop turn. */
+function coalescedConsume(limiter: RateLimiterRedis, points: number): (key: string) => Promise<Share> {
+  let waiting = new Map<string, Waiter[]>();
+  const flush = (): void => {
+    const turn = waiting;
+    waiting = new Map();
+    for (const [key, ws] of turn) {
+      const settle = (r: RateLimiterRes): void => {
+        const shares = shareOut(points, ws.length, r);
+        for (const [i, w] of ws.entries()) w.resolve(shares[i] as Share);
+      };
+      limiter.consume(key, ws.length).then(settle, (err: unknown) => {
+        if (err instanceof RateLimiterRes) settle(err);
+        else for (const w of ws) w.reject(err);
+      });
+    }
+  };
+  return (key) =>
+    new Promise((resolve, reject) => {
+      if (waiting.size === 0) setImmediate(flush);
+      const ws = waiting.get(key);
+      if (ws) ws.push({ resolve, reject });
+      else waiting.set(key, [{ resolve, reject }]);
+    });
 }

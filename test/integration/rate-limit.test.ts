@@ -56,6 +56,20 @@ describe("per-client rate limit (RATE_LIMIT_REQUESTS=5 per 3600 s)", () => {
     expect(remaining(r.headers)).toBe(4);
   });
 
+  it("a burst of one client, counted with one Redis call per turn, is shared out as if each asked alone", async () => {
+    const api = await newClient(system, "burst");
+    const answers = await Promise.all(Array.from({ length: 9 }, () => api.get("/v1/wallets")));
+    const ok = answers.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(5);
+    expect(ok.map((r) => remaining(r.headers)).sort()).toEqual([0, 1, 2, 3, 4]);
+    for (const r of answers.filter((x) => x.status !== 200)) {
+      expectProblem(r, "rate_limited");
+      expect(remaining(r.headers)).toBe(0);
+    }
+    // The window was counted in Redis, not only in this process: one more is refused.
+    expectProblem(await api.get("/v1/wallets"), "rate_limited");
+  });
+
   it("is shared by every api process of the deployment (counted in Redis)", async () => {
     const extra = await system.startExtraApi();
     const api = await newClient(system, "c");
