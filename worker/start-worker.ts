@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { WorkerConfig } from "../shared/config.ts";
@@ -19,9 +20,13 @@ import { openRedis } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { BatchSlots } from "./batch-slots.ts";
 import { startMetricsServer } from "./metrics-server.ts";
-import { type RunnerHooks, runPartition } from "./partition-runner.ts";
+import { type RunnerHooks, type RunOutcome, runPartition } from "./partition-runner.ts";
+import { PartitionShare, WorkerRoster } from "./partition-share.ts";
 import { startSweeper } from "./sweeper.ts";
 import { startWebhookSender, type WebhookSender, type WebhookSenderHooks } from "./webhook-sender.ts";
+
+/** How long a queue worker that handed its partition over leaves that queue to the others, ms. */
+const HANDOVER_PAUSE_MS = 1_000;
 
 /** Seams of the webhook sender: metrics counters, and a test's own DNS (to simulate rebinding). */
 export interface WebhookSeams {
@@ -38,7 +43,8 @@ export interface RunningWorker {
 
 /**
  * A worker process's runtime: one BullMQ worker per partition queue (global concurrency 1 per
- * queue, so one runner per partition across all processes), each running the partition runner.
+ * queue, so one runner per partition across all processes), each running the partition runner;
+ * a process holding more than its share of the partitions hands some over (partition-share.ts).
  */
 export async function startWorker(
   config: WorkerConfig,
@@ -124,12 +130,23 @@ export async function startWorker(
 
   let stopping = false;
   const slots = new BatchSlots(config.BATCH_CONCURRENCY);
+  const share = new PartitionShare(config.PARTITIONS);
+  metrics.partitionsHeld(() => share.heldCount());
+  const roster = new WorkerRoster({
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    id: randomUUID(),
+    onLive: (n) => share.setLiveWorkers(n),
+    log,
+  });
+  await roster.start();
   const deps = {
     pool,
     batchCap: config.BATCH_CAP,
     log,
     metrics,
     stopping: () => stopping,
+    handOver: () => share.shouldHandOver(),
     withSlot: <T>(fn: () => Promise<T>) => slots.run(fn),
     funding: new Map<string, string>(),
     clearDirty: async (p: number) => {
@@ -144,13 +161,28 @@ export async function startWorker(
   };
 
   const workers = Array.from({ length: config.PARTITIONS }, (_, partition) => {
-    const worker = new Worker(
+    const worker: Worker = new Worker(
       queueName("doorbell", partition),
       async (job) => {
         const { partition: p } = parsePayload("doorbell", job.data);
-        const outcome = await runPartition(p, deps);
-        // Stopping with work possibly left: hand the partition over with a fresh doorbell.
-        if (outcome === "stopped") await doorbells.addJob(p);
+        share.enter();
+        let outcome: RunOutcome | undefined;
+        try {
+          outcome = await runPartition(p, deps);
+        } finally {
+          share.leave(outcome === "handed-over");
+        }
+        if (outcome === "handed-over") {
+          // Paused before this job completes, so BullMQ does not hand this process the
+          // partition's next job: another process's queue worker takes the fresh doorbell.
+          await worker.pause(true);
+          setTimeout(() => {
+            if (!stopping) void worker.resume();
+          }, HANDOVER_PAUSE_MS).unref();
+          metrics.handedOver();
+        }
+        // Work possibly left: hand the partition over with a fresh doorbell.
+        if (outcome !== "drained") await doorbells.addJob(p);
         return outcome;
       },
       { connection: redis, prefix: config.QUEUE_PREFIX, ...queueCatalog.doorbell.workerOptions },
@@ -183,6 +215,7 @@ export async function startWorker(
     async stop() {
       stopping = true;
       sweeper.stop();
+      await roster.stop();
       await Promise.all([Promise.all(workers.map((w) => w.close())), sender?.stop()]);
       await doorbells.close();
       await redis.quit().catch(() => {});

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** One committed batch, as the partition runner reports it. */
 export interface BatchReport {
@@ -18,6 +18,10 @@ export interface WorkerMetrics {
   readonly registry: Registry;
   /** Counts by batch (one `inc` per distinct label set), observes each operation's latency. */
   batchCommitted(report: BatchReport): void;
+  /** A runner handed its partition over to another process (more than this process's share). */
+  handedOver(): void;
+  /** Reads the partitions this process runs at each scrape. */
+  partitionsHeld(read: () => number): void;
 }
 
 /** Accept → completed latency buckets, s: from one batch round trip to a long outage. */
@@ -58,8 +62,27 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     registers: [registry],
   });
 
+  const handovers = new Counter({
+    name: "billing_partition_handovers_total",
+    help: "Partitions this process handed over to another worker process because it held more than its share",
+    registers: [registry],
+  });
+  let readHeld = (): number => 0;
+  new Gauge({
+    name: "billing_partitions_held",
+    help: "Partitions this worker process is running now",
+    registers: [registry],
+    collect() {
+      this.set(readHeld());
+    },
+  });
+
   return {
     registry,
+    handedOver: () => handovers.inc(),
+    partitionsHeld(read) {
+      readHeld = read;
+    },
     batchCommitted(report) {
       if (report.operations.length === 0) return;
       batchSize.observe(report.operations.length);

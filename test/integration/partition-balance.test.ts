@@ -1,0 +1,60 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectRecovered } from "../helpers/faults.ts";
+import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { steadyLoad } from "../helpers/load.ts";
+import { type Sample, sampleValue, scrape } from "../helpers/metrics.ts";
+import { type SpawnedWorker, startSystem, type TestSystem } from "../helpers/system.ts";
+
+let system: TestSystem;
+let api: Api;
+let wallets: string[];
+
+beforeAll(async () => {
+  // One batch transaction at a time per process and small batches: under a steady load every
+  // partition stays busy, so no partition's job ever completes on its own (the sticky case).
+  system = await startSystem({ partitions: 8, batchCap: 10, workerSettings: { BATCH_CONCURRENCY: "1" } });
+  api = await newClient(system);
+  wallets = [];
+  for (let i = 0; i < 16; i++) wallets.push(await newWallet(api));
+  for (const w of wallets) await api.topUp(w, 1_000_000);
+});
+afterAll(async () => system?.stop());
+
+const metricsOf = (w: SpawnedWorker): Promise<Sample[]> =>
+  scrape(`http://127.0.0.1:${w.metricsPort}/metrics`);
+const sum = (samples: Sample[], name: string): number =>
+  samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
+
+describe("partitions spread over worker processes", () => {
+  it("a worker that joins a busy deployment gets its share: the first hands partitions over between batches", async () => {
+    const first = await system.spawnWorker();
+    const load = steadyLoad(api, wallets);
+    await sleep(1_500);
+    const second = await system.spawnWorker();
+
+    // Fair share with two processes: ceil(8 / 2) = 4 partitions each.
+    let seen = { firstHeld: -1, secondHeld: -1, handovers: 0, secondApplied: 0 };
+    await expect
+      .poll(
+        async () => {
+          const [a, b] = await Promise.all([metricsOf(first), metricsOf(second)]);
+          seen = {
+            firstHeld: sampleValue(a, "billing_partitions_held") ?? -1,
+            secondHeld: sampleValue(b, "billing_partitions_held") ?? -1,
+            handovers: sampleValue(a, "billing_partition_handovers_total") ?? 0,
+            secondApplied: sum(b, "billing_operations_applied_total"),
+          };
+          return seen.handovers > 0 && seen.secondApplied > 0 && seen.firstHeld <= 4 && seen.secondHeld >= 1;
+        },
+        { timeout: 30_000, interval: 250 },
+      )
+      .toBe(true);
+    expect(seen.secondHeld).toBeLessThanOrEqual(4);
+
+    const result = await load.stop();
+    // Every 202 final exactly once, the audit clean, each wallet's debits in acceptance order.
+    await expectRecovered(system, result);
+    expect(result.accepted.size).toBeGreaterThan(100);
+  });
+});
