@@ -85,8 +85,10 @@ export const workerConfigSchema = baseConfigSchema.extend({
     .default(100)
     .describe("Most operations one partition runner applies in one database transaction"),
   BATCH_CONCURRENCY: int(1, 64)
-    .default(2)
-    .describe("Most batch transactions one worker process runs at once (its partitions queue for them)"),
+    .default(1)
+    .describe(
+      "Most batch transactions one worker process runs at once (its partitions queue for them); the deployment runs worker processes × this",
+    ),
   DB_POOL_SIZE: int(1, 200)
     .default(4)
     .describe("Postgres connections per worker process; BATCH_CONCURRENCY + 2 leaves one for the sweeper"),

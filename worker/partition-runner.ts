@@ -39,8 +39,8 @@ export interface RunnerDeps {
   deliveriesWritten?: () => void;
   /** True once the process is shutting down: finish the current batch, then hand over. */
   stopping: () => boolean;
-  /** Asked between batches: true when this process holds more than its share of partitions (partition-share.ts). */
-  handOver?: () => boolean;
+  /** Asked between batches: true when the partition is now another process's (partition-assignment.ts). */
+  handOver?: (partition: number) => boolean;
   /** Runs one batch when a slot is free: a bounded number of batch transactions per process. */
   withSlot: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Funding account ids by `${partition}:${currency}`; they never change, so one look-up per process. */
@@ -59,8 +59,8 @@ export class StoppedError extends Error {}
 
 /**
  * Applies the partition's pending operations in acceptance order, a batch per transaction,
- * until none is left ("drained"), the process stops ("stopped") or holds more than its share
- * of partitions ("handed-over", between two batches); after those two the caller rings again.
+ * until none is left ("drained"), the process stops ("stopped") or the partition was dealt to
+ * another process ("handed-over", between two batches); after those two the caller rings again.
  * A non-transient error re-runs the failed batch's operations one at a time; the one that still
  * fails is marked `failed` with `internal_error`, so a poison operation never freezes a partition.
  *
@@ -131,7 +131,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       deps.log.warn({ partition, err: errorSummary(err) }, "could not publish completions");
     });
     // Not while a failed batch is being isolated: the next runner would start that over.
-    if (singleSteps === 0 && deps.handOver?.()) return "handed-over";
+    if (singleSteps === 0 && deps.handOver?.(partition)) return "handed-over";
   }
 }
 

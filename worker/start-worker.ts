@@ -20,13 +20,10 @@ import { openRedis } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { BatchSlots } from "./batch-slots.ts";
 import { startMetricsServer } from "./metrics-server.ts";
+import { PartitionAssignment, WorkerRoster } from "./partition-assignment.ts";
 import { type RunnerHooks, type RunOutcome, runPartition } from "./partition-runner.ts";
-import { PartitionShare, WorkerRoster } from "./partition-share.ts";
 import { startSweeper } from "./sweeper.ts";
 import { startWebhookSender, type WebhookSender, type WebhookSenderHooks } from "./webhook-sender.ts";
-
-/** How long a queue worker that handed its partition over leaves that queue to the others, ms. */
-const HANDOVER_PAUSE_MS = 1_000;
 
 /** Seams of the webhook sender: metrics counters, and a test's own DNS (to simulate rebinding). */
 export interface WebhookSeams {
@@ -44,7 +41,7 @@ export interface RunningWorker {
 /**
  * A worker process's runtime: one BullMQ worker per partition queue (global concurrency 1 per
  * queue, so one runner per partition across all processes), each running the partition runner;
- * a process holding more than its share of the partitions hands some over (partition-share.ts).
+ * the partitions are dealt out over the live processes (partition-assignment.ts).
  */
 export async function startWorker(
   config: WorkerConfig,
@@ -130,23 +127,16 @@ export async function startWorker(
 
   let stopping = false;
   const slots = new BatchSlots(config.BATCH_CONCURRENCY);
-  const share = new PartitionShare(config.PARTITIONS);
-  metrics.partitionsHeld(() => share.heldCount());
-  const roster = new WorkerRoster({
-    redis,
-    prefix: config.QUEUE_PREFIX,
-    id: randomUUID(),
-    onLive: (n) => share.setLiveWorkers(n),
-    log,
-  });
-  await roster.start();
+  const processId = randomUUID();
+  const assignment = new PartitionAssignment(config.PARTITIONS, processId);
+  metrics.partitionsAssigned(() => assignment.ownedCount());
   const deps = {
     pool,
     batchCap: config.BATCH_CAP,
     log,
     metrics,
     stopping: () => stopping,
-    handOver: () => share.shouldHandOver(),
+    handOver: (p: number) => !assignment.owns(p),
     withSlot: <T>(fn: () => Promise<T>) => slots.run(fn),
     funding: new Map<string, string>(),
     clearDirty: async (p: number) => {
@@ -160,39 +150,60 @@ export async function startWorker(
     ...(hooks ? { hooks } : {}),
   };
 
+  const handoffs = new Set<Promise<void>>();
   const workers = Array.from({ length: config.PARTITIONS }, (_, partition) => {
-    const worker: Worker = new Worker(
+    const worker = new Worker(
       queueName("doorbell", partition),
       async (job) => {
         const { partition: p } = parsePayload("doorbell", job.data);
-        share.enter();
-        let outcome: RunOutcome | undefined;
-        try {
-          outcome = await runPartition(p, deps);
-        } finally {
-          share.leave(outcome === "handed-over");
-        }
-        if (outcome === "handed-over") {
-          // Paused before this job completes, so BullMQ does not hand this process the
-          // partition's next job: another process's queue worker takes the fresh doorbell.
-          await worker.pause(true);
-          setTimeout(() => {
-            if (!stopping) void worker.resume();
-          }, HANDOVER_PAUSE_MS).unref();
-          metrics.handedOver();
-        }
-        // Work possibly left: hand the partition over with a fresh doorbell.
-        if (outcome !== "drained") await doorbells.addJob(p);
+        const outcome = await runPartition(p, deps);
+        if (outcome === "handed-over") metrics.handedOver();
         return outcome;
       },
       { connection: redis, prefix: config.QUEUE_PREFIX, ...queueCatalog.doorbell.workerOptions },
     );
+    // Work possibly left ("stopped", "handed-over"): a fresh doorbell, added once the job has
+    // completed. Added while it is still active, the job would find the queue at its global
+    // concurrency, and BullMQ then wakes no waiting worker: the next owner would only see it at
+    // its next poll, seconds later. (If this process dies in between, the sweeper rings.)
+    worker.on("completed", (_job, outcome: RunOutcome) => {
+      if (outcome === "drained") return;
+      const add: Promise<void> = doorbells
+        .addJob(partition)
+        .catch((err: unknown) =>
+          log.warn({ partition, err: errorSummary(err) }, "could not ring a partition handed over"),
+        )
+        .finally(() => handoffs.delete(add));
+      handoffs.add(add);
+    });
     worker.on("error", (err) => log.error({ partition, err: errorSummary(err) }, "queue worker error"));
     worker.on("failed", (job, err) =>
       log.error({ partition, jobId: job?.id, err: errorSummary(err) }, "doorbell job failed"),
     );
     return worker;
   });
+
+  // Consume only the queues of this process's partitions. Pausing does not wait for a running
+  // job: its runner hands the partition over after its current batch (handOver above), and a
+  // paused queue worker does not fetch that queue's next job.
+  const applyAssignment = (): void => {
+    if (stopping) return;
+    for (const [p, w] of workers.entries()) {
+      if (assignment.owns(p)) void w.resume();
+      else void w.pause(true);
+    }
+  };
+  const roster = new WorkerRoster({
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    id: processId,
+    onRoster: (ids) => {
+      if (assignment.update(ids)) applyAssignment();
+    },
+    log,
+  });
+  await roster.start();
+  applyAssignment();
   const sweeper = startSweeper({
     db,
     doorbells,
@@ -217,6 +228,7 @@ export async function startWorker(
       sweeper.stop();
       await roster.stop();
       await Promise.all([Promise.all(workers.map((w) => w.close())), sender?.stop()]);
+      await Promise.all(handoffs);
       await doorbells.close();
       await redis.quit().catch(() => {});
       await Promise.all([closeDb(), webhooksDb?.close()]);

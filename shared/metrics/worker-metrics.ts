@@ -18,10 +18,10 @@ export interface WorkerMetrics {
   readonly registry: Registry;
   /** Counts by batch (one `inc` per distinct label set), observes each operation's latency. */
   batchCommitted(report: BatchReport): void;
-  /** A runner handed its partition over to another process (more than this process's share). */
+  /** A runner handed its partition over to the process it is now dealt to. */
   handedOver(): void;
-  /** Reads the partitions this process runs at each scrape. */
-  partitionsHeld(read: () => number): void;
+  /** Reads the number of partitions dealt to this process at each scrape. */
+  partitionsAssigned(read: () => number): void;
 }
 
 /** Accept → completed latency buckets, s: from one batch round trip to a long outage. */
@@ -64,24 +64,24 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
 
   const handovers = new Counter({
     name: "billing_partition_handovers_total",
-    help: "Partitions this process handed over to another worker process because it held more than its share",
+    help: "Partitions this process handed over between two batches because they were dealt to another worker process",
     registers: [registry],
   });
-  let readHeld = (): number => 0;
+  let readAssigned = (): number => 0;
   new Gauge({
-    name: "billing_partitions_held",
-    help: "Partitions this worker process is running now",
+    name: "billing_partitions_assigned",
+    help: "Partitions dealt to this worker process: the queues it consumes",
     registers: [registry],
     collect() {
-      this.set(readHeld());
+      this.set(readAssigned());
     },
   });
 
   return {
     registry,
     handedOver: () => handovers.inc(),
-    partitionsHeld(read) {
-      readHeld = read;
+    partitionsAssigned(read) {
+      readAssigned = read;
     },
     batchCommitted(report) {
       if (report.operations.length === 0) return;

@@ -35,7 +35,7 @@ describe("parseConfig", () => {
     const worker = parseConfig(workerConfigSchema, workerEnv);
     expect(worker.ok && worker.config).toMatchObject({
       BATCH_CAP: 100,
-      BATCH_CONCURRENCY: 2,
+      BATCH_CONCURRENCY: 1,
       DB_POOL_SIZE: 4,
       SWEEP_INTERVAL_MS: 5_000,
       SWEEP_GRACE_MS: 5_000,
