@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { errorSummary } from "../shared/log-safe.ts";
@@ -59,6 +60,8 @@ export class PartitionAssignment {
 /** How often a worker process announces itself, and after how long without one it is gone. */
 const HEARTBEAT_MS = 1_000;
 const EXPIRY_MS = 5_000;
+/** How long stopping waits to leave the roster before leaving it to the expiry. */
+const STOP_WAIT_MS = 1_000;
 
 /**
  * The live worker processes of a deployment: each heartbeats its id into a sorted set (score:
@@ -73,6 +76,7 @@ export class WorkerRoster {
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  private beating = false;
 
   constructor(opts: {
     redis: Redis;
@@ -95,6 +99,9 @@ export class WorkerRoster {
   }
 
   async beat(): Promise<void> {
+    // The worker's connection queues commands while Redis is away: one heartbeat at a time.
+    if (this.beating) return;
+    this.beating = true;
     const now = Date.now();
     try {
       const replies = await this.redis
@@ -110,12 +117,18 @@ export class WorkerRoster {
     } catch (err) {
       if (!this.failing) this.log.warn({ err: errorSummary(err) }, "worker heartbeat failed");
       this.failing = true;
+    } finally {
+      this.beating = false;
     }
   }
 
   /** Leaves the roster at once, so the others take this process's partitions without waiting for the expiry. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.redis.zrem(this.key, this.id).catch(() => {});
+    // Bounded: with Redis away the command would wait for a reconnect; the entry expires anyway.
+    await Promise.race([
+      this.redis.zrem(this.key, this.id).catch(() => {}),
+      sleep(STOP_WAIT_MS, undefined, { ref: false }),
+    ]);
   }
 }
