@@ -12,6 +12,7 @@ export interface WalletFacts {
 
 /** Wallets remembered per process; about 150 bytes each, so 30 MB at most. */
 const CACHE_LIMIT = 200_000;
+
 /**
  * Wallet facts by id, read from Postgres once per wallet and process. Unknown ids are not
  * cached. Misses are coalesced (a million-wallet workload misses on most requests): those of one
