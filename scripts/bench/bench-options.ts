@@ -40,8 +40,8 @@ export interface BenchOptions {
 }
 
 const HELP = `npm run bench -- [options]
-  --quick                 the whole run in about a minute and a half (3 s phases, 50,000 large wallets, pgbench -T 3)
-  --duration=S            measured seconds per scenario (default 30; quick 3)
+  --quick                 the whole run in under a minute (2 s phases, 50,000 large wallets, pgbench -T 2)
+  --duration=S            measured seconds per scenario (default 30; quick 2)
   --warmup=S              unmeasured seconds before each scenario (default 5; quick 1)
   --connections=N         closed-loop connections (default 256)
   --rate=R                peak rate for open loops: half runs at R/2, twice at 2R (default: this run's uniform settled ops/s)
@@ -49,7 +49,7 @@ const HELP = `npm run bench -- [options]
   --workers=N             worker processes (default 2)
   --batch-cap=N           BATCH_CAP of the workers (default: the worker's own)
   --partitions=N          PARTITIONS (default 16)
-  --pgbench-seconds=S     length of each reference pgbench run (default 20; quick 3)
+  --pgbench-seconds=S     length of each reference pgbench run (default 20; quick 2)
   --large-wallets=N       wallets of 1m-wallets (default 1000000; quick 50000)
   --cpu-prof              api and workers write V8 CPU profiles into the results folder
   --env=K=V               extra environment for api and workers (repeatable)
@@ -93,7 +93,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   }
   return {
     quick,
-    durationS: positive("duration", values.duration, quick ? 3 : 30),
+    durationS: positive("duration", values.duration, quick ? 2 : 30),
     warmupS: positive("warmup", values.warmup, quick ? 1 : 5),
     connections: positive("connections", values.connections, 256),
     rate: values.rate === undefined ? undefined : positive("rate", values.rate, 0),
@@ -101,7 +101,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     workers: positive("workers", values.workers, 2),
     batchCap: values["batch-cap"] === undefined ? undefined : positive("batch-cap", values["batch-cap"], 0),
     partitions: positive("partitions", values.partitions, 16),
-    pgbenchSeconds: positive("pgbench-seconds", values["pgbench-seconds"], quick ? 3 : 20),
+    pgbenchSeconds: positive("pgbench-seconds", values["pgbench-seconds"], quick ? 2 : 20),
     largeWallets: positive("large-wallets", values["large-wallets"], quick ? 50_000 : 1_000_000),
     cpuProf: values["cpu-prof"] === true,
     keepDatabases: values["keep-databases"] === true,

@@ -56,8 +56,16 @@ export async function serverFacts(serverUrl: string): Promise<ServerFacts> {
 /** Postgres's deadlock counter of one database. */
 export async function deadlocks(serverUrl: string, database: string): Promise<number> {
   return withPg(serverUrl, "postgres", async (c) => {
-    // Statistics reach the shared counters when a backend goes idle (at most ~1 s later).
-    await new Promise((r) => setTimeout(r, 1_100));
+    // A backend's statistics reach the shared counters when it exits (or goes idle, at most once
+    // a second): wait until no backend of this database is left, at most 3 s.
+    for (let waited = 0; waited < 3_000; waited += 100) {
+      const open = await c.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1",
+        [database],
+      );
+      if (open.rows[0]?.n === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const r = await c.query<{ n: string }>(
       "SELECT deadlocks::text AS n FROM pg_stat_database WHERE datname = $1",
       [database],

@@ -124,17 +124,40 @@ export async function runScenario(
   const logFile = join(dir, "warnings.log");
   const processes: BenchProcess[] = [];
   await withPg(o.pgUrl, "postgres", (c) => c.query(`CREATE DATABASE ${database}`));
+  // Counted over the whole scenario, warm-up included: from the empty database to the end.
+  const deadlocksBefore = await deadlocks(o.pgUrl, database);
   try {
     await runMigrations({ url: databaseUrl, partitions: o.partitions, folder: join(ROOT, "drizzle") });
-    const api = await startProcess({
-      name: "api",
-      script: join(ROOT, "api/main.ts"),
-      env: { ...env, PORT: String(port), ADMIN_TOKEN: adminToken, ...o.env },
-      nodeFlags,
-      logFile,
-      readyText: "api listening",
-    });
-    processes.push(api);
+    // The api and the workers start side by side (each is a Node start-up of about a second).
+    const started = await Promise.allSettled([
+      startProcess({
+        name: "api",
+        script: join(ROOT, "api/main.ts"),
+        env: { ...env, PORT: String(port), ADMIN_TOKEN: adminToken, ...o.env },
+        nodeFlags,
+        logFile,
+        readyText: "api listening",
+      }),
+      ...Array.from({ length: o.workers }, (_, k) =>
+        startProcess({
+          name: `worker-${k + 1}`,
+          script: join(ROOT, "worker/main.ts"),
+          env: {
+            ...env,
+            // Several workers on one host: each its own metrics port.
+            METRICS_PORT: "0",
+            ...(o.batchCap ? { BATCH_CAP: String(o.batchCap) } : {}),
+            ...o.env,
+          },
+          nodeFlags,
+          logFile,
+          readyText: "worker started",
+        }),
+      ),
+    ]);
+    for (const s of started) if (s.status === "fulfilled") processes.push(s.value);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
     const client = await createClient(baseUrl, adminToken);
     const seedStarted = performance.now();
     const wallets = def.wallets(o);
@@ -150,24 +173,6 @@ export async function runScenario(
       writeFileSync(walletsFile, await walletIds(c, client.id));
     });
     const seedSeconds = Math.round((performance.now() - seedStarted) / 100) / 10;
-    for (let i = 1; i <= o.workers; i++) {
-      processes.push(
-        await startProcess({
-          name: `worker-${i}`,
-          script: join(ROOT, "worker/main.ts"),
-          env: {
-            ...env,
-            // Several workers on one host: each its own metrics port.
-            METRICS_PORT: "0",
-            ...(o.batchCap ? { BATCH_CAP: String(o.batchCap) } : {}),
-            ...o.env,
-          },
-          nodeFlags,
-          logFile,
-          readyText: "worker started",
-        }),
-      );
-    }
     const hotWallet = readFileSync(walletsFile, "utf8").slice(0, 36);
     const rate = def.loop === "half" ? peakRate / 2 : def.loop === "twice" ? peakRate * 2 : undefined;
     const spec = (phase: string, durationMs: number, open: boolean): LoadSpec => ({
@@ -201,7 +206,6 @@ export async function runScenario(
 
     const measured = await withPg(o.pgUrl, database, async (c) => {
       const marker = await seqMarker(c);
-      const deadlocksBefore = await deadlocks(o.pgUrl, database);
       const cpuBefore = processes.map((p) => procStats(p.child.pid ?? 0)?.cpuMs ?? 0);
       const backendsBefore = await backendCpu(c, database);
       const machineBefore = machineCpu();
@@ -220,7 +224,6 @@ export async function runScenario(
         drained,
         rss,
         settle,
-        deadlocksBefore,
         load1: { start: load1Start, end: loadAverage() },
         cpu: {
           processes: cpuAfter.map((v, i) => v - (cpuBefore[i] ?? 0)),
@@ -238,6 +241,8 @@ export async function runScenario(
     await withPg(o.pgUrl, database, (c) => c.query("ANALYZE wallets, operations, entries"));
     const { db, close } = openDb({ url: databaseUrl, poolSize: 1, applicationName: "bench-audit" });
     const report = await auditLedger(db, { pendingBoundSeconds: 0 }).finally(close);
+    // Stopped before reading the counter: a backend's statistics are flushed when it exits.
+    await Promise.all(processes.map((p) => stopProcess(p)));
     const deadlocksAfter = await deadlocks(o.pgUrl, database);
 
     const accepted = measured.load.statuses["202"] ?? 0;
@@ -269,7 +274,7 @@ export async function runScenario(
       drained: measured.drained,
       audit: { ok: report.ok, failed: report.checks.filter((ch) => ch.violations > 0).map((ch) => ch.name) },
       lost: accepted - measured.load.replayed - measured.settle.operations,
-      deadlocks: { before: measured.deadlocksBefore, after: deadlocksAfter },
+      deadlocks: { before: deadlocksBefore, after: deadlocksAfter },
       rss: measured.rss,
       cpu,
       warnings: processes.reduce((n, p) => n + p.warnings(), 0),
