@@ -4,9 +4,9 @@ import type { EntryDraft, LockedWallet, Outcome } from "./apply-batch.ts";
 
 /**
  * The SQL of one partition batch, on the raw pg client of the batch's transaction. Every
- * statement is set-based and named, so each pooled connection parses and plans it once: three
- * statements per batch (lock operations, lock wallets, write; and the funding look-up once per
- * process), whatever its size.
+ * statement is set-based; the two that carry arrays are named, so each pooled connection parses
+ * and plans them once. Four round trips per batch, whatever its size: BEGIN with the lock of
+ * the pending operations, lock wallets, write, COMMIT (and the funding look-up once per process).
  */
 
 /** What a transaction's client offers that these functions use. */
@@ -24,30 +24,37 @@ export interface PendingRow {
 }
 
 /**
- * Locks the partition's oldest pending operations, in acceptance order. `FOR UPDATE`, not
- * `SKIP LOCKED`: a second runner (after a false stall) waits, then finds them done.
+ * The statement that locks the partition's oldest pending operations, in acceptance order.
+ * `FOR UPDATE`, not `SKIP LOCKED`: a second runner (after a false stall) waits, then finds them
+ * done. It opens the batch's transaction in the same round trip (`BEGIN; …`, see
+ * `pgTransactionOpening`), so partition and cap are written into it: both are integers.
  */
-export async function lockPending(tx: TxClient, partition: number, cap: number): Promise<PendingRow[]> {
-  const r = await tx.query<{
-    id: string;
-    type: "top_up" | "transfer";
-    amount: string;
-    currency: string;
-    from_wallet_id: string | null;
-    to_wallet_id: string;
-    age_ms: number;
-  }>({
-    name: "batch.lock-pending",
-    text: `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id,
-                  (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
-           FROM operations
-           WHERE partition = $1 AND status = 'pending'
-           ORDER BY seq
-           LIMIT $2
-           FOR UPDATE`,
-    values: [partition, cap],
-  });
-  return r.rows.map((row) => ({
+export function lockPendingSql(partition: number, cap: number): string {
+  if (!Number.isSafeInteger(partition) || !Number.isSafeInteger(cap)) {
+    throw new Error(`partition and cap must be integers: ${partition}, ${cap}`);
+  }
+  return `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id,
+                 (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
+          FROM operations
+          WHERE partition = ${partition} AND status = 'pending'
+          ORDER BY seq
+          LIMIT ${cap}
+          FOR UPDATE`;
+}
+
+/** The rows {@link lockPendingSql} returned. */
+export function pendingRows(r: pg.QueryResult): PendingRow[] {
+  return (
+    r.rows as {
+      id: string;
+      type: "top_up" | "transfer";
+      amount: string;
+      currency: string;
+      from_wallet_id: string | null;
+      to_wallet_id: string;
+      age_ms: number;
+    }[]
+  ).map((row) => ({
     id: row.id,
     type: row.type,
     amount: BigInt(row.amount),

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { isTransientDbError } from "../shared/db/pg-errors.ts";
-import { pgTransaction } from "../shared/db/pg-transaction.ts";
+import { pgTransaction, pgTransactionOpening } from "../shared/db/pg-transaction.ts";
 import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import type { BatchReport, WorkerMetrics } from "../shared/metrics/worker-metrics.ts";
@@ -10,9 +10,10 @@ import { applyBatch, type BatchOperation, type Outcome } from "./apply-batch.ts"
 import {
   type Completed,
   fundingFor,
-  lockPending,
+  lockPendingSql,
   lockWallets,
   type PendingRow,
+  pendingRows,
   setOutcomes,
   writeBatch,
 } from "./batch-repo.ts";
@@ -146,9 +147,10 @@ async function applyNextBatch(
   attempted: Attempted[],
 ): Promise<Completed> {
   const started = performance.now();
-  const { outcomes, completed } = await pgTransaction(deps.pool, async (tx) => {
+  const opening = `BEGIN; ${lockPendingSql(partition, cap)}`;
+  const { outcomes, completed } = await pgTransactionOpening(deps.pool, opening, async (tx, opened) => {
     attempted.length = 0;
-    const pending = await lockPending(tx, partition, cap);
+    const pending = pendingRows(opened);
     if (pending.length === 0) return { outcomes: [], completed: { ids: [], deliveries: 0 } };
     const lockedAt = performance.now();
     attempted.push(...pending.map((op) => ({ ...op, lockedAt })));

@@ -8,10 +8,25 @@ import { withCheckedOutClient } from "./checkout.ts";
  * ({@link withCheckedOutClient}), as in {@link transaction}, the Drizzle one.
  */
 export async function pgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return pgTransactionOpening(pool, "BEGIN", (client) => fn(client));
+}
+
+/**
+ * {@link pgTransaction} whose BEGIN carries the transaction's first statement in the same round
+ * trip: `opening` is `BEGIN; <statement>` in the simple protocol (so the statement has no
+ * parameters, and is planned each time), and `fn` receives that statement's result.
+ */
+export async function pgTransactionOpening<T>(
+  pool: pg.Pool,
+  opening: string,
+  fn: (client: pg.PoolClient, opened: pg.QueryResult) => Promise<T>,
+): Promise<T> {
   return withCheckedOutClient(pool, async (client, markBroken) => {
-    await client.query("BEGIN");
     try {
-      const result = await fn(client);
+      // Several statements in one simple query answer with one result each.
+      const results = (await client.query(opening)) as pg.QueryResult | pg.QueryResult[];
+      const opened = Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : results;
+      const result = await fn(client, opened);
       await client.query("COMMIT");
       return result;
     } catch (err) {
