@@ -4,9 +4,9 @@ import type { EntryDraft, LockedWallet, Outcome } from "./apply-batch.ts";
 
 /**
  * The SQL of one partition batch, on the raw pg client of the batch's transaction. Every
- * statement is set-based; the two that carry arrays are named, so each pooled connection parses
- * and plans them once. Four round trips per batch, whatever its size: BEGIN with the lock of
- * the pending operations, lock wallets, write, COMMIT (and the funding look-up once per process).
+ * statement is set-based; those with parameters are named, so each pooled connection parses and
+ * plans them once. Four round trips per batch, whatever its size: BEGIN with the lock of the
+ * pending operations, lock wallets, write, COMMIT (and the funding look-up once per process).
  */
 
 /** What a transaction's client offers that these functions use. */
