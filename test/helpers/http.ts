@@ -98,3 +98,21 @@ export async function waitAllSettled(system: TestSystem, timeoutMs = 60_000): Pr
     await new Promise((res) => setTimeout(res, 100));
   }
 }
+
+/** Follows `nextCursor` from the first page to the last (`limit` per page); returns the pages' data. */
+export async function walkPages<T>(client: Api, path: string, limit: number): Promise<T[][]> {
+  const pages: T[][] = [];
+  let cursor: string | null = null;
+  const sep = path.includes("?") ? "&" : "?";
+  do {
+    const r = await client.get(
+      `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    );
+    expect(r.status).toBe(200);
+    expect(Object.keys(r.body).sort()).toEqual(["data", "nextCursor"]);
+    pages.push(r.body.data);
+    cursor = r.body.nextCursor;
+    expect(pages.length).toBeLessThan(50);
+  } while (cursor !== null);
+  return pages;
+}

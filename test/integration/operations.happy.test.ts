@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Doorbells } from "../../shared/queues/doorbells.ts";
-import { type Api, newClient, newWallet, type Reply } from "../helpers/http.ts";
+import { type Api, newClient, newWallet, type Reply, walkPages } from "../helpers/http.ts";
 import { operationsWithKey } from "../helpers/money.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
@@ -293,13 +293,9 @@ describe("GET /v1/operations", () => {
     expect(idsOf(await list(`?walletId=${w1}&status=failed`))).toEqual([]);
 
     // Pages of two: every operation exactly once, in order, the last page without a cursor.
-    const pages: string[][] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await list(`?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
-      pages.push(idsOf(page));
-      cursor = page.nextCursor;
-    } while (cursor !== null && pages.length < 10);
+    const pages = (await walkPages<{ id: string }>(client, "/v1/operations", 2)).map((p) =>
+      p.map((o) => o.id),
+    );
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
     expect(pages.flat()).toEqual(newestFirst);
 

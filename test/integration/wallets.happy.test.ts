@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { type Api, newClient, newWallet, walkPages } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 let system: TestSystem;
@@ -21,24 +21,6 @@ interface Entry {
   amount: number;
   balanceAfter: number;
   createdAt: string;
-}
-
-/** Follows nextCursor from the first page to the last; returns the pages. */
-async function walk<T>(client: Api, path: string, limit: number): Promise<T[][]> {
-  const pages: T[][] = [];
-  let cursor: string | null = null;
-  const sep = path.includes("?") ? "&" : "?";
-  do {
-    const r = await client.get(
-      `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
-    );
-    expect(r.status).toBe(200);
-    expect(Object.keys(r.body).sort()).toEqual(["data", "nextCursor"]);
-    pages.push(r.body.data);
-    cursor = r.body.nextCursor;
-    expect(pages.length).toBeLessThan(50);
-  } while (cursor !== null);
-  return pages;
 }
 
 /** n code points, each outside the BMP (two UTF-16 units, four UTF-8 bytes). */
@@ -110,7 +92,7 @@ describe("GET /v1/wallets", () => {
     const created: string[] = [];
     for (let i = 0; i < 7; i++) created.push(await newWallet(owner, { metadata: { n: String(i) } }));
 
-    const pages = await walk<{ id: string; clientId: string }>(owner, "/v1/wallets", 3);
+    const pages = await walkPages<{ id: string; clientId: string }>(owner, "/v1/wallets", 3);
     expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
     const ids = pages.flat().map((w) => w.id);
     expect(ids).toEqual([...created].reverse());
@@ -118,7 +100,7 @@ describe("GET /v1/wallets", () => {
     for (const w of pages.flat()) expect(w.clientId).toBe(owner.clientId);
 
     // A limit that divides the count exactly ends on a page with nextCursor null, not an empty page.
-    expect((await walk(owner, "/v1/wallets", 7)).map((p) => p.length)).toEqual([7]);
+    expect((await walkPages(owner, "/v1/wallets", 7)).map((p) => p.length)).toEqual([7]);
   });
 
   it("pages 20 by default and allows up to 100", async () => {
@@ -196,7 +178,7 @@ describe("GET /v1/wallets/:id/entries", () => {
     expect((await api.get(`/v1/operations/${incoming?.operationId}`)).status).toBe(404);
     expect((await stranger.get(`/v1/operations/${incoming?.operationId}`)).status).toBe(200);
 
-    const pages = await walk<Entry>(api, `/v1/wallets/${a}/entries`, 2);
+    const pages = await walkPages<Entry>(api, `/v1/wallets/${a}/entries`, 2);
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
     expect(pages.flat()).toEqual(entries);
   });

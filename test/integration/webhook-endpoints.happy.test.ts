@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { newClient, newWallet, walkPages } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 import {
   createEndpoint,
@@ -38,23 +38,6 @@ afterAll(async () => {
   await system?.stop();
   await rx?.close();
 });
-
-/** Follows nextCursor from the first page to the last; returns the pages. */
-async function walk<T>(client: Api, path: string, limit: number): Promise<T[][]> {
-  const pages: T[][] = [];
-  let cursor: string | null = null;
-  do {
-    const r = await client.get(
-      `${path}?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
-    );
-    expect(r.status).toBe(200);
-    expect(Object.keys(r.body).sort()).toEqual(["data", "nextCursor"]);
-    pages.push(r.body.data);
-    cursor = r.body.nextCursor;
-    expect(pages.length).toBeLessThan(50);
-  } while (cursor !== null);
-  return pages;
-}
 
 describe("POST /v1/webhook-endpoints", () => {
   it("creates an endpoint subscribed to both events by default; the secret is shown once", async () => {
@@ -123,7 +106,7 @@ describe("GET /v1/webhook-endpoints", () => {
     for (let i = 0; i < 5; i++)
       created.push((await createEndpoint(owner, `https://hooks.example.test/${i}`)).id);
 
-    const pages = await walk<{ id: string; url: string }>(owner, "/v1/webhook-endpoints", 2);
+    const pages = await walkPages<{ id: string; url: string }>(owner, "/v1/webhook-endpoints", 2);
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
     expect(pages.flat().map((e) => e.id)).toEqual([...created].reverse());
     for (const e of pages.flat()) {
@@ -189,7 +172,7 @@ describe("GET /v1/webhook-endpoints/:id/deliveries", () => {
       (d) => d.length === 3 && d.every((x) => x.status === "succeeded"),
     );
 
-    const pages = await walk<Record<string, unknown>>(
+    const pages = await walkPages<Record<string, unknown>>(
       api,
       `/v1/webhook-endpoints/${endpoint.id}/deliveries`,
       2,
