@@ -170,6 +170,22 @@ const NOTIFY = `notified AS (
     RETURNING 1
   )`;
 
+/**
+ * Sets the final statuses from the four outcome arrays (parameters `$first` to `$first + 3`),
+ * writes the webhook deliveries of the operations it completed ({@link NOTIFY}), and returns
+ * one row per completed operation with the number of deliveries written.
+ */
+const outcomesAndNotify = (first: number): string => `outcomes AS (
+    -- clock_timestamp(), not now(): the batch may have waited for its locks since BEGIN.
+    UPDATE operations AS o
+    SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = clock_timestamp()
+    FROM unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[])
+      AS v(id, status, code, message)
+    WHERE o.id = v.id AND o.status = 'pending'
+    RETURNING o.id, o.client_id, o.status
+  ), ${NOTIFY}
+  SELECT id, (SELECT count(*)::int FROM notified) AS deliveries FROM outcomes`;
+
 const WRITE_BATCH = `
   WITH posted AS (
     INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version)
@@ -178,15 +194,7 @@ const WRITE_BATCH = `
     UPDATE wallets AS w SET balance = v.balance, version = v.version, updated_at = now()
     FROM unnest($7::uuid[], $8::bigint[], $9::bigint[]) AS v(id, balance, version)
     WHERE w.id = v.id
-  ), outcomes AS (
-    -- clock_timestamp(), not now(): the batch may have waited for its locks since BEGIN.
-    UPDATE operations AS o
-    SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = clock_timestamp()
-    FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[]) AS v(id, status, code, message)
-    WHERE o.id = v.id AND o.status = 'pending'
-    RETURNING o.id, o.client_id, o.status
-  ), ${NOTIFY}
-  SELECT id, (SELECT count(*)::int FROM notified) AS deliveries FROM outcomes`;
+  ), ${outcomesAndNotify(10)}`;
 
 /**
  * Writes a batch's entries, balances, versions, final statuses and webhook deliveries in one
@@ -240,14 +248,7 @@ export async function setOutcomes(tx: TxClient, rows: OutcomeRow[]): Promise<Com
   if (rows.length === 0) return { ids: [], deliveries: 0 };
   const r = await tx.query<{ id: string; deliveries: number }>({
     name: "batch.set-outcomes",
-    text: `WITH outcomes AS (
-             UPDATE operations AS o
-             SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = clock_timestamp()
-             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS v(id, status, code, message)
-             WHERE o.id = v.id AND o.status = 'pending'
-             RETURNING o.id, o.client_id, o.status
-           ), ${NOTIFY}
-           SELECT id, (SELECT count(*)::int FROM notified) AS deliveries FROM outcomes`,
+    text: `WITH ${outcomesAndNotify(1)}`,
     values: outcomeArrays(rows),
   });
   return completedOf(r.rows);
