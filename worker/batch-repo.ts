@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { newId } from "../shared/ids.ts";
+import { newId, UUID_V7_SQL } from "../shared/ids.ts";
 import type { EntryDraft, LockedWallet, Outcome } from "./apply-batch.ts";
 
 /**
@@ -65,26 +65,26 @@ export function pendingRows(r: pg.QueryResult): PendingRow[] {
   }));
 }
 
-/** The funding accounts the batch's top-ups debit, from the process cache; read once when missing. */
+/**
+ * The funding account a top-up of the batch debits, by currency, from the process cache
+ * (`${partition}:${currency}` → id); accounts missing from it are read once.
+ */
 export async function fundingFor(
   tx: TxClient,
   partition: number,
   pending: PendingRow[],
   cache: Map<string, string>,
-): Promise<Map<string, string>> {
+): Promise<(currency: string) => string | undefined> {
+  const key = (currency: string): string => `${partition}:${currency}`;
   const missing = [
     ...new Set(
-      pending
-        .filter((op) => op.type === "top_up" && !cache.has(`${partition}:${op.currency}`))
-        .map((op) => op.currency),
+      pending.filter((op) => op.type === "top_up" && !cache.has(key(op.currency))).map((op) => op.currency),
     ),
   ];
   if (missing.length > 0) {
-    for (const [currency, id] of await fundingAccounts(tx, partition, missing)) {
-      cache.set(`${partition}:${currency}`, id);
-    }
+    for (const [currency, id] of await fundingAccounts(tx, partition, missing)) cache.set(key(currency), id);
   }
-  return cache;
+  return (currency) => cache.get(key(currency));
 }
 
 /** Ids of the funding accounts of `partition`, by currency. They never change: callers cache them. */
@@ -138,16 +138,6 @@ export interface OutcomeRow {
   failureCode: string | null;
   failureMessage: string | null;
 }
-
-/**
- * A UUIDv7 made in SQL (Postgres 15 has no uuidv7()): a random v4 whose first 48 bits are
- * replaced by the Unix time in ms and whose version nibble becomes 7 (bits 52 and 53 set).
- * Delivery ids sort by creation time like every other id, which the list pages rely on.
- */
-const UUID_V7_SQL =
-  "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing " +
-  "substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) " +
-  "from 1 for 6), 52, 1), 53, 1), 'hex')::uuid";
 
 /**
  * The CTE that writes webhook deliveries for the operations the `outcomes` CTE completed: one

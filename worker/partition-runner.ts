@@ -44,7 +44,7 @@ export interface RunnerDeps {
   handOver?: (partition: number) => boolean;
   /** Runs one batch when a slot is free: a bounded number of batch transactions per process. */
   withSlot: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** Funding account ids by `${partition}:${currency}`; they never change, so one look-up per process. */
+  /** The process's cache of funding account ids ({@link fundingFor}); they never change, so one look-up per process. */
   funding: Map<string, string>;
   metrics?: Pick<WorkerMetrics, "batchCommitted">;
   hooks?: RunnerHooks;
@@ -157,7 +157,7 @@ async function applyNextBatch(
 
     const funding = await fundingFor(tx, partition, pending, deps.funding);
     const operations: BatchOperation[] = pending.map((op) => {
-      const debitWalletId = op.fromWalletId ?? funding.get(`${partition}:${op.currency}`);
+      const debitWalletId = op.fromWalletId ?? funding(op.currency);
       if (!debitWalletId) throw new Error(`no funding account for ${op.currency} in partition ${partition}`);
       return { id: op.id, amount: op.amount, debitWalletId, creditWalletId: op.toWalletId };
     });

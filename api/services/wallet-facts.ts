@@ -41,33 +41,41 @@ export class WalletFactsCache {
         });
         const found = new Map<string, WalletFacts>();
         for (const w of r.rows) {
-          const f: WalletFacts = {
-            id: w.id,
-            kind: w.kind,
-            clientId: w.client_id,
-            currency: w.currency,
-            partition: w.partition,
-          };
-          this.remember(f);
-          found.set(w.id, f);
+          found.set(
+            w.id,
+            this.keep({
+              id: w.id,
+              kind: w.kind,
+              clientId: w.client_id,
+              currency: w.currency,
+              partition: w.partition,
+            }),
+          );
         }
         return found;
       },
     });
   }
 
-  remember(f: WalletFacts): void {
-    if (this.facts.size >= CACHE_LIMIT && !this.facts.has(f.id)) {
+  /** Remembers the facts of a wallet just created (only those: `wallet` may be a whole row). */
+  remember(wallet: WalletFacts): void {
+    this.keep({
+      id: wallet.id,
+      kind: wallet.kind,
+      clientId: wallet.clientId,
+      currency: wallet.currency,
+      partition: wallet.partition,
+    });
+  }
+
+  /** Stores `facts` as they are; a full cache forgets its oldest entry. */
+  private keep(facts: WalletFacts): WalletFacts {
+    if (this.facts.size >= CACHE_LIMIT && !this.facts.has(facts.id)) {
       const oldest = this.facts.keys().next();
       if (!oldest.done) this.facts.delete(oldest.value);
     }
-    this.facts.set(f.id, {
-      id: f.id,
-      kind: f.kind,
-      clientId: f.clientId,
-      currency: f.currency,
-      partition: f.partition,
-    });
+    this.facts.set(facts.id, facts);
+    return facts;
   }
 
   get(id: string): Promise<WalletFacts | undefined> {
