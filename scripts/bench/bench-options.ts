@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 /** The bench's scenarios, in the order they run (the uniform figure sets the open-loop rates). */
-export const SCENARIO_NAMES = [
+const SCENARIO_NAMES = [
   "uniform",
   "top-ups",
   "hot-source",

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchOptions } from "./bench-options.ts";
 import type { RssSample } from "./bench-processes.ts";
-import { lineChart } from "./chart-svg.ts";
+import { lineChart, type Series } from "./chart-svg.ts";
 import type { PgbenchRun, ServerFacts } from "./pg-reference.ts";
 import type { ScenarioResult } from "./run-scenario.ts";
 
@@ -20,22 +20,20 @@ export interface BenchRun {
 }
 
 /**
- * RSS of one process, kB: first, middle and last sample and the largest; growth in % over the
- * whole phase and over its second half. V8 grows its heap for the first 10-20 s of a load and
- * then holds it; memory that keeps growing in the second half is what a leak or an unbounded
- * queue looks like, so the target is judged on the second half and both are reported.
+ * RSS of one process, kB: first, middle and last sample, and the growth in % over the second
+ * half. V8 grows its heap for the first 10-20 s of a load and then holds it; memory that keeps
+ * growing in the second half is what a leak or an unbounded queue looks like, so the target is
+ * judged on the second half (the table shows all three samples).
  */
-export function rssGrowth(
+function rssGrowth(
   samples: RssSample[],
   name: string,
-): { start: number; mid: number; end: number; max: number; pct: number; pctSecondHalf: number } {
+): { start: number; mid: number; end: number; pctSecondHalf: number } {
   const values = samples.map((s) => s.rssKb[name]).filter((v): v is number => v !== undefined);
   const start = values[0] ?? 0;
   const mid = values[Math.floor(values.length / 2)] ?? 0;
   const end = values[values.length - 1] ?? 0;
-  const max = Math.max(0, ...values);
-  const pct = (from: number) => (from ? Math.round(((end - from) / from) * 1000) / 10 : 0);
-  return { start, mid, end, max, pct: pct(start), pctSecondHalf: pct(mid) };
+  return { start, mid, end, pctSecondHalf: mid ? Math.round(((end - mid) / mid) * 1000) / 10 : 0 };
 }
 
 const ratio = (r: ScenarioResult, run: BenchRun) =>
@@ -100,7 +98,7 @@ const counts = (o: Record<string, number>) =>
     .join(", ");
 
 /** The Markdown report: the reference, one row per scenario, CPU per operation, the verdicts. */
-export function markdown(run: BenchRun): string {
+function markdown(run: BenchRun): string {
   const lines: string[] = [];
   const s = run.server.settings;
   lines.push(
@@ -160,49 +158,38 @@ export function markdown(run: BenchRun): string {
   return lines.join("\n");
 }
 
+/** One line of a chart: `y` of each point of a per-second timeline. */
+const line = <P extends { t: number }>(
+  label: string,
+  color: string,
+  timeline: P[],
+  y: (p: P) => number,
+): Series => ({
+  label,
+  color,
+  points: timeline.map((p) => ({ x: p.t, y: y(p) })),
+});
+
 /** Throughput and settle lag over time for one scenario. */
-export function scenarioChart(r: ScenarioResult): string {
+function scenarioChart(r: ScenarioResult): string {
+  const { load, settle } = r;
   return lineChart(r.title, [
     {
       title: "Throughput",
       unit: "ops/s",
       series: [
-        {
-          label: "accepted (202/s)",
-          color: "#1f77b4",
-          points: r.load.timeline.map((p) => ({ x: p.t, y: p.accepted })),
-        },
-        {
-          label: "settled (completed/s)",
-          color: "#2ca02c",
-          points: r.settle.timeline.map((p) => ({ x: p.t, y: p.settled })),
-        },
-        {
-          label: "other answers/s",
-          color: "#d62728",
-          points: r.load.timeline.map((p) => ({ x: p.t, y: p.other })),
-        },
+        line("accepted (202/s)", "#1f77b4", load.timeline, (p) => p.accepted),
+        line("settled (completed/s)", "#2ca02c", settle.timeline, (p) => p.settled),
+        line("other answers/s", "#d62728", load.timeline, (p) => p.other),
       ],
     },
     {
       title: "Latency",
       unit: "ms",
       series: [
-        {
-          label: "settle lag p99",
-          color: "#ff7f0e",
-          points: r.settle.timeline.map((p) => ({ x: p.t, y: p.lagP99Ms })),
-        },
-        {
-          label: "settle lag p50",
-          color: "#9467bd",
-          points: r.settle.timeline.map((p) => ({ x: p.t, y: p.lagP50Ms })),
-        },
-        {
-          label: "accept p99",
-          color: "#1f77b4",
-          points: r.load.timeline.map((p) => ({ x: p.t, y: p.p99Ms })),
-        },
+        line("settle lag p99", "#ff7f0e", settle.timeline, (p) => p.lagP99Ms),
+        line("settle lag p50", "#9467bd", settle.timeline, (p) => p.lagP50Ms),
+        line("accept p99", "#1f77b4", load.timeline, (p) => p.p99Ms),
       ],
     },
   ]);

@@ -6,7 +6,7 @@ export interface Series {
   points: { x: number; y: number }[];
 }
 
-export interface Panel {
+interface Panel {
   title: string;
   unit: string;
   series: Series[];

@@ -5,13 +5,13 @@
  */
 
 /** Closed loop: `connections` requests in flight, each sent when the previous one answered. */
-export interface ClosedLoop {
+interface ClosedLoop {
   type: "closed";
   connections: number;
 }
 
 /** Open loop: requests sent on a clock at `rate` a second, latency timed from the intended send. */
-export interface OpenLoop {
+interface OpenLoop {
   type: "open";
   rate: number;
   /** Most requests in flight; more wait in the client's queue, their wait counted in the latency. */

@@ -6,7 +6,7 @@ import pg from "pg";
 const run = promisify(execFile);
 
 /** Settings that make a commit durable; the bench reports FAIL when any is off. */
-export const DURABILITY_SETTINGS = ["fsync", "synchronous_commit", "full_page_writes"] as const;
+const DURABILITY_SETTINGS = ["fsync", "synchronous_commit", "full_page_writes"] as const;
 
 export interface ServerFacts {
   version: string;

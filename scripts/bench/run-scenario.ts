@@ -162,7 +162,7 @@ export async function runScenario(
     const seedStarted = performance.now();
     const wallets = def.wallets(o);
     const walletsFile = join(dir, "wallets.txt");
-    await withPg(o.pgUrl, database, async (c) => {
+    const ids = await withPg(o.pgUrl, database, async (c) => {
       await seedWallets(c, {
         clientId: client.id,
         count: wallets,
@@ -170,12 +170,23 @@ export async function runScenario(
         partitions: o.partitions,
         currency: "USD",
       });
-      writeFileSync(walletsFile, await walletIds(c, client.id));
+      return walletIds(c, client.id);
     });
+    writeFileSync(walletsFile, ids);
     const seedSeconds = Math.round((performance.now() - seedStarted) / 100) / 10;
-    const hotWallet = readFileSync(walletsFile, "utf8").slice(0, 36);
-    const rate = def.loop === "half" ? peakRate / 2 : def.loop === "twice" ? peakRate * 2 : undefined;
-    const spec = (phase: string, durationMs: number, open: boolean): LoadSpec => ({
+    const hotWallet = ids.slice(0, 36);
+    const closed: LoadSpec["mode"] = { type: "closed", connections: o.connections };
+    // The measured phase's load: closed, or open at half or twice the peak.
+    const mode: LoadSpec["mode"] =
+      def.loop === "closed"
+        ? closed
+        : {
+            type: "open",
+            rate: def.loop === "half" ? peakRate / 2 : peakRate * 2,
+            connections: def.loop === "twice" ? OVERLOAD_CONNECTIONS : OPEN_LOOP_CONNECTIONS,
+            maxOutstanding: OPEN_LOOP_MAX_OUTSTANDING,
+          };
+    const spec = (phase: string, durationMs: number, phaseMode: LoadSpec["mode"]): LoadSpec => ({
       baseUrl,
       apiKey: client.apiKey,
       walletsFile,
@@ -183,15 +194,7 @@ export async function runScenario(
       ...(def.hot === "source" ? { fixedFrom: hotWallet } : {}),
       ...(def.hot === "destination" ? { fixedTo: hotWallet } : {}),
       maxAmount: MAX_AMOUNT,
-      mode:
-        open && rate
-          ? {
-              type: "open",
-              rate,
-              connections: def.loop === "twice" ? OVERLOAD_CONNECTIONS : OPEN_LOOP_CONNECTIONS,
-              maxOutstanding: OPEN_LOOP_MAX_OUTSTANDING,
-            }
-          : { type: "closed", connections: o.connections },
+      mode: phaseMode,
       durationMs,
       keyPrefix: `${runId}-${phase}`,
       resultFile: join(dir, `${phase}-result.json`),
@@ -200,7 +203,7 @@ export async function runScenario(
 
     // Warm-up: the same load, unmeasured (closed loop: the open rate is not the point yet), then a drain.
     await withPg(o.pgUrl, database, async (c) => {
-      await generate(spec("warmup", o.warmupS * 1000, false), dir, "warmup");
+      await generate(spec("warmup", o.warmupS * 1000, closed), dir, "warmup");
       await waitSettled(c, drainMs);
     });
 
@@ -211,7 +214,7 @@ export async function runScenario(
       const machineBefore = machineCpu();
       const load1Start = loadAverage();
       const rssSampler = sampleRss(processes);
-      const load = await generate(spec("measured", o.durationS * 1000, rate !== undefined), dir, "measured");
+      const load = await generate(spec("measured", o.durationS * 1000, mode), dir, "measured");
       const drained = await waitSettled(c, drainMs);
       const rss = rssSampler.stop();
       const cpuAfter = processes.map((p) => procStats(p.child.pid ?? 0)?.cpuMs ?? 0);
@@ -219,7 +222,6 @@ export async function runScenario(
       const machineAfter = machineCpu();
       const settle = await settleStats(c, marker, load.startedAt);
       return {
-        marker,
         load,
         drained,
         rss,
@@ -260,14 +262,9 @@ export async function runScenario(
       name: def.name,
       title: def.title,
       wallets,
-      loop: rate === undefined ? "closed" : "open",
-      connections:
-        rate === undefined
-          ? o.connections
-          : def.loop === "twice"
-            ? OVERLOAD_CONNECTIONS
-            : OPEN_LOOP_CONNECTIONS,
-      ...(rate !== undefined ? { rate: Math.round(rate) } : {}),
+      loop: mode.type,
+      connections: mode.connections,
+      ...(mode.type === "open" ? { rate: Math.round(mode.rate) } : {}),
       load: measured.load,
       acceptedPerSec: Math.round(accepted / seconds),
       settle: measured.settle,

@@ -1,15 +1,13 @@
+import { drizzle } from "drizzle-orm/node-postgres";
 import type pg from "pg";
-
-/** A UUIDv7 made in SQL: a random v4 with its first 48 bits replaced by Unix ms, version bits set to 7. */
-const UUID_V7 = `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
-  placing substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
-  FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid`;
+import { ensureFundingAccounts } from "../../shared/db/wallet-repo.ts";
+import { UUID_V7_SQL } from "../../shared/ids.ts";
 
 /** shared/ids.ts `partitionOf` in SQL: the first 4 bytes of SHA-256(id text), big-endian, mod P. */
 const partitionOf = (idColumn: string, partitions: number) =>
   `(('x' || substr(encode(sha256(convert_to(${idColumn}::text, 'UTF8')), 'hex'), 1, 8))::bit(32)::bigint % ${partitions})::int`;
 
-export interface SeedOptions {
+interface SeedOptions {
   clientId: string;
   /** Client wallets to create. */
   count: number;
@@ -39,23 +37,18 @@ export async function seedWallets(client: pg.Client, o: SeedOptions): Promise<vo
   // this transaction only and checked set-based below. CHECKs and unique indexes still apply.
   await client.query("SET LOCAL session_replication_role = replica");
   try {
-    await client.query(
-      `INSERT INTO wallets (id, kind, client_id, currency, partition)
-       SELECT gen_random_uuid(), 'funding', NULL, $1, p FROM generate_series(0, ${P - 1}) AS p
-       ON CONFLICT (currency, partition) WHERE kind = 'funding' DO NOTHING`,
-      [cur],
-    );
+    await ensureFundingAccounts(drizzle({ client }), cur, P);
     await client.query(
       `INSERT INTO wallets (id, kind, client_id, currency, balance, version, partition)
        SELECT id, 'client', $1, $2, $3::bigint, 1, ${partitionOf("id", P)}
-       FROM (SELECT ${UUID_V7} AS id FROM generate_series(1, $4::int)) AS s`,
+       FROM (SELECT ${UUID_V7_SQL} AS id FROM generate_series(1, $4::int)) AS s`,
       [o.clientId, cur, amount, o.count],
     );
     // Canonical JSON of {type, walletId, amount, metadata: {}} with sorted keys: shared/canonical.ts.
     await client.query(
       `INSERT INTO operations (id, client_id, type, status, amount, currency, from_wallet_id, to_wallet_id,
                                metadata, partition, idempotency_key, request_hash, completed_at)
-       SELECT ${UUID_V7}, w.client_id, 'top_up', 'succeeded', w.balance, w.currency, NULL, w.id,
+       SELECT ${UUID_V7_SQL}, w.client_id, 'top_up', 'succeeded', w.balance, w.currency, NULL, w.id,
               '{}', w.partition, 'seed-' || w.id,
               encode(sha256(convert_to('{"amount":' || w.balance || ',"metadata":{},"type":"top_up","walletId":"'
                                        || w.id || '"}', 'UTF8')), 'hex'),
@@ -65,13 +58,13 @@ export async function seedWallets(client: pg.Client, o: SeedOptions): Promise<vo
     );
     await client.query(
       `INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version)
-       SELECT ${UUID_V7}, o.id, o.to_wallet_id, o.amount, o.amount, 1
+       SELECT ${UUID_V7_SQL}, o.id, o.to_wallet_id, o.amount, o.amount, 1
        FROM operations o WHERE o.idempotency_key LIKE 'seed-%' AND o.client_id = $1`,
       [o.clientId],
     );
     await client.query(
       `INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version)
-       SELECT ${UUID_V7}, o.id, f.id, -o.amount,
+       SELECT ${UUID_V7_SQL}, o.id, f.id, -o.amount,
               f.balance - sum(o.amount) OVER w, f.version + row_number() OVER w
        FROM operations o
        JOIN wallets f ON f.kind = 'funding' AND f.currency = o.currency AND f.partition = o.partition

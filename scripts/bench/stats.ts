@@ -25,7 +25,7 @@ export class Samples {
 }
 
 /** The value at quantile `q` (0..1) of ascending `sorted` (nearest rank); 0 when empty. */
-export function quantile(sorted: Float64Array, q: number): number {
+function quantile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[rank] ?? 0;
