@@ -75,19 +75,36 @@ function toOperation(r: OperationRow): Operation {
   };
 }
 
+/**
+ * Sequence numbers are drawn in the array's (arrival) order, then the rows are inserted in one
+ * order shared by every statement: by client, then key, in byte order. Two groups in flight at
+ * once that hold keys of one client (two api processes, or two groups of one) then wait on each
+ * other's uncommitted keys only in that order, never in a cycle: no deadlock by construction,
+ * like the runners' ordered wallet locks. The insert order is not the acceptance order; `seq` is.
+ */
 const INSERT_PENDING = `
+  WITH arrival AS MATERIALIZED (
+    SELECT u.*, nextval('operations_seq_seq'::regclass) AS seq
+    FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::char(3)[], $6::uuid[], $7::uuid[],
+                $8::jsonb[], $9::int[], $10::text[], $11::text[])
+      AS u(id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, metadata, partition,
+           idempotency_key, request_hash)
+  )
   INSERT INTO operations (id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, metadata,
-                          partition, idempotency_key, request_hash)
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::char(3)[], $6::uuid[], $7::uuid[],
-                       $8::jsonb[], $9::int[], $10::text[], $11::text[])
+                          partition, idempotency_key, request_hash, seq)
+  SELECT id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, metadata, partition,
+         idempotency_key, request_hash, seq
+  FROM arrival
+  ORDER BY client_id, idempotency_key COLLATE "C"
   ON CONFLICT (client_id, idempotency_key) DO NOTHING
   RETURNING id, seq::text AS seq, created_at`;
 
 /**
  * The durable acceptance of a group: inserts every row whose (client, idempotency key) is free,
- * in one statement (sequence numbers follow the array order). The unique index decides, not a
- * read-then-write. Rows must carry distinct keys (the batcher groups equal keys first). Returns
- * the inserted operations by id; a row missing from the map lost to an existing operation.
+ * in one statement (sequence numbers follow the array order; {@link INSERT_PENDING} says in
+ * which order the rows are inserted). The unique index decides, not a read-then-write. Rows must
+ * carry distinct keys (the batcher groups equal keys first). Returns the inserted operations by
+ * id; a row missing from the map lost to an existing operation.
  */
 export async function insertPendingMany(db: Queryable, rows: PendingRow[]): Promise<Map<string, Operation>> {
   // Only what the database chose comes back; the rest is what was sent (less to format and parse).

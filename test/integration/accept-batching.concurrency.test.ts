@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "drizzle-orm";
+import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AcceptBatcher } from "../../api/services/accept-batcher.ts";
@@ -12,6 +14,7 @@ import {
 import { Backpressure } from "../../api/services/backpressure.ts";
 import { WalletFactsCache } from "../../api/services/wallet-facts.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
+import { deadlockCount } from "../../shared/db/settings-repo.ts";
 import type { ApiError } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { Doorbells } from "../../shared/queues/doorbells.ts";
@@ -203,6 +206,72 @@ describe("one group, many keys", () => {
     expect(await operationsWithKey(system, "g-poison-ok-1")).toBe(1);
     expect(await operationsWithKey(system, "g-poison-bad")).toBe(0);
     expect(await operationsWithKey(system, "g-poison-ok-2")).toBe(1);
+  });
+});
+
+describe("concurrent groups holding one client's keys in different orders", () => {
+  it("never deadlock: every accept answered, one operation a key, Postgres's deadlock counter unchanged", async () => {
+    // Four batchers stand for four api processes (or four groups of one process in flight at
+    // once), each on a pool of its own. Each round, all four insert the same 400 keys at the same
+    // moment, in four different orders: forward, backward and two shuffles.
+    const pools = Array.from(
+      { length: 4 },
+      () => new pg.Pool({ connectionString: system.databaseUrl, max: 2 }),
+    );
+    const log = pino({ level: "silent" });
+    const batchers = pools.map((pool) => new AcceptBatcher({ db: pool, ring: async () => {}, log }));
+    const deadlocksBefore = await deadlockCount(system.db);
+    const random = (() => {
+      let s = 7;
+      return () => {
+        s = (s * 1_664_525 + 1_013_904_223) >>> 0;
+        return s / 2 ** 32;
+      };
+    })();
+    const shuffled = <T>(xs: T[]): T[] => {
+      const out = [...xs];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [out[i], out[j]] = [out[j] as T, out[i] as T];
+      }
+      return out;
+    };
+    const rejected: string[] = [];
+    try {
+      for (let round = 0; round < 5; round++) {
+        const keys = Array.from({ length: 400 }, (_, i) => `x-${round}-${i}`);
+        const orders = [keys, [...keys].reverse(), shuffled(keys), shuffled(keys)];
+        const results = await Promise.allSettled(
+          batchers.flatMap((batcher, i) =>
+            (orders[i] as string[]).map((key) =>
+              batcher.submit({
+                id: newId(),
+                clientId: api.clientId,
+                type: "transfer",
+                amount: 1n,
+                currency: "USD",
+                fromWalletId: a,
+                toWalletId: b,
+                metadata: {},
+                partition: 0,
+                idempotencyKey: key,
+                requestHash: "same",
+              }),
+            ),
+          ),
+        );
+        for (const r of results) if (r.status === "rejected") rejected.push(String(r.reason));
+        const inserted = results.filter((r) => r.status === "fulfilled" && "inserted" in r.value);
+        expect(inserted).toHaveLength(keys.length);
+        for (const key of keys) expect(await operationsWithKey(system, key)).toBe(1);
+      }
+    } finally {
+      // A backend flushes its statistics (the deadlock counter among them) when it exits.
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+    expect(rejected).toEqual([]);
+    await sleep(500);
+    expect(await deadlockCount(system.db)).toBe(deadlocksBefore);
   });
 });
 
