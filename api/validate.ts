@@ -1,13 +1,42 @@
 import type { z } from "zod";
-import { ApiError } from "../shared/errors.ts";
+import { ApiError, type FieldError } from "../shared/errors.ts";
+import { NonIntegerLiteral } from "../shared/http/strict-json.ts";
 
-/** Parses `value` with `schema`, or throws a 400 `validation_error` listing every problem. */
+/**
+ * Parses `value` with `schema`, or throws a 400 `validation_error` listing every problem. A member
+ * named `__proto__` is refused wherever it is (zod would drop it without a word, so a metadata
+ * key would vanish and `{"__proto__":"a"}` would hash as `{}`).
+ */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const errors = reservedNames(value, [where]);
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const errors = result.error.issues.map((issue) => ({
-    path: [where, ...issue.path.map(String)].join("."),
-    message: issue.message,
-  }));
+  if (result.success && errors.length === 0) return result.data;
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      errors.push({ path: [where, ...issue.path.map(String)].join("."), message: messageOf(issue, value) });
+    }
+  }
   throw new ApiError("validation_error", `The request ${where} is invalid.`, { errors });
+}
+
+/** Zod's message, except for a number written with a fraction or an exponent (strict-json.ts). */
+function messageOf(issue: z.core.$ZodIssue, root: unknown): string {
+  let input: unknown = root;
+  for (const key of issue.path) input = (input as Record<PropertyKey, unknown> | undefined)?.[key];
+  if (!(input instanceof NonIntegerLiteral) || issue.code !== "invalid_type") return issue.message;
+  return issue.expected === "number"
+    ? `must be an integer literal, without a fraction or an exponent (got ${input.source})`
+    : `Invalid input: expected ${issue.expected}, received number`;
+}
+
+function reservedNames(value: unknown, path: string[]): FieldError[] {
+  if (!value || typeof value !== "object") return [];
+  const found: FieldError[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    if (key === "__proto__" && !Array.isArray(value)) {
+      found.push({ path: [...path, key].join("."), message: "__proto__ is a reserved name" });
+    }
+    found.push(...reservedNames(child, [...path, key]));
+  }
+  return found;
 }

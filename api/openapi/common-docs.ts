@@ -52,7 +52,7 @@ const problem = (
 export const problems = {
   badRequest: problem(
     "BadRequest",
-    "`validation_error`: the body, a query parameter or a header does not match its schema (each field in `errors`), or the body is not JSON. `idempotency_key_required` on POST /v1/top-ups and /v1/transfers without an Idempotency-Key.",
+    '`validation_error`: the body, a query parameter or a header does not match its schema (each field in `errors`), or the body is not UTF-8 I-JSON (RFC 7493: an object with two members of the same name, escaped spellings included, is refused, never "the last one wins"), or a number is written with a fraction or an exponent (`1.0`, `1e2`: only integer literals are numbers here), or a member is named `__proto__`. `idempotency_key_required` on POST /v1/top-ups and /v1/transfers without an Idempotency-Key.',
   ),
   unauthorized: problem("Unauthorized", "`unauthorized`: no bearer key, or one that matches nothing."),
   forbidden: problem(
