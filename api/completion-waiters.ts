@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { completionMessage, completionsChannel } from "../shared/queues/catalog.ts";
 
-/** How often a waiting request re-reads Postgres, in case an announcement was lost. */
+/** How often a waiting request re-reads Postgres, in case an announcement was lost, ms. */
 const REREAD_MS = 1_000;
 
 /**
@@ -15,8 +15,11 @@ const REREAD_MS = 1_000;
 export class CompletionWaiters {
   private readonly waiters = new Map<string, Set<() => void>>();
   private closing = false;
+  private readonly rereadMs: number;
 
-  constructor(subscriber: Redis, prefix: string, log: Logger) {
+  /** `rereadMs`: a test seam (a test that must tell a wake-up from a re-read makes it long). */
+  constructor(subscriber: Redis, prefix: string, log: Logger, rereadMs = REREAD_MS) {
+    this.rereadMs = rereadMs;
     const channel = completionsChannel(prefix);
     subscriber.subscribe(channel).catch((err: unknown) => log.warn({ err: String(err) }, "subscribe failed"));
     subscriber.on("message", (ch: string, message: string) => {
@@ -71,7 +74,7 @@ export class CompletionWaiters {
         const ac = new AbortController();
         await Promise.race([
           signal,
-          sleep(Math.min(REREAD_MS, left), undefined, { signal: ac.signal }).catch(() => {}),
+          sleep(Math.min(this.rereadMs, left), undefined, { signal: ac.signal }).catch(() => {}),
         ]);
         ac.abort();
         arm();

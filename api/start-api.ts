@@ -46,6 +46,8 @@ export async function startApi(
     ring?: (partitions: number[]) => Promise<void>;
     /** Replaces DNS for webhook endpoint URLs: a test resolves names its own way. */
     resolveHost?: HostResolver;
+    /** How often a long poll re-reads Postgres without a wake-up, ms (default 1 s). */
+    longPollRereadMs?: number;
   } = {},
 ): Promise<RunningApi> {
   const { db, close: closeDb } = openDb({
@@ -76,7 +78,7 @@ export async function startApi(
   // The rate limiter's own connection: one command per request, auto-pipelined.
   const limiterRedis = openRedis(config.REDIS_URL, "fast", true);
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
-  const waiters = new CompletionWaiters(subscriber, config.QUEUE_PREFIX, log);
+  const waiters = new CompletionWaiters(subscriber, config.QUEUE_PREFIX, log, seams.longPollRereadMs);
   const ringNow = (partitions: number[]) =>
     Promise.race([
       doorbells.ring(partitions),

@@ -23,8 +23,8 @@ import {
   acceptOperation,
   type OperationRequest,
 } from "../services/accept-operation.ts";
+import { ownWallet } from "../services/own-wallet.ts";
 import { validate } from "../validate.ts";
-import { ownWallet } from "./wallets-route.ts";
 
 interface OperationsDeps extends AcceptDeps {
   db: Database;
@@ -83,7 +83,8 @@ export function operationsRoute(deps: OperationsDeps): Router {
   router.get("/:id", async (req, res) => {
     const clientId = clientIdOf(res);
     const { wait } = validate(getOperationQuery, req.query, "query");
-    const id = req.params.id;
+    // One spelling: completions are announced with lower-case ids, and the waiter is keyed by it.
+    const id = req.params.id.toLowerCase();
     const read = async (): Promise<Operation> => {
       const op = isUuid(id) ? await findClientOperation(deps.db, clientId, id) : undefined;
       if (!op) throw new ApiError("not_found", "No operation with this id.");

@@ -2,21 +2,15 @@ import type { Router } from "express";
 import { z } from "zod";
 import type { Database } from "../../shared/db/client.ts";
 import { listWalletEntries } from "../../shared/db/entry-repo.ts";
-import type { Wallet } from "../../shared/db/schema/index.ts";
-import {
-  ensureFundingAccounts,
-  findClientWallet,
-  insertWallet,
-  listClientWallets,
-} from "../../shared/db/wallet-repo.ts";
+import { ensureFundingAccounts, insertWallet, listClientWallets } from "../../shared/db/wallet-repo.ts";
 import { withTx } from "../../shared/db/with-tx.ts";
-import { ApiError } from "../../shared/errors.ts";
 import { entryResource, walletResource } from "../../shared/http/resources.ts";
 import { createWalletBody, idSchema, pageQuery } from "../../shared/http/schemas.ts";
-import { isUuid, newId, partitionOf } from "../../shared/ids.ts";
+import { newId, partitionOf } from "../../shared/ids.ts";
 import { clientIdOf } from "../middleware/auth.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
+import { ownWallet } from "../services/own-wallet.ts";
 import type { WalletFactsCache } from "../services/wallet-facts.ts";
 import { validate } from "../validate.ts";
 
@@ -24,15 +18,6 @@ interface WalletsDeps {
   db: Database;
   partitions: number;
   walletFacts: WalletFactsCache;
-}
-
-/** The caller's own wallet, or 404 `wallet_not_found` (also for another client's wallet). */
-export async function ownWallet(db: Database, clientId: string, id: string): Promise<Wallet> {
-  const wallet = isUuid(id) ? await findClientWallet(db, id) : undefined;
-  if (!wallet || wallet.clientId !== clientId) {
-    throw new ApiError("wallet_not_found", "No wallet with this id is available to this client.");
-  }
-  return wallet;
 }
 
 export function walletsRoute(deps: WalletsDeps): Router {

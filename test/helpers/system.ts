@@ -37,6 +37,8 @@ export interface SystemOptions {
   logger?: Logger;
   /** Replaces the api's doorbell (see startApi's seams). */
   ring?: (partitions: number[]) => Promise<void>;
+  /** How often the api's long polls re-read Postgres without a wake-up (see startApi's seams). */
+  longPollRereadMs?: number;
   /** A throwaway Redis instead of the shared one. */
   redisUrl?: string;
   /** A throwaway Postgres server (URL without database) instead of the shared one; migrated afresh. */
@@ -120,6 +122,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     ...(opts.afterInsert ? { afterInsert: opts.afterInsert } : {}),
     ...(opts.ring ? { ring: opts.ring } : {}),
     ...(opts.apiResolveHost ? { resolveHost: opts.apiResolveHost } : {}),
+    ...(opts.longPollRereadMs ? { longPollRereadMs: opts.longPollRereadMs } : {}),
   });
   const extraApis: RunningApi[] = [];
   const redis = new Redis(redisUrl);

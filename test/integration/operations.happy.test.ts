@@ -23,6 +23,8 @@ beforeAll(async () => {
     workerProcesses: 1,
     // No sweeper rescue during the test: a held operation stays pending until the test rings.
     workerSettings: { SWEEP_GRACE_MS: "3600000" },
+    // A long poll answers early only when woken by a completion message, never by a re-read.
+    longPollRereadMs: 600_000,
     ring: async (partitions) => {
       if (holding) for (const p of partitions) held.add(p);
       else await doorbells.ring(partitions);
@@ -71,6 +73,15 @@ const expectAccepted = (r: Reply) => {
   expect(r.headers.get("location")).toBe(`/v1/operations/${r.body.id}`);
   expect(r.headers.get("idempotent-replayed")).toBeNull();
 };
+
+/** Resolves once `n` long polls are registered with the api (its billing_long_polls_waiting gauge). */
+async function waitUntilWaiting(n: number): Promise<void> {
+  for (;;) {
+    const text = await (await fetch(`${system.baseUrl}/metrics`)).text();
+    if (new RegExp(`^billing_long_polls_waiting ${n}$`, "m").test(text)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const walletOf = async (client: Api, id: string) => (await client.get(`/v1/wallets/${id}`)).body;
 
@@ -367,6 +378,32 @@ describe("GET /v1/operations/:id?wait=N", () => {
       const answerB = await waitB;
       expect(answerB.body).toMatchObject({ id: opB, status: "succeeded" });
       expect(await walletOf(api, b)).toMatchObject({ balance: 22, version: 1 });
+    } finally {
+      holding = false;
+      for (const p of [...held]) await release(p);
+    }
+  });
+
+  it("is woken by the completion of an id written in upper case", async () => {
+    const a = await newWallet(api);
+    let b = await newWallet(api);
+    while ((await partitionOf(b)) === (await partitionOf(a))) b = await newWallet(api);
+    holding = true;
+    try {
+      const opA = (await api.topUp(a, 5)).body.id as string;
+      const opB = (await api.topUp(b, 6)).body.id as string;
+      let aAnswered = false;
+      const waitA = api.get(`/v1/operations/${opA.toUpperCase()}?wait=30`).then((r) => {
+        aAnswered = true;
+        return r;
+      });
+      await waitUntilWaiting(1);
+      await release(await partitionOf(a));
+      // B stays held: its long poll answers at its deadline, after A's if A was woken.
+      const control = await api.get(`/v1/operations/${opB}?wait=3`);
+      expect(control.body.status).toBe("pending");
+      expect(aAnswered).toBe(true);
+      expect((await waitA).body).toMatchObject({ id: opA, status: "succeeded" });
     } finally {
       holding = false;
       for (const p of [...held]) await release(p);
