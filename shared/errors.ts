@@ -83,6 +83,7 @@ export type FailureCode = "insufficient_funds" | "balance_limit_exceeded" | "int
 
 export const FAILURE_MESSAGES: { readonly [C in FailureCode]: string } = {
   insufficient_funds: "The source wallet's balance is lower than the amount.",
-  balance_limit_exceeded: "The operation would take a wallet balance above 9007199254740991.",
+  balance_limit_exceeded:
+    "The operation would take a balance past its limit: a wallet holds at most 9007199254740991, and a funding account stays within Postgres's bigint.",
   internal_error: "The operation could not be applied; no money moved.",
 };

@@ -1,5 +1,9 @@
 import { MAX_AMOUNT } from "../shared/money.ts";
 
+/** Postgres's bigint: the range every balance, a funding account's included, must stay in. */
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
+
 /** A pending operation as the runner applies it; `debitWalletId` is the transfer source or the top-up's funding account. */
 export interface BatchOperation {
   id: string;
@@ -68,7 +72,13 @@ export function applyBatch(
       outcomes.push({ operationId: op.id, status: "failed", failureCode: "insufficient_funds" });
       continue;
     }
-    if (credit.kind === "client" && credit.balance + op.amount > MAX_AMOUNT) {
+    // A funding account has no business bound, but its column has one: a debit past -2^63 (or a
+    // credit past 2^63-1) fails this operation alone instead of every batch of the partition.
+    if (
+      (credit.kind === "client" && credit.balance + op.amount > MAX_AMOUNT) ||
+      credit.balance + op.amount > BIGINT_MAX ||
+      debit.balance - op.amount < BIGINT_MIN
+    ) {
       outcomes.push({ operationId: op.id, status: "failed", failureCode: "balance_limit_exceeded" });
       continue;
     }

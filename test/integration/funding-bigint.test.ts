@@ -43,3 +43,41 @@ describe("funding accounts beyond 2^53", () => {
     expect((await api.get(`/v1/wallets/${w}`)).body).toMatchObject({ balance: amount, version: 1 });
   });
 });
+
+describe("funding accounts at the edge of Postgres's bigint", () => {
+  it("a top-up that would take the funding account below -2^63 fails alone with balance_limit_exceeded; the partition goes on", async () => {
+    const w = await newWallet(api);
+    const partition = (
+      await system.db.execute<{ partition: number }>(sql`SELECT partition FROM wallets WHERE id = ${w}`)
+    ).rows[0]?.partition;
+    const floor = -(2n ** 63n);
+    const fundingOf = async () =>
+      (
+        await system.db.execute<{ balance: string; version: string }>(sql`
+          SELECT balance::text, version::text FROM wallets
+          WHERE kind = 'funding' AND currency = 'USD' AND partition = ${partition}`)
+      ).rows[0];
+    const startVersion = BigInt((await fundingOf())?.version ?? "0");
+    await system.db.execute(sql`
+      UPDATE wallets SET balance = ${(floor + 10n).toString()}::bigint
+      WHERE kind = 'funding' AND currency = 'USD' AND partition = ${partition}`);
+
+    // Accepted in this order, so applied in it, in one batch or several.
+    const ids: string[] = [];
+    for (const amount of [5, 10, 5, 1]) ids.push((await api.topUp(w, amount)).body.id);
+    const outcomes = [];
+    for (const id of ids) {
+      const op = await api.settle(id);
+      outcomes.push(op.status === "failed" ? op.failure.code : op.status);
+    }
+    expect(outcomes).toEqual(["succeeded", "balance_limit_exceeded", "succeeded", "balance_limit_exceeded"]);
+    expect(await fundingOf()).toEqual({ balance: floor.toString(), version: (startVersion + 2n).toString() });
+    expect((await api.get(`/v1/wallets/${w}`)).body).toMatchObject({ balance: 10, version: 2 });
+
+    // Transfers of the partition still apply: the stall was for every operation of its batches.
+    const other = await newWallet(api);
+    const t = await api.settle((await api.transfer(w, other, 4)).body.id);
+    expect(t.status).toBe("succeeded");
+    expect((await api.get(`/v1/wallets/${other}`)).body).toMatchObject({ balance: 4, version: 1 });
+  });
+});

@@ -213,6 +213,34 @@ describe("applyBatch: funding accounts beyond -2^53", () => {
   });
 });
 
+describe("applyBatch: funding accounts at Postgres's bigint bounds", () => {
+  it("a top-up that would take the funding account below -2^63 fails alone; one that reaches it succeeds", () => {
+    const floor = -(2n ** 63n);
+    const locked = lockedMap(funding("F", floor + 10n, 3n), client("A", 0n));
+    const result = applyBatch(
+      [op("t1", "F", "A", 5n), op("t2", "F", "A", 10n), op("t3", "F", "A", 5n), op("t4", "F", "A", 1n)],
+      locked,
+    );
+    expect(result.outcomes.map((o) => (o.status === "failed" ? o.failureCode : o.status))).toEqual([
+      "succeeded",
+      "balance_limit_exceeded",
+      "succeeded",
+      "balance_limit_exceeded",
+    ]);
+    expect(result.changedWallets).toEqual([funding("F", floor, 5n), client("A", 10n, 2n)]);
+    expectDoubleEntry(result.entries);
+  });
+
+  it("a credit that would take a funding account past 2^63-1 fails", () => {
+    const locked = lockedMap(client("A", 100n), funding("F", 2n ** 63n - 50n));
+    const result = applyBatch([op("p1", "A", "F", 60n), op("p2", "A", "F", 49n)], locked);
+    expect(result.outcomes).toEqual([
+      { operationId: "p1", status: "failed", failureCode: "balance_limit_exceeded" },
+      { operationId: "p2", status: "succeeded" },
+    ]);
+  });
+});
+
 describe("applyBatch: versions and double entry", () => {
   it("each entry bumps its wallet's version by one, in posting order", () => {
     const locked = lockedMap(funding("F", 0n, 10n), client("A", 0n, 3n), client("B", 0n, 0n));

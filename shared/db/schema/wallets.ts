@@ -16,7 +16,7 @@ import { createdAt, updatedAt } from "./columns.ts";
 
 /**
  * Client wallets and the system's external funding accounts (one per currency and partition,
- * created with the first wallet of a currency; they may go negative without bound).
+ * created with the first wallet of a currency; they may go negative, down to bigint's -2^63).
  */
 export const wallets = pgTable(
   "wallets",
