@@ -166,9 +166,9 @@ const NOTIFY = `notified AS (
  * one row per completed operation with the number of deliveries written.
  */
 const outcomesAndNotify = (first: number): string => `outcomes AS (
-    -- clock_timestamp(), not now(): the batch may have waited for its locks since BEGIN.
     UPDATE operations AS o
-    SET status = v.status, failure_code = v.code, failure_message = v.message, completed_at = clock_timestamp()
+    SET status = v.status, failure_code = v.code, failure_message = v.message,
+        completed_at = (SELECT at FROM stamp)
     FROM unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[])
       AS v(id, status, code, message)
     WHERE o.id = v.id AND o.status = 'pending'
@@ -176,12 +176,23 @@ const outcomesAndNotify = (first: number): string => `outcomes AS (
   ), ${NOTIFY}
   SELECT id, (SELECT count(*)::int FROM notified) AS deliveries FROM outcomes`;
 
+/**
+ * One instant for the whole write, taken after the batch's locks: `clock_timestamp()`, not
+ * `now()`, which is when the transaction began. A batch that began first may have waited for a
+ * wallet that a later batch locked, posted and committed meanwhile; stamped with `now()` its
+ * entries would be dated before that batch's while coming after them in the wallet's versions.
+ * Taken under the lock, every wallet's entries are dated in their posting order (`balance?at=`
+ * relies on it), and an operation's `completed_at` is its entries' `created_at`.
+ */
+const STAMP = "stamp AS (SELECT clock_timestamp() AS at)";
+
 const WRITE_BATCH = `
-  WITH posted AS (
-    INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version)
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[])
+  WITH ${STAMP}, posted AS (
+    INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version, created_at)
+    SELECT u.*, stamp.at
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u, stamp
   ), balances AS (
-    UPDATE wallets AS w SET balance = v.balance, version = v.version, updated_at = now()
+    UPDATE wallets AS w SET balance = v.balance, version = v.version, updated_at = (SELECT at FROM stamp)
     FROM unnest($7::uuid[], $8::bigint[], $9::bigint[]) AS v(id, balance, version)
     WHERE w.id = v.id
   ), ${outcomesAndNotify(10)}`;
@@ -238,7 +249,7 @@ export async function setOutcomes(tx: TxClient, rows: OutcomeRow[]): Promise<Com
   if (rows.length === 0) return { ids: [], deliveries: 0 };
   const r = await tx.query<{ id: string; deliveries: number }>({
     name: "batch.set-outcomes",
-    text: `WITH ${outcomesAndNotify(1)}`,
+    text: `WITH ${STAMP}, ${outcomesAndNotify(1)}`,
     values: outcomeArrays(rows),
   });
   return completedOf(r.rows);

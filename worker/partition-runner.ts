@@ -20,6 +20,8 @@ import {
 
 /** Test seams. Production passes none. */
 export interface RunnerHooks {
+  /** Runs inside the batch transaction once its pending operations are locked, before the wallets are. */
+  afterLockPending?: (partition: number, operationIds: string[]) => Promise<void>;
   /** Runs after a select found nothing pending, before the runner returns (the doorbell race). */
   afterEmptySelect?: (partition: number) => Promise<void>;
   /** Runs inside the batch transaction before an operation is applied; a throw makes it poison. */
@@ -154,6 +156,10 @@ async function applyNextBatch(
     if (pending.length === 0) return { outcomes: [], completed: { ids: [], deliveries: 0 } };
     const lockedAt = performance.now();
     attempted.push(...pending.map((op) => ({ ...op, lockedAt })));
+    await deps.hooks?.afterLockPending?.(
+      partition,
+      pending.map((op) => op.id),
+    );
 
     const funding = await fundingFor(tx, partition, pending, deps.funding);
     const operations: BatchOperation[] = pending.map((op) => {

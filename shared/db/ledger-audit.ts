@@ -43,15 +43,17 @@ const CHECKS: { name: string; query: (pendingBoundSeconds: number | undefined) =
          OR (e.n > 0 AND (e.lo <> 1 OR e.hi <> e.n))`,
   },
   {
-    name: "each entry's balanceAfter = the previous one's + its amount",
+    name: "each entry's balanceAfter = the previous one's + its amount, and it is dated no earlier",
     query: () => sql`
       SELECT wallet_id, wallet_version::text
       FROM (
-        SELECT wallet_id, wallet_version, amount, balance_after,
-               lag(balance_after, 1, 0::bigint) OVER (PARTITION BY wallet_id ORDER BY wallet_version) AS previous
+        SELECT wallet_id, wallet_version, amount, balance_after, created_at,
+               lag(balance_after, 1, 0::bigint) OVER w AS previous,
+               lag(created_at) OVER w AS previous_at
         FROM entries
+        WINDOW w AS (PARTITION BY wallet_id ORDER BY wallet_version)
       ) chain
-      WHERE balance_after <> previous + amount`,
+      WHERE balance_after <> previous + amount OR created_at < previous_at`,
   },
   {
     name: "client balances within 0..2^53-1",

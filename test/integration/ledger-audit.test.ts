@@ -58,8 +58,25 @@ describe("ledger audit", () => {
       sql`UPDATE operations SET status = 'failed', failure_code = 'insufficient_funds' WHERE id = ${id}`,
     );
     const names = (await auditLedger(system.db)).checks.filter((c) => c.violations > 0).map((c) => c.name);
-    expect(names).toContain("each entry's balanceAfter = the previous one's + its amount");
+    expect(names).toContain(
+      "each entry's balanceAfter = the previous one's + its amount, and it is dated no earlier",
+    );
     expect(names).toContain("a succeeded operation has exactly its two entries; any other none");
+  });
+
+  it("flags an entry dated before the entry it follows", async () => {
+    const a = await newWallet(api);
+    await api.settle((await api.topUp(a, 5)).body.id);
+    await api.settle((await api.topUp(a, 6)).body.id);
+    const clean = await auditLedger(system.db);
+    const chain = (r: typeof clean) => r.checks.find((c) => c.name.startsWith("each entry's balanceAfter"));
+    const before = chain(clean)?.violations ?? 0;
+    await system.db.execute(sql`
+      UPDATE entries SET created_at = created_at - interval '1 second'
+      WHERE wallet_id = ${a} AND wallet_version = 2`);
+    const report = await auditLedger(system.db);
+    expect(chain(report)?.violations).toBe(before + 1);
+    expect(chain(report)?.sample).toContainEqual({ wallet_id: a, wallet_version: "2" });
   });
 
   it("flags a succeeded top-up whose credit was posted to another wallet, and an operation pending too long", async () => {
