@@ -20,6 +20,8 @@ import {
 
 /** Test seams. Production passes none. */
 export interface RunnerHooks {
+  /** Runs at the start of each batch attempt, before its connection is checked out (a failure to connect). */
+  beforeBatch?: (partition: number) => Promise<void>;
   /** Runs inside the batch transaction once its pending operations are locked, before the wallets are. */
   afterLockPending?: (partition: number, operationIds: string[]) => Promise<void>;
   /** Runs after a select found nothing pending, before the runner returns (the doorbell race). */
@@ -79,46 +81,50 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
   for (;;) {
     if (deps.stopping()) return "stopped";
     const cap = singleSteps > 0 ? 1 : deps.batchCap;
-    const attempted: Attempted[] = [];
     const clearFirst = confirming;
-    let completed: Completed;
+    let batch: Batch;
     try {
-      completed = await retryTransient(
+      batch = await retryTransient(
         () =>
           deps.withSlot(async () => {
             // Inside the slot, right before the select: a runner that waited for a slot does
             // not invite a doorbell for operations its select takes anyway.
             if (clearFirst) await deps.clearDirty(partition);
-            return applyNextBatch(partition, cap, deps, attempted);
+            return applyNextBatch(partition, cap, deps);
           }),
         deps,
       );
     } catch (err) {
       if (err instanceof StoppedError) return "stopped";
+      // Only the attempt that failed can name a culprit: one that failed before its select
+      // (no connection, say) took no operation, whatever an earlier attempt had selected.
+      if (!(err instanceof BatchFailed)) throw err;
+      const { attempted, cause } = err;
       const poison = attempted[0];
-      if (!poison) throw err; // nothing selected: not an operation's fault
+      if (!poison) throw cause; // nothing selected: not an operation's fault
       if (cap > 1) {
         deps.log.warn(
-          { partition, err: errorSummary(err) },
+          { partition, err: errorSummary(cause) },
           "batch failed; applying its operations one by one",
         );
         singleSteps = attempted.length;
         continue;
       }
       deps.log.error(
-        { partition, operationId: poison.id, err: errorSummary(err) },
+        { partition, operationId: poison.id, err: errorSummary(cause) },
         "operation set aside as internal_error",
       );
       const started = performance.now();
-      completed = await retryTransient(() => markInternalError(deps.pool, poison.id), deps);
+      const completed = await retryTransient(() => markInternalError(deps.pool, poison.id), deps);
       if (completed.ids.length > 0) {
         deps.metrics?.batchCommitted({
           seconds: (performance.now() - started) / 1000,
           operations: [{ type: poison.type, result: "internal_error", latencySeconds: latencyOf(poison) }],
         });
       }
+      batch = { attempted, completed };
     }
-    if (attempted.length === 0) {
+    if (batch.attempted.length === 0) {
       if (!confirming) {
         confirming = true;
         continue;
@@ -128,8 +134,8 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
     }
     confirming = false;
     if (cap === 1 && singleSteps > 0) singleSteps--;
-    if (completed.deliveries > 0) deps.deliveriesWritten?.();
-    await deps.publish(completed.ids).catch((err: unknown) => {
+    if (batch.completed.deliveries > 0) deps.deliveriesWritten?.();
+    await deps.publish(batch.completed.ids).catch((err: unknown) => {
       // Waiters re-read Postgres every second; a lost announcement only delays them.
       deps.log.warn({ partition, err: errorSummary(err) }, "could not publish completions");
     });
@@ -138,20 +144,47 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
   }
 }
 
+/** One batch attempt's selected operations and what it completed. */
+interface Batch {
+  attempted: Attempted[];
+  completed: Completed;
+}
+
+/** A batch attempt failed; `attempted` are the operations this attempt selected (none if it failed before). */
+class BatchFailed extends Error {
+  readonly attempted: Attempted[];
+  constructor(cause: unknown, attempted: Attempted[]) {
+    super("batch attempt failed", { cause });
+    this.attempted = attempted;
+  }
+}
+
 /** From acceptance to now, s: the age Postgres measured at lock time plus the time since. */
 const latencyOf = (op: Attempted): number => (op.ageMs + performance.now() - op.lockedAt) / 1000;
 
-/** One batch in one transaction; returns what it completed. `attempted` receives the selected rows. */
-async function applyNextBatch(
+/**
+ * One batch in one transaction; returns the operations it selected and what it completed.
+ * Throws {@link BatchFailed} carrying the operations this attempt selected, and only those.
+ */
+async function applyNextBatch(partition: number, cap: number, deps: RunnerDeps): Promise<Batch> {
+  const attempted: Attempted[] = [];
+  try {
+    return await applyBatchOnce(partition, cap, deps, attempted);
+  } catch (err) {
+    throw new BatchFailed(err, attempted);
+  }
+}
+
+async function applyBatchOnce(
   partition: number,
   cap: number,
   deps: RunnerDeps,
   attempted: Attempted[],
-): Promise<Completed> {
+): Promise<Batch> {
   const started = performance.now();
+  await deps.hooks?.beforeBatch?.(partition);
   const opening = `BEGIN; ${lockPendingSql(partition, cap)}`;
   const { outcomes, completed } = await pgTransactionOpening(deps.pool, opening, async (tx, opened) => {
-    attempted.length = 0;
     const pending = pendingRows(opened);
     if (pending.length === 0) return { outcomes: [], completed: { ids: [], deliveries: 0 } };
     const lockedAt = performance.now();
@@ -182,7 +215,7 @@ async function applyNextBatch(
     return { outcomes: result.outcomes, completed: written };
   });
   if (outcomes.length > 0) reportBatch(partition, outcomes, attempted, completed, started, deps);
-  return completed;
+  return { attempted, completed };
 }
 
 /** Metrics and the batch's log line, once it committed. */

@@ -25,19 +25,28 @@ export function isConnectionError(err: unknown): boolean {
 }
 
 /**
- * Errors worth retrying the same work for: serialization failure, deadlock, lock timeout,
- * a lost or refused connection, a server shutting down.
+ * SQLSTATEs worth retrying the same work for, by class or code, with the reason. None of them
+ * says anything about the operations of the work: retried, a resource outage makes operations
+ * wait instead of failing good ones one by one as `internal_error`.
  */
+const TRANSIENT: { prefix: string; why: string }[] = [
+  { prefix: "40001", why: "serialization failure: the same work may succeed on a new snapshot" },
+  { prefix: "40P01", why: "deadlock: the victim's work succeeds once the other transaction ends" },
+  { prefix: "55P03", why: "lock_timeout: another transaction held the lock; it will end" },
+  { prefix: "08", why: "connection exception: the connection failed, not the statement" },
+  {
+    prefix: "53",
+    why: "insufficient resources (connections, memory, disk): the server's state, not the data",
+  },
+  { prefix: "57014", why: "statement timeout or cancel: the server was slow or asked to stop the statement" },
+  { prefix: "57P", why: "server shutting down, crashed or not accepting connections yet" },
+  { prefix: "58", why: "system or I/O error of the server: its machine's fault, not the data's" },
+];
+
+/** Errors worth retrying the same work for ({@link TRANSIENT}), and a lost or refused connection. */
 export function isTransientDbError(err: unknown): boolean {
   const code = pgCode(err);
-  if (code)
-    return (
-      code === "40001" ||
-      code === "40P01" ||
-      code === "55P03" ||
-      code.startsWith("08") ||
-      code.startsWith("57P")
-    );
+  if (code) return TRANSIENT.some((t) => code.startsWith(t.prefix));
   for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
     const c = (e as { code?: unknown }).code;
     if (typeof c === "string" && CONNECTION_ERRORS.has(c)) return true;

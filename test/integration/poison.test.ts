@@ -57,3 +57,77 @@ describe.each([1, 50])("a poison operation, batch cap %i", (batchCap) => {
     expect((await auditLedger(system.db)).ok).toBe(true);
   });
 });
+
+/** An error as the pg driver raises it, with its SQLSTATE. */
+const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+describe("resource outages are not an operation's fault", () => {
+  it.each([1, 50])(
+    "batch cap %i: a transient failure after the select, then out of connections (53300) before the next: the operation succeeds",
+    async (batchCap) => {
+      const faults: ("after-select" | "before-batch")[] = [];
+      const system = await startSystem({
+        partitions: 2,
+        batchCap,
+        inProcessWorker: {
+          hooks: {
+            beforeBatch: async () => {
+              if (faults[0] === "before-batch") {
+                faults.shift();
+                throw pgError("53300", "sorry, too many clients already");
+              }
+            },
+            afterLockPending: async () => {
+              if (faults[0] === "after-select") {
+                faults.shift();
+                throw pgError("40P01", "deadlock detected");
+              }
+            },
+          },
+        },
+      });
+      systems.push(system);
+      const api = await newClient(system);
+      const a = await newWallet(api);
+      await api.settle((await api.topUp(a, 100)).body.id);
+      faults.push("after-select", "before-batch");
+      const op = await api.settle((await api.topUp(a, 5)).body.id);
+      expect(faults).toEqual([]);
+      expect(op.status).toBe("succeeded");
+      expect((await api.get(`/v1/wallets/${a}`)).body).toMatchObject({ balance: 105, version: 2 });
+      expect((await auditLedger(system.db)).ok).toBe(true);
+    },
+  );
+
+  it.each([
+    ["53200", "out of memory"],
+    ["53100", "could not extend file: No space left on device"],
+    ["57014", "canceling statement due to statement timeout"],
+  ])("%s (%s) inside every batch for a while: operations wait, none is set aside", async (code, message) => {
+    let failures = 0;
+    const system = await startSystem({
+      partitions: 2,
+      batchCap: 50,
+      inProcessWorker: {
+        hooks: {
+          afterLockPending: async () => {
+            if (failures > 0) {
+              failures--;
+              throw pgError(code, message);
+            }
+          },
+        },
+      },
+    });
+    systems.push(system);
+    const api = await newClient(system);
+    const a = await newWallet(api);
+    await api.settle((await api.topUp(a, 100)).body.id);
+    failures = 6;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await api.topUp(a, 1)).body.id);
+    for (const id of ids) expect((await api.settle(id)).status).toBe("succeeded");
+    expect(failures).toBe(0);
+    expect((await api.get(`/v1/wallets/${a}`)).body).toMatchObject({ balance: 103, version: 4 });
+  });
+});
