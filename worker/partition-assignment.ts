@@ -64,9 +64,25 @@ const EXPIRY_MS = 5_000;
 const STOP_WAIT_MS = 1_000;
 
 /**
- * The live worker processes of a deployment: each heartbeats its id into a sorted set (score:
- * time) and reads the members seen in the last {@link EXPIRY_MS}. One round trip a second per
- * process; when Redis does not answer, the last roster stands.
+ * One heartbeat, in Redis, by Redis's clock: stamp this process, drop the members not seen
+ * within the expiry, keep the key a while, and return the live members. Scored by each host's
+ * own clock instead, a few seconds of skew between hosts gave them different views of who is
+ * alive (a host ahead of the others dropped them all), and a partition could end up paused in
+ * every process. KEYS[1]: the roster; ARGV: this process's id, the expiry (ms).
+ */
+const BEAT = `
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local expiry = tonumber(ARGV[2])
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - expiry)
+  redis.call('PEXPIRE', KEYS[1], expiry * 2)
+  return redis.call('ZRANGE', KEYS[1], 0, -1)`;
+
+/**
+ * The live worker processes of a deployment: each heartbeats its id into a sorted set scored by
+ * Redis's clock ({@link BEAT}) and reads the members seen in the last {@link EXPIRY_MS}. One
+ * round trip a second per process; when Redis does not answer, the last roster stands.
  */
 export class WorkerRoster {
   private readonly redis: Redis;
@@ -102,16 +118,8 @@ export class WorkerRoster {
     // The worker's connection queues commands while Redis is away: one heartbeat at a time.
     if (this.beating) return;
     this.beating = true;
-    const now = Date.now();
     try {
-      const replies = await this.redis
-        .multi()
-        .zadd(this.key, now, this.id)
-        .zremrangebyscore(this.key, "-inf", now - EXPIRY_MS)
-        .zrange(this.key, "0", "-1")
-        .pexpire(this.key, EXPIRY_MS * 2)
-        .exec();
-      const ids = replies?.[2]?.[1];
+      const ids = await this.redis.eval(BEAT, 1, this.key, this.id, EXPIRY_MS);
       if (Array.isArray(ids)) this.onRoster(ids.map(String));
       this.failing = false;
     } catch (err) {
