@@ -54,7 +54,7 @@ export async function startApi(
     url: config.DATABASE_URL,
     poolSize: config.DB_POOL_SIZE,
     applicationName: "billing-api",
-    sessionSettings: { statement_timeout: "10s" },
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
   });
   // Readiness probes and the backlog sampler have a pool of their own: a request pool saturated
   // by load must neither stall the sampler (which is what detects the load) nor fail readiness.
@@ -62,7 +62,7 @@ export async function startApi(
     url: config.DATABASE_URL,
     poolSize: 2,
     applicationName: "billing-api-ops",
-    sessionSettings: { statement_timeout: "1s" },
+    statementTimeoutMs: 1_000,
   });
   try {
     await assertPartitions(db, config.PARTITIONS);

@@ -18,6 +18,14 @@ const redisUrl = z
   .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
   .describe("Redis connection string, e.g. redis://127.0.0.1:6379");
 
+/** `statement_timeout` of the process's Postgres sessions; the client gives up 5 s later. */
+const dbStatementTimeout = (fallback: number) =>
+  int(100, 600_000)
+    .default(fallback)
+    .describe(
+      "statement_timeout of this process's Postgres sessions, ms; a query with no answer 5 s past it fails as a lost connection",
+    );
+
 /** Settings every process needs. */
 export const baseConfigSchema = z.object({
   DATABASE_URL: postgresUrl,
@@ -55,6 +63,7 @@ export const apiConfigSchema = baseConfigSchema.extend({
     .min(16, "must be at least 16 characters")
     .describe("The operator's bearer token; it can only create clients"),
   DB_POOL_SIZE: int(1, 200).default(20).describe("Postgres connections per api process"),
+  DB_STATEMENT_TIMEOUT_MS: dbStatementTimeout(10_000),
   RATE_LIMIT_REQUESTS: int(0, 10_000_000)
     .default(100_000)
     .describe(
@@ -92,6 +101,7 @@ export const workerConfigSchema = baseConfigSchema.extend({
   DB_POOL_SIZE: int(1, 200)
     .default(4)
     .describe("Postgres connections per worker process; BATCH_CONCURRENCY + 2 leaves one for the sweeper"),
+  DB_STATEMENT_TIMEOUT_MS: dbStatementTimeout(30_000),
   SWEEP_INTERVAL_MS: int(100, 600_000)
     .default(5_000)
     .describe("How often each worker's sweeper looks for partitions with stale pending operations, ms"),

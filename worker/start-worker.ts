@@ -60,11 +60,12 @@ export async function startWorker(
     sessionSettings: {
       // A batch waits at most 5 s for a row lock, then is retried (55P03 is transient).
       lock_timeout: "5s",
-      // No statement of a batch should take 30 s; if one does, fail it rather than hold locks.
-      statement_timeout: "30s",
       // A transaction abandoned by a stuck process releases its locks after 60 s.
       idle_in_transaction_session_timeout: "60s",
     },
+    // No statement of a batch should take 30 s (the default); if one does, fail it rather than
+    // hold locks. The client gives a silent connection up shortly after (CLIENT_TIMEOUT_MARGIN_MS).
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
   });
   try {
     await assertPartitions(db, config.PARTITIONS);
@@ -96,7 +97,8 @@ export async function startWorker(
           url: config.DATABASE_URL,
           poolSize: config.WEBHOOK_DB_POOL_SIZE,
           applicationName: "billing-webhooks",
-          sessionSettings: { lock_timeout: "5s", statement_timeout: "10s" },
+          sessionSettings: { lock_timeout: "5s" },
+          statementTimeoutMs: 10_000,
         })
       : undefined;
   const sender: WebhookSender | undefined = webhooksDb

@@ -53,7 +53,7 @@ export function isTransientDbError(err: unknown): boolean {
     const m = (e as { message?: unknown }).message;
     if (
       typeof m === "string" &&
-      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(
         m,
       )
     ) {

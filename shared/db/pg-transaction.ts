@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { withCheckedOutClient } from "./checkout.ts";
+import { isConnectionError } from "./pg-errors.ts";
 
 /**
  * A transaction on the raw pg pool, for the statements that run per batch: no query builder,
@@ -30,8 +31,11 @@ export async function pgTransactionOpening<T>(
       await client.query("COMMIT");
       return result;
     } catch (err) {
-      // A connection that cannot even roll back is not handed to the next caller.
-      await client.query("ROLLBACK").catch(markBroken);
+      // A lost connection is not asked to roll back (a silent one would keep it for another
+      // query timeout): destroyed, its transaction ends with it. One that cannot even roll
+      // back is not handed to the next caller either.
+      if (isConnectionError(err)) markBroken(err);
+      else await client.query("ROLLBACK").catch(markBroken);
       throw err;
     }
   });

@@ -70,7 +70,12 @@ export interface TestSystem {
   startExtraApi(): Promise<RunningApi & { baseUrl: string }>;
   /** Worker processes that exited without being asked to: "pid: code/signal". */
   crashes(): string[];
-  startInProcessWorker(hooks?: RunnerHooks, webhooks?: WebhookSeams): Promise<RunningWorker>;
+  /** A worker in this process with test hooks; `settings` override the system's for it alone. */
+  startInProcessWorker(
+    hooks?: RunnerHooks,
+    webhooks?: WebhookSeams,
+    settings?: Record<string, string>,
+  ): Promise<RunningWorker>;
   /** The workers running in this process (the one of `inProcessWorker` first). */
   inProcessWorkers: RunningWorker[];
   stop(): Promise<void>;
@@ -179,8 +184,13 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     },
     crashes: () => [...crashes],
     inProcessWorkers: inProcess,
-    async startInProcessWorker(hooks, webhooks) {
-      const w = await startWorker(workerConfigSchema.parse(workerEnv), log, hooks, webhooks);
+    async startInProcessWorker(hooks, webhooks, settings = {}) {
+      const w = await startWorker(
+        workerConfigSchema.parse({ ...workerEnv, ...settings }),
+        log,
+        hooks,
+        webhooks,
+      );
       inProcess.push(w);
       return w;
     },

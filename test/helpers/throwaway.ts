@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -157,6 +157,59 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    },
+  };
+}
+
+export interface TcpProxy {
+  port: number;
+  /**
+   * Freezes every connection open now: from here on their bytes are dropped in both directions
+   * and nothing tells either end (a dead path, as after a failover that did not reset them).
+   * Connections opened later pass normally. A frozen connection closed by one end is closed at
+   * the other, so the server's session does not outlive the client's.
+   */
+  freeze(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy on a free port to `127.0.0.1:targetPort`, whose connections a test can freeze. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const open = new Set<{ frozen: boolean; client: Socket; server: Socket }>();
+  const proxy = createServer((client) => {
+    const server = connect(targetPort, "127.0.0.1");
+    const pair = { frozen: false, client, server };
+    open.add(pair);
+    client.on("data", (chunk) => {
+      if (!pair.frozen) server.write(chunk);
+    });
+    server.on("data", (chunk) => {
+      if (!pair.frozen) client.write(chunk);
+    });
+    const end = () => {
+      open.delete(pair);
+      client.destroy();
+      server.destroy();
+    };
+    for (const s of [client, server]) {
+      s.on("error", end);
+      s.on("close", end);
+    }
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const address = proxy.address();
+  if (typeof address !== "object" || !address) throw new Error("no port");
+  return {
+    port: address.port,
+    freeze() {
+      for (const pair of open) pair.frozen = true;
+    },
+    async close() {
+      for (const pair of open) {
+        pair.client.destroy();
+        pair.server.destroy();
+      }
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
     },
   };
 }
