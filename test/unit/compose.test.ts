@@ -173,10 +173,16 @@ describe("docker-compose.yml: topology", () => {
     expect(words).toContain("--maxmemory-policy noeviction");
   });
 
-  it("Postgres, Redis and the api have health checks; the api's hits /healthz", () => {
+  it("Postgres, Redis, the api and the workers have health checks (`up --wait` needs them)", () => {
     expect(commandWords(s.postgres?.healthcheck?.test).join(" ")).toContain("pg_isready");
     expect(commandWords(s.redis?.healthcheck?.test).join(" ")).toContain("redis-cli ping");
-    expect(commandWords(api?.healthcheck?.test).join(" ")).toContain("/healthz");
+    // Each process's /healthz, on the port it is told to listen on.
+    expect(commandWords(api?.healthcheck?.test).join(" ")).toContain(
+      `127.0.0.1:${api?.environment?.PORT}/healthz`,
+    );
+    expect(commandWords(worker?.healthcheck?.test).join(" ")).toContain(
+      `127.0.0.1:${worker?.environment?.METRICS_PORT}/healthz`,
+    );
     expect(s.postgres?.image).toMatch(/^postgres:\d+/);
     expect(s.redis?.image).toMatch(/^redis:7/);
   });
