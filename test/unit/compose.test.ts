@@ -166,6 +166,11 @@ describe("docker-compose.yml: topology", () => {
     expect(s.adminer?.ports).toEqual(["127.0.0.1:8080:8080"]);
   });
 
+  it("the api and the workers both resolve host.docker.internal (webhook receivers on the host)", () => {
+    // The api checks an endpoint's host at creation, the workers at delivery: both need the name.
+    for (const svc of [api, worker]) expect(svc?.extra_hosts).toContain("host.docker.internal:host-gateway");
+  });
+
   it("Redis keeps an AOF fsynced every second and never evicts (BullMQ)", () => {
     const words = commandWords(s.redis?.command).join(" ");
     expect(words).toContain("--appendonly yes");
