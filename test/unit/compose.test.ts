@@ -171,6 +171,10 @@ describe("docker-compose.yml: topology", () => {
     for (const svc of [api, worker]) expect(svc?.extra_hosts).toContain("host.docker.internal:host-gateway");
   });
 
+  it("Adminer is stopped with SIGINT (PHP's built-in server as PID 1 ignores SIGTERM)", () => {
+    expect(s.adminer?.stop_signal).toBe("SIGINT");
+  });
+
   it("Redis keeps an AOF fsynced every second and never evicts (BullMQ)", () => {
     const words = commandWords(s.redis?.command).join(" ");
     expect(words).toContain("--appendonly yes");
