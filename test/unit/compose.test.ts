@@ -196,3 +196,36 @@ describe("docker-compose.yml: topology", () => {
     expect(s.redis?.image).toMatch(/^redis:7/);
   });
 });
+
+describe("the README's compose instructions are what the CI stage runs", () => {
+  const readme = readRepoFile("README.md");
+  const stage = readRepoFile("scripts/compose-check.sh");
+  const commandsOf = (block: string) =>
+    block
+      .split("\n")
+      .map((l) => l.replace(/\s+#.*$/, "").trim())
+      .filter((l) => l !== "");
+
+  it("the README still opens with `docker compose up`", () => {
+    const first = readme.match(/```sh\n([\s\S]*?)```/)?.[1] ?? "";
+    expect(commandsOf(first)[0]).toBe("docker compose up");
+  });
+
+  it('the "Docker Compose" section lists exactly the Compose commands scripts/compose-check.sh runs', () => {
+    const section = readme.split(/^## /m).find((s) => s.startsWith("Docker Compose\n")) ?? "";
+    const listed = commandsOf(section.match(/```sh\n([\s\S]*?)```/)?.[1] ?? "");
+    // The stage runs every command that changes the stack through its `quietly` helper.
+    const run = [...stage.matchAll(/^\s*quietly (?:env )?(.+?)(?:\s+\|\|.*|\s+#.*)?$/gm)].map((m) => m[1]);
+    expect(listed.length).toBeGreaterThan(0);
+    expect([...new Set(listed)].sort()).toEqual([...new Set(run)].sort());
+  });
+
+  it("the stage changes the stack only through that helper (so the list above is complete)", () => {
+    const direct = stage
+      .split("\n")
+      .filter((l) =>
+        /^\s*(?:\w+=\S+ )*docker compose (?:up|down|restart|start|stop|kill|rm|scale)\b/.test(l),
+      );
+    expect(direct).toEqual([]);
+  });
+});
