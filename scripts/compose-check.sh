@@ -246,7 +246,9 @@ scale_four() {
 under_load() {
   local tag=$1
   shift
-  smoke load --tag "$tag" --rate 100 --seconds 20 --concurrency 32 >"$state/load-$tag.log" 2>&1 &
+  # node itself in the background (not the smoke function, a subshell), so that $! is its pid.
+  node scripts/compose-smoke.ts load --state "$state" --tag "$tag" --rate 100 --seconds 20 --concurrency 32 \
+    >"$state/load-$tag.log" 2>&1 &
   load_pid=$!
   sleep 5
   "$@"
