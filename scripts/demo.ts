@@ -18,11 +18,13 @@ import { type DemoReceiver, startDemoReceiver } from "./demo-receiver.ts";
  * otherwise), DEMO_WEBHOOK_HOST (default 127.0.0.1: the address at which the workers reach this
  * machine's receiver; `host.docker.internal` for docker compose). The api refuses a receiver on a
  * private address unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true (`npm run up` sets it); the demo
- * then goes on without webhooks and says so.
+ * then goes on without webhooks and says why, unless DEMO_REQUIRE_WEBHOOKS=true (CI's compose
+ * stage), which makes that a failure.
  */
 
 const apiUrl = (process.env.API_URL || "http://localhost:3000").replace(/\/$/, "");
 const webhookHost = process.env.DEMO_WEBHOOK_HOST || "127.0.0.1";
+const requireWebhooks = process.env.DEMO_REQUIRE_WEBHOOKS === "true";
 const adminToken = process.env.ADMIN_TOKEN;
 if (!adminToken) {
   console.error(
@@ -39,6 +41,7 @@ interface Reply<T> {
 }
 
 class DemoError extends Error {}
+let openReceiver: DemoReceiver | undefined;
 
 /** One JSON request; any status other than `expect` stops the demo with the problem details. */
 async function call<T>(
@@ -107,6 +110,8 @@ async function main(): Promise<number> {
   step("Client opens two USD wallets (POST /v1/wallets)", `alice ${short(alice.id)}, bob ${short(bob.id)}`);
 
   const receiver = await startDemoReceiver();
+  // Closed whatever happens next: a listening server would keep a failed demo from exiting.
+  openReceiver = receiver;
   const endpoint = await registerReceiver(key, receiver);
 
   const topUp = await call<OperationResource>("POST", "/v1/top-ups", {
@@ -234,7 +239,6 @@ async function main(): Promise<number> {
   }
 
   const webhooksOk = endpoint ? await showWebhooks(key, endpoint, receiver, 3) : true;
-  await receiver.close();
 
   const expected =
     webhooksOk &&
@@ -256,10 +260,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** Subscribes the receiver; undefined (and a note) when the api refuses its private address. */
+/** Subscribes the receiver; undefined (and the api's reason) when the api refuses the endpoint. */
 async function registerReceiver(key: string, receiver: DemoReceiver): Promise<string | undefined> {
   const url = `http://${webhookHost}:${receiver.port}/webhooks`;
-  const created = await call<{ id: string; secret: string; detail?: string }>(
+  const created = await call<{ id: string; secret: string; errors?: { message: string }[] }>(
     "POST",
     "/v1/webhook-endpoints",
     {
@@ -269,10 +273,14 @@ async function registerReceiver(key: string, receiver: DemoReceiver): Promise<st
     },
   );
   if (created.status !== 201) {
-    step(
-      `Register a webhook receiver at ${url}`,
-      "refused: this api allows no endpoint on a private address (set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true on the api and the workers to include webhooks)",
-    );
+    // The api's own reason: a private address refused, or a host name it cannot resolve.
+    const why = created.body.errors?.map((e) => e.message).join("; ") || "refused";
+    const hint =
+      "set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true on the api and the workers to include webhooks, and " +
+      "DEMO_WEBHOOK_HOST to an address at which they reach this machine";
+    step(`Register a webhook receiver at ${url}`, `refused (${why}): ${hint}`);
+    if (requireWebhooks)
+      throw new DemoError("DEMO_REQUIRE_WEBHOOKS=true: the webhook part cannot be skipped");
     return undefined;
   }
   receiver.secret = created.body.secret;
@@ -318,4 +326,6 @@ try {
 } catch (err) {
   console.error(`demo: ${err instanceof DemoError ? err.message : String(err)}`);
   process.exitCode = 1;
+} finally {
+  await openReceiver?.close();
 }

@@ -166,6 +166,15 @@ describe("docker-compose.yml: topology", () => {
     expect(s.adminer?.ports).toEqual(["127.0.0.1:8080:8080"]);
   });
 
+  it("the api and the workers both resolve host.docker.internal (webhook receivers on the host)", () => {
+    // The api checks an endpoint's host at creation, the workers at delivery: both need the name.
+    for (const svc of [api, worker]) expect(svc?.extra_hosts).toContain("host.docker.internal:host-gateway");
+  });
+
+  it("Adminer is stopped with SIGINT (PHP's built-in server as PID 1 ignores SIGTERM)", () => {
+    expect(s.adminer?.stop_signal).toBe("SIGINT");
+  });
+
   it("Redis keeps an AOF fsynced every second and never evicts (BullMQ)", () => {
     const words = commandWords(s.redis?.command).join(" ");
     expect(words).toContain("--appendonly yes");
@@ -173,11 +182,50 @@ describe("docker-compose.yml: topology", () => {
     expect(words).toContain("--maxmemory-policy noeviction");
   });
 
-  it("Postgres, Redis and the api have health checks; the api's hits /healthz", () => {
+  it("Postgres, Redis, the api and the workers have health checks (`up --wait` needs them)", () => {
     expect(commandWords(s.postgres?.healthcheck?.test).join(" ")).toContain("pg_isready");
     expect(commandWords(s.redis?.healthcheck?.test).join(" ")).toContain("redis-cli ping");
-    expect(commandWords(api?.healthcheck?.test).join(" ")).toContain("/healthz");
+    // Each process's /healthz, on the port it is told to listen on.
+    expect(commandWords(api?.healthcheck?.test).join(" ")).toContain(
+      `127.0.0.1:${api?.environment?.PORT}/healthz`,
+    );
+    expect(commandWords(worker?.healthcheck?.test).join(" ")).toContain(
+      `127.0.0.1:${worker?.environment?.METRICS_PORT}/healthz`,
+    );
     expect(s.postgres?.image).toMatch(/^postgres:\d+/);
     expect(s.redis?.image).toMatch(/^redis:7/);
+  });
+});
+
+describe("the README's compose instructions are what the CI stage runs", () => {
+  const readme = readRepoFile("README.md");
+  const stage = readRepoFile("scripts/compose-check.sh");
+  const commandsOf = (block: string) =>
+    block
+      .split("\n")
+      .map((l) => l.replace(/\s+#.*$/, "").trim())
+      .filter((l) => l !== "");
+
+  it("the README still opens with `docker compose up`", () => {
+    const first = readme.match(/```sh\n([\s\S]*?)```/)?.[1] ?? "";
+    expect(commandsOf(first)[0]).toBe("docker compose up");
+  });
+
+  it('the "Docker Compose" section lists exactly the Compose commands scripts/compose-check.sh runs', () => {
+    const section = readme.split(/^## /m).find((s) => s.startsWith("Docker Compose\n")) ?? "";
+    const listed = commandsOf(section.match(/```sh\n([\s\S]*?)```/)?.[1] ?? "");
+    // The stage runs every command that changes the stack through its `quietly` helper.
+    const run = [...stage.matchAll(/^\s*quietly (?:env )?(.+?)(?:\s+\|\|.*|\s+#.*)?$/gm)].map((m) => m[1]);
+    expect(listed.length).toBeGreaterThan(0);
+    expect([...new Set(listed)].sort()).toEqual([...new Set(run)].sort());
+  });
+
+  it("the stage changes the stack only through that helper (so the list above is complete)", () => {
+    const direct = stage
+      .split("\n")
+      .filter((l) =>
+        /^\s*(?:\w+=\S+ )*docker compose (?:up|down|restart|start|stop|kill|rm|scale)\b/.test(l),
+      );
+    expect(direct).toEqual([]);
   });
 });

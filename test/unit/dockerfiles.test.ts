@@ -177,10 +177,12 @@ describe.each(IMAGES)("$file", ({ file, script }) => {
     expect(env).toContain("npm_config_script_shell=/bin/bash");
   });
 
-  it("a health check where there is HTTP (the api's /healthz), none for the worker", () => {
+  it("a health check on the process's /healthz, at the port it listens on (`up --wait` needs one)", () => {
     const check = runtime.instructions.find((i) => i.keyword === "HEALTHCHECK")?.args;
-    if (script === "start:api") expect(check).toMatch(/\bCMD\b.*\/healthz/);
-    else expect(check).toBe("NONE");
+    expect(check).toMatch(/\bCMD\b.*\/healthz/);
+    // The api serves it on PORT (default 3000), the worker on METRICS_PORT (default 9464).
+    const port = script === "start:api" ? "PORT||3000" : "METRICS_PORT||9464";
+    expect(check).toContain(`process.env.${port}`);
   });
 
   it(".dockerignore lets every copied path through and keeps secrets and host builds out", () => {

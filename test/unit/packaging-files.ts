@@ -128,6 +128,8 @@ const composeService = z.looseObject({
   command: z.union([z.string(), z.array(z.string())]).optional(),
   environment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   ports: z.array(z.string()).optional(),
+  extra_hosts: z.array(z.string()).optional(),
+  stop_signal: z.string().optional(),
   depends_on: z.record(z.string(), dependency).optional(),
   healthcheck: healthcheck.optional(),
   container_name: z.string().optional(),
