@@ -17,6 +17,7 @@ import { walletsRoute } from "./routes/wallets-route.ts";
 import { webhookEndpointsRoute } from "./routes/webhook-endpoints-route.ts";
 import { AcceptBatcher } from "./services/accept-batcher.ts";
 import { keyLookup } from "./services/accept-operation.ts";
+import { AddressFailures } from "./services/address-failures.ts";
 import type { Backpressure } from "./services/backpressure.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
@@ -24,6 +25,8 @@ export interface AppDeps {
   db: Database;
   log: Logger;
   adminToken: string;
+  /** AUTH_FAILURES_PER_ADDRESS (0: no bound). */
+  authFailuresPerAddress: number;
   partitions: number;
   waiters: CompletionWaiters;
   /** Rings the doorbells of these partitions (one pipelined round trip for a group of accepts). */
@@ -37,6 +40,9 @@ export interface AppDeps {
   /** Test seam: after an operation's insert, before its doorbell. */
   afterInsert?: (operation: Operation) => Promise<void>;
 }
+
+/** The window of AUTH_FAILURES_PER_ADDRESS, ms. */
+const AUTH_FAILURE_WINDOW_MS = 10_000;
 
 /** The HTTP gateway: authenticate, validate, accept durably, ring the doorbell, read status. */
 export function createApp(deps: AppDeps): express.Express {
@@ -65,7 +71,17 @@ export function createApp(deps: AppDeps): express.Express {
   };
 
   const v1 = mountedRouter();
-  v1.use(authenticator({ db: deps.db, adminToken: deps.adminToken }));
+  v1.use(
+    authenticator({
+      db: deps.db,
+      adminToken: deps.adminToken,
+      failures: new AddressFailures({
+        limit: deps.authFailuresPerAddress || Number.POSITIVE_INFINITY,
+        windowMs: AUTH_FAILURE_WINDOW_MS,
+      }),
+      metrics: deps.metrics,
+    }),
+  );
   v1.use(rateLimit({ ...deps.rateLimit, metrics: deps.metrics, log: deps.log }));
   v1.use(jsonBody);
   v1.use("/clients", clientsRoute({ db: deps.db }));

@@ -109,6 +109,7 @@ export async function startApi(
     db,
     log,
     adminToken: config.ADMIN_TOKEN,
+    authFailuresPerAddress: config.AUTH_FAILURES_PER_ADDRESS,
     partitions: config.PARTITIONS,
     waiters,
     ring: seams.ring ?? ringNow,

@@ -70,6 +70,11 @@ export const apiConfigSchema = baseConfigSchema.extend({
       "Requests one client (or the operator) may make per window, counted in Redis across all api processes; 0 turns rate limiting off",
     ),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 3_600).default(10).describe("Length of the fixed rate-limit window, s"),
+  AUTH_FAILURES_PER_ADDRESS: int(0, 1_000_000)
+    .default(50)
+    .describe(
+      "Requests with API keys unknown to one api process that one client address may make per 10 s before its unknown keys get 429 without a database read; 0 turns the bound off",
+    ),
   BACKPRESSURE_MAX_PENDING: int(0, 1_000_000)
     .default(20_000)
     .describe(

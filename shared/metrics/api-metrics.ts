@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { boundedLabel } from "./registry.ts";
 
 /** Why a request was refused before any work was done (the `reason` label). */
-export type RefusalReason = "rate_limited" | "backlog" | "in_flight" | "event_loop";
+export type RefusalReason = "rate_limited" | "auth_failures" | "backlog" | "in_flight" | "event_loop";
 
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 
@@ -17,6 +17,8 @@ export interface ApiMetrics {
   /** A new operation was accepted (202, not a replay). */
   accepted(type: "top_up" | "transfer"): void;
   refused(reason: RefusalReason): void;
+  /** An API key was looked up in Postgres (not found in this process's memory). */
+  keyLookup(): void;
   /** Pending operations per partition (index = partition), as last sampled. */
   setBacklog(perPartition: readonly number[]): void;
   /** Reads the api's in-flight accepts and held long polls at scrape time. */
@@ -47,8 +49,13 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
   const acceptedTransfers = accepted.labels("transfer");
   const refused = new Counter({
     name: "billing_requests_refused_total",
-    help: "Requests refused before any work: rate_limited (429), backlog, in_flight or event_loop (503 overloaded)",
+    help: "Requests refused before any work: rate_limited or auth_failures (429), backlog, in_flight or event_loop (503 overloaded)",
     labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const keyLookups = new Counter({
+    name: "billing_auth_key_lookups_total",
+    help: "API keys looked up in Postgres (neither remembered as known nor as unknown by this process)",
     registers: [registry],
   });
   const backlog = new Gauge({
@@ -89,6 +96,7 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
     },
     accepted: (type) => (type === "top_up" ? acceptedTopUps : acceptedTransfers).inc(),
     refused: (reason) => refused.inc({ reason }),
+    keyLookup: () => keyLookups.inc(),
     setBacklog(perPartition) {
       for (let p = 0; p < backlogChildren.length; p++) backlogChildren[p]?.set(perPartition[p] ?? 0);
     },

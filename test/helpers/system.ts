@@ -121,6 +121,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     // Off unless a test turns it on: two shared cores can stall a test process's event loop,
     // which must not turn into random 503s in tests about something else.
     BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0",
+    // Off unless a test turns it on: the security suites send hundreds of unknown keys from
+    // 127.0.0.1 and assert each one's 401 (auth-flood.security.test.ts tests the bound).
+    AUTH_FAILURES_PER_ADDRESS: "0",
     ...opts.apiSettings,
   });
   const api: RunningApi = await startApi(apiConfig, log, {

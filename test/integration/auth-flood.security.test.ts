@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api, newClient, newWallet, type Reply } from "../helpers/http.ts";
+import { sampleValue, scrape } from "../helpers/metrics.ts";
+import { expectProblem } from "../helpers/problem.ts";
+import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+/**
+ * An unauthenticated flood costs a bounded number of database reads: a key of the wrong shape is
+ * never looked up, an unknown key once, and an address past AUTH_FAILURES_PER_ADDRESS failures
+ * gets 429 for unknown keys without a read, while keys the api already knows keep working.
+ */
+
+const LIMIT = 20;
+let system: TestSystem;
+let api: Api & { clientId: string };
+let wallet: string;
+
+beforeAll(async () => {
+  system = await startSystem({ partitions: 2, apiSettings: { AUTH_FAILURES_PER_ADDRESS: String(LIMIT) } });
+  api = await newClient(system);
+  wallet = await newWallet(api);
+});
+afterAll(async () => system?.stop());
+
+const lookups = async () =>
+  sampleValue(await scrape(`${system.baseUrl}/metrics`), "billing_auth_key_lookups_total") ?? 0;
+const randomKey = () => `sk_${randomBytes(32).toString("base64url")}`;
+
+/** GET /v1/wallets with `key`, from the local address `from` (all of 127.0.0.0/8 reaches the api). */
+function getWith(key: string, from = "127.0.0.1"): Promise<Reply> {
+  const url = new URL(`${system.baseUrl}/v1/wallets`);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname, localAddress: from, agent: false },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") headers.set(k, v);
+          resolve({ status: res.statusCode ?? 0, headers, body: text ? JSON.parse(text) : undefined });
+        });
+      },
+    );
+    req.setHeader("authorization", `Bearer ${key}`);
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("a flood of unknown API keys", () => {
+  it("keys of the wrong shape are never looked up", async () => {
+    const before = await lookups();
+    for (const key of ["sk_short", "not-a-key", `sk_${"x".repeat(44)}`, "Bearer"]) {
+      expectProblem(await getWith(key, "127.0.0.5"), "unauthorized");
+    }
+    expect(await lookups()).toBe(before);
+  });
+
+  it("one unknown key repeated is looked up once", async () => {
+    const before = await lookups();
+    const key = randomKey();
+    for (let i = 0; i < 5; i++) expectProblem(await getWith(key, "127.0.0.6"), "unauthorized");
+    expect(await lookups()).toBe(before + 1);
+  });
+
+  it("500 random well-formed keys from one address make at most LIMIT lookups; the rest get 429 with Retry-After", async () => {
+    const before = await lookups();
+    const replies = await Promise.all(Array.from({ length: 500 }, () => getWith(randomKey(), "127.0.0.7")));
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(LIMIT);
+    const refused = replies.find((r) => r.status === 429);
+    expect(refused).toBeDefined();
+    if (refused) {
+      expectProblem(refused, "rate_limited");
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+    expect((await lookups()) - before).toBeLessThanOrEqual(LIMIT);
+
+    // A key this api already knows still passes from the flooding address; another address is not blocked.
+    const known = await getWith(api.key as string, "127.0.0.7");
+    expect(known.status).toBe(200);
+    expect(known.body.data.map((w: { id: string }) => w.id)).toEqual([wallet]);
+    const other = await newClient(system, "other");
+    expect((await getWith(other.key as string, "127.0.0.8")).status).toBe(200);
+  });
+});
