@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { Queryable } from "../shared/db/client.ts";
 import { newId, UUID_V7_SQL } from "../shared/ids.ts";
 import type { EntryDraft, LockedWallet, Outcome } from "./apply-batch.ts";
 
@@ -9,10 +10,8 @@ import type { EntryDraft, LockedWallet, Outcome } from "./apply-batch.ts";
  * pending operations, lock wallets, write, COMMIT (and the funding look-up once per process).
  */
 
-/** What a transaction's client offers that these functions use. */
-export type TxClient = Pick<pg.PoolClient, "query">;
-
-export interface PendingRow {
+/** A pending operation as the runner locked it for a batch. */
+export interface PendingOperation {
   id: string;
   type: "top_up" | "transfer";
   amount: bigint;
@@ -43,7 +42,7 @@ export function lockPendingSql(partition: number, cap: number): string {
 }
 
 /** The rows {@link lockPendingSql} returned. */
-export function pendingRows(r: pg.QueryResult): PendingRow[] {
+export function pendingRows(r: pg.QueryResult): PendingOperation[] {
   return (
     r.rows as {
       id: string;
@@ -70,9 +69,9 @@ export function pendingRows(r: pg.QueryResult): PendingRow[] {
  * (`${partition}:${currency}` → id); accounts missing from it are read once.
  */
 export async function fundingFor(
-  tx: TxClient,
+  tx: Queryable,
   partition: number,
-  pending: PendingRow[],
+  pending: PendingOperation[],
   cache: Map<string, string>,
 ): Promise<(currency: string) => string | undefined> {
   const key = (currency: string): string => `${partition}:${currency}`;
@@ -89,7 +88,7 @@ export async function fundingFor(
 
 /** Ids of the funding accounts of `partition`, by currency. They never change: callers cache them. */
 async function fundingAccounts(
-  tx: TxClient,
+  tx: Queryable,
   partition: number,
   currencies: string[],
 ): Promise<Map<string, string>> {
@@ -107,7 +106,7 @@ async function fundingAccounts(
  * one order for every runner removes deadlocks between them, and the mode does not conflict
  * with the `FOR KEY SHARE` locks of the api's foreign-key checks (plain `FOR UPDATE` would).
  */
-export async function lockWallets(tx: TxClient, ids: string[]): Promise<Map<string, LockedWallet>> {
+export async function lockWallets(tx: Queryable, ids: string[]): Promise<Map<string, LockedWallet>> {
   const sorted = [...new Set(ids)].sort();
   const r = await tx.query<{ id: string; kind: "client" | "funding"; balance: string; version: string }>({
     name: "batch.lock-wallets",
@@ -202,7 +201,7 @@ const WRITE_BATCH = `
  * statement (four data-modifying CTEs: one round trip inside the lock window).
  */
 export async function writeBatch(
-  tx: TxClient,
+  tx: Queryable,
   result: { entries: EntryDraft[]; changedWallets: LockedWallet[]; outcomes: Outcome[] },
   failureMessages: Record<string, string>,
 ): Promise<Completed> {
@@ -245,7 +244,7 @@ const outcomeArrays = (rows: OutcomeRow[]) => [
 ];
 
 /** Sets final statuses of still-pending operations (no entries) and writes their webhook deliveries. */
-export async function setOutcomes(tx: TxClient, rows: OutcomeRow[]): Promise<Completed> {
+export async function setOutcomes(tx: Queryable, rows: OutcomeRow[]): Promise<Completed> {
   if (rows.length === 0) return { ids: [], deliveries: 0 };
   const r = await tx.query<{ id: string; deliveries: number }>({
     name: "batch.set-outcomes",

@@ -12,7 +12,7 @@ import {
   fundingFor,
   lockPendingSql,
   lockWallets,
-  type PendingRow,
+  type PendingOperation,
   pendingRows,
   setOutcomes,
   writeBatch,
@@ -55,7 +55,7 @@ export interface RunnerDeps {
 }
 
 /** An operation a batch selected, and when (performance.now(), ms) its row was locked. */
-type Attempted = PendingRow & { lockedAt: number };
+type Attempted = PendingOperation & { lockedAt: number };
 
 /** "stopped" and "handed-over": work may be left, so the caller rings a fresh doorbell. */
 export type RunOutcome = "drained" | "stopped" | "handed-over";

@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
+import type { Queryable } from "../../shared/db/client.ts";
 import {
   findByIdempotencyKeys,
   idempotencyScope,
   insertPendingMany,
-  type PendingRow,
-  type Queryable,
+  type NewPendingOperation,
 } from "../../shared/db/operation-batch-repo.ts";
 import { isTransientDbError } from "../../shared/db/pg-errors.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
@@ -27,7 +27,7 @@ export interface AcceptBatcherDeps {
 }
 
 interface Waiter {
-  row: PendingRow;
+  row: NewPendingOperation;
   resolve: (outcome: InsertOutcome) => void;
   reject: (err: unknown) => void;
 }
@@ -63,7 +63,7 @@ export class AcceptBatcher {
   }
 
   /** Inserts `row` with the next group; resolves once it is durable and its doorbell was rung. */
-  submit(row: PendingRow): Promise<InsertOutcome> {
+  submit(row: NewPendingOperation): Promise<InsertOutcome> {
     return new Promise<InsertOutcome>((resolve, reject) => {
       this.queue.push({ row, resolve, reject });
       this.schedule();

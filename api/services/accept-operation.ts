@@ -1,9 +1,6 @@
 import { requestHash } from "../../shared/canonical.ts";
-import {
-  findByIdempotencyKeys,
-  idempotencyScope,
-  type Queryable,
-} from "../../shared/db/operation-batch-repo.ts";
+import type { Queryable } from "../../shared/db/client.ts";
+import { findByIdempotencyKeys, idempotencyScope } from "../../shared/db/operation-batch-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
 import type { TopUpBody, TransferBody } from "../../shared/http/schemas.ts";

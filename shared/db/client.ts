@@ -6,6 +6,11 @@ export type Database = NodePgDatabase & { $client: pg.Pool };
 export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 /** Repositories take either and work inside or outside a transaction. */
 export type Db = NodePgDatabase | Tx;
+/**
+ * What the raw-SQL paths need of a pool or of a transaction's checked-out client: `query`,
+ * for named (prepared) statements that Drizzle cannot name (the accept insert, the batch).
+ */
+export type Queryable = Pick<pg.PoolClient, "query">;
 
 export interface DbHandle {
   db: Database;

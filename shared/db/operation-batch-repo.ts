@@ -1,4 +1,4 @@
-import type pg from "pg";
+import type { Queryable } from "./client.ts";
 import type { NewOperation, Operation } from "./schema/index.ts";
 
 /**
@@ -8,10 +8,8 @@ import type { NewOperation, Operation } from "./schema/index.ts";
  * a named statement once, then only binds arrays.
  */
 
-/** What the pool offers that these functions use. */
-export type Queryable = Pick<pg.Pool, "query">;
-
-export type PendingRow = Required<
+/** An operation as the accept path inserts it (`pending`; the database adds `seq` and `created_at`). */
+export type NewPendingOperation = Required<
   Pick<
     NewOperation,
     | "id"
@@ -106,7 +104,10 @@ const INSERT_PENDING = `
  * carry distinct keys (the batcher groups equal keys first). Returns the inserted operations by
  * id; a row missing from the map lost to an existing operation.
  */
-export async function insertPendingMany(db: Queryable, rows: PendingRow[]): Promise<Map<string, Operation>> {
+export async function insertPendingMany(
+  db: Queryable,
+  rows: NewPendingOperation[],
+): Promise<Map<string, Operation>> {
   // Only what the database chose comes back; the rest is what was sent (less to format and parse).
   const r = await db.query<{ id: string; seq: string; created_at: Date }>({
     name: "operations.insert-pending-many",
