@@ -11,7 +11,7 @@ import { assertPartitions } from "../shared/db/settings-repo.ts";
 import { createApiMetrics } from "../shared/metrics/api-metrics.ts";
 import { createMetricsRegistry } from "../shared/metrics/registry.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
-import { openRedis } from "../shared/redis/connection.ts";
+import { openRedis, redisTarget } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { createApp } from "./app.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
@@ -71,12 +71,19 @@ export async function startApi(
     throw err;
   }
 
-  const redis = openRedis(config.REDIS_URL, "fast");
-  // Give Redis a moment to connect before serving; if it is away, serve anyway (the sweeper rings).
-  await Promise.race([once(redis, "ready"), sleep(5_000, undefined, { ref: false })]);
-  const subscriber = openRedis(config.REDIS_URL, "blocking");
+  const target = redisTarget(config);
+  const redis = openRedis(target, "fast");
+  const subscriber = openRedis(target, "blocking");
   // The rate limiter's own connection: one command per request, auto-pipelined.
-  const limiterRedis = openRedis(config.REDIS_URL, "fast", true);
+  const limiterRedis = openRedis(target, "fast", true);
+  // Give Redis a moment to connect before serving (a cluster client also loads the slot map);
+  // if it is away, serve anyway (the sweeper rings, the rate limiter stands aside).
+  await Promise.race([
+    Promise.all(
+      [redis, subscriber, limiterRedis].map((r) => (r.status === "ready" ? undefined : once(r, "ready"))),
+    ),
+    sleep(5_000, undefined, { ref: false }),
+  ]);
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
   const waiters = new CompletionWaiters(subscriber, config.QUEUE_PREFIX, log, seams.longPollRereadMs);
   const ringNow = (partitions: number[]) =>

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { errorSummary } from "../shared/log-safe.ts";
+import type { RedisClient } from "../shared/redis/connection.ts";
 
 /**
  * Which partitions this worker process runs, given the live worker processes.
@@ -85,7 +85,7 @@ const BEAT = `
  * round trip a second per process; when Redis does not answer, the last roster stands.
  */
 export class WorkerRoster {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly key: string;
   private readonly id: string;
   private readonly onRoster: (ids: string[]) => void;
@@ -95,7 +95,7 @@ export class WorkerRoster {
   private beating = false;
 
   constructor(opts: {
-    redis: Redis;
+    redis: RedisClient;
     prefix: string;
     id: string;
     onRoster: (ids: string[]) => void;

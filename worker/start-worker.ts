@@ -8,15 +8,9 @@ import { errorSummary } from "../shared/log-safe.ts";
 import { createMetricsRegistry } from "../shared/metrics/registry.ts";
 import { createWebhookMetrics } from "../shared/metrics/webhook-metrics.ts";
 import { createWorkerMetrics } from "../shared/metrics/worker-metrics.ts";
-import {
-  completionsChannel,
-  dirtyKey,
-  parsePayload,
-  queueCatalog,
-  queueName,
-} from "../shared/queues/catalog.ts";
+import { completionsChannel, parsePayload, queueCatalog } from "../shared/queues/catalog.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
-import { openRedis } from "../shared/redis/connection.ts";
+import { openRedis, redisTarget } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { BatchSlots } from "./batch-slots.ts";
 import { startMetricsServer } from "./metrics-server.ts";
@@ -85,8 +79,9 @@ export async function startWorker(
     throw err;
   }
 
-  const redis = openRedis(config.REDIS_URL, "blocking");
+  const redis = openRedis(redisTarget(config), "blocking");
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
+  const { keys } = doorbells;
   await doorbells.assertGlobalConcurrency();
 
   // The sender's own small pool: a slow endpoint or a burst of attempts never waits for, nor
@@ -142,7 +137,7 @@ export async function startWorker(
     withSlot: <T>(fn: () => Promise<T>) => slots.run(fn),
     funding: new Map<string, string>(),
     clearDirty: async (p: number) => {
-      await redis.del(dirtyKey(config.QUEUE_PREFIX, p));
+      await redis.del(keys.dirtyKey(p));
     },
     publish: async (ids: string[]) => {
       await redis.publish(completionsChannel(config.QUEUE_PREFIX), JSON.stringify({ ids }));
@@ -155,7 +150,7 @@ export async function startWorker(
   const handoffs = new Set<Promise<void>>();
   const workers = Array.from({ length: config.PARTITIONS }, (_, partition) => {
     const worker = new Worker(
-      queueName("doorbell", partition),
+      keys.queueName("doorbell", partition),
       async (job) => {
         const { partition: p } = parsePayload("doorbell", job.data);
         const outcome = await runPartition(p, deps);

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { Redis } from "ioredis";
 import { type Logger, pino } from "pino";
 import { inject } from "vitest";
 import { type RunningApi, startApi } from "../../api/start-api.ts";
@@ -11,6 +10,7 @@ import { type DbHandle, openDb } from "../../shared/db/client.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { recordPartitions } from "../../shared/db/settings-repo.ts";
+import { openRedis, type RedisClient, redisTarget } from "../../shared/redis/connection.ts";
 import { deletePrefix } from "../../shared/redis/delete-prefix.ts";
 import type { HostResolver } from "../../shared/webhooks/address-guard.ts";
 import type { RunnerHooks } from "../../worker/partition-runner.ts";
@@ -41,6 +41,8 @@ export interface SystemOptions {
   longPollRereadMs?: number;
   /** A throwaway Redis instead of the shared one. */
   redisUrl?: string;
+  /** A Redis Cluster instead of the shared Redis: its seed nodes, as REDIS_CLUSTER_NODES. */
+  redisClusterNodes?: string;
   /** A throwaway Postgres server (URL without database) instead of the shared one; migrated afresh. */
   pgServerUrl?: string;
 }
@@ -58,7 +60,8 @@ export interface TestSystem {
   batchCap: number;
   /** A pool of the test's own, for assertions. */
   db: DbHandle["db"];
-  redis: Redis;
+  /** The system's Redis (a cluster connection when the system runs on one). */
+  redis: RedisClient;
   workerEnv: Record<string, string>;
   /** A worker process with the system's settings plus `settings`; resolves once started, with its metrics port. */
   spawnWorker(settings?: Record<string, string>): Promise<SpawnedWorker>;
@@ -108,7 +111,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
 
   const env = {
     DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
+    ...(opts.redisClusterNodes ? { REDIS_CLUSTER_NODES: opts.redisClusterNodes } : { REDIS_URL: redisUrl }),
     QUEUE_PREFIX: prefix,
     PARTITIONS: String(partitions),
     BATCH_CAP: String(batchCap),
@@ -133,8 +136,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     ...(opts.longPollRereadMs ? { longPollRereadMs: opts.longPollRereadMs } : {}),
   });
   const extraApis: RunningApi[] = [];
-  const redis = new Redis(redisUrl);
-  redis.on("error", () => {});
+  const redis = openRedis(redisTarget(apiConfig), "blocking");
   const children: ChildProcess[] = [];
   const crashes: string[] = [];
   const expectedExits = new Set<ChildProcess>();
