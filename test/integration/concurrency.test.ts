@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { deadlockCount } from "../../shared/db/settings-repo.ts";
 import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
+import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+const cluster = clusterForFile();
 
 /** Runs `tasks` with at most `limit` in flight. */
 async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
@@ -30,85 +33,118 @@ function rng(seed: number): () => number {
   };
 }
 
-describe.each([
-  { batchCap: 1, partitions: 4 },
-  { batchCap: 100, partitions: 4 },
-])("2,000 concurrent operations, two worker processes, batch cap $batchCap", ({ batchCap, partitions }) => {
-  let system: TestSystem;
-  let alice: Api;
-  let bob: Api;
+describe.each(REDIS_MODES.flatMap((mode) => [1, 100].map((batchCap) => ({ mode, batchCap, partitions: 4 }))))(
+  "2,000 concurrent operations, two worker processes, batch cap $batchCap, $mode.name",
+  ({ mode, batchCap, partitions }) => {
+    let system: TestSystem;
+    let alice: Api;
+    let bob: Api;
 
-  beforeAll(async () => {
-    system = await startSystem({ partitions, batchCap, workerProcesses: 2 });
-    alice = await newClient(system, "alice");
-    bob = await newClient(system, "bob");
-  });
-  afterAll(async () => system?.stop());
-
-  it("conserves money and keeps every invariant, with no deadlock", async () => {
-    const owners = [alice, bob];
-    const wallets: { id: string; api: Api }[] = [];
-    for (let i = 0; i < 20; i++) {
-      const api = owners[i % 2] as Api;
-      wallets.push({ id: await newWallet(api), api });
-    }
-    const deadlocksBefore = await deadlockCount(system.db);
-    const random = rng(batchCap);
-    const started = performance.now();
-    const tasks = Array.from({ length: 2_000 }, () => {
-      const from = wallets[Math.floor(random() * wallets.length)] as { id: string; api: Api };
-      let to = wallets[Math.floor(random() * wallets.length)] as { id: string; api: Api };
-      if (to.id === from.id)
-        to = wallets[(wallets.indexOf(from) + 1) % wallets.length] as { id: string; api: Api };
-      const amount = 1 + Math.floor(random() * 500);
-      return random() < 0.3
-        ? () => from.api.topUp(from.id, amount * 3)
-        : () => from.api.transfer(from.id, to.id, amount);
+    beforeAll(async () => {
+      system = await startSystem({
+        partitions,
+        batchCap,
+        workerProcesses: 2,
+        ...(await cluster.options(mode)),
+      });
+      alice = await newClient(system, "alice");
+      bob = await newClient(system, "bob");
     });
-    const replies = await pool(tasks, 64);
-    const acceptedMs = performance.now() - started;
-    expect(replies.filter((r) => r.status !== 202)).toEqual([]);
+    afterAll(async () => system?.stop());
 
-    await waitAllSettled(system);
-    const settledMs = performance.now() - started;
+    it("conserves money and keeps every invariant, with no deadlock", async () => {
+      const owners = [alice, bob];
+      const wallets: { id: string; api: Api }[] = [];
+      for (let i = 0; i < 20; i++) {
+        const api = owners[i % 2] as Api;
+        wallets.push({ id: await newWallet(api), api });
+      }
+      const deadlocksBefore = await deadlockCount(system.db);
+      const random = rng(batchCap);
+      const started = performance.now();
+      const tasks = Array.from({ length: 2_000 }, () => {
+        const from = wallets[Math.floor(random() * wallets.length)] as { id: string; api: Api };
+        let to = wallets[Math.floor(random() * wallets.length)] as { id: string; api: Api };
+        if (to.id === from.id)
+          to = wallets[(wallets.indexOf(from) + 1) % wallets.length] as { id: string; api: Api };
+        const amount = 1 + Math.floor(random() * 500);
+        return random() < 0.3
+          ? () => from.api.topUp(from.id, amount * 3)
+          : () => from.api.transfer(from.id, to.id, amount);
+      });
+      const replies = await pool(tasks, 64);
+      const acceptedMs = performance.now() - started;
+      expect(replies.filter((r) => r.status !== 202)).toEqual([]);
 
-    const counts = await system.db.execute<{ type: string; status: string; n: number }>(sql`
+      await waitAllSettled(system);
+      const settledMs = performance.now() - started;
+
+      const counts = await system.db.execute<{ type: string; status: string; n: number }>(sql`
       SELECT type, status, count(*)::int AS n FROM operations GROUP BY type, status ORDER BY type, status`);
-    const total = counts.rows.reduce((sum, r) => sum + r.n, 0);
-    expect(total).toBe(2_000);
-    expect(counts.rows.filter((r) => r.status === "pending")).toEqual([]);
-    // Top-ups into a wallet far from 2^53 always succeed; transfers may fail only for funds.
-    const failures = await system.db.execute<{ type: string; failure_code: string; n: number }>(sql`
+      const total = counts.rows.reduce((sum, r) => sum + r.n, 0);
+      expect(total).toBe(2_000);
+      expect(counts.rows.filter((r) => r.status === "pending")).toEqual([]);
+      // Top-ups into a wallet far from 2^53 always succeed; transfers may fail only for funds.
+      const failures = await system.db.execute<{ type: string; failure_code: string; n: number }>(sql`
       SELECT type, failure_code, count(*)::int AS n FROM operations WHERE status = 'failed' GROUP BY 1, 2`);
-    for (const f of failures.rows)
-      expect(f).toMatchObject({ type: "transfer", failure_code: "insufficient_funds" });
+      for (const f of failures.rows)
+        expect(f).toMatchObject({ type: "transfer", failure_code: "insufficient_funds" });
 
-    // Money conserved per currency, funding accounts included; no client balance below zero.
-    const sums = await system.db.execute<{ currency: string; total: string; negatives: number }>(sql`
+      // Money conserved per currency, funding accounts included; no client balance below zero.
+      const sums = await system.db.execute<{ currency: string; total: string; negatives: number }>(sql`
       SELECT currency, sum(balance)::text AS total,
              count(*) FILTER (WHERE kind = 'client' AND balance < 0)::int AS negatives
       FROM wallets GROUP BY currency`);
-    expect(sums.rows).toEqual([{ currency: "USD", total: "0", negatives: 0 }]);
+      expect(sums.rows).toEqual([{ currency: "USD", total: "0", negatives: 0 }]);
 
-    // Succeeded operations have exactly two entries, failed ones none.
-    const entryCounts = await system.db.execute<{ status: string; entries: number; ops: number }>(sql`
+      // Succeeded operations have exactly two entries, failed ones none.
+      const entryCounts = await system.db.execute<{ status: string; entries: number; ops: number }>(sql`
       SELECT o.status, count(e.id)::int AS entries, count(DISTINCT o.id)::int AS ops
       FROM operations o LEFT JOIN entries e ON e.operation_id = o.id GROUP BY o.status`);
-    for (const row of entryCounts.rows) {
-      expect(row.entries).toBe(row.status === "succeeded" ? row.ops * 2 : 0);
-    }
+      for (const row of entryCounts.rows) {
+        expect(row.entries).toBe(row.status === "succeeded" ? row.ops * 2 : 0);
+      }
 
-    // Balance = sum of entries, version = count, versions without gaps, balanceAfter chains.
-    const audit = await auditLedger(system.db, { pendingBoundSeconds: 0 });
-    expect(audit.checks.filter((c) => c.violations > 0)).toEqual([]);
-    expect(await deadlockCount(system.db)).toBe(deadlocksBefore);
+      // Balance = sum of entries, version = count, versions without gaps, balanceAfter chains.
+      const audit = await auditLedger(system.db, { pendingBoundSeconds: 0 });
+      expect(audit.checks.filter((c) => c.violations > 0)).toEqual([]);
+      expect(await deadlockCount(system.db)).toBe(deadlocksBefore);
 
-    console.log(
-      `[concurrency cap=${batchCap}] 2000 ops: accepted in ${Math.round(acceptedMs)} ms, all settled in ${Math.round(settledMs)} ms; ` +
-        counts.rows.map((r) => `${r.type}/${r.status}=${r.n}`).join(" "),
-    );
-  });
-});
+      console.log(
+        `[concurrency cap=${batchCap}, ${mode.name}] 2000 ops: accepted in ${Math.round(acceptedMs)} ms, all settled in ${Math.round(settledMs)} ms; ` +
+          counts.rows.map((r) => `${r.type}/${r.status}=${r.n}`).join(" "),
+      );
+    });
+
+    it.runIf(mode.cluster)("put the partition queues on more than one master", async () => {
+      const c = await cluster.get();
+      const masters = await c.masters();
+      // Read on each master itself, not through the cluster client: where the keys really are.
+      const queuesOn = await Promise.all(
+        masters.map(async (port) => {
+          const node = c.node(port);
+          try {
+            const [, keys] = await node.scan(
+              "0",
+              "MATCH",
+              `${system.prefix}:{doorbell-*}:meta`,
+              "COUNT",
+              10_000,
+            );
+            return keys.length;
+          } finally {
+            node.disconnect();
+          }
+        }),
+      );
+      console.log(
+        `[concurrency cap=${batchCap}, cluster] partition queues per master: ${queuesOn.join(", ")}`,
+      );
+      expect(queuesOn.reduce((a, b) => a + b, 0)).toBe(partitions);
+      expect(queuesOn.filter((n) => n > 0).length).toBeGreaterThan(1);
+    });
+  },
+);
 
 describe("opposite-direction transfer storm across two partitions", () => {
   let system: TestSystem;
