@@ -14,6 +14,7 @@ import { Doorbells } from "../shared/queues/doorbells.ts";
 import { openRedis, redisTarget } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { createApp } from "./app.ts";
+import { childMetrics } from "./cluster-metrics.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
 import { createOpenApiDocument } from "./openapi/openapi-document.ts";
 import { Backpressure } from "./services/backpressure.ts";
@@ -48,6 +49,13 @@ export async function startApi(
     resolveHost?: HostResolver;
     /** How often a long poll re-reads Postgres without a wake-up, ms (default 1 s). */
     longPollRereadMs?: number;
+  } = {},
+  role: {
+    /**
+     * One of several api processes under api/main.ts's primary (API_PROCESSES): `/metrics`
+     * answers with the whole instance's, which the primary aggregates (cluster-metrics.ts).
+     */
+    inCluster?: boolean;
   } = {},
 ): Promise<RunningApi> {
   const { db, close: closeDb } = openDb({
@@ -95,6 +103,7 @@ export async function startApi(
     ]);
 
   const metrics = createApiMetrics(createMetricsRegistry(), config.PARTITIONS);
+  const metricsText = role.inCluster ? childMetrics(metrics.registry) : () => metrics.registry.metrics();
   const backpressure = new Backpressure(
     {
       maxPending: config.BACKPRESSURE_MAX_PENDING,
@@ -129,6 +138,7 @@ export async function startApi(
       windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
     },
     ops: {
+      metricsText,
       draining: () => draining,
       readiness: () =>
         checkReadiness({

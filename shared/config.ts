@@ -139,6 +139,11 @@ export const apiConfigSchema = baseConfigSchema
   .extend(redisSettings)
   .extend({
     PORT: int(0, 65535).default(3000).describe("TCP port the api listens on"),
+    API_PROCESSES: int(0, 256)
+      .default(1)
+      .describe(
+        "api processes sharing PORT (node:cluster), each with its own pools and bounds; 0 = one per core (os.availableParallelism())",
+      ),
     ADMIN_TOKEN: z
       .string()
       .min(16, "must be at least 16 characters")
