@@ -87,9 +87,10 @@ export function superviseApi(processes: number, log: Logger): void {
     });
   };
 
-  const stop = async (exitCode: number) => {
+  const stop = async (exitCode: number, signal?: string) => {
     if (stopping) return;
     stopping = true;
+    if (signal) log.info({ signal }, "api stopping: draining every api process");
     setTimeout(() => {
       log.error("api processes still running after the shutdown bound; killing them");
       for (const s of slots) s.worker?.process.kill("SIGKILL");
@@ -115,10 +116,7 @@ export function superviseApi(processes: number, log: Logger): void {
   };
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.on(signal, () => {
-      log.info({ signal }, "api stopping: draining every api process");
-      void stop(0);
-    });
+    process.on(signal, () => void stop(0, signal));
   }
   log.info({ processes }, "api primary starting its processes");
   for (let slot = 0; slot < processes; slot++) fork(slot);
