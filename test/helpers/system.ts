@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { type Logger, pino } from "pino";
 import { inject } from "vitest";
 import { type RunningApi, startApi } from "../../api/start-api.ts";
@@ -47,8 +47,17 @@ export interface SystemOptions {
   pgServerUrl?: string;
 }
 
-/** A worker process and the port of its metrics listener. */
-export type SpawnedWorker = ChildProcess & { metricsPort: number };
+/**
+ * A worker process and the port of its metrics listener. In a pid namespace of its own the
+ * ChildProcess is `unshare`, and `workerPid` the worker itself as this host sees it (it sees
+ * itself as pid 1).
+ */
+export type SpawnedWorker = ChildProcess & { metricsPort: number; workerPid: number };
+
+/** How to start a worker process: as is, or in a pid namespace of its own (as root: `unshare --pid`). */
+export interface SpawnOptions {
+  pidNamespace?: boolean;
+}
 
 export interface TestSystem {
   baseUrl: string;
@@ -64,7 +73,7 @@ export interface TestSystem {
   redis: RedisClient;
   workerEnv: Record<string, string>;
   /** A worker process with the system's settings plus `settings`; resolves once started, with its metrics port. */
-  spawnWorker(settings?: Record<string, string>): Promise<SpawnedWorker>;
+  spawnWorker(settings?: Record<string, string>, options?: SpawnOptions): Promise<SpawnedWorker>;
   /** SIGKILLs a spawned worker on purpose (its exit is then not reported as a crash). */
   killWorker(child: ChildProcess): Promise<void>;
   /** SIGTERMs a spawned worker and resolves with its exit code once it has exited. */
@@ -159,26 +168,27 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     db: handle.db,
     redis,
     workerEnv,
-    async spawnWorker(settings = {}) {
-      const child = spawnWorkerProcess({ ...workerEnv, ...settings });
+    async spawnWorker(settings = {}, options = {}) {
+      const child = spawnWorkerProcess({ ...workerEnv, ...settings }, options);
       children.push(child);
       child.once("exit", (code, signal) => {
         if (!expectedExits.has(child)) crashes.push(`${child.pid}: ${code ?? signal}`);
       });
       const line = await waitForLine(child, "worker started");
       const metricsPort = Number(/"metricsPort":(\d+)/.exec(line)?.[1]);
-      return Object.assign(child, { metricsPort });
+      return Object.assign(child, { metricsPort, workerPid: workerPidOf(child, options) });
     },
     async killWorker(child) {
       expectedExits.add(child);
       const exited = once(child, "exit");
+      // unshare --kill-child passes a SIGKILL of unshare on to the worker.
       child.kill("SIGKILL");
       await exited;
     },
     async terminateWorker(child) {
       expectedExits.add(child);
       const exited = once(child, "exit");
-      child.kill("SIGTERM");
+      signalWorker(child, "SIGTERM");
       const [code] = await exited;
       return code as number | null;
     },
@@ -218,12 +228,37 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   return system;
 }
 
-/** `node worker/main.ts` (Node strips the types) with the given environment only. */
-export function spawnWorkerProcess(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["worker/main.ts"], {
+/**
+ * `node worker/main.ts` (Node strips the types) with the given environment only; with
+ * `pidNamespace`, as pid 1 of a pid namespace of its own (`unshare --pid --fork --mount-proc`,
+ * which needs root), as a worker in a container on another host would be.
+ */
+export function spawnWorkerProcess(env: Record<string, string>, options: SpawnOptions = {}): ChildProcess {
+  const node = [process.execPath, "worker/main.ts"];
+  // --kill-child: a SIGKILL of unshare kills the worker too (unshare itself ignores SIGTERM).
+  const command = options.pidNamespace
+    ? ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL", ...node]
+    : node;
+  return spawn(command[0] as string, command.slice(1), {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+/** The worker's own pid as this host sees it: the child, or unshare's one child. */
+function workerPidOf(child: ChildProcess, options: SpawnOptions): number {
+  const pid = child.pid ?? 0;
+  if (!options.pidNamespace) return pid;
+  const inner = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0]);
+  if (!inner) throw new Error(`unshare ${pid} has no child`);
+  return inner;
+}
+
+/** Signals the worker itself (unshare does not pass SIGTERM on). */
+function signalWorker(child: ChildProcess, signal: NodeJS.Signals): void {
+  const inner = (child as Partial<SpawnedWorker>).workerPid;
+  if (inner && inner !== child.pid) process.kill(inner, signal);
+  else child.kill(signal);
 }
 
 /**
@@ -264,7 +299,7 @@ export function waitForLine(child: ChildProcess, text: string): Promise<string> 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
-  child.kill("SIGTERM");
+  signalWorker(child, "SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
   await exited;
   clearTimeout(timer);
