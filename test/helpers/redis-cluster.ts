@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
-import { freePort, until } from "./throwaway.ts";
+import { answersPing, freePort, redisServerArgs, until } from "./throwaway.ts";
 
 /**
  * A Redis Cluster of the test's own: `redis-server` nodes on free ports in a temporary
@@ -57,33 +57,20 @@ export async function startRedisCluster(
     const child = spawn(
       "redis-server",
       [
-        "--port",
-        String(port),
-        "--cluster-port",
-        String(busPorts.get(port)),
-        "--bind",
-        "127.0.0.1",
-        "--dir",
-        nodeDir,
+        ...redisServerArgs(port, nodeDir),
         "--cluster-enabled",
         "yes",
+        "--cluster-port",
+        String(busPorts.get(port)),
         "--cluster-config-file",
         join(nodeDir, "nodes.conf"),
         "--cluster-node-timeout",
         String(nodeTimeoutMs),
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "everysec",
-        "--save",
-        "",
-        "--maxmemory-policy",
-        "noeviction",
       ],
       { stdio: "ignore" },
     );
     children.set(port, child);
-    await until(`redis node ${port}`, async () => (await ping(port)) === "PONG");
+    await until(`redis node ${port}`, () => answersPing(`redis://127.0.0.1:${port}`));
   };
   const kill = async (port: number) => {
     const child = children.get(port);
@@ -179,23 +166,6 @@ function plain(port: number): Redis {
   const r = new Redis({ port, host: "127.0.0.1", lazyConnect: false, maxRetriesPerRequest: 1 });
   r.on("error", () => {});
   return r;
-}
-
-async function ping(port: number): Promise<string> {
-  const r = new Redis({
-    port,
-    host: "127.0.0.1",
-    lazyConnect: true,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-  });
-  r.on("error", () => {});
-  try {
-    await r.connect();
-    return await r.ping();
-  } finally {
-    r.disconnect();
-  }
 }
 
 /** How a parametrised test's system reaches Redis. */
