@@ -11,6 +11,7 @@ import { assertPartitions } from "../shared/db/settings-repo.ts";
 import { createApiMetrics } from "../shared/metrics/api-metrics.ts";
 import { createMetricsRegistry } from "../shared/metrics/registry.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
+import { bounded } from "../shared/redis/bounded.ts";
 import { openRedis, redisTarget } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { createApp } from "./app.ts";
@@ -94,13 +95,7 @@ export async function startApi(
   ]);
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
   const waiters = new CompletionWaiters(subscriber, config.QUEUE_PREFIX, log, seams.longPollRereadMs);
-  const ringNow = (partitions: number[]) =>
-    Promise.race([
-      doorbells.ring(partitions),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error("doorbell timed out")), RING_TIMEOUT_MS).unref(),
-      ),
-    ]);
+  const ringNow = (partitions: number[]) => bounded(doorbells.ring(partitions), RING_TIMEOUT_MS, "doorbell");
 
   const metrics = createApiMetrics(createMetricsRegistry(), config.PARTITIONS);
   const metricsText = role.inCluster ? childMetrics(metrics.registry) : () => metrics.registry.metrics();

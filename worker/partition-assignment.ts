@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { errorSummary } from "../shared/log-safe.ts";
+import { bounded } from "../shared/redis/bounded.ts";
 import type { RedisClient } from "../shared/redis/connection.ts";
 
 /**
@@ -119,7 +120,12 @@ export class WorkerRoster {
     if (this.beating) return;
     this.beating = true;
     try {
-      const ids = await this.redis.eval(BEAT, 1, this.key, this.id, EXPIRY_MS);
+      // Bounded: one heartbeat at a time, so one that never answers would be the last.
+      const ids = await bounded(
+        this.redis.eval(BEAT, 1, this.key, this.id, EXPIRY_MS),
+        EXPIRY_MS,
+        "heartbeat",
+      );
       if (Array.isArray(ids)) this.onRoster(ids.map(String));
       this.failing = false;
     } catch (err) {

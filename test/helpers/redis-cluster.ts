@@ -38,8 +38,10 @@ export async function startRedisCluster(
 ): Promise<ThrowawayCluster> {
   const masters = opts.masters ?? 3;
   const replicas = opts.replicasPerMaster ?? 0;
-  // A failed master is noticed (and its replica promoted) after about this long.
-  const nodeTimeoutMs = opts.nodeTimeoutMs ?? 2_000;
+  // A failed master is noticed (and its replica promoted) after about this long. Redis's own
+  // default, 15 s, unless a test kills nodes: a short one also fails live nodes that a loaded
+  // machine keeps from answering the cluster bus in time.
+  const nodeTimeoutMs = opts.nodeTimeoutMs ?? 15_000;
   const dir = mkdtempSync(join(tmpdir(), "billing-redis-cluster-"));
   const count = masters * (1 + replicas);
   const ports: number[] = [];
