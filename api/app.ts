@@ -19,6 +19,7 @@ import { AcceptBatcher } from "./services/accept-batcher.ts";
 import { keyLookup } from "./services/accept-operation.ts";
 import { AddressFailures } from "./services/address-failures.ts";
 import type { Backpressure } from "./services/backpressure.ts";
+import { holdFactsLoader } from "./services/hold-facts.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
 export interface AppDeps {
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
     waiters: deps.waiters,
     batcher,
     findByKey: keyLookup(deps.db.$client),
+    holdFacts: holdFactsLoader(deps.db.$client),
     backpressure: deps.backpressure,
     metrics: deps.metrics,
   };
@@ -88,6 +90,10 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions, walletFacts }));
   v1.post("/top-ups", acceptHandler(operationDeps, "top_up"));
   v1.post("/transfers", acceptHandler(operationDeps, "transfer"));
+  v1.post("/payouts", acceptHandler(operationDeps, "payout"));
+  v1.post("/holds", acceptHandler(operationDeps, "hold"));
+  v1.post("/holds/:id/capture", acceptHandler(operationDeps, "capture"));
+  v1.post("/holds/:id/void", acceptHandler(operationDeps, "void"));
   v1.use("/operations", operationsRoute(operationDeps));
   v1.use(
     "/webhook-endpoints",

@@ -200,7 +200,7 @@ async function main(): Promise<number> {
         operation: short(op.id),
         type: op.type,
         from: op.fromWalletId ? (names.get(op.fromWalletId) ?? short(op.fromWalletId)) : "(funding)",
-        to: names.get(op.toWalletId) ?? short(op.toWalletId),
+        to: op.toWalletId ? (names.get(op.toWalletId) ?? short(op.toWalletId)) : "(funding)",
         amount: money(op.amount, op.currency),
         status: status(op),
       })),

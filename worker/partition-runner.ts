@@ -6,7 +6,8 @@ import { pgTransaction, pgTransactionOpening } from "../shared/db/pg-transaction
 import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import type { BatchReport, WorkerMetrics } from "../shared/metrics/worker-metrics.ts";
-import { applyBatch, type BatchOperation, type Outcome } from "./apply-batch.ts";
+import { applyBatch, type Outcome } from "./apply-batch.ts";
+import { planBatch } from "./batch-plan.ts";
 import {
   type Completed,
   fundingFor,
@@ -17,6 +18,7 @@ import {
   setOutcomes,
   writeBatch,
 } from "./batch-repo.ts";
+import { lockHolds } from "./hold-repo.ts";
 
 /** Test seams. Production passes none. */
 export interface RunnerHooks {
@@ -194,19 +196,12 @@ async function applyBatchOnce(
       pending.map((op) => op.id),
     );
 
-    const funding = await fundingFor(tx, partition, pending, deps.funding);
-    const operations: BatchOperation[] = pending.map((op) => {
-      const debitWalletId = op.fromWalletId ?? funding(op.currency);
-      if (!debitWalletId) throw new Error(`no funding account for ${op.currency} in partition ${partition}`);
-      return { id: op.id, amount: op.amount, debitWalletId, creditWalletId: op.toWalletId };
-    });
-
-    const locked = await lockWallets(
-      tx,
-      operations.flatMap((op) => [op.debitWalletId, op.creditWalletId]),
-    );
-    if (deps.hooks?.beforeApply) for (const op of operations) deps.hooks.beforeApply(op.id);
-    const result = applyBatch(operations, locked);
+    const plan = planBatch(pending, await fundingFor(tx, partition, pending, deps.funding));
+    // Holds, then wallets, each in id order: the same order in every batch.
+    const holds = await lockHolds(tx, plan.holdIds);
+    const locked = await lockWallets(tx, plan.walletIds);
+    if (deps.hooks?.beforeApply) for (const op of plan.operations) deps.hooks.beforeApply(op.id);
+    const result = applyBatch(plan.operations, locked, holds);
     const written = await writeBatch(tx, result, FAILURE_MESSAGES);
     await deps.hooks?.beforeCommit?.(
       partition,

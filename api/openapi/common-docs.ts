@@ -67,6 +67,10 @@ export const problems = {
     "WalletNotFound",
     "`wallet_not_found`: no such wallet, or another client's (the two are indistinguishable on purpose).",
   ),
+  holdNotFound: problem(
+    "HoldNotFound",
+    "`hold_not_found`: no hold operation with this id is this client's (missing, another client's, or an operation of another type).",
+  ),
   payloadTooLarge: problem("PayloadTooLarge", "`payload_too_large`: the body is over 64 KiB."),
   unsupportedMediaType: problem(
     "UnsupportedMediaType",
@@ -74,7 +78,7 @@ export const problems = {
   ),
   unprocessable: problem(
     "Unprocessable",
-    "`idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers): the two wallets hold different currencies.",
+    "`idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers, holds): the two wallets hold different currencies. `amount_exceeds_hold` (captures): more than the held amount.",
   ),
   rateLimited: {
     ...problem(
@@ -87,7 +91,7 @@ export const problems = {
   unavailable: {
     ...problem(
       "Unavailable",
-      "`overloaded`: backpressure (too many operations waiting to be applied, or this server too busy) or the database briefly unavailable. On POST /v1/top-ups and /v1/transfers nothing was created, unless the database became unavailable during the insert: retrying with the same Idempotency-Key is safe in every case.",
+      "`overloaded`: backpressure (too many operations waiting to be applied, or this server too busy) or the database briefly unavailable. On a POST that moves or reserves money nothing was created, unless the database became unavailable during the insert: retrying with the same Idempotency-Key is safe in every case.",
     ),
     headers: v1Headers.extend({ "Retry-After": retryAfter }),
   },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  balanceAtSchema,
   createdClientSchema,
   entryPageSchema,
   operationPageSchema,
@@ -8,6 +9,7 @@ import {
   walletSchema,
 } from "../../shared/http/resources.ts";
 import {
+  balanceAtQuery,
   createClientBody,
   createWalletBody,
   getOperationQuery,
@@ -31,12 +33,12 @@ import type { RouteDocs } from "./route-registry.ts";
 
 /** The `/v1` routes of API.md, documented from the zod schemas that validate them. */
 
-const json = <T extends z.ZodType>(schema: T) => ({
+export const json = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { "application/json": { schema } },
 });
 
-const idempotencyKey = z.object({
+export const idempotencyKey = z.object({
   "Idempotency-Key": idempotencyKeySchema.meta({
     description:
       "Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created.",
@@ -44,7 +46,7 @@ const idempotencyKey = z.object({
   }),
 });
 
-const accepted = jsonResponse(
+export const accepted = jsonResponse(
   "Accepted: the operation is stored (`pending`) and will be applied by a worker. A replay of the same key and body answers the same operation in its current state, with `Idempotent-Replayed: true`.",
   operationSchema,
   v1Headers.extend({
@@ -56,7 +58,7 @@ const accepted = jsonResponse(
   }),
 );
 
-const ACCEPT_ORDER =
+export const ACCEPT_ORDER =
   "Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.";
 
 const pageParams = "Pages are newest first; `nextCursor` is null on the last page.";
@@ -105,6 +107,20 @@ export const moneyRouteDocs: RouteDocs = {
       ...authenticatedErrors,
     },
   },
+  "GET /v1/wallets/:id/balance": {
+    tags: ["Wallets"],
+    summary: "A wallet's balance at an instant",
+    description:
+      "The posted balance and version as of `at`: every entry whose `createdAt`, as the API shows it (milliseconds), is at or before `at` counts; 0 and 0 before the first entry. Held money is not part of it (holds post no entry). `at` is required, an ISO 8601 time with `Z` or an offset, not later than the server's clock (else 400). One index probe, however many entries the wallet has.",
+    security: clientSecurity,
+    requestParams: { path: idParam("Wallet id"), query: balanceAtQuery },
+    responses: {
+      "200": jsonResponse("The balance then", balanceAtSchema),
+      "400": problems.badRequest,
+      "404": problems.walletNotFound,
+      ...authenticatedErrors,
+    },
+  },
   "GET /v1/wallets/:id/entries": {
     tags: ["Wallets"],
     summary: "List a wallet's ledger entries",
@@ -149,7 +165,7 @@ export const moneyRouteDocs: RouteDocs = {
   "GET /v1/operations": {
     tags: ["Operations"],
     summary: "List the client's operations",
-    description: `Operations the calling client submitted, optionally those touching one of its wallets (as source or destination) and/or in one status. A \`walletId\` the client does not own is a 404 \`wallet_not_found\`. ${pageParams}`,
+    description: `Operations the calling client submitted, optionally those touching one of its wallets (as source or destination), in one status and/or of one type (\`?type=hold\`, …). A \`walletId\` the client does not own is a 404 \`wallet_not_found\`. ${pageParams}`,
     security: clientSecurity,
     requestParams: { query: listOperationsQuery },
     responses: {

@@ -1,9 +1,9 @@
 import { createDocument, type ZodOpenApiPathsObject } from "zod-openapi";
 import { type RouteDocs, routeRegistry } from "./route-registry.ts";
 
-const DESCRIPTION = `A wallet billing API: clients open wallets, top them up and transfer money between them.
+const DESCRIPTION = `A wallet billing API: clients open wallets, top them up, transfer money between them, pay it out, and reserve it with holds to capture or void later.
 
-**Money moves asynchronously.** \`POST /v1/top-ups\` and \`POST /v1/transfers\` answer 202 with a \`pending\` operation once it is stored; a worker applies it shortly after and it becomes \`succeeded\` or \`failed\` (with \`failure.code\`), exactly once. Follow it with \`GET /v1/operations/{id}?wait=N\`. Amounts are integers of minor units (cents), 1..2^53-1.
+**Money moves asynchronously.** \`POST /v1/top-ups\`, \`/v1/transfers\`, \`/v1/payouts\`, \`/v1/holds\` and a hold's \`/capture\` and \`/void\` answer 202 with a \`pending\` operation once it is stored; a worker applies it shortly after and it becomes \`succeeded\` or \`failed\` (with \`failure.code\`), exactly once. Follow it with \`GET /v1/operations/{id}?wait=N\`. Amounts are integers of minor units (cents), 1..2^53-1.
 
 **Authentication.** \`Authorization: Bearer <key>\` on every \`/v1\` route: a client's API key (\`sk_…\`), or the operator's token for \`POST /v1/clients\` only. A client sees and debits only its own wallets; another client's wallet answers 404 exactly like a missing one.
 
@@ -38,7 +38,15 @@ export function createOpenApiDocument(version: string): ReturnType<typeof create
     tags: [
       { name: "Clients", description: "The operator creates clients and hands them their API key." },
       { name: "Wallets", description: "A client's wallets and their ledger entries." },
-      { name: "Operations", description: "Top-ups and transfers: accepted at once, applied asynchronously." },
+      {
+        name: "Operations",
+        description: "Top-ups, transfers and payouts: accepted at once, applied asynchronously.",
+      },
+      {
+        name: "Holds",
+        description:
+          "Two-phase transfers: reserve money now (a hold), move it later (a capture) or release it (a void, or the hold's expiry).",
+      },
       { name: "Service", description: "Health, readiness, metrics and this document. No authentication." },
     ],
     components: {

@@ -3,18 +3,35 @@ import type { Queryable } from "../../shared/db/client.ts";
 import { findByIdempotencyKeys, idempotencyScope } from "../../shared/db/operation-batch-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
-import type { TopUpBody, TransferBody } from "../../shared/http/schemas.ts";
-import { newId } from "../../shared/ids.ts";
+import type {
+  CaptureBody,
+  HoldBody,
+  PayoutBody,
+  TopUpBody,
+  TransferBody,
+  VoidBody,
+} from "../../shared/http/schemas.ts";
+import { isUuid, newId } from "../../shared/ids.ts";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
 import type { AcceptBatcher } from "./accept-batcher.ts";
 import type { Backpressure } from "./backpressure.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
+import type { HoldFacts } from "./hold-facts.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
-export type OperationRequest = ({ type: "top_up" } & TopUpBody) | ({ type: "transfer" } & TransferBody);
+/** A parsed request of each operation type: the single routes' bodies and a bulk's items. */
+export type OperationRequest =
+  | ({ type: "top_up" } & TopUpBody)
+  | ({ type: "transfer" } & TransferBody)
+  | ({ type: "payout" } & PayoutBody)
+  | ({ type: "hold" } & HoldBody)
+  | ({ type: "capture"; holdId: string } & CaptureBody)
+  | ({ type: "void"; holdId: string } & VoidBody);
 
 export interface AcceptDeps {
   walletFacts: WalletFactsCache;
+  /** The hold operation a capture or void names ({@link holdFactsLoader}). */
+  holdFacts: (id: string) => Promise<HoldFacts | undefined>;
   /** Inserts with the next group of concurrent accepts, then rings the group's doorbells. */
   batcher: Pick<AcceptBatcher, "submit">;
   /** The operation holding a client's idempotency key, if any ({@link keyLookup}). */
@@ -28,15 +45,20 @@ export interface Accepted {
   replayed: boolean;
 }
 
+/** Where an accepted request goes: what the insert needs beyond the request itself. */
 interface Route {
+  /** The partition of the wallet whose balance is checked (a hold's source for its steps). */
   partition: number;
   currency: string;
+  amount: bigint;
   fromWalletId: string | null;
-  toWalletId: string;
+  toWalletId: string | null;
+  holdId: string | null;
+  expiresInSeconds: number | null;
 }
 
 /**
- * Accepts a top-up or a transfer: checks wallets from the immutable-facts cache, inserts the
+ * Accepts an operation of any type: checks wallets from the immutable-facts cache, inserts the
  * pending operation under the client's idempotency key (the unique index decides) with the
  * group of concurrent accepts, whose doorbells are rung once the group committed. Checks run in
  * API.md's order: a replay answers before the wallet checks and before backpressure, so on a
@@ -51,7 +73,7 @@ export async function acceptOperation(
   const hash = requestHash(request);
   let route: Route;
   try {
-    route = await resolveRoute(deps.walletFacts, clientId, request);
+    route = await resolveRoute(deps, clientId, request);
   } catch (err) {
     const existing = await deps.findByKey(clientId, idempotencyKey);
     if (existing) return replay(existing, hash);
@@ -76,10 +98,12 @@ export async function acceptOperation(
       id: newId(),
       clientId,
       type: request.type,
-      amount: BigInt(request.amount),
+      amount: route.amount,
       currency: route.currency,
       fromWalletId: route.fromWalletId,
       toWalletId: route.toWalletId,
+      holdId: route.holdId,
+      expiresInSeconds: route.expiresInSeconds,
       metadata: request.metadata,
       partition: route.partition,
       idempotencyKey,
@@ -108,31 +132,92 @@ function replay(existing: Operation, hash: string): Accepted {
 const walletNotFound = (field: string) =>
   new ApiError("wallet_not_found", `No wallet with this id (${field}) is available to this client.`);
 
+const moving = { holdId: null, expiresInSeconds: null };
+
+/** The wallet checks of API.md, in its order: the caller's own wallet, then the destination, then the currency. */
 async function resolveRoute(
-  facts: WalletFactsCache,
+  deps: Pick<AcceptDeps, "walletFacts" | "holdFacts">,
   clientId: string,
   request: OperationRequest,
 ): Promise<Route> {
-  if (request.type === "top_up") {
-    const wallet = await facts.get(request.walletId);
-    if (wallet?.kind !== "client" || wallet.clientId !== clientId) throw walletNotFound("walletId");
-    return {
-      partition: wallet.partition,
-      currency: wallet.currency,
-      fromWalletId: null,
-      toWalletId: wallet.id,
-    };
+  const own = async (id: string, field: string) => {
+    const wallet = await deps.walletFacts.get(id);
+    if (wallet?.kind !== "client" || wallet.clientId !== clientId) throw walletNotFound(field);
+    return wallet;
+  };
+  switch (request.type) {
+    case "top_up": {
+      const wallet = await own(request.walletId, "walletId");
+      const amount = BigInt(request.amount);
+      return {
+        ...moving,
+        partition: wallet.partition,
+        currency: wallet.currency,
+        amount,
+        fromWalletId: null,
+        toWalletId: wallet.id,
+      };
+    }
+    case "payout": {
+      const wallet = await own(request.walletId, "walletId");
+      const amount = BigInt(request.amount);
+      return {
+        ...moving,
+        partition: wallet.partition,
+        currency: wallet.currency,
+        amount,
+        fromWalletId: wallet.id,
+        toWalletId: null,
+      };
+    }
+    case "transfer":
+    case "hold": {
+      const [from, to] = await Promise.all([
+        own(request.fromWalletId, "fromWalletId"),
+        deps.walletFacts.get(request.toWalletId),
+      ]);
+      if (to?.kind !== "client") throw walletNotFound("toWalletId");
+      if (from.currency !== to.currency) {
+        throw new ApiError(
+          "currency_mismatch",
+          `The source wallet holds ${from.currency} and the destination ${to.currency}; money moves in one currency.`,
+        );
+      }
+      return {
+        partition: from.partition,
+        currency: from.currency,
+        amount: BigInt(request.amount),
+        fromWalletId: from.id,
+        toWalletId: to.id,
+        holdId: null,
+        expiresInSeconds: request.type === "hold" ? request.expiresInSeconds : null,
+      };
+    }
+    case "capture":
+    case "void": {
+      const hold = isUuid(request.holdId) ? await deps.holdFacts(request.holdId) : undefined;
+      if (!hold || hold.clientId !== clientId) {
+        throw new ApiError("hold_not_found", "No hold with this id is available to this client.");
+      }
+      const amount =
+        request.type === "capture" && request.amount !== undefined ? BigInt(request.amount) : hold.amount;
+      if (amount > hold.amount) {
+        throw new ApiError(
+          "amount_exceeds_hold",
+          `A capture moves at most the held amount (${hold.amount}); the rest of the hold is released.`,
+        );
+      }
+      return {
+        partition: hold.partition,
+        currency: hold.currency,
+        amount,
+        fromWalletId: hold.fromWalletId,
+        toWalletId: hold.toWalletId,
+        holdId: hold.id,
+        expiresInSeconds: null,
+      };
+    }
   }
-  const [from, to] = await Promise.all([facts.get(request.fromWalletId), facts.get(request.toWalletId)]);
-  if (from?.kind !== "client" || from.clientId !== clientId) throw walletNotFound("fromWalletId");
-  if (to?.kind !== "client") throw walletNotFound("toWalletId");
-  if (from.currency !== to.currency) {
-    throw new ApiError(
-      "currency_mismatch",
-      `The source wallet holds ${from.currency} and the destination ${to.currency}; a transfer needs one currency.`,
-    );
-  }
-  return { partition: from.partition, currency: from.currency, fromWalletId: from.id, toWalletId: to.id };
 }
 
 /**

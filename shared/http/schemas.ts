@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { OPERATION_TYPES } from "../db/schema/operations.ts";
 import { WEBHOOK_EVENT_TYPES } from "../db/schema/webhook-endpoints.ts";
 import { MAX_WEBHOOK_URL_LENGTH, parseWebhookUrl } from "../webhooks/webhook-url.ts";
 
@@ -74,6 +75,45 @@ export const transferBody = z
     path: ["toWalletId"],
   });
 
+export const payoutBody = z.strictObject({
+  walletId: idSchema,
+  amount: amountSchema,
+  metadata: metadataSchema.default({}),
+});
+
+/** Longest a hold may last: 30 days, s. */
+export const MAX_HOLD_SECONDS = 2_592_000;
+
+export const holdBody = z
+  .strictObject({
+    fromWalletId: idSchema,
+    toWalletId: idSchema,
+    amount: amountSchema,
+    expiresInSeconds: z
+      .number()
+      .int("a whole number of seconds")
+      .min(1)
+      .max(MAX_HOLD_SECONDS)
+      .default(604_800)
+      .describe(
+        "Seconds until the system voids the hold if it is still active, 1..2592000 (30 days); 7 days by default",
+      ),
+    metadata: metadataSchema.default({}),
+  })
+  .refine((b) => b.fromWalletId !== b.toWalletId, {
+    message: "fromWalletId and toWalletId must differ",
+    path: ["toWalletId"],
+  });
+
+export const captureBody = z.strictObject({
+  amount: amountSchema.optional().describe("Minor units to move, 1..the held amount; all of it by default"),
+  metadata: metadataSchema.default({}),
+});
+
+export const voidBody = z.strictObject({
+  metadata: metadataSchema.default({}),
+});
+
 /** 1..255 printable ASCII characters. */
 export const idempotencyKeySchema = z
   .string()
@@ -98,6 +138,14 @@ export const pageQuery = z.object({
 export const listOperationsQuery = pageQuery.extend({
   walletId: idSchema.optional(),
   status: z.enum(["pending", "succeeded", "failed"]).optional(),
+  type: z.enum(OPERATION_TYPES).optional(),
+});
+
+/** `GET /v1/wallets/:id/balance?at=`: an ISO 8601 instant with `Z` or an offset (not in the future: the route checks). */
+export const balanceAtQuery = z.object({
+  at: z.iso
+    .datetime({ offset: true })
+    .describe("ISO 8601 time with Z or an offset, e.g. 2026-12-01T00:00:00Z"),
 });
 
 export const getOperationQuery = z.object({
@@ -129,3 +177,7 @@ export const createWebhookEndpointBody = z.strictObject({
 
 export type TopUpBody = z.infer<typeof topUpBody>;
 export type TransferBody = z.infer<typeof transferBody>;
+export type PayoutBody = z.infer<typeof payoutBody>;
+export type HoldBody = z.infer<typeof holdBody>;
+export type CaptureBody = z.infer<typeof captureBody>;
+export type VoidBody = z.infer<typeof voidBody>;

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { OPERATION_TYPES, type OperationType } from "../db/schema/operations.ts";
 import { boundedLabel } from "./registry.ts";
 
 /** Why a request was refused before any work was done (the `reason` label). */
@@ -15,7 +16,7 @@ export interface ApiMetrics {
   /** One finished HTTP request; `route` is the Express route template or "unmatched". */
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   /** A new operation was accepted (202, not a replay). */
-  accepted(type: "top_up" | "transfer"): void;
+  accepted(type: OperationType): void;
   refused(reason: RefusalReason): void;
   /** An API key was looked up in Postgres (not found in this process's memory). */
   keyLookup(): void;
@@ -45,8 +46,7 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
     registers: [registry],
   });
   // Resolved once: the accept path increments a child, without hashing a label object.
-  const acceptedTopUps = accepted.labels("top_up");
-  const acceptedTransfers = accepted.labels("transfer");
+  const acceptedByType = new Map(OPERATION_TYPES.map((t) => [t, accepted.labels(t)]));
   const refused = new Counter({
     name: "billing_requests_refused_total",
     help: "Requests refused before any work: rate_limited or auth_failures (429), backlog, in_flight or event_loop (503 overloaded)",
@@ -94,7 +94,7 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
       }
       child.observe(seconds);
     },
-    accepted: (type) => (type === "top_up" ? acceptedTopUps : acceptedTransfers).inc(),
+    accepted: (type) => acceptedByType.get(type)?.inc(),
     refused: (reason) => refused.inc({ reason }),
     keyLookup: () => keyLookups.inc(),
     setBacklog(perPartition) {

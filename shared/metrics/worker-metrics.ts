@@ -1,13 +1,15 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { OperationType } from "../db/schema/operations.ts";
+import type { FailureCode } from "../errors.ts";
 
 /** One committed batch, as the partition runner reports it. */
 export interface BatchReport {
   /** Time from BEGIN to COMMIT, s. */
   seconds: number;
   operations: readonly {
-    type: "top_up" | "transfer";
+    type: OperationType;
     /** "succeeded", or the failure code. */
-    result: "succeeded" | "insufficient_funds" | "balance_limit_exceeded" | "internal_error";
+    result: "succeeded" | FailureCode;
     /** From acceptance (created_at) to this batch's commit, s. */
     latencySeconds: number;
   }[];

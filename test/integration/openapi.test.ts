@@ -181,6 +181,56 @@ describe("real answers match the document", () => {
     await call(key, "GET", "/v1/wallets/:id", `/v1/wallets/${A}`);
     const entries = await call(key, "GET", "/v1/wallets/:id/entries", `/v1/wallets/${A}/entries`);
     expect(entries.body.data.map((e: Json) => e.amount)).toEqual([-1_200, 5_000]);
+    const now = new Date().toISOString();
+    const at = await call(key, "GET", "/v1/wallets/:id/balance", `/v1/wallets/${A}/balance?at=${now}`);
+    expect(at.body).toMatchObject({ balance: 3_800, version: 2 });
+
+    // Payouts and holds: a hold captured in part, one voided, a capture above the hold (422).
+    const payout = await call(key, "POST", "/v1/payouts", "/v1/payouts", {
+      body: { walletId: A, amount: 300 },
+      headers: { "idempotency-key": "p1" },
+    });
+    expect(payout.body.toWalletId).toBeNull();
+    const holdReq = (k: string) => ({
+      body: { fromWalletId: A, toWalletId: B, amount: 1_000, expiresInSeconds: 3_600 },
+      headers: { "idempotency-key": k },
+    });
+    const hold = await call(key, "POST", "/v1/holds", "/v1/holds", holdReq("h1"));
+    const placed = await call(key, "GET", "/v1/operations/:id", `/v1/operations/${hold.body.id}?wait=10`);
+    expect(placed.body.hold).toMatchObject({ status: "active", capturedAmount: null });
+    const capturePath = "/v1/holds/:id/capture";
+    const over = { body: { amount: 1_001 }, headers: { "idempotency-key": "c0" } };
+    expect((await call(key, "POST", capturePath, `/v1/holds/${hold.body.id}/capture`, over)).status).toBe(
+      422,
+    );
+    const capture = await call(key, "POST", capturePath, `/v1/holds/${hold.body.id}/capture`, {
+      body: { amount: 400 },
+      headers: { "idempotency-key": "c1" },
+    });
+    await call(key, "GET", "/v1/operations/:id", `/v1/operations/${capture.body.id}?wait=10`);
+    const hold2 = await call(key, "POST", "/v1/holds", "/v1/holds", holdReq("h2"));
+    const voided = await call(key, "POST", "/v1/holds/:id/void", `/v1/holds/${hold2.body.id}/void`, {
+      body: {},
+      headers: { "idempotency-key": "v1" },
+    });
+    await call(key, "GET", "/v1/operations/:id", `/v1/operations/${voided.body.id}?wait=10`);
+    const captured = await call(key, "GET", "/v1/operations/:id", `/v1/operations/${hold.body.id}`);
+    expect(captured.body.hold).toMatchObject({ status: "captured", capturedAmount: 400 });
+    const unknownHold = { body: {}, headers: { "idempotency-key": "v2" } };
+    const missing = await call(
+      key,
+      "POST",
+      "/v1/holds/:id/void",
+      `/v1/holds/${randomUUID()}/void`,
+      unknownHold,
+    );
+    expect(missing.status).toBe(404);
+    await call(key, "GET", "/v1/operations", "/v1/operations?type=hold");
+    expect((await call(key, "GET", "/v1/wallets/:id", `/v1/wallets/${A}`)).body).toMatchObject({
+      balance: 3_100,
+      heldBalance: 0,
+      availableBalance: 3_100,
+    });
 
     // Errors.
     expect((await call(undefined, "GET", "/v1/wallets", "/v1/wallets")).status).toBe(401);

@@ -61,6 +61,8 @@ const operationShape = (fields: Record<string, unknown>) => ({
   currency: expect.any(String),
   fromWalletId: null,
   toWalletId: expect.stringMatching(UUID_V7),
+  holdId: null,
+  hold: null,
   failure: null,
   metadata: {},
   createdAt: expect.stringMatching(ISO_UTC),

@@ -6,7 +6,7 @@ describe("lockPendingSql (written into the simple-protocol BEGIN of a batch)", (
     const sql = lockPendingSql(7, 100);
     expect(sql).toContain("WHERE partition = 7 AND status = 'pending'");
     expect(sql).toContain("LIMIT 100");
-    expect(sql).toContain("FOR UPDATE");
+    expect(sql).toContain("FOR NO KEY UPDATE");
   });
 
   it("refuses anything but safe integers, so nothing else can reach the SQL text", () => {

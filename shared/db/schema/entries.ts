@@ -26,6 +26,8 @@ export const entries = pgTable(
   (t) => [
     uniqueIndex("entries_wallet_id_wallet_version_key").on(t.walletId, t.walletVersion),
     index("entries_operation_id_idx").on(t.operationId),
+    /** `GET /v1/wallets/:id/balance?at=`: the newest entry at or before an instant, one probe. */
+    index("entries_wallet_id_created_at_idx").on(t.walletId, t.createdAt, t.walletVersion),
   ],
 );
 
