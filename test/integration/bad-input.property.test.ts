@@ -113,10 +113,19 @@ const invalidOperationsQuery = query.filter(
     q.walletId !== undefined,
 );
 
-const MONEY_ROUTES = ["/v1/top-ups", "/v1/transfers"] as const;
+/** Every route that moves or reserves money; a capture or void of a hold that does not exist is a 404 even with a valid body. */
+const NO_HOLD = "01900000-0000-7000-8000-0000000000ff";
+const MONEY_ROUTES = [
+  "/v1/top-ups",
+  "/v1/transfers",
+  "/v1/payouts",
+  "/v1/holds",
+  `/v1/holds/${NO_HOLD}/capture`,
+  `/v1/holds/${NO_HOLD}/void`,
+] as const;
 
 describe("bad input never causes a 5xx or a change, and always gets a problem body", () => {
-  it("POST /v1/top-ups and /v1/transfers with arbitrary JSON bodies", async () => {
+  it("POST /v1/top-ups, /transfers, /payouts, /holds and a hold's /capture and /void with arbitrary JSON bodies", async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...MONEY_ROUTES), jsonValue(), fc.uuid(), async (route, body, key) => {
         const r = await api.post(route, body, { "idempotency-key": key });
@@ -209,6 +218,11 @@ describe("bad input never causes a 5xx or a change, and always gets a problem bo
         fc.oneof(
           pathId.map((id) => `/v1/wallets/${id}`),
           pathId.map((id) => `/v1/wallets/${id}/entries`),
+          pathId.map((id) => `/v1/wallets/${id}/balance?at=2026-01-01T00:00:00Z`),
+          fc
+            .string()
+            .filter((at) => !/^\d{4}-\d\d-\d\dT/.test(at))
+            .map((at) => `/v1/wallets/${wallet}/balance?at=${encodeURIComponent(at)}`),
           pathId.map((id) => `/v1/operations/${id}`),
           pathId.map((id) => `/v1/webhook-endpoints/${id}/deliveries`),
           invalidPageQuery.map((q) => `/v1/webhook-endpoints?${queryString(q)}`),
