@@ -7,9 +7,10 @@ import type { AddressPolicy } from "../shared/webhooks/address-guard.ts";
 import type { CompletionWaiters } from "./completion-waiters.ts";
 import { authenticator } from "./middleware/auth.ts";
 import { errorHandler, notFound } from "./middleware/error-handler.ts";
-import { jsonBody } from "./middleware/json-body.ts";
+import { jsonBody, jsonBodyUpTo } from "./middleware/json-body.ts";
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit.ts";
 import { mountedRouter, requestContext } from "./middleware/request-context.ts";
+import { bulkHandler } from "./routes/bulk-route.ts";
 import { clientsRoute } from "./routes/clients-route.ts";
 import { acceptHandler, operationsRoute } from "./routes/operations-route.ts";
 import { type OpsDeps, opsRoute } from "./routes/ops-route.ts";
@@ -85,6 +86,8 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   v1.use(rateLimit({ ...deps.rateLimit, metrics: deps.metrics, log: deps.log }));
+  // Before the 64 KiB body parser: a bulk submission's body may be 1 MiB (this route only).
+  v1.post("/operations/bulk", jsonBodyUpTo("1mb"), bulkHandler(operationDeps));
   v1.use(jsonBody);
   v1.use("/clients", clientsRoute({ db: deps.db }));
   v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions, walletFacts }));

@@ -71,7 +71,10 @@ export const problems = {
     "HoldNotFound",
     "`hold_not_found`: no hold operation with this id is this client's (missing, another client's, or an operation of another type).",
   ),
-  payloadTooLarge: problem("PayloadTooLarge", "`payload_too_large`: the body is over 64 KiB."),
+  payloadTooLarge: problem(
+    "PayloadTooLarge",
+    "`payload_too_large`: the body is over 64 KiB (1 MiB for POST /v1/operations/bulk).",
+  ),
   unsupportedMediaType: problem(
     "UnsupportedMediaType",
     "`unsupported_media_type`: a POST whose Content-Type is not application/json (UTF-8).",

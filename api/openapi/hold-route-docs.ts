@@ -1,14 +1,40 @@
-import { captureBody, holdBody, payoutBody, voidBody } from "../../shared/http/schemas.ts";
-import { clientSecurity, idParam, postErrors, problems } from "./common-docs.ts";
+import { z } from "zod";
+import { bulkResponseSchema } from "../../shared/http/resources.ts";
+import {
+  bulkEnvelope,
+  bulkItemSchemas,
+  captureBody,
+  holdBody,
+  payoutBody,
+  voidBody,
+} from "../../shared/http/schemas.ts";
+import { clientSecurity, idParam, jsonResponse, postErrors, problems } from "./common-docs.ts";
 import { ACCEPT_ORDER, accepted, idempotencyKey, json } from "./money-route-docs.ts";
 import type { RouteDocs } from "./route-registry.ts";
 
-/** Payouts and holds (API.md, "Payouts", "Holds"): more operations on the same accept path. */
+/** Payouts, holds and bulk submission (API.md, "Payouts", "Holds", "Bulk submission"): more of the same accept path. */
+
+/** The documented body of a bulk submission: the envelope, its items each one of the single routes' bodies. */
+const bulkBody = bulkEnvelope.extend({
+  operations: z
+    .array(z.discriminatedUnion("type", [...bulkItemSchemas]))
+    .min(1)
+    .max(1_000)
+    .describe("1..1000 operations, each accepted or refused on its own, answered in this order"),
+});
 
 const STEPS =
   "A hold, its capture and its void are applied in acceptance order with the source wallet's other debits. A hold is captured or voided at most once, whatever arrives concurrently: the first applied wins, the rest fail `hold_not_active`, as does a capture or void of a hold whose own operation failed, or one accepted at or after the hold's `expiresAt`. A capture may be accepted while its hold is still pending: it is applied after it.";
 
 export const holdRouteDocs: RouteDocs = {
+  "POST /v1/operations/bulk": {
+    tags: ["Operations"],
+    summary: "Submit up to 1,000 operations at once",
+    description: `Each item is its own operation, accepted or refused on its own with the single route's checks, in the same order and with the same codes; its \`idempotencyKey\` follows the Idempotency-Key header's rules and shares its key space (an item and a single request with the same key and body are one operation). Items that debit the same wallet are accepted, and so applied, in array order. Two items with the same key: the first is the operation, a later one with the same body its replay (\`replayed: true\`), one with another body 422 \`idempotency_key_reused\`. Answered 200 with one result per item, in order: \`{ status: 202, replayed, operation }\` or \`{ status: 400 | 404 | 422, error }\` (a problem whose \`requestId\` is this request's). The request is refused as a whole, and nothing created, only for its envelope: 400 \`validation_error\` when the body is not \`{ "operations": [1..1000 objects] }\` (an item's own errors go in its result), 413 over 1 MiB, 415, 429 (a bulk of n items counts n against the rate limit), 503 \`overloaded\` (retrying with the same keys is safe).`,
+    security: clientSecurity,
+    requestBody: json(bulkBody),
+    responses: { "200": jsonResponse("One result per item, in order", bulkResponseSchema), ...postErrors },
+  },
   "POST /v1/payouts": {
     tags: ["Operations"],
     summary: "Pay money out of a wallet",

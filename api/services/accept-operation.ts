@@ -1,5 +1,6 @@
 import { requestHash } from "../../shared/canonical.ts";
 import type { Queryable } from "../../shared/db/client.ts";
+import type { NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { findByIdempotencyKeys, idempotencyScope } from "../../shared/db/operation-batch-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
@@ -13,8 +14,8 @@ import type {
 } from "../../shared/http/schemas.ts";
 import { isUuid, newId } from "../../shared/ids.ts";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
-import type { AcceptBatcher } from "./accept-batcher.ts";
-import type { Backpressure } from "./backpressure.ts";
+import type { AcceptBatcher, InsertOutcome } from "./accept-batcher.ts";
+import type { Backpressure, Refusal } from "./backpressure.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
 import type { HoldFacts } from "./hold-facts.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
@@ -33,7 +34,7 @@ export interface AcceptDeps {
   /** The hold operation a capture or void names ({@link holdFactsLoader}). */
   holdFacts: (id: string) => Promise<HoldFacts | undefined>;
   /** Inserts with the next group of concurrent accepts, then rings the group's doorbells. */
-  batcher: Pick<AcceptBatcher, "submit">;
+  batcher: Pick<AcceptBatcher, "submit" | "submitMany">;
   /** The operation holding a client's idempotency key, if any ({@link keyLookup}). */
   findByKey: (clientId: string, idempotencyKey: string) => Promise<Operation | undefined>;
   backpressure: Pick<Backpressure, "enter" | "refusal">;
@@ -70,15 +71,8 @@ export async function acceptOperation(
   idempotencyKey: string,
   request: OperationRequest,
 ): Promise<Accepted> {
-  const hash = requestHash(request);
-  let route: Route;
-  try {
-    route = await resolveRoute(deps, clientId, request);
-  } catch (err) {
-    const existing = await deps.findByKey(clientId, idempotencyKey);
-    if (existing) return replay(existing, hash);
-    throw err;
-  }
+  const prepared = await prepare(deps, clientId, idempotencyKey, request);
+  if ("answer" in prepared) return prepared.answer;
 
   // Backpressure, last of the checks (API.md): sampled state, no I/O unless overloaded, where a
   // replay is still answered and nothing new is created. A refused request is not in flight:
@@ -86,15 +80,111 @@ export async function acceptOperation(
   const refusal = deps.backpressure.refusal();
   if (refusal) {
     const existing = await deps.findByKey(clientId, idempotencyKey);
-    if (existing) return replay(existing, hash);
-    deps.metrics.refused(refusal.reason);
-    throw new ApiError("overloaded", refusal.detail, { retryAfter: refusal.retryAfter });
+    if (existing) return replay(existing, prepared.row.requestHash);
+    throw overloaded(deps, refusal);
   }
 
   const leave = deps.backpressure.enter();
-  let outcome: Awaited<ReturnType<AcceptBatcher["submit"]>>;
   try {
-    outcome = await deps.batcher.submit({
+    return settled(deps, prepared.row, await deps.batcher.submit(prepared.row));
+  } finally {
+    leave();
+  }
+}
+
+/** One item of a bulk submission: its key and its parsed request, or why it was refused already. */
+export type BulkItem = { idempotencyKey: string; request: OperationRequest } | { refused: ApiError };
+
+/**
+ * Accepts the items of a bulk submission (API.md, "Bulk submission"), each as
+ * {@link acceptOperation} would on its own, with the same checks and codes, and answers each:
+ * the rows that pass are inserted together, in array order (`submitMany`), so items that
+ * debit one wallet are applied in array order. Backpressure refuses the whole request before
+ * any item is looked at. A later item under the key of an earlier one is that operation's
+ * replay (or a 422 with another body), even when its own checks would have failed.
+ */
+export async function acceptMany(
+  deps: AcceptDeps,
+  clientId: string,
+  items: BulkItem[],
+): Promise<(Accepted | ApiError)[]> {
+  const refusal = deps.backpressure.refusal();
+  if (refusal) throw overloaded(deps, refusal);
+
+  const prepared = await Promise.all(
+    items.map((item): Promise<Prepared | { refused: ApiError }> => {
+      if ("refused" in item) return Promise.resolve(item);
+      return prepare(deps, clientId, item.idempotencyKey, item.request).catch((err: unknown) => {
+        if (err instanceof ApiError) return { refused: err };
+        throw err;
+      });
+    }),
+  );
+  const rows = prepared.flatMap((p) => ("row" in p ? [p.row] : []));
+  const leave = deps.backpressure.enter(rows.length);
+  let outcomes: InsertOutcome[];
+  try {
+    outcomes = await deps.batcher.submitMany(rows);
+  } finally {
+    leave();
+  }
+
+  const results: (Accepted | ApiError)[] = [];
+  /** The operation each key was answered with so far in this request. */
+  const byKey = new Map<string, Operation>();
+  let next = 0;
+  for (const [i, p] of prepared.entries()) {
+    const item = items[i] as BulkItem;
+    let result: Accepted | ApiError;
+    if ("row" in p) {
+      result = answer(() => settled(deps, p.row, outcomes[next++] as InsertOutcome));
+    } else if ("answer" in p) {
+      result = p.answer;
+    } else {
+      const earlier = "refused" in item ? undefined : byKey.get(item.idempotencyKey);
+      result =
+        earlier && !("refused" in item)
+          ? answer(() => replay(earlier, requestHash(item.request)))
+          : p.refused;
+    }
+    if (!(result instanceof ApiError) && !("refused" in item) && !byKey.has(item.idempotencyKey)) {
+      byKey.set(item.idempotencyKey, result.operation);
+    }
+    results.push(result);
+  }
+  return results;
+}
+
+/** The answer of `fn`, or the API error it threw. */
+function answer(fn: () => Accepted): Accepted | ApiError {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+}
+
+/** An accept checked up to its insert: the row to insert, or its answer already (a replay found while refusing). */
+type Prepared = { row: NewPendingOperation } | { answer: Accepted };
+
+async function prepare(
+  deps: AcceptDeps,
+  clientId: string,
+  idempotencyKey: string,
+  request: OperationRequest,
+): Promise<Prepared> {
+  const hash = requestHash(request);
+  let route: Route;
+  try {
+    route = await resolveRoute(deps, clientId, request);
+  } catch (err) {
+    const existing = await deps.findByKey(clientId, idempotencyKey);
+    if (existing) return { answer: replay(existing, hash) };
+    throw err;
+  }
+  return {
+    row: {
       id: newId(),
       clientId,
       type: request.type,
@@ -108,15 +198,22 @@ export async function acceptOperation(
       partition: route.partition,
       idempotencyKey,
       requestHash: hash,
-    });
-  } finally {
-    leave();
-  }
+    },
+  };
+}
+
+/** The answer to an inserted row: a new operation, or the one its key already held. */
+function settled(deps: AcceptDeps, row: NewPendingOperation, outcome: InsertOutcome): Accepted {
   if ("inserted" in outcome) {
-    deps.metrics.accepted(request.type);
+    deps.metrics.accepted(row.type);
     return { operation: outcome.inserted, replayed: false };
   }
-  return replay(outcome.existing, hash);
+  return replay(outcome.existing, row.requestHash);
+}
+
+function overloaded(deps: AcceptDeps, refusal: Refusal): ApiError {
+  deps.metrics.refused(refusal.reason);
+  return new ApiError("overloaded", refusal.detail, { retryAfter: refusal.retryAfter });
 }
 
 function replay(existing: Operation, hash: string): Accepted {

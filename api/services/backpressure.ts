@@ -102,14 +102,17 @@ export class Backpressure {
     return ms;
   }
 
-  /** Counts an admitted accept in progress (after {@link refusal}); call the returned function when it ends. */
-  enter(): () => void {
-    this.inFlight++;
+  /**
+   * Counts `n` admitted accepts in progress (after {@link refusal}; a bulk counts its items);
+   * call the returned function when they end.
+   */
+  enter(n = 1): () => void {
+    this.inFlight += n;
     let left = false;
     return () => {
       if (left) return;
       left = true;
-      this.inFlight--;
+      this.inFlight -= n;
     };
   }
 

@@ -258,3 +258,28 @@ export const problemSchema = z
       .describe("`GET /readyz` only: which dependency did not answer"),
   })
   .meta({ id: "Problem" });
+
+/** The answer to one item of a bulk submission, in the items' order. */
+export const bulkResultSchema = z
+  .union([
+    z
+      .strictObject({
+        status: z.literal(202),
+        replayed: z.boolean().describe("true when the item's key already held this operation (same body)"),
+        operation: operationSchema,
+      })
+      .meta({ id: "BulkAccepted" }),
+    z
+      .strictObject({
+        status: z.union([z.literal(400), z.literal(404), z.literal(422)]),
+        error: problemSchema.describe(
+          "The problem the single route would have answered; its requestId is the request's",
+        ),
+      })
+      .meta({ id: "BulkRefused" }),
+  ])
+  .meta({ id: "BulkResult" });
+
+export const bulkResponseSchema = z
+  .strictObject({ data: z.array(bulkResultSchema).describe("One result per item, in the items' order") })
+  .meta({ id: "BulkResponse" });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { OPERATION_TYPES } from "../db/schema/operations.ts";
+import { OPERATION_TYPES, type OperationType } from "../db/schema/operations.ts";
 import { WEBHOOK_EVENT_TYPES } from "../db/schema/webhook-endpoints.ts";
 import { MAX_WEBHOOK_URL_LENGTH, parseWebhookUrl } from "../webhooks/webhook-url.ts";
 
@@ -181,3 +181,44 @@ export type PayoutBody = z.infer<typeof payoutBody>;
 export type HoldBody = z.infer<typeof holdBody>;
 export type CaptureBody = z.infer<typeof captureBody>;
 export type VoidBody = z.infer<typeof voidBody>;
+
+/** Most items in one bulk submission (API.md, "Bulk submission"). */
+export const MAX_BULK_ITEMS = 1_000;
+
+/**
+ * A bulk submission's envelope: `{ operations: [1..1000 objects] }`; anything else refuses the
+ * whole request. Each item is then checked on its own ({@link bulkItemHead}, then its type's body).
+ */
+export const bulkEnvelope = z.strictObject({
+  operations: z
+    .array(z.looseObject({}))
+    .min(1)
+    .max(MAX_BULK_ITEMS)
+    .describe(`1..${MAX_BULK_ITEMS} operations, each accepted or refused on its own, answered in this order`),
+});
+
+/** What every bulk item carries beside its type's body: the type, and the item's Idempotency-Key. */
+export const bulkItemHead = z.object({
+  type: z.enum(OPERATION_TYPES),
+  idempotencyKey: idempotencyKeySchema.optional(),
+  holdId: z.string().max(100).optional(),
+});
+
+const item = <T extends z.ZodObject>(type: OperationType, body: T) =>
+  body.safeExtend({
+    type: z.literal(type),
+    idempotencyKey: idempotencyKeySchema.describe(
+      "This item's Idempotency-Key: the header's rules and key space",
+    ),
+  });
+const holdStep = { holdId: idSchema.describe("The hold operation's id") };
+
+/** The items of a bulk submission, one per operation type: the single routes' bodies plus `type` and `idempotencyKey` (documented). */
+export const bulkItemSchemas = [
+  item("top_up", topUpBody),
+  item("transfer", transferBody),
+  item("payout", payoutBody),
+  item("hold", holdBody),
+  item("capture", captureBody.extend(holdStep)),
+  item("void", voidBody.extend(holdStep)),
+] as const;

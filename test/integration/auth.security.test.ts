@@ -151,6 +151,17 @@ const ROUTES: Route[] = [
     }),
   },
   {
+    method: "POST",
+    path: "/v1/operations/bulk",
+    who: "client",
+    request: () => ({
+      path: "/v1/operations/bulk",
+      body: {
+        operations: [{ type: "top_up", idempotencyKey: randomUUID(), walletId: aliceWallet, amount: 1 }],
+      },
+    }),
+  },
+  {
     method: "GET",
     path: "/v1/wallets/:id/balance",
     who: "client",

@@ -136,10 +136,33 @@ describe("bad input never causes a 5xx or a change, and always gets a problem bo
     await expectNothingMoved(system, before);
   });
 
+  it("POST /v1/operations/bulk with arbitrary envelopes and items: the request or each item refused cleanly", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          jsonValue(),
+          fc.array(jsonValue(), { maxLength: 5 }).map((operations) => ({ operations })),
+        ),
+        async (body) => {
+          const r = await api.post("/v1/operations/bulk", body);
+          if (r.status === 200) {
+            // An envelope of objects: each item refused on its own, with a problem body.
+            for (const item of r.body.data) {
+              expect([400, 404, 422]).toContain(item.status);
+              expect(item.error.status).toBe(item.status);
+            }
+          } else expectCleanRefusal(r, `bulk ${JSON.stringify(body)?.slice(0, 200)}`);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    await expectNothingMoved(system, before);
+  });
+
   it("POST routes with raw bodies: malformed, deep, huge numbers, oversized", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...MONEY_ROUTES, "/v1/wallets", "/v1/webhook-endpoints"),
+        fc.constantFrom(...MONEY_ROUTES, "/v1/wallets", "/v1/webhook-endpoints", "/v1/operations/bulk"),
         rawBody,
         fc.uuid(),
         async (route, body, key) => {

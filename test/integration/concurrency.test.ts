@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
@@ -159,7 +160,7 @@ describe("opposite-direction transfer storm across two partitions", () => {
   });
 });
 
-describe("2,000 concurrent operations of every type (payouts, holds, captures, voids), two worker processes", () => {
+describe("2,000 concurrent requests of every type (payouts, holds, captures, voids, bulks), two worker processes", () => {
   let system: TestSystem;
   let api: Api;
 
@@ -183,6 +184,22 @@ describe("2,000 concurrent operations of every type (payouts, holds, captures, v
       const r = random();
       const from = pick();
       const amount = 1 + Math.floor(random() * 800);
+      if (r < 0.05)
+        // A bulk of 10 transfers and top-ups, mixed into the single requests.
+        return () =>
+          api.post("/v1/operations/bulk", {
+            operations: Array.from({ length: 10 }, (_, i) =>
+              i % 3 === 0
+                ? { type: "top_up", idempotencyKey: randomUUID(), walletId: from, amount }
+                : {
+                    type: "transfer",
+                    idempotencyKey: randomUUID(),
+                    fromWalletId: from,
+                    toWalletId: other(from),
+                    amount,
+                  },
+            ),
+          });
       if (r < 0.15) return () => api.topUp(from, amount * 2);
       if (r < 0.45) return () => api.transfer(from, other(from), amount);
       if (r < 0.55) return () => api.payout(from, amount);
@@ -202,8 +219,14 @@ describe("2,000 concurrent operations of every type (payouts, holds, captures, v
       };
     });
     const replies = await pool(tasks, 64);
-    // A capture above its hold is refused at once (422); everything else is accepted.
-    expect(replies.filter((x) => x.status !== 202 && x.body?.code !== "amount_exceeds_hold")).toEqual([]);
+    // A capture above its hold is refused at once (422); everything else is accepted, a bulk's items too.
+    expect(
+      replies.filter((x) => x.status !== 202 && x.status !== 200 && x.body?.code !== "amount_exceeds_hold"),
+    ).toEqual([]);
+    const bulks = replies.filter((x) => x.status === 200);
+    expect(bulks.length).toBeGreaterThan(0);
+    for (const b of bulks)
+      expect(b.body.data.every((item: { status: number }) => item.status === 202)).toBe(true);
     await waitAllSettled(system);
 
     const failures = await system.db.execute<{ type: string; failure_code: string; n: number }>(sql`

@@ -226,10 +226,21 @@ describe("real answers match the document", () => {
     );
     expect(missing.status).toBe(404);
     await call(key, "GET", "/v1/operations", "/v1/operations?type=hold");
+    const bulk = await call(key, "POST", "/v1/operations/bulk", "/v1/operations/bulk", {
+      body: {
+        operations: [
+          { type: "top_up", idempotencyKey: "bulk-1", walletId: A, amount: 10 },
+          { type: "transfer", idempotencyKey: "bulk-2", fromWalletId: A, toWalletId: A, amount: 1 },
+          { type: "void", idempotencyKey: "bulk-3", holdId: randomUUID() },
+        ],
+      },
+    });
+    expect(bulk.body.data.map((x: Json) => x.status)).toEqual([202, 400, 404]);
+    await call(key, "GET", "/v1/operations/:id", `/v1/operations/${bulk.body.data[0].operation.id}?wait=10`);
     expect((await call(key, "GET", "/v1/wallets/:id", `/v1/wallets/${A}`)).body).toMatchObject({
-      balance: 3_100,
+      balance: 3_110,
       heldBalance: 0,
-      availableBalance: 3_100,
+      availableBalance: 3_110,
     });
 
     // Errors.
