@@ -100,7 +100,7 @@ export type BulkItem = { idempotencyKey: string; request: OperationRequest } | {
  * {@link acceptOperation} would on its own, with the same checks and codes, and answers each:
  * the rows that pass are inserted together, in array order (`submitMany`), so items that
  * debit one wallet are applied in array order. Backpressure refuses the whole request before
- * any item is looked at. A later item under the key of an earlier one is that operation's
+ * any item is looked at, and counts it as one accept in flight. A later item under the key of an earlier one is that operation's
  * replay (or a 422 with another body), even when its own checks would have failed.
  */
 export async function acceptMany(
@@ -121,7 +121,9 @@ export async function acceptMany(
     }),
   );
   const rows = prepared.flatMap((p) => ("row" in p ? [p.row] : []));
-  const leave = deps.backpressure.enter(rows.length);
+  // One accept in flight, as a single request: one request and one insert, however many rows
+  // (the backlog bound counts its operations once they are pending).
+  const leave = deps.backpressure.enter();
   let outcomes: InsertOutcome[];
   try {
     outcomes = await deps.batcher.submitMany(rows);

@@ -102,17 +102,14 @@ export class Backpressure {
     return ms;
   }
 
-  /**
-   * Counts `n` admitted accepts in progress (after {@link refusal}; a bulk counts its items);
-   * call the returned function when they end.
-   */
-  enter(n = 1): () => void {
-    this.inFlight += n;
+  /** Counts an admitted accept in progress (after {@link refusal}); call the returned function when it ends. */
+  enter(): () => void {
+    this.inFlight++;
     let left = false;
     return () => {
       if (left) return;
       left = true;
-      this.inFlight -= n;
+      this.inFlight--;
     };
   }
 
