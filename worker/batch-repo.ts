@@ -8,9 +8,9 @@ import { EXPIRY_KEY_PREFIX } from "./hold-repo.ts";
 /**
  * The SQL of one partition batch, on the raw pg client of the batch's transaction. Every
  * statement is set-based; those with parameters are named, so each pooled connection parses and
- * plans them once. Four round trips per batch, whatever its size: BEGIN with the lock of the
- * pending operations, lock wallets, write, COMMIT (and the funding look-up once per process; a
- * batch with captures or voids locks their holds in one more).
+ * plans them once. Five round trips per batch, whatever its size: BEGIN, the lock of the pending
+ * operations, the lock of the wallets, the write, COMMIT (and the funding look-up once per
+ * process; a batch with captures or voids locks their holds in one more).
  */
 
 /** A pending operation as the runner locked it for a batch. */
@@ -33,28 +33,34 @@ export interface PendingOperation {
 }
 
 /**
- * The statement that locks the partition's oldest pending operations, in acceptance order.
- * Not `SKIP LOCKED`: a second runner (after a false stall) waits, then finds them done. `FOR NO
- * KEY UPDATE`: the status update changes no key, and the mode does not conflict with the `FOR
- * KEY SHARE` lock of the foreign-key check of a capture or void being accepted for a pending hold. It opens the batch's transaction in the same round trip (`BEGIN; …`, see
- * `pgTransactionOpening`), so partition and cap are written into it: both are integers.
+ * Locks the partition's oldest pending operations, in acceptance order, up to `cap`: the batch's
+ * first statement. Not `SKIP LOCKED`: a second runner (after a false stall) waits, then finds
+ * them done. `FOR NO KEY UPDATE`: the status update changes no key, and the mode does not
+ * conflict with the `FOR KEY SHARE` lock of the foreign-key check of a capture or void being
+ * accepted for a pending hold.
  */
-export function lockPendingSql(partition: number, cap: number): string {
-  if (!Number.isSafeInteger(partition) || !Number.isSafeInteger(cap)) {
-    throw new Error(`partition and cap must be integers: ${partition}, ${cap}`);
-  }
-  return `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id, hold_id,
-                 expires_at, created_at, (type = 'void' AND idempotency_key = '${EXPIRY_KEY_PREFIX}' || hold_id) AS expiry,
-                 (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
-          FROM operations
-          WHERE partition = ${partition} AND status = 'pending'
-          ORDER BY seq
-          LIMIT ${cap}
-          FOR NO KEY UPDATE`;
+export async function lockPending(
+  tx: Queryable,
+  partition: number,
+  cap: number,
+): Promise<PendingOperation[]> {
+  const r = await tx.query({
+    name: "batch.lock-pending",
+    text: `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id, hold_id,
+                  expires_at, created_at, (type = 'void' AND idempotency_key = '${EXPIRY_KEY_PREFIX}' || hold_id) AS expiry,
+                  (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
+           FROM operations
+           WHERE partition = $1 AND status = 'pending'
+           ORDER BY seq
+           LIMIT $2
+           FOR NO KEY UPDATE`,
+    values: [partition, cap],
+  });
+  return pendingRows(r);
 }
 
-/** The rows {@link lockPendingSql} returned. */
-export function pendingRows(r: pg.QueryResult): PendingOperation[] {
+/** The rows {@link lockPending} read. */
+function pendingRows(r: pg.QueryResult): PendingOperation[] {
   return (
     r.rows as {
       id: string;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { isTransientDbError } from "../shared/db/pg-errors.ts";
-import { pgTransaction, pgTransactionOpening } from "../shared/db/pg-transaction.ts";
+import { batchTransaction } from "../shared/db/transaction.ts";
 import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import type { BatchReport, WorkerMetrics } from "../shared/metrics/worker-metrics.ts";
@@ -11,10 +11,9 @@ import { planBatch } from "./batch-plan.ts";
 import {
   type Completed,
   fundingFor,
-  lockPendingSql,
+  lockPending,
   lockWallets,
   type PendingOperation,
-  pendingRows,
   setOutcomes,
   writeBatch,
 } from "./batch-repo.ts";
@@ -185,9 +184,8 @@ async function applyBatchOnce(
 ): Promise<Batch> {
   const started = performance.now();
   await deps.hooks?.beforeBatch?.(partition);
-  const opening = `BEGIN; ${lockPendingSql(partition, cap)}`;
-  const { outcomes, completed } = await pgTransactionOpening(deps.pool, opening, async (tx, opened) => {
-    const pending = pendingRows(opened);
+  const { outcomes, completed } = await batchTransaction(deps.pool, async (tx) => {
+    const pending = await lockPending(tx, partition, cap);
     if (pending.length === 0) return { outcomes: [], completed: { ids: [], deliveries: 0 } };
     const lockedAt = performance.now();
     attempted.push(...pending.map((op) => ({ ...op, lockedAt })));
@@ -252,7 +250,7 @@ function reportBatch(
 
 /** Sets one operation aside: `failed` with `internal_error`, no entries, no money moved (its webhooks are written). */
 async function markInternalError(pool: pg.Pool, operationId: string): Promise<Completed> {
-  return pgTransaction(pool, (tx) =>
+  return batchTransaction(pool, (tx) =>
     setOutcomes(tx, [
       {
         id: operationId,
