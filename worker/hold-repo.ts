@@ -3,8 +3,8 @@ import type { HoldStatus } from "../shared/db/schema/index.ts";
 import type { HoldState } from "./apply-batch.ts";
 
 /**
- * The holds' SQL of the worker: the batch's lock of the holds its captures and voids resolve,
- * and the sweeper's scan for expired ones. A hold's row is written only by its partition's
+ * The holds' SQL of the runner: the batch's lock of the holds its captures and voids resolve
+ * (the sweeper's scan for expired ones is shared/db/hold-facts-repo.ts's). A hold's row is written only by its partition's
  * runner (batch-repo.ts's batch write), under the batch's locks.
  */
 
@@ -51,46 +51,4 @@ export async function lockHolds(tx: Queryable, ids: string[]): Promise<Map<strin
       },
     ]),
   );
-}
-
-/** An active hold past its expiry, with what its system void needs. */
-export interface ExpiredHold {
-  id: string;
-  clientId: string;
-  amount: bigint;
-  currency: string;
-  fromWalletId: string;
-  toWalletId: string;
-  partition: number;
-}
-
-/** Up to `limit` active holds whose expiry has passed, oldest expiry first (the partial index of active holds). */
-export async function findExpiredHolds(db: Queryable, limit: number): Promise<ExpiredHold[]> {
-  const r = await db.query<{
-    id: string;
-    client_id: string;
-    amount: string;
-    currency: string;
-    from_wallet_id: string;
-    to_wallet_id: string;
-    partition: number;
-  }>({
-    name: "sweeper.expired-holds",
-    text: `SELECT h.operation_id AS id, o.client_id, h.amount::text AS amount, o.currency,
-                  h.from_wallet_id, h.to_wallet_id, o.partition
-           FROM holds h JOIN operations o ON o.id = h.operation_id
-           WHERE h.status = 'active' AND h.expires_at <= now()
-           ORDER BY h.expires_at
-           LIMIT $1`,
-    values: [limit],
-  });
-  return r.rows.map((h) => ({
-    id: h.id,
-    clientId: h.client_id,
-    amount: BigInt(h.amount),
-    currency: h.currency,
-    fromWalletId: h.from_wallet_id,
-    toWalletId: h.to_wallet_id,
-    partition: h.partition,
-  }));
 }

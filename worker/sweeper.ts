@@ -2,11 +2,12 @@ import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { requestHash } from "../shared/canonical.ts";
 import type { Database } from "../shared/db/client.ts";
+import { expiredHolds } from "../shared/db/hold-facts-repo.ts";
 import { insertPendingMany } from "../shared/db/operation-batch-repo.ts";
 import { newId } from "../shared/ids.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import type { Doorbells } from "../shared/queues/doorbells.ts";
-import { expiryKey, findExpiredHolds } from "./hold-repo.ts";
+import { expiryKey } from "./hold-repo.ts";
 
 /** Most expired holds one sweep accepts voids for; the next sweep takes the rest. */
 const EXPIRY_BATCH = 1_000;
@@ -63,7 +64,7 @@ export function startSweeper(deps: {
  * Applied in the partition's order, it cannot race a capture: whichever was accepted first wins.
  */
 async function expireHolds(deps: { db: Database; doorbells: Doorbells; log: Logger }): Promise<void> {
-  const expired = await findExpiredHolds(deps.db.$client, EXPIRY_BATCH);
+  const expired = await expiredHolds(deps.db.$client, EXPIRY_BATCH);
   if (expired.length === 0) return;
   const metadata = { reason: "expired" };
   const inserted = await insertPendingMany(

@@ -1,5 +1,6 @@
 import { requestHash } from "../../shared/canonical.ts";
 import type { Queryable } from "../../shared/db/client.ts";
+import type { HoldFacts } from "../../shared/db/hold-facts-repo.ts";
 import type { NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { findByIdempotencyKeys, idempotencyScope } from "../../shared/db/operation-batch-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
@@ -17,7 +18,6 @@ import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
 import type { AcceptBatcher, InsertOutcome } from "./accept-batcher.ts";
 import type { Backpressure, Refusal } from "./backpressure.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
-import type { HoldFacts } from "./hold-facts.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
 /** A parsed request of each operation type: the single routes' bodies and a bulk's items. */
@@ -131,30 +131,27 @@ export async function acceptMany(
     leave();
   }
 
-  const results: (Accepted | ApiError)[] = [];
   /** The operation each key was answered with so far in this request. */
   const byKey = new Map<string, Operation>();
   let next = 0;
-  for (const [i, p] of prepared.entries()) {
+  return prepared.map((p, i) => {
     const item = items[i] as BulkItem;
+    const key = "refused" in item ? undefined : item.idempotencyKey;
     let result: Accepted | ApiError;
-    if ("row" in p) {
-      result = answer(() => settled(deps, p.row, outcomes[next++] as InsertOutcome));
-    } else if ("answer" in p) {
-      result = p.answer;
-    } else {
-      const earlier = "refused" in item ? undefined : byKey.get(item.idempotencyKey);
+    if ("row" in p) result = answer(() => settled(deps, p.row, outcomes[next++] as InsertOutcome));
+    else if ("answer" in p) result = p.answer;
+    else {
+      // Refused by its own checks, unless an earlier item took its key: then that operation answers.
+      const earlier = key === undefined ? undefined : byKey.get(key);
       result =
         earlier && !("refused" in item)
           ? answer(() => replay(earlier, requestHash(item.request)))
           : p.refused;
     }
-    if (!(result instanceof ApiError) && !("refused" in item) && !byKey.has(item.idempotencyKey)) {
-      byKey.set(item.idempotencyKey, result.operation);
-    }
-    results.push(result);
-  }
-  return results;
+    if (key !== undefined && !(result instanceof ApiError) && !byKey.has(key))
+      byKey.set(key, result.operation);
+    return result;
+  });
 }
 
 /** The answer of `fn`, or the API error it threw. */
@@ -231,8 +228,6 @@ function replay(existing: Operation, hash: string): Accepted {
 const walletNotFound = (field: string) =>
   new ApiError("wallet_not_found", `No wallet with this id (${field}) is available to this client.`);
 
-const moving = { holdId: null, expiresInSeconds: null };
-
 /** The wallet checks of API.md, in its order: the caller's own wallet, then the destination, then the currency. */
 async function resolveRoute(
   deps: Pick<AcceptDeps, "walletFacts" | "holdFacts">,
@@ -245,28 +240,19 @@ async function resolveRoute(
     return wallet;
   };
   switch (request.type) {
-    case "top_up": {
-      const wallet = await own(request.walletId, "walletId");
-      const amount = BigInt(request.amount);
-      return {
-        ...moving,
-        partition: wallet.partition,
-        currency: wallet.currency,
-        amount,
-        fromWalletId: null,
-        toWalletId: wallet.id,
-      };
-    }
+    case "top_up":
     case "payout": {
+      // The caller's wallet: credited from (a top-up) or debited to (a payout) its partition's funding account.
       const wallet = await own(request.walletId, "walletId");
-      const amount = BigInt(request.amount);
+      const topUp = request.type === "top_up";
       return {
-        ...moving,
         partition: wallet.partition,
         currency: wallet.currency,
-        amount,
-        fromWalletId: wallet.id,
-        toWalletId: null,
+        amount: BigInt(request.amount),
+        fromWalletId: topUp ? null : wallet.id,
+        toWalletId: topUp ? wallet.id : null,
+        holdId: null,
+        expiresInSeconds: null,
       };
     }
     case "transfer":

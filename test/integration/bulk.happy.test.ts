@@ -136,8 +136,11 @@ describe("order and idempotency", () => {
       { type: "top_up", idempotencyKey: "dup", walletId: w, amount: 5 },
       { type: "top_up", idempotencyKey: "dup", walletId: w, amount: 5 },
       { type: "top_up", idempotencyKey: "dup", walletId: w, amount: 6 },
+      // Another body whose own check would fail (no such wallet): the key's check comes first.
+      { type: "top_up", idempotencyKey: "dup", walletId: "01900000-0000-7000-8000-000000000000", amount: 5 },
     ]);
-    const [first, same, other] = r.body.data;
+    const [first, same, other, unknownWallet] = r.body.data;
+    expect(unknownWallet).toMatchObject({ status: 422, error: { code: "idempotency_key_reused" } });
     expect(first).toMatchObject({ status: 202, replayed: false });
     expect(same).toMatchObject({ status: 202, replayed: true, operation: { id: first.operation.id } });
     expect(other).toMatchObject({ status: 422, error: { code: "idempotency_key_reused", status: 422 } });
