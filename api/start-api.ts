@@ -129,7 +129,7 @@ export async function startApi(
           timeoutMs: READY_TIMEOUT_MS,
         }),
       openApiJson: () => {
-        openApiJson ??= JSON.stringify(createOpenApiDocument("1.0.0"));
+        openApiJson ??= JSON.stringify(createOpenApiDocument());
         return openApiJson;
       },
     },

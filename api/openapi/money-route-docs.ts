@@ -63,6 +63,7 @@ const pageParams = "Pages are newest first; `nextCursor` is null on the last pag
 
 export const moneyRouteDocs: RouteDocs = {
   "POST /v1/clients": {
+    operationId: "createClient",
     tags: ["Clients"],
     summary: "Create a client (operator only)",
     description:
@@ -72,6 +73,7 @@ export const moneyRouteDocs: RouteDocs = {
     responses: { "201": jsonResponse("The client, with its API key", createdClientSchema), ...postErrors },
   },
   "POST /v1/wallets": {
+    operationId: "createWallet",
     tags: ["Wallets"],
     summary: "Open a wallet",
     description:
@@ -81,6 +83,7 @@ export const moneyRouteDocs: RouteDocs = {
     responses: { "201": jsonResponse("The wallet", walletSchema), ...postErrors },
   },
   "GET /v1/wallets": {
+    operationId: "listWallets",
     tags: ["Wallets"],
     summary: "List the client's wallets",
     description: `The calling client's wallets only. ${pageParams}`,
@@ -93,6 +96,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/wallets/:id": {
+    operationId: "getWallet",
     tags: ["Wallets"],
     summary: "Get a wallet",
     description:
@@ -106,6 +110,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/wallets/:id/entries": {
+    operationId: "listWalletEntries",
     tags: ["Wallets"],
     summary: "List a wallet's ledger entries",
     description: `Entries in posting order, newest first: read oldest to newest, each entry's \`balanceAfter\` is the previous one's plus its \`amount\`, and the newest one's equals the wallet's balance. A credit's \`operationId\` may name another client's operation, which this client cannot fetch. ${pageParams}`,
@@ -119,6 +124,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "POST /v1/top-ups": {
+    operationId: "createTopUp",
     tags: ["Operations"],
     summary: "Top up a wallet",
     description: `Credits the client's own wallet with money from outside (the currency's funding account), asynchronously. ${ACCEPT_ORDER} Operations that check the same wallet's balance (its top-ups, its outgoing transfers) are applied in acceptance order.`,
@@ -133,6 +139,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "POST /v1/transfers": {
+    operationId: "createTransfer",
     tags: ["Operations"],
     summary: "Transfer between wallets",
     description: `Moves money from one of the client's wallets to any existing wallet of the same currency (another client's too: wallet ids cannot be guessed, but the outcome does reveal whether a destination exists), asynchronously. \`fromWalletId == toWalletId\` is a 400. ${ACCEPT_ORDER} Transfers out of a wallet are applied in the order they were accepted; the source's balance is checked then (\`insufficient_funds\`), and so is the destination's upper bound (\`balance_limit_exceeded\`).`,
@@ -147,6 +154,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/operations": {
+    operationId: "listOperations",
     tags: ["Operations"],
     summary: "List the client's operations",
     description: `Operations the calling client submitted, optionally those touching one of its wallets (as source or destination) and/or in one status. A \`walletId\` the client does not own is a 404 \`wallet_not_found\`. ${pageParams}`,
@@ -160,6 +168,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/operations/:id": {
+    operationId: "getOperation",
     tags: ["Operations"],
     summary: "Get an operation (optionally waiting for it)",
     description:

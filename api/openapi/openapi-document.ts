@@ -1,4 +1,5 @@
 import { createDocument, type ZodOpenApiPathsObject } from "zod-openapi";
+import { integerFormat } from "./integer-format.ts";
 import { type RouteDocs, routeRegistry } from "./route-registry.ts";
 
 const DESCRIPTION = `A wallet billing API: clients open wallets, top them up and transfer money between them.
@@ -30,32 +31,49 @@ function toPaths(routes: RouteDocs): ZodOpenApiPathsObject {
   return paths;
 }
 
+/** `info.version` of the document: the version of the HTTP contract (API.md, v1). */
+export const API_VERSION = "1.0.0";
+
 /** The OpenAPI 3.1 document of the api, generated from the route registry's zod schemas. */
-export function createOpenApiDocument(version: string): ReturnType<typeof createDocument> {
-  return createDocument({
-    openapi: "3.1.0",
-    info: { title: "Wallet billing API", version, description: DESCRIPTION },
-    tags: [
-      { name: "Clients", description: "The operator creates clients and hands them their API key." },
-      { name: "Wallets", description: "A client's wallets and their ledger entries." },
-      { name: "Operations", description: "Top-ups and transfers: accepted at once, applied asynchronously." },
-      { name: "Service", description: "Health, readiness, metrics and this document. No authentication." },
-    ],
-    components: {
-      securitySchemes: {
-        clientKey: {
-          type: "http",
-          scheme: "bearer",
-          description:
-            "A client's API key (`sk_` + 43 base64url characters), shown once when the client is created.",
+export function createOpenApiDocument(version: string = API_VERSION): ReturnType<typeof createDocument> {
+  return createDocument(
+    {
+      openapi: "3.1.0",
+      info: { title: "Wallet billing API", version, description: DESCRIPTION },
+      // Relative: the host this document was read from. A client sets its own base URL anyway.
+      servers: [
+        { url: "/", description: "The api that serves this document (every api process serves the same)" },
+      ],
+      tags: [
+        { name: "Clients", description: "The operator creates clients and hands them their API key." },
+        { name: "Wallets", description: "A client's wallets and their ledger entries." },
+        {
+          name: "Operations",
+          description: "Top-ups and transfers: accepted at once, applied asynchronously.",
         },
-        operatorToken: {
-          type: "http",
-          scheme: "bearer",
-          description: "The operator's token (the ADMIN_TOKEN setting). It can only create clients.",
+        {
+          name: "Webhooks",
+          description: "Endpoints that hear about the client's operation outcomes, and their deliveries.",
+        },
+        { name: "Service", description: "Health, readiness, metrics and this document. No authentication." },
+      ],
+      components: {
+        securitySchemes: {
+          clientKey: {
+            type: "http",
+            scheme: "bearer",
+            description:
+              "A client's API key (`sk_` + 43 base64url characters), shown once when the client is created.",
+          },
+          operatorToken: {
+            type: "http",
+            scheme: "bearer",
+            description: "The operator's token (the ADMIN_TOKEN setting). It can only create clients.",
+          },
         },
       },
+      paths: toPaths(routeRegistry),
     },
-    paths: toPaths(routeRegistry),
-  });
+    { override: integerFormat },
+  );
 }
