@@ -122,7 +122,8 @@ engine() {
   fi
 }
 
-# The public images the project names: the Dockerfiles' FROM and the services that build nothing.
+# The public images the project names: the Dockerfiles' FROM and the services that build nothing,
+# except those under a profile (prometheus: `--profile observability`), which this stage never starts.
 base_images() {
   node --input-type=module -e '
     import { readFileSync } from "node:fs";
@@ -130,7 +131,7 @@ base_images() {
     const services = Object.values(parse(readFileSync("docker-compose.yml", "utf8")).services);
     const dockerfiles = new Set(services.filter((s) => s.build).map((s) => s.build.dockerfile));
     const from = [...dockerfiles].flatMap((f) => [...readFileSync(f, "utf8").matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]));
-    const images = services.filter((s) => !s.build).map((s) => s.image);
+    const images = services.filter((s) => !s.build && !s.profiles).map((s) => s.image);
     console.log([...new Set([...from, ...images])].join("\n"));'
 }
 

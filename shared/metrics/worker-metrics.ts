@@ -29,6 +29,16 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
 const BATCH_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+type OperationType = BatchReport["operations"][number]["type"];
+type Result = BatchReport["operations"][number]["result"];
+/** Every type and failure code (a missing one is a type error), for the series made at start. */
+const TYPES = { top_up: true, transfer: true } satisfies Record<OperationType, true>;
+const FAILURE_CODES = {
+  insufficient_funds: true,
+  balance_limit_exceeded: true,
+  internal_error: true,
+} satisfies Record<Exclude<Result, "succeeded">, true>;
+
 /** Registers the worker's metrics in `registry`. */
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   const applied = new Counter({
@@ -43,6 +53,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     labelNames: ["type", "code"] as const,
     registers: [registry],
   });
+  // Every series exists from the start, at 0: a counter born at 1 has no increase() in
+  // Prometheus, so the first internal_error of a process would raise no alert.
+  for (const type of Object.keys(TYPES)) {
+    applied.inc({ type }, 0);
+    for (const code of Object.keys(FAILURE_CODES)) failed.inc({ type, code }, 0);
+  }
   const latency = new Histogram({
     name: "billing_operation_completion_seconds",
     help: "From acceptance (created_at, Postgres clock) to the commit of the batch that completed the operation, s",

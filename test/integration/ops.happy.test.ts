@@ -76,6 +76,7 @@ describe("GET /metrics (api)", () => {
     await expect.poll(backlog, { timeout: 10_000 }).toEqual(new Array(system.partitions).fill(0));
     const samples = await scrape(`${system.baseUrl}/metrics`);
     expect(sampleValue(samples, "billing_accepts_in_flight")).toBe(0);
+    expect(sampleValue(samples, "billing_ready")).toBe(1);
   });
 
   it("has the process metrics, and no label value is an id", async () => {
