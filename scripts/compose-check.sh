@@ -4,6 +4,7 @@
 # runs the whole stack with the README's compose commands, and checks it through the published
 # ports only (the api on 127.0.0.1:3000, Adminer on 127.0.0.1:8080):
 #   - `docker compose up -d --build --wait` exits 0 (every service healthy, the migration done);
+#   - `GET /docs` loads only the script the api image serves itself (scripts/compose-docs.ts);
 #   - `npm run demo` end to end, webhooks included (its receiver on this host, reached by the
 #     workers at host.docker.internal, with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true for that run);
 #   - a money smoke test with the two workers (scripts/compose-smoke.ts), then `npm run
@@ -309,10 +310,15 @@ adminer() {
   POSTGRES_PASSWORD="$postgres_password" node scripts/compose-adminer.ts | sed 's/^/    /'
 }
 
+docs_page() {
+  node scripts/compose-docs.ts | sed 's/^/    /'
+}
+
 [ -x node_modules/.bin/node ] || die "run npm ci first (the demo and the smoke test run on the project's Node 24)"
 run "Docker engine" engine
 run "images" images
 run "docker compose up -d --build --wait" up
+run "GET /docs from the api image (its script served by the api)" docs_page
 run "npm run demo (webhooks to this host)" demo
 run "money smoke test, two workers" smoke_two_workers
 run "docker compose up -d --scale worker=4" scale_four
