@@ -4,13 +4,19 @@ import { problemSchema } from "../../shared/http/resources.ts";
 
 /** Pieces every route's documentation shares: headers, problem responses, security. */
 
-const requestId = z.string().meta({
-  description: "The caller's X-Request-Id if it sent a sane one (1..200 printable ASCII), else a new UUID",
-  header: { id: "X-Request-Id" },
-});
+const requestId = z
+  .string()
+  .min(1)
+  .max(200)
+  .meta({
+    description: "The caller's X-Request-Id if it sent a sane one (1..200 printable ASCII), else a new UUID",
+    header: { id: "X-Request-Id" },
+  });
 export const retryAfter = z
   .int()
   .min(1)
+  // The longest wait the api asks for: the end of a rate-limit window (RATE_LIMIT_WINDOW_SECONDS ≤ 3600).
+  .max(3600)
   .meta({ description: "Seconds to wait before retrying", header: { id: "Retry-After" } });
 const rateLimit = z
   .string()

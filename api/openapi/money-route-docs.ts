@@ -65,6 +65,7 @@ const pageParams = "Pages are newest first; `nextCursor` is null on the last pag
 
 export const moneyRouteDocs: RouteDocs = {
   "POST /v1/clients": {
+    operationId: "createClient",
     tags: ["Clients"],
     summary: "Create a client (operator only)",
     description:
@@ -74,6 +75,7 @@ export const moneyRouteDocs: RouteDocs = {
     responses: { "201": jsonResponse("The client, with its API key", createdClientSchema), ...postErrors },
   },
   "POST /v1/wallets": {
+    operationId: "createWallet",
     tags: ["Wallets"],
     summary: "Open a wallet",
     description:
@@ -83,6 +85,7 @@ export const moneyRouteDocs: RouteDocs = {
     responses: { "201": jsonResponse("The wallet", walletSchema), ...postErrors },
   },
   "GET /v1/wallets": {
+    operationId: "listWallets",
     tags: ["Wallets"],
     summary: "List the client's wallets",
     description: `The calling client's wallets only. ${pageParams}`,
@@ -95,6 +98,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/wallets/:id": {
+    operationId: "getWallet",
     tags: ["Wallets"],
     summary: "Get a wallet",
     description:
@@ -108,6 +112,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/wallets/:id/balance": {
+    operationId: "getWalletBalance",
     tags: ["Wallets"],
     summary: "A wallet's balance at an instant",
     description:
@@ -122,6 +127,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/wallets/:id/entries": {
+    operationId: "listWalletEntries",
     tags: ["Wallets"],
     summary: "List a wallet's ledger entries",
     description: `Entries in posting order, newest first: read oldest to newest, each entry's \`balanceAfter\` is the previous one's plus its \`amount\`, and the newest one's equals the wallet's balance. A credit's \`operationId\` may name another client's operation, which this client cannot fetch. ${pageParams}`,
@@ -135,6 +141,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "POST /v1/top-ups": {
+    operationId: "createTopUp",
     tags: ["Operations"],
     summary: "Top up a wallet",
     description: `Credits the client's own wallet with money from outside (the currency's funding account), asynchronously. ${ACCEPT_ORDER} Operations that check the same wallet's balance (its top-ups, its outgoing transfers) are applied in acceptance order.`,
@@ -149,6 +156,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "POST /v1/transfers": {
+    operationId: "createTransfer",
     tags: ["Operations"],
     summary: "Transfer between wallets",
     description: `Moves money from one of the client's wallets to any existing wallet of the same currency (another client's too: wallet ids cannot be guessed, but the outcome does reveal whether a destination exists), asynchronously. \`fromWalletId == toWalletId\` is a 400. ${ACCEPT_ORDER} Transfers out of a wallet are applied in the order they were accepted; the source's balance is checked then (\`insufficient_funds\`), and so is the destination's upper bound (\`balance_limit_exceeded\`).`,
@@ -163,6 +171,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/operations": {
+    operationId: "listOperations",
     tags: ["Operations"],
     summary: "List the client's operations",
     description: `Operations the calling client submitted, optionally those touching one of its wallets (as source or destination), in one status and/or of one type (\`?type=hold\`, …). A \`walletId\` the client does not own is a 404 \`wallet_not_found\`. ${pageParams}`,
@@ -176,6 +185,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/operations/:id": {
+    operationId: "getOperation",
     tags: ["Operations"],
     summary: "Get an operation (optionally waiting for it)",
     description:

@@ -209,9 +209,12 @@ export const createdClientSchema = z
   })
   .meta({ id: "CreatedClient" });
 
+/** Most items of one page: the largest `?limit=` (API.md, Lists). */
+export const MAX_PAGE_SIZE = 100;
+
 /** A page of `item`s, newest first. */
 export function pageOf<T extends z.ZodType>(item: T, id: string) {
-  return z.strictObject({ data: z.array(item), nextCursor: pageCursor }).meta({ id });
+  return z.strictObject({ data: z.array(item).max(MAX_PAGE_SIZE), nextCursor: pageCursor }).meta({ id });
 }
 export const walletPageSchema = pageOf(walletSchema, "WalletPage");
 export const operationPageSchema = pageOf(operationSchema, "OperationPage");

@@ -17,19 +17,36 @@ const codePoints = (s: string): number => [...s].length;
 const storable = (s: string): boolean => s.isWellFormed() && !s.includes("\u0000");
 const STORABLE = "must be well-formed Unicode without U+0000";
 
+/** API.md's metadata limits: keys, key length and value length in Unicode code points. */
+const METADATA_MAX_KEYS = 50;
+const METADATA_MAX_KEY_LENGTH = 40;
+const METADATA_MAX_VALUE_LENGTH = 500;
+
 export const metadataSchema = z
   .record(
     z
       .string()
-      .refine((k) => codePoints(k) >= 1 && codePoints(k) <= 40, "metadata keys are 1..40 characters")
+      .refine(
+        (k) => codePoints(k) >= 1 && codePoints(k) <= METADATA_MAX_KEY_LENGTH,
+        "metadata keys are 1..40 characters",
+      )
       .refine(storable, STORABLE),
     z
       .string()
-      .refine((v) => codePoints(v) <= 500, "metadata values are at most 500 characters")
+      .refine((v) => codePoints(v) <= METADATA_MAX_VALUE_LENGTH, "metadata values are at most 500 characters")
       .refine(storable, STORABLE),
   )
-  .refine((m) => Object.keys(m).length <= 50, "metadata has at most 50 keys")
-  .describe("At most 50 keys of 1..40 characters, string values of at most 500 characters");
+  .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, "metadata has at most 50 keys")
+  .meta({
+    description: "At most 50 keys of 1..40 characters, string values of at most 500 characters",
+    // The refinements above, as the document's keywords. JSON Schema counts a string's length in
+    // Unicode code points, as these checks do (zod's own .max would count UTF-16 units).
+    override: {
+      maxProperties: METADATA_MAX_KEYS,
+      propertyNames: { type: "string", minLength: 1, maxLength: METADATA_MAX_KEY_LENGTH },
+      additionalProperties: { type: "string", maxLength: METADATA_MAX_VALUE_LENGTH },
+    },
+  });
 
 const ISO_4217 = new Set(Intl.supportedValuesOf("currency"));
 export const currencySchema = z
@@ -114,24 +131,42 @@ export const voidBody = z.strictObject({
   metadata: metadataSchema.default({}),
 });
 
-/** 1..255 printable ASCII characters. */
+/** 1..255 printable ASCII characters (the lengths are the pattern's, written out for the document). */
 export const idempotencyKeySchema = z
   .string()
-  .regex(/^[\x20-\x7e]{1,255}$/, "1..255 printable ASCII characters");
+  .regex(/^[\x20-\x7e]{1,255}$/, "1..255 printable ASCII characters")
+  .meta({ override: { minLength: 1, maxLength: 255 } });
 
 /**
  * A query parameter holding a whole number in plain decimal: "0x10", "1e2", "5.0" or " 5" are
- * refused rather than read as numbers (z.coerce.number would accept them all).
+ * refused rather than read as numbers (z.coerce.number would accept them all). A query string is
+ * text, so the parser takes a string; the document says `integer` with its bounds, which is what
+ * a generated client should send (a number, written in decimal by every URL encoder).
  */
-const decimalInt = (min: number, max: number) =>
+const decimalInt = (min: number, max: number, fallback: number, description: string) =>
   z
     .string()
     .regex(/^\d{1,6}$/, `a whole number ${min}..${max} in decimal digits`)
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback)
+    .meta({
+      description,
+      override: ({ jsonSchema }) => {
+        for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+        Object.assign(jsonSchema, {
+          type: "integer",
+          format: "int32",
+          minimum: min,
+          maximum: max,
+          default: fallback,
+          description,
+        });
+      },
+    });
 
 export const pageQuery = z.object({
-  limit: decimalInt(1, 100).default(20).describe("Page size, 1..100"),
+  limit: decimalInt(1, 100, 20, "Page size, 1..100 (default 20)"),
   cursor: z.string().min(1).max(200).optional(),
 });
 
@@ -149,7 +184,7 @@ export const balanceAtQuery = z.object({
 });
 
 export const getOperationQuery = z.object({
-  wait: decimalInt(0, 30).default(0).describe("Seconds to wait while pending, 0..30"),
+  wait: decimalInt(0, 30, 0, "Seconds to wait while the operation is pending, 0..30 (default 0)"),
 });
 
 /**
@@ -172,7 +207,11 @@ export const createWebhookEndpointBody = z.strictObject({
     .min(1)
     .refine((events) => new Set(events).size === events.length, "an event type may be listed only once")
     .default([...WEBHOOK_EVENT_TYPES])
-    .describe("Event types to receive; both by default"),
+    .meta({
+      description: "Event types to receive; both by default",
+      // The refinement, as keywords: distinct types, so at most as many as there are.
+      override: { uniqueItems: true, maxItems: WEBHOOK_EVENT_TYPES.length },
+    }),
 });
 
 export type TopUpBody = z.infer<typeof topUpBody>;

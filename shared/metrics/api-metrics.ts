@@ -22,8 +22,16 @@ export interface ApiMetrics {
   keyLookup(): void;
   /** Pending operations per partition (index = partition), as last sampled. */
   setBacklog(perPartition: readonly number[]): void;
-  /** Reads the api's in-flight accepts and held long polls at scrape time. */
-  track(read: { inFlightAccepts: () => number; longPolls: () => number }): void;
+  /** Reads the api's in-flight accepts, held long polls and readiness at scrape time. */
+  track(read: ApiReadings): void;
+}
+
+/** What the api's gauges read at each scrape. */
+export interface ApiReadings {
+  inFlightAccepts: () => number;
+  longPolls: () => number;
+  /** What `GET /readyz` would answer: Postgres and Redis answer, and the process is not draining. */
+  ready: () => Promise<boolean>;
 }
 
 /** Registers the api's metrics in `registry`; `partitions` bounds the backlog gauge's label. */
@@ -65,13 +73,22 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
     registers: [registry],
   });
   const backlogChildren = Array.from({ length: partitions }, (_, p) => backlog.labels(String(p)));
-  let read = { inFlightAccepts: () => 0, longPolls: () => 0 };
+  let read: ApiReadings = { inFlightAccepts: () => 0, longPolls: () => 0, ready: async () => false };
   new Gauge({
     name: "billing_accepts_in_flight",
     help: "Top-ups and transfers being accepted by this api process right now",
     registers: [registry],
     collect() {
       this.set(read.inFlightAccepts());
+    },
+  });
+  // For alerting: Prometheus scrapes /metrics but cannot probe /readyz (no blackbox exporter).
+  new Gauge({
+    name: "billing_ready",
+    help: "1 when this api process is ready (Postgres and Redis answer within 1 s, not draining), else 0: what GET /readyz answers",
+    registers: [registry],
+    async collect() {
+      this.set((await read.ready()) ? 1 : 0);
     },
   });
   new Gauge({
