@@ -126,6 +126,22 @@ async function main(): Promise<number> {
     `202 accepted, then ${status(refused)}`,
   );
 
+  // Authorize, then capture in part: 20.00 reserved for bob, 15.00 of it moved, 5.00 released.
+  const hold = await billing.holds.create({ fromWalletId: alice.id, toWalletId: bob.id, amount: 2_000 });
+  const placed = await billing.operations.wait(hold.operation.id, { timeoutMs: 10_000 });
+  const held = await billing.wallets.get(alice.id);
+  step(
+    `Hold ${money(2_000, "USD")} of alice for bob (holds.create: POST /v1/holds)`,
+    `${status(placed)}; alice's heldBalance ${money(held.heldBalance, "USD")}, available ${money(held.availableBalance, "USD")}, no entry yet`,
+  );
+  const capture = await billing.holds.capture(hold.operation.id, { amount: 1_500 });
+  const captured = await billing.operations.wait(capture.operation.id, { timeoutMs: 10_000 });
+  const holdNow = await billing.operations.get(hold.operation.id);
+  step(
+    `Capture ${money(1_500, "USD")} of it (holds.capture: POST /v1/holds/:id/capture)`,
+    `${status(captured)}; the hold is ${holdNow.hold?.status}, ${money(holdNow.hold?.capturedAmount ?? 0, "USD")} moved, the rest released`,
+  );
+
   const topUpNow = await billing.operations.get(topUp.operation.id);
   const wallets: Wallet[] = await Promise.all([alice, bob].map((w) => billing.wallets.get(w.id)));
   const names = new Map(wallets.map((w) => [w.id, w.metadata.name ?? short(w.id)]));
@@ -133,7 +149,7 @@ async function main(): Promise<number> {
   console.log("\nOperations");
   console.log(
     table(
-      [topUpNow, done, refused].map((op) => ({
+      [topUpNow, done, refused, holdNow, captured].map((op) => ({
         operation: short(op.id),
         type: op.type,
         from: op.fromWalletId ? (names.get(op.fromWalletId) ?? short(op.fromWalletId)) : "(funding)",
@@ -152,9 +168,10 @@ async function main(): Promise<number> {
         wallet: names.get(w.id) ?? "",
         id: w.id,
         balance: money(w.balance, w.currency),
+        held: money(w.heldBalance, w.currency),
         version: String(w.version),
       })),
-      ["balance", "version"],
+      ["balance", "held", "version"],
     ),
   );
 
@@ -177,7 +194,7 @@ async function main(): Promise<number> {
     );
   }
 
-  const webhooksOk = endpoint ? await showWebhooks(billing, endpoint, receiver, 3) : true;
+  const webhooksOk = endpoint ? await showWebhooks(billing, endpoint, receiver, 5) : true;
 
   const expected =
     webhooksOk &&
@@ -186,8 +203,11 @@ async function main(): Promise<number> {
     topUpNow.status === "succeeded" &&
     done.status === "succeeded" &&
     refused.failure?.code === "insufficient_funds" &&
-    wallets[0]?.balance === 7_450 &&
-    wallets[1]?.balance === 2_550;
+    captured.status === "succeeded" &&
+    holdNow.hold?.capturedAmount === 1_500 &&
+    wallets[0]?.balance === 5_950 &&
+    wallets[0]?.heldBalance === 0 &&
+    wallets[1]?.balance === 4_050;
   if (!expected) {
     console.error(
       "\ndemo: the outcome is not the expected one (see above). An operation still pending after" +
@@ -196,7 +216,9 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  console.log("\ndemo: done. Money moved exactly once; the refused transfer moved none.");
+  console.log(
+    "\ndemo: done. Money moved exactly once; the refused transfer moved none; the hold moved what was captured.",
+  );
   return 0;
 }
 

@@ -1,5 +1,5 @@
 import { Clients } from "./resources/clients.ts";
-import { TopUps, Transfers } from "./resources/money-movements.ts";
+import { Holds, Payouts, TopUps, Transfers } from "./resources/money-movements.ts";
 import { Operations } from "./resources/operations.ts";
 import { Wallets } from "./resources/wallets.ts";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
@@ -23,6 +23,8 @@ export class Billing {
   readonly wallets: Wallets;
   readonly topUps: TopUps;
   readonly transfers: Transfers;
+  readonly payouts: Payouts;
+  readonly holds: Holds;
   readonly operations: Operations;
   readonly webhookEndpoints: WebhookEndpoints;
 
@@ -32,6 +34,8 @@ export class Billing {
     this.wallets = new Wallets(transport);
     this.topUps = new TopUps(transport);
     this.transfers = new Transfers(transport);
+    this.payouts = new Payouts(transport);
+    this.holds = new Holds(transport);
     this.operations = new Operations(transport);
     this.webhookEndpoints = new WebhookEndpoints(transport);
   }

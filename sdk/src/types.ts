@@ -13,6 +13,11 @@ export type CreatedClient = Schemas["CreatedClient"];
 export type WebhookEndpoint = Schemas["WebhookEndpoint"];
 export type CreatedWebhookEndpoint = Schemas["CreatedWebhookEndpoint"];
 export type WebhookDelivery = Schemas["WebhookDelivery"];
+/** A hold's state, on a succeeded `hold` operation. */
+export type Hold = Schemas["Hold"];
+export type BalanceAt = Schemas["BalanceAt"];
+/** The answer to one item of a bulk submission: accepted (202) or refused with its problem. */
+export type BulkResult = Schemas["BulkResult"];
 /** RFC 9457 problem details: the body of every 4xx and 5xx answer. */
 export type Problem = Schemas["Problem"];
 export type ProblemCode = Problem["code"];
@@ -32,6 +37,16 @@ export type CreateWallet = RequestBody<"createWallet">;
 export type CreateTopUp = RequestBody<"createTopUp">;
 export type CreateTransfer = RequestBody<"createTransfer">;
 export type CreateWebhookEndpoint = RequestBody<"createWebhookEndpoint">;
+export type CreatePayout = RequestBody<"createPayout">;
+export type CreateHold = RequestBody<"createHold">;
+export type CaptureHold = RequestBody<"captureHold">;
+export type VoidHold = RequestBody<"voidHold">;
+/** One item of a bulk submission; `idempotencyKey` is generated when left out (see `operations.bulk`). */
+export type BulkItem = DistributiveOptionalKey<RequestBody<"submitOperations">["operations"][number]>;
+
+type DistributiveOptionalKey<T> = T extends { idempotencyKey: string }
+  ? Omit<T, "idempotencyKey"> & { idempotencyKey?: string }
+  : never;
 
 /** `limit` (1..100, default 20) and a `cursor` to start after; iterators follow `nextCursor` from there. */
 export type PageQuery = Query<"listWallets">;

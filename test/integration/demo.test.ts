@@ -43,15 +43,18 @@ describe("npm run demo", () => {
       ADMIN_TOKEN,
       DEMO_REQUIRE_WEBHOOKS: "true",
     });
-    expect(out, out).toContain("demo: done. Money moved exactly once; the refused transfer moved none.");
+    expect(out, out).toContain(
+      "demo: done. Money moved exactly once; the refused transfer moved none; the hold moved what was captured.",
+    );
     expect(code).toBe(0);
     expect(out).toContain("Idempotent-Replayed: true, same operation");
     expect(out).toMatch(/then failed \(insufficient_funds\)/);
-    // The balances table: alice 100.00 - 25.50, bob 25.50.
-    expect(out).toMatch(/alice .* 74\.50 USD/);
-    expect(out).toMatch(/bob .* 25\.50 USD/);
-    // Three deliveries (the top-up, the transfer, the refused transfer), each signature verified.
-    expect(out.match(/ {2}verified {2}/g)).toHaveLength(3);
+    expect(out).toMatch(/the hold is captured, 15\.00 USD moved, the rest released/);
+    // The balances table: alice 100.00 - 25.50 - 15.00, bob 25.50 + 15.00.
+    expect(out).toMatch(/alice .* 59\.50 USD/);
+    expect(out).toMatch(/bob .* 40\.50 USD/);
+    // Five deliveries (the top-up, the transfer, the refused transfer, the hold, the capture), each verified.
+    expect(out.match(/ {2}verified {2}/g)).toHaveLength(5);
   });
 
   it("without a reachable api, says how to start one and exits 1", async () => {

@@ -37,6 +37,63 @@ async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+describe("payouts, holds, bulk and balances through the client", () => {
+  it("a payout, a hold captured in part, a void, a capture after it refused; a mixed bulk; the balance at an instant", async () => {
+    const a = await billing.wallets.create();
+    const b = await billing.wallets.create();
+    await billing.operations.wait(
+      (await billing.topUps.create({ walletId: a.id, amount: 1_000 })).operation.id,
+    );
+    const afterTopUp = new Date();
+
+    const payout = await billing.payouts.create({ walletId: a.id, amount: 100 });
+    expect((await billing.operations.wait(payout.operation.id)).status).toBe("succeeded");
+
+    const hold = await billing.holds.create({ fromWalletId: a.id, toWalletId: b.id, amount: 300 });
+    const placed = await billing.operations.wait(hold.operation.id);
+    expect(placed.hold).toMatchObject({ status: "active" });
+    expect(await billing.wallets.get(a.id)).toMatchObject({
+      balance: 900,
+      heldBalance: 300,
+      availableBalance: 600,
+    });
+    const capture = await billing.holds.capture(hold.operation.id, { amount: 120 });
+    expect((await billing.operations.wait(capture.operation.id)).status).toBe("succeeded");
+    expect((await billing.operations.get(hold.operation.id)).hold).toMatchObject({
+      status: "captured",
+      capturedAmount: 120,
+    });
+
+    const second = await billing.holds.create({ fromWalletId: a.id, toWalletId: b.id, amount: 50 });
+    const voided = await billing.holds.void(second.operation.id);
+    expect((await billing.operations.wait(voided.operation.id)).status).toBe("succeeded");
+    const late = await billing.holds.capture(second.operation.id);
+    expect((await billing.operations.wait(late.operation.id)).failure?.code).toBe("hold_not_active");
+    await expect(billing.holds.capture(hold.operation.id, { amount: 301 })).rejects.toMatchObject({
+      code: "amount_exceeds_hold",
+      status: 422,
+    });
+
+    const { results } = await billing.operations.bulk([
+      { type: "top_up", walletId: b.id, amount: 10, idempotencyKey: "sdk-bulk-1" },
+      { type: "top_up", walletId: b.id, amount: 10, idempotencyKey: "sdk-bulk-1" },
+      { type: "top_up", walletId: b.id, amount: 11, idempotencyKey: "sdk-bulk-1" },
+      { type: "transfer", fromWalletId: b.id, toWalletId: a.id, amount: 5 },
+    ]);
+    expect(results.map((r) => (r.status === 202 ? (r.replayed ? "replay" : "new") : r.error.code))).toEqual([
+      "new",
+      "replay",
+      "idempotency_key_reused",
+      "new",
+    ]);
+    expect(results[3]?.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
+    for (const r of results) if (r.status === 202) await billing.operations.wait(r.operation.id);
+    expect(await billing.wallets.get(a.id)).toMatchObject({ balance: 900 - 120 + 5, heldBalance: 0 });
+    expect(await billing.wallets.get(b.id)).toMatchObject({ balance: 120 + 10 - 5 });
+    expect(await billing.wallets.balanceAt(a.id, afterTopUp)).toMatchObject({ balance: 1_000, version: 1 });
+  });
+});
+
 describe("money through the client", () => {
   it("top-up, transfer, replay, wait: balances and entries are exactly the money moved", async () => {
     const alice = await billing.wallets.create({ metadata: { name: "alice" } });

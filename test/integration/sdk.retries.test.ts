@@ -122,6 +122,25 @@ describe("connection errors", () => {
     expect((await billing.wallets.get(wallet.id)).balance).toBe(777);
   });
 
+  it("a lost answer to a bulk is retried whole: every item replayed, the money moved once", async () => {
+    const s = await system({});
+    await s.spawnWorker();
+    proxy = await startFlakyProxy(Number(new URL(s.baseUrl).port));
+    cleanup.push(() => proxy.close());
+    const billing = await clientOf(s, proxy.url);
+    const wallet = await billing.wallets.create();
+
+    proxy.loseNextAnswer();
+    const { results } = await billing.operations.bulk(
+      Array.from({ length: 5 }, () => ({ type: "top_up" as const, walletId: wallet.id, amount: 100 })),
+    );
+    expect(proxy.lost()).toBe(1);
+    expect(results.map((r) => r.status === 202 && r.replayed)).toEqual(Array(5).fill(true));
+    for (const r of results) expect(await operationsWithKey(s, r.idempotencyKey)).toBe(1);
+    for (const r of results) if (r.status === 202) await billing.operations.wait(r.operation.id);
+    expect((await billing.wallets.get(wallet.id)).balance).toBe(500);
+  });
+
   it("a POST without a key is retried when the connection was refused, not when its answer was lost", async () => {
     const s = await system({});
     const port = await freePort();

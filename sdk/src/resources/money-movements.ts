@@ -1,5 +1,14 @@
 import type { CallOptions, Transport } from "../transport.ts";
-import type { Accepted, CreateTopUp, CreateTransfer, Operation } from "../types.ts";
+import type {
+  Accepted,
+  CaptureHold,
+  CreateHold,
+  CreatePayout,
+  CreateTopUp,
+  CreateTransfer,
+  Operation,
+  VoidHold,
+} from "../types.ts";
 
 /** A money movement's call options: its Idempotency-Key, generated unless given. */
 export interface AcceptOptions extends CallOptions {
@@ -60,5 +69,42 @@ export class Transfers {
 
   create(body: CreateTransfer, options?: AcceptOptions): Promise<Accepted> {
     return accept(this.#transport, "/v1/transfers", body, options);
+  }
+}
+
+/** `POST /v1/payouts`: money leaves the system from the client's own wallet (its available balance). */
+export class Payouts {
+  readonly #transport: Transport;
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  create(body: CreatePayout, options?: AcceptOptions): Promise<Accepted> {
+    return accept(this.#transport, "/v1/payouts", body, options);
+  }
+}
+
+/**
+ * Holds (authorize, then capture or void): `create` reserves money of the client's wallet for a
+ * destination, `capture` moves all or part of it (the rest is released), `void` releases it.
+ * A hold still active at its `expiresAt` is voided by the system.
+ */
+export class Holds {
+  readonly #transport: Transport;
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  create(body: CreateHold, options?: AcceptOptions): Promise<Accepted> {
+    return accept(this.#transport, "/v1/holds", body, options);
+  }
+
+  /** Captures `amount` of the hold (all of it when left out); `holdId` is the hold operation's id. */
+  capture(holdId: string, body: CaptureHold = {}, options?: AcceptOptions): Promise<Accepted> {
+    return accept(this.#transport, `/v1/holds/${encodeURIComponent(holdId)}/capture`, body, options);
+  }
+
+  void(holdId: string, body: VoidHold = {}, options?: AcceptOptions): Promise<Accepted> {
+    return accept(this.#transport, `/v1/holds/${encodeURIComponent(holdId)}/void`, body, options);
   }
 }

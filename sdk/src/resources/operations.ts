@@ -1,6 +1,12 @@
 import { PageIterator } from "../pages.ts";
 import type { CallOptions, Transport } from "../transport.ts";
-import type { ListOperationsQuery, Operation, Page } from "../types.ts";
+import type { BulkItem, BulkResult, ListOperationsQuery, Operation, Page } from "../types.ts";
+
+/** A bulk submission's answer: one result per item, in order, with the key each item was sent under. */
+export interface BulkSubmitted {
+  results: (BulkResult & { idempotencyKey: string })[];
+  requestId: string;
+}
 
 /** The longest `?wait=` the API holds a request, s (API.md). */
 const MAX_WAIT_SECONDS = 30;
@@ -47,7 +53,31 @@ export class Operations {
     }
   }
 
-  /** The client's operations, newest first, optionally of one wallet and/or in one status. */
+  /**
+   * `POST /v1/operations/bulk`: up to 1,000 operations at once, each accepted or refused on its
+   * own (a refused item is a result with its problem, not an exception). An item without an
+   * `idempotencyKey` gets a UUID once, before the first attempt, so a retried request replays the
+   * items already accepted instead of creating them again.
+   */
+  async bulk(items: BulkItem[], options?: CallOptions): Promise<BulkSubmitted> {
+    const operations = items.map((item) => ({
+      ...item,
+      idempotencyKey: item.idempotencyKey ?? globalThis.crypto.randomUUID(),
+    }));
+    const reply = await this.#transport.request<{ data: BulkResult[] }>({
+      method: "POST",
+      path: "/v1/operations/bulk",
+      body: { operations },
+      repeatable: "safe",
+      options,
+    });
+    return {
+      results: reply.body.data.map((r, i) => ({ ...r, idempotencyKey: operations[i]?.idempotencyKey ?? "" })),
+      requestId: reply.headers.get("x-request-id") ?? "",
+    };
+  }
+
+  /** The client's operations, newest first, optionally of one wallet, in one status and/or of one type. */
   list(query: ListOperationsQuery = {}, options?: CallOptions): PageIterator<Operation> {
     const { cursor, ...rest } = query;
     return new PageIterator(async (after) => {

@@ -1,6 +1,6 @@
 import { PageIterator } from "../pages.ts";
 import type { CallOptions, Transport } from "../transport.ts";
-import type { CreateWallet, Entry, Page, PageQuery, Wallet } from "../types.ts";
+import type { BalanceAt, CreateWallet, Entry, Page, PageQuery, Wallet } from "../types.ts";
 
 /** `/v1/wallets`: the client's wallets and their ledger entries. */
 export class Wallets {
@@ -29,6 +29,15 @@ export class Wallets {
   async get(id: string, options?: CallOptions): Promise<Wallet> {
     const path = `/v1/wallets/${encodeURIComponent(id)}`;
     return (await this.#transport.request<Wallet>({ method: "GET", path, repeatable: "safe", options })).body;
+  }
+
+  /** The wallet's posted balance and version as of `at` (its entries at or before it; 0 before the first). */
+  async balanceAt(id: string, at: Date | string, options?: CallOptions): Promise<BalanceAt> {
+    const path = `/v1/wallets/${encodeURIComponent(id)}/balance`;
+    const query = { at: typeof at === "string" ? at : at.toISOString() };
+    return (
+      await this.#transport.request<BalanceAt>({ method: "GET", path, query, repeatable: "safe", options })
+    ).body;
   }
 
   /** The client's wallets, newest first. */
