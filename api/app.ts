@@ -7,9 +7,10 @@ import type { AddressPolicy } from "../shared/webhooks/address-guard.ts";
 import type { CompletionWaiters } from "./completion-waiters.ts";
 import { authenticator } from "./middleware/auth.ts";
 import { errorHandler, notFound } from "./middleware/error-handler.ts";
-import { jsonBody } from "./middleware/json-body.ts";
+import { jsonBody, jsonBodyUpTo } from "./middleware/json-body.ts";
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit.ts";
 import { mountedRouter, requestContext } from "./middleware/request-context.ts";
+import { bulkHandler } from "./routes/bulk-route.ts";
 import { clientsRoute } from "./routes/clients-route.ts";
 import { acceptHandler, operationsRoute } from "./routes/operations-route.ts";
 import { type OpsDeps, opsRoute } from "./routes/ops-route.ts";
@@ -19,6 +20,7 @@ import { AcceptBatcher } from "./services/accept-batcher.ts";
 import { keyLookup } from "./services/accept-operation.ts";
 import { AddressFailures } from "./services/address-failures.ts";
 import type { Backpressure } from "./services/backpressure.ts";
+import { holdFactsLoader } from "./services/hold-facts.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
 export interface AppDeps {
@@ -66,6 +68,7 @@ export function createApp(deps: AppDeps): express.Express {
     waiters: deps.waiters,
     batcher,
     findByKey: keyLookup(deps.db.$client),
+    holdFacts: holdFactsLoader(deps.db.$client),
     backpressure: deps.backpressure,
     metrics: deps.metrics,
   };
@@ -83,11 +86,17 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   v1.use(rateLimit({ ...deps.rateLimit, metrics: deps.metrics, log: deps.log }));
+  // Before the 64 KiB body parser: a bulk submission's body may be 1 MiB (this route only).
+  v1.post("/operations/bulk", jsonBodyUpTo("1mb"), bulkHandler(operationDeps));
   v1.use(jsonBody);
   v1.use("/clients", clientsRoute({ db: deps.db }));
   v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions, walletFacts }));
   v1.post("/top-ups", acceptHandler(operationDeps, "top_up"));
   v1.post("/transfers", acceptHandler(operationDeps, "transfer"));
+  v1.post("/payouts", acceptHandler(operationDeps, "payout"));
+  v1.post("/holds", acceptHandler(operationDeps, "hold"));
+  v1.post("/holds/:id/capture", acceptHandler(operationDeps, "capture"));
+  v1.post("/holds/:id/void", acceptHandler(operationDeps, "void"));
   v1.use("/operations", operationsRoute(operationDeps));
   v1.use(
     "/webhook-endpoints",

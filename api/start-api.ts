@@ -111,10 +111,21 @@ export async function startApi(
     },
     log,
   );
-  metrics.track({ inFlightAccepts: () => backpressure.inFlightCount(), longPolls: () => waiters.size() });
+  let draining = false;
+  const readiness = () =>
+    checkReadiness({
+      pingPostgres: () => ops.pool.query("SELECT 1"),
+      pingRedis: () => redis.ping(),
+      timeoutMs: READY_TIMEOUT_MS,
+    });
+  metrics.track({
+    inFlightAccepts: () => backpressure.inFlightCount(),
+    longPolls: () => waiters.size(),
+    // What /readyz answers, at each scrape: alerting cannot probe /readyz itself.
+    ready: async () => !draining && Object.values(await readiness()).every((state) => state === "ok"),
+  });
   await backpressure.start();
 
-  let draining = false;
   let openApiJson: string | undefined;
   const app = createApp({
     db,
@@ -135,14 +146,9 @@ export async function startApi(
     ops: {
       metricsText,
       draining: () => draining,
-      readiness: () =>
-        checkReadiness({
-          pingPostgres: () => ops.pool.query("SELECT 1"),
-          pingRedis: () => redis.ping(),
-          timeoutMs: READY_TIMEOUT_MS,
-        }),
+      readiness,
       openApiJson: () => {
-        openApiJson ??= JSON.stringify(createOpenApiDocument("1.0.0"));
+        openApiJson ??= JSON.stringify(createOpenApiDocument());
         return openApiJson;
       },
     },

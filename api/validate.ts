@@ -7,8 +7,14 @@ import { NonIntegerLiteral } from "../shared/http/strict-json.ts";
  * named `__proto__` is refused wherever it is (zod would drop it without a word, so a metadata
  * key would vanish and `{"__proto__":"a"}` would hash as `{}`).
  */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
-  const errors = reservedNames(value, [where]);
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string,
+  /** False for a bulk envelope: its items are checked one by one, each refused on its own. */
+  refuseReservedNames = true,
+): z.infer<S> {
+  const errors = refuseReservedNames ? reservedNames(value, [where]) : [];
   const result = schema.safeParse(value);
   if (result.success && errors.length === 0) return result.data;
   if (!result.success) {

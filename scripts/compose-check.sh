@@ -4,6 +4,7 @@
 # runs the whole stack with the README's compose commands, and checks it through the published
 # ports only (the api on 127.0.0.1:3000, Adminer on 127.0.0.1:8080):
 #   - `docker compose up -d --build --wait` exits 0 (every service healthy, the migration done);
+#   - `GET /docs` loads only the script the api image serves itself (scripts/compose-docs.ts);
 #   - `npm run demo` end to end, webhooks included (its receiver on this host, reached by the
 #     workers at host.docker.internal, with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true for that run);
 #   - a money smoke test with the two workers (scripts/compose-smoke.ts), then `npm run
@@ -122,7 +123,8 @@ engine() {
   fi
 }
 
-# The public images the project names: the Dockerfiles' FROM and the services that build nothing.
+# The public images the project names: the Dockerfiles' FROM and the services that build nothing,
+# except those under a profile (prometheus: `--profile observability`), which this stage never starts.
 base_images() {
   node --input-type=module -e '
     import { readFileSync } from "node:fs";
@@ -130,7 +132,7 @@ base_images() {
     const services = Object.values(parse(readFileSync("docker-compose.yml", "utf8")).services);
     const dockerfiles = new Set(services.filter((s) => s.build).map((s) => s.build.dockerfile));
     const from = [...dockerfiles].flatMap((f) => [...readFileSync(f, "utf8").matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]));
-    const images = services.filter((s) => !s.build).map((s) => s.image);
+    const images = services.filter((s) => !s.build && !s.profiles).map((s) => s.image);
     console.log([...new Set([...from, ...images])].join("\n"));'
 }
 
@@ -308,10 +310,15 @@ adminer() {
   POSTGRES_PASSWORD="$postgres_password" node scripts/compose-adminer.ts | sed 's/^/    /'
 }
 
+docs_page() {
+  node scripts/compose-docs.ts | sed 's/^/    /'
+}
+
 [ -x node_modules/.bin/node ] || die "run npm ci first (the demo and the smoke test run on the project's Node 24)"
 run "Docker engine" engine
 run "images" images
 run "docker compose up -d --build --wait" up
+run "GET /docs from the api image (its script served by the api)" docs_page
 run "npm run demo (webhooks to this host)" demo
 run "money smoke test, two workers" smoke_two_workers
 run "docker compose up -d --scale worker=4" scale_four

@@ -172,7 +172,7 @@ async function settle(dir: string, timeoutSeconds: number): Promise<void> {
     if (op.status !== "succeeded") continue;
     if (op.type === "top_up") funded += op.amount;
     if (op.fromWalletId) expected.get(op.fromWalletId)?.set(op.id, -op.amount);
-    expected.get(op.toWalletId)?.set(op.id, op.amount);
+    if (op.toWalletId) expected.get(op.toWalletId)?.set(op.id, op.amount);
   }
 
   let total = 0;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Webhook } from "standardwebhooks";
+import { verifyWebhook } from "../sdk/src/index.ts";
 
 /** One POST the demo's receiver got, and whether its Standard Webhooks signature verified. */
 export interface ReceivedWebhook {
@@ -27,8 +27,8 @@ const bodyOf = async (req: IncomingMessage): Promise<string> => {
 
 /**
  * A webhook receiver for `npm run demo`, as a client would write one: it verifies each delivery
- * with the `standardwebhooks` reference library (webhook-id, webhook-timestamp and
- * webhook-signature over the raw body) and answers 204. It listens on every interface, so that
+ * with the client's `verifyWebhook` (the `standardwebhooks` reference library: webhook-id,
+ * webhook-timestamp and webhook-signature over the raw body) and answers 204. It listens on every interface, so that
  * workers in containers can reach it through the host's address.
  */
 export async function startDemoReceiver(): Promise<DemoReceiver> {
@@ -43,11 +43,7 @@ export async function startDemoReceiver(): Promise<DemoReceiver> {
     let verified = false;
     let payload: { type?: string; data?: { id?: string; status?: string } } = {};
     try {
-      payload = new Webhook(receiver.secret ?? "").verify(raw, {
-        "webhook-id": String(req.headers["webhook-id"]),
-        "webhook-timestamp": String(req.headers["webhook-timestamp"]),
-        "webhook-signature": String(req.headers["webhook-signature"]),
-      }) as typeof payload;
+      payload = verifyWebhook(receiver.secret ?? "", raw, req.headers);
       verified = true;
     } catch {
       payload = JSON.parse(raw) as typeof payload;

@@ -1,16 +1,23 @@
-import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { EntryResource, OperationResource, Page, WalletResource } from "../shared/http/resources.ts";
-import type { WebhookDeliveryResource } from "../shared/http/webhook-resources.ts";
+import {
+  Billing,
+  BillingConnectionError,
+  BillingError,
+  type Entry,
+  type Operation,
+  type Wallet,
+  type WebhookDelivery,
+} from "../sdk/src/index.ts";
 import { money, table } from "./demo-format.ts";
 import { type DemoReceiver, startDemoReceiver } from "./demo-receiver.ts";
 
 /**
  * `npm run demo` (or `node scripts/demo.ts`): walks a running system through one story and prints
- * what happened. The operator creates a client; the client opens two wallets, tops one up and
- * transfers from it at once, repeats the transfer under the same Idempotency-Key, waits for the
- * outcome with `?wait=10`, tries a transfer it cannot afford, and reads balances and entries. A
- * local webhook receiver hears about each outcome and verifies every delivery's signature.
+ * what happened, through the TypeScript client (sdk/). The operator creates a client; the client
+ * opens two wallets, tops one up and transfers from it at once, repeats the transfer under the
+ * same Idempotency-Key, waits for the outcome (`operations.wait`), tries a transfer it cannot
+ * afford, and reads balances and entries. A local webhook receiver hears about each outcome and
+ * verifies every delivery's signature (`verifyWebhook`).
  *
  * A client of the HTTP API like any other, not part of the system: it reads its settings from
  * the environment. API_URL (default http://localhost:3000), ADMIN_TOKEN (required: the api's
@@ -34,173 +41,119 @@ if (!adminToken) {
   process.exit(2);
 }
 
-interface Reply<T> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
 class DemoError extends Error {}
 let openReceiver: DemoReceiver | undefined;
-
-/** One JSON request; any status other than `expect` stops the demo with the problem details. */
-async function call<T>(
-  method: "GET" | "POST",
-  path: string,
-  opts: { key: string; body?: unknown; idempotencyKey?: string; expect: number | number[] },
-): Promise<Reply<T>> {
-  const headers: Record<string, string> = { authorization: `Bearer ${opts.key}` };
-  if (opts.body !== undefined) headers["content-type"] = "application/json";
-  if (opts.idempotencyKey) headers["idempotency-key"] = opts.idempotencyKey;
-  let res: Response;
-  try {
-    res = await fetch(`${apiUrl}${path}`, {
-      method,
-      headers,
-      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-      // ?wait=10 holds the request up to 10 s.
-      signal: AbortSignal.timeout(20_000),
-    });
-  } catch (err) {
-    throw new DemoError(
-      `cannot reach the api at ${apiUrl} (${err instanceof Error ? err.message : String(err)}).\n` +
-        "Start the system first (docker compose up, or npm run up) or set API_URL.",
-    );
-  }
-  const text = await res.text();
-  if (![opts.expect].flat().includes(res.status)) {
-    const hint = res.status === 401 && opts.key === adminToken ? " (is ADMIN_TOKEN the api's?)" : "";
-    throw new DemoError(`${method} ${path} answered ${res.status}${hint}: ${text}`);
-  }
-  return { status: res.status, headers: res.headers, body: JSON.parse(text) as T };
-}
 
 // ---- presentation ----
 let steps = 0;
 const step = (what: string, outcome: string) => console.log(`${++steps}. ${what}\n   → ${outcome}`);
 /** The random tail of a UUIDv7 (its head is a timestamp, the same for everything made in one second). */
 const short = (id: string) => `…${id.slice(-8)}`;
-const status = (op: OperationResource) => (op.failure ? `${op.status} (${op.failure.code})` : op.status);
+const status = (op: Operation) => (op.failure ? `${op.status} (${op.failure.code})` : op.status);
 
 // ---- the story ----
 
 async function main(): Promise<number> {
   console.log(`Wallet billing demo against ${apiUrl}\n`);
-  const admin = adminToken ?? "";
+  const operator = new Billing({ apiKey: adminToken ?? "", baseUrl: apiUrl });
 
-  const client = await call<{ id: string; name: string; apiKey: string }>("POST", "/v1/clients", {
-    key: admin,
-    body: { name: `Demo client ${new Date().toISOString()}` },
-    expect: 201,
-  });
-  const key = client.body.apiKey;
+  const client = await operator.clients.create({ name: `Demo client ${new Date().toISOString()}` });
+  const key = client.apiKey;
   step(
-    "Operator creates a client (POST /v1/clients)",
-    `client ${short(client.body.id)}, key ${key.slice(0, 7)}… (shown once)`,
+    "Operator creates a client (clients.create: POST /v1/clients)",
+    `client ${short(client.id)}, key ${key.slice(0, 7)}… (shown once)`,
   );
+  const billing = new Billing({ apiKey: key, baseUrl: apiUrl });
 
-  const open = (name: string) =>
-    call<WalletResource>("POST", "/v1/wallets", {
-      key,
-      body: { currency: "USD", metadata: { name } },
-      expect: 201,
-    });
-  const alice = (await open("alice")).body;
-  const bob = (await open("bob")).body;
-  step("Client opens two USD wallets (POST /v1/wallets)", `alice ${short(alice.id)}, bob ${short(bob.id)}`);
+  const open = (name: string) => billing.wallets.create({ currency: "USD", metadata: { name } });
+  const alice = await open("alice");
+  const bob = await open("bob");
+  step(
+    "Client opens two USD wallets (wallets.create: POST /v1/wallets)",
+    `alice ${short(alice.id)}, bob ${short(bob.id)}`,
+  );
 
   const receiver = await startDemoReceiver();
   // Closed whatever happens next: a listening server would keep a failed demo from exiting.
   openReceiver = receiver;
-  const endpoint = await registerReceiver(key, receiver);
+  const endpoint = await registerReceiver(billing, receiver);
 
-  const topUp = await call<OperationResource>("POST", "/v1/top-ups", {
-    key,
-    body: { walletId: alice.id, amount: 10_000 },
-    idempotencyKey: randomUUID(),
-    expect: 202,
-  });
+  // The client generates the Idempotency-Key (and keeps it across its retries).
+  const topUp = await billing.topUps.create({ walletId: alice.id, amount: 10_000 });
   step(
-    `Top up alice with ${money(10_000, "USD")} (POST /v1/top-ups)`,
-    `202 ${topUp.body.status}, operation ${short(topUp.body.id)}`,
+    `Top up alice with ${money(10_000, "USD")} (topUps.create: POST /v1/top-ups)`,
+    `202 ${topUp.operation.status}, operation ${short(topUp.operation.id)}, Idempotency-Key ${short(topUp.idempotencyKey)}`,
   );
 
   // Sent without waiting for the top-up: operations debiting one wallet are applied in
-  // acceptance order, so the funds are there when the transfer is applied.
-  const transferKey = randomUUID();
+  // acceptance order, so the funds are there when the transfer is applied. Our own key this
+  // time, to repeat the request below.
+  const transferKey = `demo-transfer-${crypto.randomUUID()}`;
   const transferBody = {
     fromWalletId: alice.id,
     toWalletId: bob.id,
     amount: 2_550,
     metadata: { note: "lunch" },
   };
-  const transfer = await call<OperationResource>("POST", "/v1/transfers", {
-    key,
-    body: transferBody,
-    idempotencyKey: transferKey,
-    expect: 202,
-  });
+  const transfer = await billing.transfers.create(transferBody, { idempotencyKey: transferKey });
   step(
-    `Transfer ${money(2_550, "USD")} alice → bob at once (POST /v1/transfers)`,
-    `202 ${transfer.body.status}, operation ${short(transfer.body.id)}`,
+    `Transfer ${money(2_550, "USD")} alice → bob at once (transfers.create: POST /v1/transfers)`,
+    `202 ${transfer.operation.status}, operation ${short(transfer.operation.id)}`,
   );
 
-  const replay = await call<OperationResource>("POST", "/v1/transfers", {
-    key,
-    body: transferBody,
-    idempotencyKey: transferKey,
-    expect: 202,
-  });
-  const same = replay.body.id === transfer.body.id;
+  const replay = await billing.transfers.create(transferBody, { idempotencyKey: transferKey });
+  const same = replay.operation.id === transfer.operation.id;
   step(
     "The same transfer again, same Idempotency-Key",
-    `202, Idempotent-Replayed: ${replay.headers.get("idempotent-replayed")}, ${same ? "same operation" : "A DIFFERENT OPERATION"}`,
+    `202, Idempotent-Replayed: ${replay.replayed}, ${same ? "same operation" : "A DIFFERENT OPERATION"}`,
   );
 
   const started = performance.now();
-  const done = await call<OperationResource>("GET", `/v1/operations/${transfer.body.id}?wait=10`, {
-    key,
-    expect: 200,
-  });
+  const done = await billing.operations.wait(transfer.operation.id, { timeoutMs: 10_000 });
   step(
-    "Wait for the transfer (GET /v1/operations/:id?wait=10)",
-    `${status(done.body)} after ${Math.round(performance.now() - started)} ms`,
+    "Wait for the transfer (operations.wait: GET /v1/operations/:id?wait=N)",
+    `${status(done)} after ${Math.round(performance.now() - started)} ms`,
   );
 
-  const tooMuch = await call<OperationResource>("POST", "/v1/transfers", {
-    key,
-    body: { fromWalletId: bob.id, toWalletId: alice.id, amount: 1_000_000 },
-    idempotencyKey: randomUUID(),
-    expect: 202,
+  const tooMuch = await billing.transfers.create({
+    fromWalletId: bob.id,
+    toWalletId: alice.id,
+    amount: 1_000_000,
   });
-  const refused = await call<OperationResource>("GET", `/v1/operations/${tooMuch.body.id}?wait=10`, {
-    key,
-    expect: 200,
-  });
+  const refused = await billing.operations.wait(tooMuch.operation.id, { timeoutMs: 10_000 });
   step(
     `Transfer ${money(1_000_000, "USD")} bob → alice (more than bob has)`,
-    `202 accepted, then ${status(refused.body)}`,
+    `202 accepted, then ${status(refused)}`,
   );
 
-  const topUpNow = await call<OperationResource>("GET", `/v1/operations/${topUp.body.id}`, {
-    key,
-    expect: 200,
-  });
-  const wallets = await Promise.all(
-    [alice, bob].map(
-      async (w) => (await call<WalletResource>("GET", `/v1/wallets/${w.id}`, { key, expect: 200 })).body,
-    ),
+  // Authorize, then capture in part: 20.00 reserved for bob, 15.00 of it moved, 5.00 released.
+  const hold = await billing.holds.create({ fromWalletId: alice.id, toWalletId: bob.id, amount: 2_000 });
+  const placed = await billing.operations.wait(hold.operation.id, { timeoutMs: 10_000 });
+  const held = await billing.wallets.get(alice.id);
+  step(
+    `Hold ${money(2_000, "USD")} of alice for bob (holds.create: POST /v1/holds)`,
+    `${status(placed)}; alice's heldBalance ${money(held.heldBalance, "USD")}, available ${money(held.availableBalance, "USD")}, no entry yet`,
   );
+  const capture = await billing.holds.capture(hold.operation.id, { amount: 1_500 });
+  const captured = await billing.operations.wait(capture.operation.id, { timeoutMs: 10_000 });
+  const holdNow = await billing.operations.get(hold.operation.id);
+  step(
+    `Capture ${money(1_500, "USD")} of it (holds.capture: POST /v1/holds/:id/capture)`,
+    `${status(captured)}; the hold is ${holdNow.hold?.status}, ${money(holdNow.hold?.capturedAmount ?? 0, "USD")} moved, the rest released`,
+  );
+
+  const topUpNow = await billing.operations.get(topUp.operation.id);
+  const wallets: Wallet[] = await Promise.all([alice, bob].map((w) => billing.wallets.get(w.id)));
   const names = new Map(wallets.map((w) => [w.id, w.metadata.name ?? short(w.id)]));
 
   console.log("\nOperations");
   console.log(
     table(
-      [topUpNow.body, done.body, refused.body].map((op) => ({
+      [topUpNow, done, refused, holdNow, captured].map((op) => ({
         operation: short(op.id),
         type: op.type,
         from: op.fromWalletId ? (names.get(op.fromWalletId) ?? short(op.fromWalletId)) : "(funding)",
-        to: names.get(op.toWalletId) ?? short(op.toWalletId),
+        to: op.toWalletId ? (names.get(op.toWalletId) ?? short(op.toWalletId)) : "(funding)",
         amount: money(op.amount, op.currency),
         status: status(op),
       })),
@@ -215,18 +168,21 @@ async function main(): Promise<number> {
         wallet: names.get(w.id) ?? "",
         id: w.id,
         balance: money(w.balance, w.currency),
+        held: money(w.heldBalance, w.currency),
         version: String(w.version),
       })),
-      ["balance", "version"],
+      ["balance", "held", "version"],
     ),
   );
 
   for (const w of wallets) {
-    const page = await call<Page<EntryResource>>("GET", `/v1/wallets/${w.id}/entries`, { key, expect: 200 });
+    // wallets.entries follows nextCursor: every entry, newest first.
+    const entries: Entry[] = [];
+    for await (const e of billing.wallets.entries(w.id)) entries.push(e);
     console.log(`\nEntries of ${names.get(w.id)} (newest first; each balanceAfter = previous + amount)`);
     console.log(
       table(
-        page.body.data.map((e) => ({
+        entries.map((e) => ({
           entry: short(e.id),
           operation: short(e.operationId),
           amount: money(e.amount, w.currency),
@@ -238,16 +194,20 @@ async function main(): Promise<number> {
     );
   }
 
-  const webhooksOk = endpoint ? await showWebhooks(key, endpoint, receiver, 3) : true;
+  const webhooksOk = endpoint ? await showWebhooks(billing, endpoint, receiver, 5) : true;
 
   const expected =
     webhooksOk &&
     same &&
-    topUpNow.body.status === "succeeded" &&
-    done.body.status === "succeeded" &&
-    refused.body.failure?.code === "insufficient_funds" &&
-    wallets[0]?.balance === 7_450 &&
-    wallets[1]?.balance === 2_550;
+    replay.replayed &&
+    topUpNow.status === "succeeded" &&
+    done.status === "succeeded" &&
+    refused.failure?.code === "insufficient_funds" &&
+    captured.status === "succeeded" &&
+    holdNow.hold?.capturedAmount === 1_500 &&
+    wallets[0]?.balance === 5_950 &&
+    wallets[0]?.heldBalance === 0 &&
+    wallets[1]?.balance === 4_050;
   if (!expected) {
     console.error(
       "\ndemo: the outcome is not the expected one (see above). An operation still pending after" +
@@ -256,25 +216,27 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  console.log("\ndemo: done. Money moved exactly once; the refused transfer moved none.");
+  console.log(
+    "\ndemo: done. Money moved exactly once; the refused transfer moved none; the hold moved what was captured.",
+  );
   return 0;
 }
 
 /** Subscribes the receiver; undefined (and the api's reason) when the api refuses the endpoint. */
-async function registerReceiver(key: string, receiver: DemoReceiver): Promise<string | undefined> {
+async function registerReceiver(billing: Billing, receiver: DemoReceiver): Promise<string | undefined> {
   const url = `http://${webhookHost}:${receiver.port}/webhooks`;
-  const created = await call<{ id: string; secret: string; errors?: { message: string }[] }>(
-    "POST",
-    "/v1/webhook-endpoints",
-    {
-      key,
-      body: { url },
-      expect: [201, 400],
-    },
-  );
-  if (created.status !== 201) {
+  try {
+    const created = await billing.webhookEndpoints.create({ url });
+    receiver.secret = created.secret;
+    step(
+      `Register a webhook receiver at ${url} (webhookEndpoints.create: POST /v1/webhook-endpoints)`,
+      `endpoint ${short(created.id)}, secret ${created.secret.slice(0, 10)}… (shown once)`,
+    );
+    return created.id;
+  } catch (err) {
+    if (!(err instanceof BillingError && err.code === "validation_error")) throw err;
     // The api's own reason: a private address refused, or a host name it cannot resolve.
-    const why = created.body.errors?.map((e) => e.message).join("; ") || "refused";
+    const why = err.errors.map((e) => e.message).join("; ") || "refused";
     const hint =
       "set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true on the api and the workers to include webhooks, and " +
       "DEMO_WEBHOOK_HOST to an address at which they reach this machine";
@@ -283,29 +245,20 @@ async function registerReceiver(key: string, receiver: DemoReceiver): Promise<st
       throw new DemoError("DEMO_REQUIRE_WEBHOOKS=true: the webhook part cannot be skipped");
     return undefined;
   }
-  receiver.secret = created.body.secret;
-  step(
-    `Register a webhook receiver at ${url} (POST /v1/webhook-endpoints)`,
-    `endpoint ${short(created.body.id)}, secret ${created.body.secret.slice(0, 10)}… (shown once)`,
-  );
-  return created.body.id;
 }
 
 /** Waits (10 s at most) for `count` deliveries, prints them, and says whether each verified. */
 async function showWebhooks(
-  key: string,
+  billing: Billing,
   endpoint: string,
   receiver: DemoReceiver,
   count: number,
 ): Promise<boolean> {
   for (let i = 0; i < 100 && receiver.received.length < count; i++) await sleep(100);
-  const deliveries = await call<Page<WebhookDeliveryResource>>(
-    "GET",
-    `/v1/webhook-endpoints/${endpoint}/deliveries`,
-    { key, expect: 200 },
-  );
-  const attempts = new Map(deliveries.body.data.map((d) => [`msg_${d.id}`, d]));
-  console.log("\nWebhooks received (each verified with the standardwebhooks library)");
+  const deliveries: WebhookDelivery[] = [];
+  for await (const d of billing.webhookEndpoints.deliveries(endpoint)) deliveries.push(d);
+  const attempts = new Map(deliveries.map((d) => [`msg_${d.id}`, d]));
+  console.log("\nWebhooks received (each verified with verifyWebhook, on the standardwebhooks library)");
   console.log(
     table(
       receiver.received.map((r) => ({
@@ -321,10 +274,26 @@ async function showWebhooks(
   return receiver.received.length >= count && receiver.received.every((r) => r.verified);
 }
 
+/** What went wrong, for a person: the api unreachable, the operator token refused, or the error. */
+function explain(err: unknown): string {
+  if (err instanceof DemoError) return err.message;
+  if (err instanceof BillingConnectionError) {
+    return (
+      `cannot reach the api at ${apiUrl} (${err.message}).\n` +
+      "Start the system first (docker compose up, or npm run up) or set API_URL."
+    );
+  }
+  if (err instanceof BillingError) {
+    const hint = err.status === 401 ? " (is ADMIN_TOKEN the api's?)" : "";
+    return `the api answered ${err.status} ${err.code}${hint}: ${err.problem.detail} (request ${err.requestId})`;
+  }
+  return String(err);
+}
+
 try {
   process.exitCode = await main();
 } catch (err) {
-  console.error(`demo: ${err instanceof DemoError ? err.message : String(err)}`);
+  console.error(`demo: ${explain(err)}`);
   process.exitCode = 1;
 } finally {
   await openReceiver?.close();

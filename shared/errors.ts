@@ -5,7 +5,7 @@
 export type ErrorCode =
   /** 400: the body, a query parameter or a header does not match its schema; also malformed JSON. */
   | "validation_error"
-  /** 400: POST /v1/top-ups or /v1/transfers without an Idempotency-Key header. */
+  /** 400: a POST that moves or reserves money without an Idempotency-Key header. */
   | "idempotency_key_required"
   /** 401: no bearer key, or one that matches nothing. */
   | "unauthorized"
@@ -15,6 +15,10 @@ export type ErrorCode =
   | "not_found"
   /** 404: the wallet does not exist or belongs to another client (indistinguishable on purpose). */
   | "wallet_not_found"
+  /** 404: no hold operation with this id is the client's (missing, another client's, or another type). */
+  | "hold_not_found"
+  /** 422: a capture of more than its hold's amount. */
+  | "amount_exceeds_hold"
   /** 413: body over 64 KiB. */
   | "payload_too_large"
   /** 415: a POST whose Content-Type is not application/json. */
@@ -38,6 +42,8 @@ export const ERRORS: { readonly [C in ErrorCode]: { status: number; title: strin
   forbidden: { status: 403, title: "Forbidden" },
   not_found: { status: 404, title: "Not found" },
   wallet_not_found: { status: 404, title: "Wallet not found" },
+  hold_not_found: { status: 404, title: "Hold not found" },
+  amount_exceeds_hold: { status: 422, title: "Amount exceeds hold" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
@@ -79,11 +85,18 @@ export class ApiError extends Error {
 }
 
 /** Failure codes of an applied operation (`operation.failure.code`), not HTTP errors. */
-export type FailureCode = "insufficient_funds" | "balance_limit_exceeded" | "internal_error";
+export type FailureCode =
+  | "insufficient_funds"
+  | "balance_limit_exceeded"
+  | "hold_not_active"
+  | "internal_error";
 
 export const FAILURE_MESSAGES: { readonly [C in FailureCode]: string } = {
-  insufficient_funds: "The source wallet's balance is lower than the amount.",
+  insufficient_funds:
+    "The source wallet's available balance (its balance less its active holds) is lower than the amount.",
   balance_limit_exceeded:
     "The operation would take a balance past its limit: a wallet holds at most 9007199254740991, and a funding account stays within Postgres's bigint.",
+  hold_not_active:
+    "The hold is no longer active: it was captured, voided or expired, or its own operation failed.",
   internal_error: "The operation could not be applied; no money moved.",
 };

@@ -1,28 +1,53 @@
+import type { HoldStatus } from "../shared/db/schema/index.ts";
 import { MAX_AMOUNT } from "../shared/money.ts";
 
 /** Postgres's bigint: the range every balance, a funding account's included, must stay in. */
 const BIGINT_MIN = -(2n ** 63n);
 const BIGINT_MAX = 2n ** 63n - 1n;
 
-/** A pending operation as the runner applies it; `debitWalletId` is the transfer source or the top-up's funding account. */
-export interface BatchOperation {
-  id: string;
-  amount: bigint;
-  debitWalletId: string;
-  creditWalletId: string;
-}
+/**
+ * A pending operation as the runner applies it:
+ * - `move`: money from one wallet to another (a top-up from the funding account, a transfer, a
+ *   payout to the funding account), checked against the debited wallet's available balance;
+ * - `hold`: reserves `amount` of the wallet's available balance, no entry;
+ * - `capture`: moves `amount` of an active hold from its source to its destination and releases
+ *   the rest of it;
+ * - `release`: a void (by the client, or by the sweeper once the hold expired) releases it all.
+ * A capture or a client's void accepted at or after the hold's expiry finds it no longer active.
+ */
+export type BatchOperation =
+  | { kind: "move"; id: string; amount: bigint; debitWalletId: string; creditWalletId: string }
+  | { kind: "hold"; id: string; amount: bigint; walletId: string; toWalletId: string; expiresAt: Date }
+  | { kind: "capture"; id: string; amount: bigint; holdId: string; acceptedAt: Date }
+  | { kind: "release"; id: string; holdId: string; acceptedAt: Date; expiry: boolean };
 
-/** A wallet row locked for the batch. Funding accounts have no bounds; client wallets stay in 0..2^53-1. */
+/** A wallet row locked for the batch. Funding accounts have no business bounds and hold nothing. */
 export interface LockedWallet {
   id: string;
   kind: "client" | "funding";
   balance: bigint;
+  /** Minor units reserved by active holds. */
+  held: bigint;
   version: bigint;
 }
 
+/** A hold as the batch sees it: read (locked) from the holds table, or placed by this batch. */
+export interface HoldState {
+  /** The hold operation's id. */
+  id: string;
+  fromWalletId: string;
+  toWalletId: string;
+  amount: bigint;
+  status: HoldStatus;
+  expiresAt: Date;
+  capturedAmount: bigint | null;
+}
+
+export type ApplyFailure = "insufficient_funds" | "balance_limit_exceeded" | "hold_not_active";
+
 export type Outcome =
   | { operationId: string; status: "succeeded" }
-  | { operationId: string; status: "failed"; failureCode: "insufficient_funds" | "balance_limit_exceeded" };
+  | { operationId: string; status: "failed"; failureCode: ApplyFailure };
 
 export interface EntryDraft {
   operationId: string;
@@ -36,69 +61,149 @@ export interface EntryDraft {
 export interface BatchResult {
   outcomes: Outcome[];
   entries: EntryDraft[];
-  /** Final balance and version of every wallet that got an entry. */
+  /** Final balance, held amount and version of every wallet the batch changed. */
   changedWallets: LockedWallet[];
+  /** Final state of every hold the batch placed or resolved. */
+  changedHolds: HoldState[];
 }
 
 /**
  * Applies operations one after another, in the given (acceptance) order, against running
- * balances. Pure: no I/O. A failure in the middle of a batch sees exactly the balances the
- * operations before it left, so outcomes equal those of applying them one at a time.
+ * balances, held amounts and holds. Pure: no I/O. A failure in the middle of a batch sees
+ * exactly what the operations before it left, so outcomes equal those of applying them one at a
+ * time; a hold and a transfer from one wallet in one batch see each other.
  */
 export function applyBatch(
   operations: readonly BatchOperation[],
   locked: ReadonlyMap<string, LockedWallet>,
+  lockedHolds: ReadonlyMap<string, HoldState> = new Map(),
 ): BatchResult {
-  const state = new Map<string, LockedWallet>();
-  const walletState = (id: string): LockedWallet => {
-    let w = state.get(id);
+  const wallets = new Map<string, LockedWallet>();
+  const wallet = (id: string): LockedWallet => {
+    let w = wallets.get(id);
     if (!w) {
       const row = locked.get(id);
       if (!row) throw new Error(`wallet ${id} was not locked for the batch`);
       w = { ...row };
-      state.set(id, w);
+      wallets.set(id, w);
     }
     return w;
+  };
+  const holds = new Map<string, HoldState>();
+  const hold = (id: string): HoldState | undefined => {
+    let h = holds.get(id);
+    if (!h) {
+      const row = lockedHolds.get(id);
+      if (!row) return undefined;
+      h = { ...row };
+      holds.set(id, h);
+    }
+    return h;
   };
 
   const outcomes: Outcome[] = [];
   const entries: EntryDraft[] = [];
-  const changed = new Set<string>();
+  const changedWallets = new Set<string>();
+  const changedHolds = new Set<string>();
 
-  for (const op of operations) {
-    const debit = walletState(op.debitWalletId);
-    const credit = walletState(op.creditWalletId);
-    if (debit.kind === "client" && debit.balance < op.amount) {
-      outcomes.push({ operationId: op.id, status: "failed", failureCode: "insufficient_funds" });
-      continue;
-    }
-    // A funding account has no business bound, but its column has one: a debit past -2^63 (or a
-    // credit past 2^63-1) fails this operation alone instead of every batch of the partition.
-    if (
-      (credit.kind === "client" && credit.balance + op.amount > MAX_AMOUNT) ||
-      credit.balance + op.amount > BIGINT_MAX ||
-      debit.balance - op.amount < BIGINT_MIN
-    ) {
-      outcomes.push({ operationId: op.id, status: "failed", failureCode: "balance_limit_exceeded" });
-      continue;
-    }
-    for (const [wallet, amount] of [
-      [debit, -op.amount],
-      [credit, op.amount],
+  const post = (op: { id: string }, debit: LockedWallet, credit: LockedWallet, amount: bigint): void => {
+    for (const [w, delta] of [
+      [debit, -amount],
+      [credit, amount],
     ] as const) {
-      wallet.balance += amount;
-      wallet.version += 1n;
-      changed.add(wallet.id);
+      w.balance += delta;
+      w.version += 1n;
+      changedWallets.add(w.id);
       entries.push({
         operationId: op.id,
-        walletId: wallet.id,
-        amount,
-        balanceAfter: wallet.balance,
-        walletVersion: wallet.version,
+        walletId: w.id,
+        amount: delta,
+        balanceAfter: w.balance,
+        walletVersion: w.version,
       });
     }
-    outcomes.push({ operationId: op.id, status: "succeeded" });
+  };
+
+  const apply = (op: BatchOperation): "succeeded" | ApplyFailure => {
+    switch (op.kind) {
+      case "move": {
+        const debit = wallet(op.debitWalletId);
+        const credit = wallet(op.creditWalletId);
+        if (debit.kind === "client" && debit.balance - debit.held < op.amount) return "insufficient_funds";
+        if (!canCredit(credit, op.amount) || debit.balance - op.amount < BIGINT_MIN)
+          return "balance_limit_exceeded";
+        post(op, debit, credit, op.amount);
+        return "succeeded";
+      }
+      case "hold": {
+        const source = wallet(op.walletId);
+        if (source.balance - source.held < op.amount) return "insufficient_funds";
+        source.held += op.amount;
+        changedWallets.add(source.id);
+        const placed: HoldState = {
+          id: op.id,
+          fromWalletId: op.walletId,
+          toWalletId: op.toWalletId,
+          amount: op.amount,
+          status: "active",
+          expiresAt: op.expiresAt,
+          capturedAmount: null,
+        };
+        holds.set(op.id, placed);
+        changedHolds.add(op.id);
+        return "succeeded";
+      }
+      case "capture": {
+        const h = hold(op.holdId);
+        if (h?.status !== "active" || op.acceptedAt >= h.expiresAt) return "hold_not_active";
+        if (op.amount > h.amount)
+          throw new Error(`capture ${op.id} exceeds its hold (checked at acceptance)`);
+        const source = wallet(h.fromWalletId);
+        const destination = wallet(h.toWalletId);
+        if (!canCredit(destination, op.amount)) return "balance_limit_exceeded";
+        source.held -= h.amount;
+        post(op, source, destination, op.amount);
+        h.status = "captured";
+        h.capturedAmount = op.amount;
+        changedHolds.add(h.id);
+        return "succeeded";
+      }
+      case "release": {
+        const h = hold(op.holdId);
+        if (h?.status !== "active" || (!op.expiry && op.acceptedAt >= h.expiresAt)) return "hold_not_active";
+        const source = wallet(h.fromWalletId);
+        source.held -= h.amount;
+        changedWallets.add(source.id);
+        h.status = op.expiry ? "expired" : "voided";
+        changedHolds.add(h.id);
+        return "succeeded";
+      }
+    }
+  };
+
+  for (const op of operations) {
+    const result = apply(op);
+    outcomes.push(
+      result === "succeeded"
+        ? { operationId: op.id, status: "succeeded" }
+        : { operationId: op.id, status: "failed", failureCode: result },
+    );
   }
 
-  return { outcomes, entries, changedWallets: [...changed].map((id) => walletState(id)) };
+  return {
+    outcomes,
+    entries,
+    changedWallets: [...changedWallets].map((id) => wallet(id)),
+    changedHolds: [...changedHolds].map((id) => holds.get(id) as HoldState),
+  };
+}
+
+/**
+ * A credit keeps a client wallet within 2^53-1, and any balance within Postgres's bigint (a
+ * funding account has no business bound, but its column has one: past it the operation fails
+ * alone instead of every batch of the partition).
+ */
+function canCredit(w: LockedWallet, amount: bigint): boolean {
+  if (w.kind === "client" && w.balance + amount > MAX_AMOUNT) return false;
+  return w.balance + amount <= BIGINT_MAX;
 }

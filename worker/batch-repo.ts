@@ -1,56 +1,78 @@
 import type pg from "pg";
 import type { Queryable } from "../shared/db/client.ts";
+import type { OperationType } from "../shared/db/schema/index.ts";
 import { newId, UUID_V7_SQL } from "../shared/ids.ts";
-import type { EntryDraft, LockedWallet, Outcome } from "./apply-batch.ts";
+import type { EntryDraft, HoldState, LockedWallet, Outcome } from "./apply-batch.ts";
+import { EXPIRY_KEY_PREFIX } from "./hold-repo.ts";
 
 /**
  * The SQL of one partition batch, on the raw pg client of the batch's transaction. Every
  * statement is set-based; those with parameters are named, so each pooled connection parses and
- * plans them once. Four round trips per batch, whatever its size: BEGIN with the lock of the
- * pending operations, lock wallets, write, COMMIT (and the funding look-up once per process).
+ * plans them once. Five round trips per batch, whatever its size: BEGIN, the lock of the pending
+ * operations, the lock of the wallets, the write, COMMIT (and the funding look-up once per
+ * process; a batch with captures or voids locks their holds in one more).
  */
 
 /** A pending operation as the runner locked it for a batch. */
 export interface PendingOperation {
   id: string;
-  type: "top_up" | "transfer";
+  type: OperationType;
   amount: bigint;
   currency: string;
   fromWalletId: string | null;
-  toWalletId: string;
+  toWalletId: string | null;
+  holdId: string | null;
+  /** A hold's expiry. */
+  expiresAt: Date | null;
+  /** When it was accepted. */
+  createdAt: Date;
+  /** A void the sweeper accepted for an expired hold (hold-repo.ts, `expiryKey`). */
+  expiry: boolean;
   /** Time since acceptance (`created_at`) when the row was locked, by the Postgres clock, ms. */
   ageMs: number;
 }
 
 /**
- * The statement that locks the partition's oldest pending operations, in acceptance order.
- * `FOR UPDATE`, not `SKIP LOCKED`: a second runner (after a false stall) waits, then finds them
- * done. It opens the batch's transaction in the same round trip (`BEGIN; …`, see
- * `pgTransactionOpening`), so partition and cap are written into it: both are integers.
+ * Locks the partition's oldest pending operations, in acceptance order, up to `cap`: the batch's
+ * first statement. Not `SKIP LOCKED`: a second runner (after a false stall) waits, then finds
+ * them done. `FOR NO KEY UPDATE`: the status update changes no key, and the mode does not
+ * conflict with the `FOR KEY SHARE` lock of the foreign-key check of a capture or void being
+ * accepted for a pending hold.
  */
-export function lockPendingSql(partition: number, cap: number): string {
-  if (!Number.isSafeInteger(partition) || !Number.isSafeInteger(cap)) {
-    throw new Error(`partition and cap must be integers: ${partition}, ${cap}`);
-  }
-  return `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id,
-                 (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
-          FROM operations
-          WHERE partition = ${partition} AND status = 'pending'
-          ORDER BY seq
-          LIMIT ${cap}
-          FOR UPDATE`;
+export async function lockPending(
+  tx: Queryable,
+  partition: number,
+  cap: number,
+): Promise<PendingOperation[]> {
+  const r = await tx.query({
+    name: "batch.lock-pending",
+    text: `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id, hold_id,
+                  expires_at, created_at, (type = 'void' AND idempotency_key = '${EXPIRY_KEY_PREFIX}' || hold_id) AS expiry,
+                  (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
+           FROM operations
+           WHERE partition = $1 AND status = 'pending'
+           ORDER BY seq
+           LIMIT $2
+           FOR NO KEY UPDATE`,
+    values: [partition, cap],
+  });
+  return pendingRows(r);
 }
 
-/** The rows {@link lockPendingSql} returned. */
-export function pendingRows(r: pg.QueryResult): PendingOperation[] {
+/** The rows {@link lockPending} read. */
+function pendingRows(r: pg.QueryResult): PendingOperation[] {
   return (
     r.rows as {
       id: string;
-      type: "top_up" | "transfer";
+      type: OperationType;
       amount: string;
       currency: string;
       from_wallet_id: string | null;
-      to_wallet_id: string;
+      to_wallet_id: string | null;
+      hold_id: string | null;
+      expires_at: Date | null;
+      created_at: Date;
+      expiry: boolean;
       age_ms: number;
     }[]
   ).map((row) => ({
@@ -60,12 +82,16 @@ export function pendingRows(r: pg.QueryResult): PendingOperation[] {
     currency: row.currency,
     fromWalletId: row.from_wallet_id,
     toWalletId: row.to_wallet_id,
+    holdId: row.hold_id,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+    expiry: row.expiry,
     ageMs: row.age_ms,
   }));
 }
 
 /**
- * The funding account a top-up of the batch debits, by currency, from the process cache
+ * The funding account a top-up of the batch debits or a payout credits, by currency, from the process cache
  * (`${partition}:${currency}` → id); accounts missing from it are read once.
  */
 export async function fundingFor(
@@ -77,7 +103,9 @@ export async function fundingFor(
   const key = (currency: string): string => `${partition}:${currency}`;
   const missing = [
     ...new Set(
-      pending.filter((op) => op.type === "top_up" && !cache.has(key(op.currency))).map((op) => op.currency),
+      pending
+        .filter((op) => (op.type === "top_up" || op.type === "payout") && !cache.has(key(op.currency)))
+        .map((op) => op.currency),
     ),
   ];
   if (missing.length > 0) {
@@ -108,9 +136,15 @@ async function fundingAccounts(
  */
 export async function lockWallets(tx: Queryable, ids: string[]): Promise<Map<string, LockedWallet>> {
   const sorted = [...new Set(ids)].sort();
-  const r = await tx.query<{ id: string; kind: "client" | "funding"; balance: string; version: string }>({
+  const r = await tx.query<{
+    id: string;
+    kind: "client" | "funding";
+    balance: string;
+    held: string;
+    version: string;
+  }>({
     name: "batch.lock-wallets",
-    text: `SELECT id, kind, balance::text AS balance, version::text AS version
+    text: `SELECT id, kind, balance::text AS balance, held_balance::text AS held, version::text AS version
            FROM wallets WHERE id = ANY($1::uuid[])
            ORDER BY id
            FOR NO KEY UPDATE`,
@@ -119,7 +153,13 @@ export async function lockWallets(tx: Queryable, ids: string[]): Promise<Map<str
   return new Map(
     r.rows.map((w) => [
       w.id,
-      { id: w.id, kind: w.kind, balance: BigInt(w.balance), version: BigInt(w.version) },
+      {
+        id: w.id,
+        kind: w.kind,
+        balance: BigInt(w.balance),
+        held: BigInt(w.held),
+        version: BigInt(w.version),
+      },
     ]),
   );
 }
@@ -191,21 +231,40 @@ const WRITE_BATCH = `
     SELECT u.*, stamp.at
     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u, stamp
   ), balances AS (
-    UPDATE wallets AS w SET balance = v.balance, version = v.version, updated_at = (SELECT at FROM stamp)
-    FROM unnest($7::uuid[], $8::bigint[], $9::bigint[]) AS v(id, balance, version)
+    UPDATE wallets AS w
+    SET balance = v.balance, held_balance = v.held, version = v.version, updated_at = (SELECT at FROM stamp)
+    FROM unnest($7::uuid[], $8::bigint[], $9::bigint[], $10::bigint[]) AS v(id, balance, held, version)
     WHERE w.id = v.id
-  ), ${outcomesAndNotify(10)}`;
+  ), held AS (
+    -- Holds placed by the batch are inserted, holds it resolved updated; a hold placed and
+    -- resolved in one batch is inserted resolved.
+    INSERT INTO holds (operation_id, from_wallet_id, to_wallet_id, amount, status, expires_at, captured_amount,
+                       released_at)
+    -- The expiry is the hold operation's own (microseconds; a JavaScript Date keeps milliseconds).
+    SELECT h.id, h.from_id, h.to_id, h.amount, h.status, o.expires_at, h.captured,
+           CASE WHEN h.status = 'active' THEN NULL ELSE stamp.at END
+    FROM unnest($11::uuid[], $12::uuid[], $13::uuid[], $14::bigint[], $15::text[], $16::bigint[])
+      AS h(id, from_id, to_id, amount, status, captured)
+    JOIN operations AS o ON o.id = h.id, stamp
+    ON CONFLICT (operation_id) DO UPDATE
+    SET status = excluded.status, captured_amount = excluded.captured_amount, released_at = excluded.released_at
+  ), ${outcomesAndNotify(17)}`;
 
 /**
- * Writes a batch's entries, balances, versions, final statuses and webhook deliveries in one
- * statement (four data-modifying CTEs: one round trip inside the lock window).
+ * Writes a batch's entries, balances, held amounts, versions, holds, final statuses and webhook
+ * deliveries in one statement (five data-modifying CTEs: one round trip inside the lock window).
  */
 export async function writeBatch(
   tx: Queryable,
-  result: { entries: EntryDraft[]; changedWallets: LockedWallet[]; outcomes: Outcome[] },
+  result: {
+    entries: EntryDraft[];
+    changedWallets: LockedWallet[];
+    changedHolds: HoldState[];
+    outcomes: Outcome[];
+  },
   failureMessages: Record<string, string>,
 ): Promise<Completed> {
-  const { entries, changedWallets, outcomes } = result;
+  const { entries, changedWallets, changedHolds, outcomes } = result;
   const rows: OutcomeRow[] = outcomes.map((o) => ({
     id: o.operationId,
     status: o.status,
@@ -224,7 +283,14 @@ export async function writeBatch(
       entries.map((e) => e.walletVersion.toString()),
       changedWallets.map((w) => w.id),
       changedWallets.map((w) => w.balance.toString()),
+      changedWallets.map((w) => w.held.toString()),
       changedWallets.map((w) => w.version.toString()),
+      changedHolds.map((h) => h.id),
+      changedHolds.map((h) => h.fromWalletId),
+      changedHolds.map((h) => h.toWalletId),
+      changedHolds.map((h) => h.amount.toString()),
+      changedHolds.map((h) => h.status),
+      changedHolds.map((h) => h.capturedAmount?.toString() ?? null),
       ...outcomeArrays(rows),
     ],
   });

@@ -2,21 +2,22 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { isTransientDbError } from "../shared/db/pg-errors.ts";
-import { pgTransaction, pgTransactionOpening } from "../shared/db/pg-transaction.ts";
+import { batchTransaction } from "../shared/db/transaction.ts";
 import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import type { BatchReport, WorkerMetrics } from "../shared/metrics/worker-metrics.ts";
-import { applyBatch, type BatchOperation, type Outcome } from "./apply-batch.ts";
+import { applyBatch, type Outcome } from "./apply-batch.ts";
+import { planBatch } from "./batch-plan.ts";
 import {
   type Completed,
   fundingFor,
-  lockPendingSql,
+  lockPending,
   lockWallets,
   type PendingOperation,
-  pendingRows,
   setOutcomes,
   writeBatch,
 } from "./batch-repo.ts";
+import { lockHolds } from "./hold-repo.ts";
 
 /** Test seams. Production passes none. */
 export interface RunnerHooks {
@@ -183,9 +184,8 @@ async function applyBatchOnce(
 ): Promise<Batch> {
   const started = performance.now();
   await deps.hooks?.beforeBatch?.(partition);
-  const opening = `BEGIN; ${lockPendingSql(partition, cap)}`;
-  const { outcomes, completed } = await pgTransactionOpening(deps.pool, opening, async (tx, opened) => {
-    const pending = pendingRows(opened);
+  const { outcomes, completed } = await batchTransaction(deps.pool, async (tx) => {
+    const pending = await lockPending(tx, partition, cap);
     if (pending.length === 0) return { outcomes: [], completed: { ids: [], deliveries: 0 } };
     const lockedAt = performance.now();
     attempted.push(...pending.map((op) => ({ ...op, lockedAt })));
@@ -194,19 +194,12 @@ async function applyBatchOnce(
       pending.map((op) => op.id),
     );
 
-    const funding = await fundingFor(tx, partition, pending, deps.funding);
-    const operations: BatchOperation[] = pending.map((op) => {
-      const debitWalletId = op.fromWalletId ?? funding(op.currency);
-      if (!debitWalletId) throw new Error(`no funding account for ${op.currency} in partition ${partition}`);
-      return { id: op.id, amount: op.amount, debitWalletId, creditWalletId: op.toWalletId };
-    });
-
-    const locked = await lockWallets(
-      tx,
-      operations.flatMap((op) => [op.debitWalletId, op.creditWalletId]),
-    );
-    if (deps.hooks?.beforeApply) for (const op of operations) deps.hooks.beforeApply(op.id);
-    const result = applyBatch(operations, locked);
+    const plan = planBatch(pending, await fundingFor(tx, partition, pending, deps.funding));
+    // Holds, then wallets, each in id order: the same order in every batch.
+    const holds = await lockHolds(tx, plan.holdIds);
+    const locked = await lockWallets(tx, plan.walletIds);
+    if (deps.hooks?.beforeApply) for (const op of plan.operations) deps.hooks.beforeApply(op.id);
+    const result = applyBatch(plan.operations, locked, holds);
     const written = await writeBatch(tx, result, FAILURE_MESSAGES);
     await deps.hooks?.beforeCommit?.(
       partition,
@@ -257,7 +250,7 @@ function reportBatch(
 
 /** Sets one operation aside: `failed` with `internal_error`, no entries, no money moved (its webhooks are written). */
 async function markInternalError(pool: pg.Pool, operationId: string): Promise<Completed> {
-  return pgTransaction(pool, (tx) =>
+  return batchTransaction(pool, (tx) =>
     setOutcomes(tx, [
       {
         id: operationId,

@@ -17,9 +17,10 @@ function toApiError(err: unknown, log: Logger): ApiError {
   const type = (err as { type?: unknown } | null)?.type;
   if (typeof type === "string" && type in BODY_ERRORS) {
     const code = BODY_ERRORS[type] ?? "validation_error";
+    const limit = (err as { limit?: unknown }).limit;
     const detail =
       code === "payload_too_large"
-        ? "The body is larger than 64 KiB."
+        ? `The body is larger than ${typeof limit === "number" && limit >= 1_048_576 ? `${limit / 1_048_576} MiB` : "64 KiB"}.`
         : code === "validation_error"
           ? "The body is not valid JSON."
           : "The body's encoding is not supported; send UTF-8 JSON.";
@@ -41,6 +42,20 @@ function toApiError(err: unknown, log: Logger): ApiError {
   return new ApiError("internal_error", "An internal error occurred.");
 }
 
+/** RFC 9457 problem details of `e`: an error answer's body, and a refused bulk item's `error`. */
+export function problemBody(e: ApiError, requestId: string): Record<string, unknown> {
+  return {
+    ...e.extensions,
+    type: `/problems/${e.code}`,
+    title: ERRORS[e.code].title,
+    status: e.status,
+    detail: e.message,
+    code: e.code,
+    requestId,
+    ...(e.errors ? { errors: e.errors } : {}),
+  };
+}
+
 /** The one renderer of errors: RFC 9457 problem details with a stable `code` and the request id. */
 export function errorHandler(log: Logger) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
@@ -49,18 +64,7 @@ export function errorHandler(log: Logger) {
     res
       .status(e.status)
       .type("application/problem+json")
-      .send(
-        JSON.stringify({
-          ...e.extensions,
-          type: `/problems/${e.code}`,
-          title: ERRORS[e.code].title,
-          status: e.status,
-          detail: e.message,
-          code: e.code,
-          requestId: res.locals.requestId,
-          ...(e.errors ? { errors: e.errors } : {}),
-        }),
-      );
+      .send(JSON.stringify(problemBody(e, res.locals.requestId)));
   };
 }
 

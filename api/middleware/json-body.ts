@@ -4,19 +4,33 @@ import { DuplicateNameError, JsonSyntaxError, parseStrictJson } from "../../shar
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
-const readBody = express.raw({ limit: "64kb", type: () => true });
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Every POST body of the API but a bulk submission's: 64 KiB. */
+export const jsonBody = jsonBodyUpTo("64kb");
+
 /**
- * POST bodies: 415 unless `application/json` in UTF-8; 413 over 64 KiB; 400 for a body that is
- * not UTF-8, not JSON, or not I-JSON (a repeated member name), parsed by {@link parseStrictJson}
- * so that numbers keep their literal. An empty body is `{}`.
+ * POST bodies: 415 unless `application/json` in UTF-8; 413 over `limit` (body-parser's notation:
+ * "64kb", "1mb"); 400 for a body that is not UTF-8, not JSON, or not I-JSON (a repeated member
+ * name), parsed by {@link parseStrictJson} so that numbers keep their literal. An empty body is `{}`.
  */
-export function jsonBody(req: Request, res: Response, next: NextFunction): void {
-  if (req.method !== "POST") {
-    next();
-    return;
-  }
+export function jsonBodyUpTo(limit: string) {
+  const readBody = express.raw({ limit, type: () => true });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (req.method !== "POST") {
+      next();
+      return;
+    }
+    readJson(readBody, req, res, next);
+  };
+}
+
+function readJson(
+  readBody: ReturnType<typeof express.raw>,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
   const type = req.get("content-type") ?? "";
   if (!JSON_TYPE.test(type)) {
     throw new ApiError("unsupported_media_type", "Send the body as application/json.");

@@ -72,14 +72,50 @@ export function rateLimit(opts: RateLimitOptions) {
       opts.log.warn({ err: errorSummary(err) }, "rate limiter unavailable; letting requests through");
       return next();
     }
-    const seconds = setFields(res, share);
-    if (share.allowed) return next();
-    opts.metrics.refused("rate_limited");
-    throw new ApiError(
-      "rate_limited",
-      `Too many requests: at most ${opts.requests} per ${opts.windowSeconds} s. Retry after ${seconds} s.`,
-      { retryAfter: seconds },
-    );
+    const refuse = (r: Share): void => {
+      const seconds = setFields(res, r);
+      if (r.allowed) return;
+      opts.metrics.refused("rate_limited");
+      throw new ApiError(
+        "rate_limited",
+        `Too many requests: at most ${opts.requests} per ${opts.windowSeconds} s. Retry after ${seconds} s.`,
+        { retryAfter: seconds },
+      );
+    };
+    refuse(share);
+    // A bulk submission counts one point per item: the route charges the rest once it knows them.
+    const charge: ChargeMore = async (points) => {
+      if (points <= 0) return;
+      let more: Share;
+      try {
+        more = await consumeNow(limiter, key, points);
+      } catch (err) {
+        opts.log.warn({ err: errorSummary(err) }, "rate limiter unavailable; letting requests through");
+        return;
+      }
+      refuse(more);
+    };
+    res.locals.chargeRateLimit = charge;
+    next();
+  };
+}
+
+/** Counts `points` more against the caller's window; throws 429 `rate_limited` when past it. */
+export type ChargeMore = (points: number) => Promise<void>;
+
+/** One consume of `points` at once, as one share (allowed only if all of them fit). */
+async function consumeNow(limiter: RateLimiterRedis, key: string, points: number): Promise<Share> {
+  let r: RateLimiterRes;
+  try {
+    r = await limiter.consume(key, points);
+  } catch (err) {
+    if (!(err instanceof RateLimiterRes)) throw err;
+    r = err;
+  }
+  return {
+    allowed: r.remainingPoints >= 0 && r.consumedPoints <= limiter.points,
+    remainingPoints: Math.max(0, r.remainingPoints),
+    msBeforeNext: r.msBeforeNext,
   };
 }
 

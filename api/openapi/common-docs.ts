@@ -4,13 +4,19 @@ import { problemSchema } from "../../shared/http/resources.ts";
 
 /** Pieces every route's documentation shares: headers, problem responses, security. */
 
-const requestId = z.string().meta({
-  description: "The caller's X-Request-Id if it sent a sane one (1..200 printable ASCII), else a new UUID",
-  header: { id: "X-Request-Id" },
-});
+const requestId = z
+  .string()
+  .min(1)
+  .max(200)
+  .meta({
+    description: "The caller's X-Request-Id if it sent a sane one (1..200 printable ASCII), else a new UUID",
+    header: { id: "X-Request-Id" },
+  });
 export const retryAfter = z
   .int()
   .min(1)
+  // The longest wait the api asks for: the end of a rate-limit window (RATE_LIMIT_WINDOW_SECONDS ≤ 3600).
+  .max(3600)
   .meta({ description: "Seconds to wait before retrying", header: { id: "Retry-After" } });
 const rateLimit = z
   .string()
@@ -67,14 +73,21 @@ export const problems = {
     "WalletNotFound",
     "`wallet_not_found`: no such wallet, or another client's (the two are indistinguishable on purpose).",
   ),
-  payloadTooLarge: problem("PayloadTooLarge", "`payload_too_large`: the body is over 64 KiB."),
+  holdNotFound: problem(
+    "HoldNotFound",
+    "`hold_not_found`: no hold operation with this id is this client's (missing, another client's, or an operation of another type).",
+  ),
+  payloadTooLarge: problem(
+    "PayloadTooLarge",
+    "`payload_too_large`: the body is over 64 KiB (1 MiB for POST /v1/operations/bulk).",
+  ),
   unsupportedMediaType: problem(
     "UnsupportedMediaType",
     "`unsupported_media_type`: a POST whose Content-Type is not application/json (UTF-8).",
   ),
   unprocessable: problem(
     "Unprocessable",
-    "`idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers): the two wallets hold different currencies.",
+    "`idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers, holds): the two wallets hold different currencies. `amount_exceeds_hold` (captures): more than the held amount.",
   ),
   rateLimited: {
     ...problem(
@@ -87,7 +100,7 @@ export const problems = {
   unavailable: {
     ...problem(
       "Unavailable",
-      "`overloaded`: backpressure (too many operations waiting to be applied, or this server too busy) or the database briefly unavailable. On POST /v1/top-ups and /v1/transfers nothing was created, unless the database became unavailable during the insert: retrying with the same Idempotency-Key is safe in every case.",
+      "`overloaded`: backpressure (too many operations waiting to be applied, or this server too busy) or the database briefly unavailable. On a POST that moves or reserves money nothing was created, unless the database became unavailable during the insert: retrying with the same Idempotency-Key is safe in every case.",
     ),
     headers: v1Headers.extend({ "Retry-After": retryAfter }),
   },

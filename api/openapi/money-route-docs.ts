@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  balanceAtSchema,
   createdClientSchema,
   entryPageSchema,
   operationPageSchema,
@@ -8,6 +9,7 @@ import {
   walletSchema,
 } from "../../shared/http/resources.ts";
 import {
+  balanceAtQuery,
   createClientBody,
   createWalletBody,
   getOperationQuery,
@@ -31,12 +33,12 @@ import type { RouteDocs } from "./route-registry.ts";
 
 /** The `/v1` routes of API.md, documented from the zod schemas that validate them. */
 
-const json = <T extends z.ZodType>(schema: T) => ({
+export const json = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { "application/json": { schema } },
 });
 
-const idempotencyKey = z.object({
+export const idempotencyKey = z.object({
   "Idempotency-Key": idempotencyKeySchema.meta({
     description:
       "Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created.",
@@ -44,7 +46,7 @@ const idempotencyKey = z.object({
   }),
 });
 
-const accepted = jsonResponse(
+export const accepted = jsonResponse(
   "Accepted: the operation is stored (`pending`) and will be applied by a worker. A replay of the same key and body answers the same operation in its current state, with `Idempotent-Replayed: true`.",
   operationSchema,
   v1Headers.extend({
@@ -56,13 +58,14 @@ const accepted = jsonResponse(
   }),
 );
 
-const ACCEPT_ORDER =
+export const ACCEPT_ORDER =
   "Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.";
 
 const pageParams = "Pages are newest first; `nextCursor` is null on the last page.";
 
 export const moneyRouteDocs: RouteDocs = {
   "POST /v1/clients": {
+    operationId: "createClient",
     tags: ["Clients"],
     summary: "Create a client (operator only)",
     description:
@@ -72,6 +75,7 @@ export const moneyRouteDocs: RouteDocs = {
     responses: { "201": jsonResponse("The client, with its API key", createdClientSchema), ...postErrors },
   },
   "POST /v1/wallets": {
+    operationId: "createWallet",
     tags: ["Wallets"],
     summary: "Open a wallet",
     description:
@@ -81,6 +85,7 @@ export const moneyRouteDocs: RouteDocs = {
     responses: { "201": jsonResponse("The wallet", walletSchema), ...postErrors },
   },
   "GET /v1/wallets": {
+    operationId: "listWallets",
     tags: ["Wallets"],
     summary: "List the client's wallets",
     description: `The calling client's wallets only. ${pageParams}`,
@@ -93,6 +98,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/wallets/:id": {
+    operationId: "getWallet",
     tags: ["Wallets"],
     summary: "Get a wallet",
     description:
@@ -105,7 +111,23 @@ export const moneyRouteDocs: RouteDocs = {
       ...authenticatedErrors,
     },
   },
+  "GET /v1/wallets/:id/balance": {
+    operationId: "getWalletBalance",
+    tags: ["Wallets"],
+    summary: "A wallet's balance at an instant",
+    description:
+      "The posted balance and version as of `at`: every entry whose `createdAt`, as the API shows it (milliseconds), is at or before `at` counts; 0 and 0 before the first entry. Held money is not part of it (holds post no entry). `at` is required, an ISO 8601 time with `Z` or an offset, not later than the server's clock (else 400). One index probe, however many entries the wallet has.",
+    security: clientSecurity,
+    requestParams: { path: idParam("Wallet id"), query: balanceAtQuery },
+    responses: {
+      "200": jsonResponse("The balance then", balanceAtSchema),
+      "400": problems.badRequest,
+      "404": problems.walletNotFound,
+      ...authenticatedErrors,
+    },
+  },
   "GET /v1/wallets/:id/entries": {
+    operationId: "listWalletEntries",
     tags: ["Wallets"],
     summary: "List a wallet's ledger entries",
     description: `Entries in posting order, newest first: read oldest to newest, each entry's \`balanceAfter\` is the previous one's plus its \`amount\`, and the newest one's equals the wallet's balance. A credit's \`operationId\` may name another client's operation, which this client cannot fetch. ${pageParams}`,
@@ -119,6 +141,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "POST /v1/top-ups": {
+    operationId: "createTopUp",
     tags: ["Operations"],
     summary: "Top up a wallet",
     description: `Credits the client's own wallet with money from outside (the currency's funding account), asynchronously. ${ACCEPT_ORDER} Operations that check the same wallet's balance (its top-ups, its outgoing transfers) are applied in acceptance order.`,
@@ -133,6 +156,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "POST /v1/transfers": {
+    operationId: "createTransfer",
     tags: ["Operations"],
     summary: "Transfer between wallets",
     description: `Moves money from one of the client's wallets to any existing wallet of the same currency (another client's too: wallet ids cannot be guessed, but the outcome does reveal whether a destination exists), asynchronously. \`fromWalletId == toWalletId\` is a 400. ${ACCEPT_ORDER} Transfers out of a wallet are applied in the order they were accepted; the source's balance is checked then (\`insufficient_funds\`), and so is the destination's upper bound (\`balance_limit_exceeded\`).`,
@@ -147,9 +171,10 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/operations": {
+    operationId: "listOperations",
     tags: ["Operations"],
     summary: "List the client's operations",
-    description: `Operations the calling client submitted, optionally those touching one of its wallets (as source or destination) and/or in one status. A \`walletId\` the client does not own is a 404 \`wallet_not_found\`. ${pageParams}`,
+    description: `Operations the calling client submitted, optionally those touching one of its wallets (as source or destination), in one status and/or of one type (\`?type=hold\`, …). A \`walletId\` the client does not own is a 404 \`wallet_not_found\`. ${pageParams}`,
     security: clientSecurity,
     requestParams: { query: listOperationsQuery },
     responses: {
@@ -160,6 +185,7 @@ export const moneyRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/operations/:id": {
+    operationId: "getOperation",
     tags: ["Operations"],
     summary: "Get an operation (optionally waiting for it)",
     description:

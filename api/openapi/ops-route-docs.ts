@@ -15,6 +15,7 @@ const checks = z.strictObject({ postgres: z.enum(["ok", "down"]), redis: z.enum(
 
 export const opsRouteDocs: RouteDocs = {
   "GET /healthz": {
+    operationId: "getLiveness",
     tags: ["Service"],
     summary: "Liveness",
     description: "200 while the process runs. Checks nothing else: use /readyz for the dependencies.",
@@ -28,6 +29,7 @@ export const opsRouteDocs: RouteDocs = {
     },
   },
   "GET /readyz": {
+    operationId: "getReadiness",
     tags: ["Service"],
     summary: "Readiness",
     description:
@@ -47,6 +49,7 @@ export const opsRouteDocs: RouteDocs = {
     },
   },
   "GET /metrics": {
+    operationId: "getMetrics",
     tags: ["Service"],
     summary: "Prometheus metrics",
     description:
@@ -55,6 +58,7 @@ export const opsRouteDocs: RouteDocs = {
     responses: { "200": text("Prometheus text format 0.0.4", "text/plain") },
   },
   "GET /openapi.json": {
+    operationId: "getOpenApiDocument",
     tags: ["Service"],
     summary: "This document",
     description: "OpenAPI 3.1, generated from the zod schemas that validate the requests.",
@@ -68,10 +72,21 @@ export const opsRouteDocs: RouteDocs = {
     },
   },
   "GET /docs": {
+    operationId: "getDocsPage",
     tags: ["Service"],
     summary: "API reference page",
-    description: "An HTML page (Scalar) that renders /openapi.json.",
+    description:
+      "An HTML page that renders /openapi.json with Scalar's API reference, whose script this api serves itself (GET /docs/api-reference.js): it works without internet. Without JavaScript it shows the title, a link to /openapi.json and the list of operations.",
     security: [],
     responses: { "200": text("An HTML page", "text/html") },
+  },
+  "GET /docs/api-reference.js": {
+    operationId: "getDocsScript",
+    tags: ["Service"],
+    summary: "The API reference's script",
+    description:
+      "The browser bundle of `@scalar/api-reference`, the exact version the repository pins, served from the installed package (or the build's copy of it). Loaded by /docs with Subresource Integrity.",
+    security: [],
+    responses: { "200": text("JavaScript", "text/javascript") },
   },
 };

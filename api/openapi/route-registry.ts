@@ -1,4 +1,5 @@
 import type { ZodOpenApiOperationObject } from "zod-openapi";
+import { holdRouteDocs } from "./hold-route-docs.ts";
 import { moneyRouteDocs } from "./money-route-docs.ts";
 import { opsRouteDocs } from "./ops-route-docs.ts";
 import { webhookRouteDocs } from "./webhook-route-docs.ts";
@@ -15,5 +16,6 @@ export type RouteDocs = Record<RouteKey, ZodOpenApiOperationObject>;
 export const routeRegistry: RouteDocs = {
   ...opsRouteDocs,
   ...moneyRouteDocs,
+  ...holdRouteDocs,
   ...webhookRouteDocs,
 };

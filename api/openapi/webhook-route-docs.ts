@@ -22,6 +22,7 @@ const DELIVERY =
 
 export const webhookRouteDocs: RouteDocs = {
   "POST /v1/webhook-endpoints": {
+    operationId: "createWebhookEndpoint",
     tags: ["Webhooks"],
     summary: "Create a webhook endpoint",
     description: `${DELIVERY} The URL must be http(s) and its host must be, or resolve only to, public unicast addresses (loopback, private, link-local, unique-local and similar addresses are refused in any notation, and checked again against the address connected to at delivery), unless the operator set WEBHOOK_ALLOW_PRIVATE_NETWORKS. A client may have at most 16 live endpoints. The signing secret is in this answer only.`,
@@ -33,6 +34,7 @@ export const webhookRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/webhook-endpoints": {
+    operationId: "listWebhookEndpoints",
     tags: ["Webhooks"],
     summary: "List the client's webhook endpoints",
     description: "Live (not deleted) endpoints of the calling client, newest first; never their secrets.",
@@ -45,6 +47,7 @@ export const webhookRouteDocs: RouteDocs = {
     },
   },
   "DELETE /v1/webhook-endpoints/:id": {
+    operationId: "deleteWebhookEndpoint",
     tags: ["Webhooks"],
     summary: "Delete a webhook endpoint",
     description:
@@ -58,6 +61,7 @@ export const webhookRouteDocs: RouteDocs = {
     },
   },
   "GET /v1/webhook-endpoints/:id/deliveries": {
+    operationId: "listWebhookDeliveries",
     tags: ["Webhooks"],
     summary: "List an endpoint's deliveries",
     description:

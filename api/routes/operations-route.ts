@@ -1,7 +1,11 @@
 import type { RequestHandler, Response, Router } from "express";
 import type { Database } from "../../shared/db/client.ts";
-import { findClientOperation, listClientOperations } from "../../shared/db/operation-repo.ts";
-import type { Operation } from "../../shared/db/schema/index.ts";
+import {
+  findClientOperation,
+  findHold,
+  listClientOperations,
+  type OperationWithHold,
+} from "../../shared/db/operation-repo.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { operationResource } from "../../shared/http/resources.ts";
 import {
@@ -9,20 +13,14 @@ import {
   idempotencyKeySchema,
   idSchema,
   listOperationsQuery,
-  topUpBody,
-  transferBody,
 } from "../../shared/http/schemas.ts";
 import { isUuid } from "../../shared/ids.ts";
 import type { CompletionWaiters } from "../completion-waiters.ts";
 import { clientIdOf } from "../middleware/auth.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
+import { type OperationType, parseOperationRequest } from "../operation-request.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
-import {
-  type AcceptDeps,
-  type Accepted,
-  acceptOperation,
-  type OperationRequest,
-} from "../services/accept-operation.ts";
+import { type AcceptDeps, type Accepted, acceptOperation } from "../services/accept-operation.ts";
 import { ownWallet } from "../services/own-wallet.ts";
 import { validate } from "../validate.ts";
 
@@ -41,24 +39,31 @@ function idempotencyKey(header: string | undefined): string {
   return validate(idempotencyKeySchema, header, "header.Idempotency-Key");
 }
 
-function sendAccepted(res: Response, { operation, replayed }: Accepted): void {
+async function sendAccepted(db: Database, res: Response, { operation, replayed }: Accepted): Promise<void> {
+  // A replay answers with the current state: a hold's too, once it succeeded.
+  const hold =
+    replayed && operation.type === "hold" && operation.status === "succeeded"
+      ? await findHold(db, operation.id)
+      : null;
   res.status(202).location(`/v1/operations/${operation.id}`);
   if (replayed) res.setHeader("Idempotent-Replayed", "true");
-  res.json(operationResource(operation));
+  res.json(operationResource(operation, hold));
 }
 
-/** `POST /v1/top-ups` and `POST /v1/transfers`: accepted durably, applied asynchronously (202). */
-export function acceptHandler(deps: AcceptDeps, type: OperationRequest["type"]): RequestHandler {
+/**
+ * A POST that moves or reserves money (`/v1/top-ups`, `/v1/transfers`, `/v1/payouts`,
+ * `/v1/holds`, `/v1/holds/:id/capture`, `/v1/holds/:id/void`): accepted durably, applied
+ * asynchronously (202).
+ */
+export function acceptHandler(deps: AcceptDeps & { db: Database }, type: OperationType): RequestHandler {
   return async (req, res) => {
     const clientId = clientIdOf(res);
     // The key header before the body: API.md checks it before fromWalletId == toWalletId, which
     // is part of the transfer schema.
     const key = idempotencyKey(req.get("idempotency-key"));
-    const request: OperationRequest =
-      type === "top_up"
-        ? { type, ...validate(topUpBody, req.body, "body") }
-        : { type, ...validate(transferBody, req.body, "body") };
-    sendAccepted(res, await acceptOperation(deps, clientId, key, request));
+    const holdId = String(req.params.id ?? "").toLowerCase();
+    const request = parseOperationRequest(type, req.body, "body", holdId);
+    await sendAccepted(deps.db, res, await acceptOperation(deps, clientId, key, request));
   };
 }
 
@@ -75,9 +80,17 @@ export function operationsRoute(deps: OperationsDeps): Router {
       limit: q.limit + 1,
       ...(q.walletId ? { walletId: q.walletId } : {}),
       ...(q.status ? { status: q.status } : {}),
+      ...(q.type ? { type: q.type } : {}),
       ...(beforeId ? { beforeId } : {}),
     });
-    res.json(toPage(rows, q.limit, operationResource, (o) => o.id));
+    res.json(
+      toPage(
+        rows,
+        q.limit,
+        (r) => operationResource(r.operation, r.hold),
+        (r) => r.operation.id,
+      ),
+    );
   });
 
   router.get("/:id", async (req, res) => {
@@ -85,16 +98,16 @@ export function operationsRoute(deps: OperationsDeps): Router {
     const { wait } = validate(getOperationQuery, req.query, "query");
     // One spelling: completions are announced with lower-case ids, and the waiter is keyed by it.
     const id = req.params.id.toLowerCase();
-    const read = async (): Promise<Operation> => {
-      const op = isUuid(id) ? await findClientOperation(deps.db, clientId, id) : undefined;
-      if (!op) throw new ApiError("not_found", "No operation with this id.");
-      return op;
+    const read = async (): Promise<OperationWithHold> => {
+      const found = isUuid(id) ? await findClientOperation(deps.db, clientId, id) : undefined;
+      if (!found) throw new ApiError("not_found", "No operation with this id.");
+      return found;
     };
-    const op =
+    const { operation, hold } =
       wait > 0
-        ? await deps.waiters.waitFor(id, wait * 1_000, read, (o) => o.status !== "pending")
+        ? await deps.waiters.waitFor(id, wait * 1_000, read, (o) => o.operation.status !== "pending")
         : await read();
-    res.json(operationResource(op));
+    res.json(operationResource(operation, hold));
   });
 
   return router;

@@ -1,9 +1,15 @@
-import { apiReference } from "@scalar/express-api-reference";
 import type { Router } from "express";
 import type { Registry } from "prom-client";
 import { ApiError } from "../../shared/errors.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import type { Readiness } from "../services/readiness.ts";
+import {
+  DOCS_SCRIPT_PATH,
+  type DocsOperation,
+  type DocsScript,
+  docsPageHtml,
+  loadDocsScript,
+} from "./docs-page.ts";
 
 export interface OpsDeps {
   /** Content type of the Prometheus text. */
@@ -17,12 +23,17 @@ export interface OpsDeps {
   openApiJson: () => string;
 }
 
-/**
- * The renderer's browser bundle, pinned: the page loads it from the CDN in the reader's browser
- * (the document itself comes from this server). A self-contained copy would put
- * `@scalar/api-reference` and its Vue dependency tree into the production image for one page.
- */
-const SCALAR_BUNDLE = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.72.1";
+/** The operations of a serialized OpenAPI document, for the docs page's fallback list. */
+function operationsOf(openApiJson: string): DocsOperation[] {
+  const doc = JSON.parse(openApiJson) as { paths: Record<string, Record<string, { summary?: string }>> };
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      path,
+      summary: op.summary ?? "",
+    })),
+  );
+}
 
 /** The operations endpoints of API.md: no authentication, not rate limited. */
 export function opsRoute(deps: OpsDeps): Router {
@@ -60,10 +71,24 @@ export function opsRoute(deps: OpsDeps): Router {
     res.type("application/json").send(deps.openApiJson());
   });
 
-  router.get(
-    "/docs",
-    apiReference({ url: "/openapi.json", cdn: SCALAR_BUNDLE, pageTitle: "Wallet billing API" }),
-  );
+  // Read once, on the first request: 4 MB that most api processes never serve.
+  let script: DocsScript | undefined;
+  let page: string | undefined;
+  router.get("/docs", (_req, res) => {
+    script ??= loadDocsScript();
+    page ??= docsPageHtml({
+      title: "Wallet billing API",
+      integrity: script.integrity,
+      operations: operationsOf(deps.openApiJson()),
+    });
+    res.type("text/html").send(page);
+  });
+
+  router.get(DOCS_SCRIPT_PATH, (_req, res) => {
+    script ??= loadDocsScript();
+    // An hour: the file changes only with the api's own version.
+    res.type("text/javascript").setHeader("Cache-Control", "public, max-age=3600").send(script.body);
+  });
 
   return router;
 }

@@ -1,12 +1,14 @@
 import type { Router } from "express";
 import { z } from "zod";
 import type { Database } from "../../shared/db/client.ts";
-import { listWalletEntries } from "../../shared/db/entry-repo.ts";
+import { balanceBefore, listWalletEntries } from "../../shared/db/entry-repo.ts";
 import { ensureFundingAccounts, insertWallet, listClientWallets } from "../../shared/db/wallet-repo.ts";
 import { withTx } from "../../shared/db/with-tx.ts";
-import { entryResource, walletResource } from "../../shared/http/resources.ts";
-import { createWalletBody, idSchema, pageQuery } from "../../shared/http/schemas.ts";
+import { ApiError } from "../../shared/errors.ts";
+import { type BalanceAtResource, entryResource, walletResource } from "../../shared/http/resources.ts";
+import { balanceAtQuery, createWalletBody, idSchema, pageQuery } from "../../shared/http/schemas.ts";
 import { newId, partitionOf } from "../../shared/ids.ts";
+import { toJsonAmount } from "../../shared/money.ts";
 import { clientIdOf } from "../middleware/auth.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
@@ -60,6 +62,29 @@ export function walletsRoute(deps: WalletsDeps): Router {
   router.get("/:id", async (req, res) => {
     const wallet = await ownWallet(deps.db, clientIdOf(res), req.params.id);
     res.json(walletResource(wallet));
+  });
+
+  router.get("/:id/balance", async (req, res) => {
+    const clientId = clientIdOf(res);
+    const { at } = validate(balanceAtQuery, req.query, "query");
+    const instant = new Date(at);
+    if (instant.getTime() > Date.now()) {
+      throw new ApiError("validation_error", "The request query is invalid.", {
+        errors: [{ path: "query.at", message: "must not be later than the server's clock" }],
+      });
+    }
+    const wallet = await ownWallet(deps.db, clientId, req.params.id);
+    // An entry counts when its createdAt, as the API shows it (milliseconds, truncated), is at
+    // or before `at`: created before the next millisecond.
+    const { balance, version } = await balanceBefore(deps.db, wallet.id, new Date(instant.getTime() + 1));
+    const body: BalanceAtResource = {
+      walletId: wallet.id,
+      currency: wallet.currency,
+      at: instant.toISOString(),
+      balance: toJsonAmount(balance),
+      version: Number(version),
+    };
+    res.json(body);
   });
 
   router.get("/:id/entries", async (req, res) => {

@@ -49,13 +49,15 @@ export class AcceptBatcher {
   private readonly deps: AcceptBatcherDeps;
   private readonly maxGroup: number;
   private readonly maxInFlight: number;
-  private queue: Waiter[] = [];
+  /** Submissions waiting for a group, in arrival order; a bulk's rows are one block, never split. */
+  private queue: Waiter[][] = [];
   private inFlight = 0;
   private scheduled = false;
 
   constructor(deps: AcceptBatcherDeps) {
     this.deps = deps;
-    // 500 rows × 11 arrays keep a statement well under 100 kB of parameters.
+    // 500 rows × 13 arrays keep a statement well under 100 kB of parameters (a bulk of up to
+    // 1,000 rows is one group of its own).
     this.maxGroup = deps.maxGroup ?? 500;
     // 4 groups in flight: enough to overlap a commit's WAL flush with the next group's parse,
     // few enough that groups stay large under load (the api pool is sized for it).
@@ -63,11 +65,39 @@ export class AcceptBatcher {
   }
 
   /** Inserts `row` with the next group; resolves once it is durable and its doorbell was rung. */
-  submit(row: NewPendingOperation): Promise<InsertOutcome> {
-    return new Promise<InsertOutcome>((resolve, reject) => {
-      this.queue.push({ row, resolve, reject });
-      this.schedule();
-    });
+  async submit(row: NewPendingOperation): Promise<InsertOutcome> {
+    const [outcome] = await this.submitMany([row]);
+    return outcome as InsertOutcome;
+  }
+
+  /**
+   * Inserts `rows` together, in this order, in one group (a bulk submission: its sequence
+   * numbers follow the array, whatever else joins the group), each row answered on its own.
+   */
+  submitMany(rows: NewPendingOperation[]): Promise<InsertOutcome[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    const block: Waiter[] = [];
+    const outcomes = rows.map(
+      (row) =>
+        new Promise<InsertOutcome>((resolve, reject) => {
+          block.push({ row, resolve, reject });
+        }),
+    );
+    this.queue.push(block);
+    this.schedule();
+    return Promise.all(outcomes);
+  }
+
+  /** The next group: whole blocks, up to `maxGroup` rows (a larger block alone). */
+  private nextGroup(): Waiter[] {
+    const group: Waiter[] = [];
+    while (this.queue.length > 0) {
+      const block = this.queue[0] as Waiter[];
+      if (group.length > 0 && group.length + block.length > this.maxGroup) break;
+      group.push(...block);
+      this.queue.shift();
+    }
+    return group;
   }
 
   private schedule(): void {
@@ -77,7 +107,7 @@ export class AcceptBatcher {
     setImmediate(() => {
       this.scheduled = false;
       while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-        const group = this.queue.splice(0, this.maxGroup);
+        const group = this.nextGroup();
         this.inFlight++;
         // The slot is held for the insert only: the next group's insert overlaps this one's ring.
         void this.insertGroup(group).then((deliver) => {

@@ -1,22 +1,40 @@
 import { requestHash } from "../../shared/canonical.ts";
 import type { Queryable } from "../../shared/db/client.ts";
+import type { HoldFacts } from "../../shared/db/hold-facts-repo.ts";
+import type { NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { findByIdempotencyKeys, idempotencyScope } from "../../shared/db/operation-batch-repo.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
-import type { TopUpBody, TransferBody } from "../../shared/http/schemas.ts";
-import { newId } from "../../shared/ids.ts";
+import type {
+  CaptureBody,
+  HoldBody,
+  PayoutBody,
+  TopUpBody,
+  TransferBody,
+  VoidBody,
+} from "../../shared/http/schemas.ts";
+import { isUuid, newId } from "../../shared/ids.ts";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
-import type { AcceptBatcher } from "./accept-batcher.ts";
-import type { Backpressure } from "./backpressure.ts";
+import type { AcceptBatcher, InsertOutcome } from "./accept-batcher.ts";
+import type { Backpressure, Refusal } from "./backpressure.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
-export type OperationRequest = ({ type: "top_up" } & TopUpBody) | ({ type: "transfer" } & TransferBody);
+/** A parsed request of each operation type: the single routes' bodies and a bulk's items. */
+export type OperationRequest =
+  | ({ type: "top_up" } & TopUpBody)
+  | ({ type: "transfer" } & TransferBody)
+  | ({ type: "payout" } & PayoutBody)
+  | ({ type: "hold" } & HoldBody)
+  | ({ type: "capture"; holdId: string } & CaptureBody)
+  | ({ type: "void"; holdId: string } & VoidBody);
 
 export interface AcceptDeps {
   walletFacts: WalletFactsCache;
+  /** The hold operation a capture or void names ({@link holdFactsLoader}). */
+  holdFacts: (id: string) => Promise<HoldFacts | undefined>;
   /** Inserts with the next group of concurrent accepts, then rings the group's doorbells. */
-  batcher: Pick<AcceptBatcher, "submit">;
+  batcher: Pick<AcceptBatcher, "submit" | "submitMany">;
   /** The operation holding a client's idempotency key, if any ({@link keyLookup}). */
   findByKey: (clientId: string, idempotencyKey: string) => Promise<Operation | undefined>;
   backpressure: Pick<Backpressure, "enter" | "refusal">;
@@ -28,15 +46,20 @@ export interface Accepted {
   replayed: boolean;
 }
 
+/** Where an accepted request goes: what the insert needs beyond the request itself. */
 interface Route {
+  /** The partition of the wallet whose balance is checked (a hold's source for its steps). */
   partition: number;
   currency: string;
+  amount: bigint;
   fromWalletId: string | null;
-  toWalletId: string;
+  toWalletId: string | null;
+  holdId: string | null;
+  expiresInSeconds: number | null;
 }
 
 /**
- * Accepts a top-up or a transfer: checks wallets from the immutable-facts cache, inserts the
+ * Accepts an operation of any type: checks wallets from the immutable-facts cache, inserts the
  * pending operation under the client's idempotency key (the unique index decides) with the
  * group of concurrent accepts, whose doorbells are rung once the group committed. Checks run in
  * API.md's order: a replay answers before the wallet checks and before backpressure, so on a
@@ -48,15 +71,8 @@ export async function acceptOperation(
   idempotencyKey: string,
   request: OperationRequest,
 ): Promise<Accepted> {
-  const hash = requestHash(request);
-  let route: Route;
-  try {
-    route = await resolveRoute(deps.walletFacts, clientId, request);
-  } catch (err) {
-    const existing = await deps.findByKey(clientId, idempotencyKey);
-    if (existing) return replay(existing, hash);
-    throw err;
-  }
+  const prepared = await prepare(deps, clientId, idempotencyKey, request);
+  if ("answer" in prepared) return prepared.answer;
 
   // Backpressure, last of the checks (API.md): sampled state, no I/O unless overloaded, where a
   // replay is still answered and nothing new is created. A refused request is not in flight:
@@ -64,35 +80,139 @@ export async function acceptOperation(
   const refusal = deps.backpressure.refusal();
   if (refusal) {
     const existing = await deps.findByKey(clientId, idempotencyKey);
-    if (existing) return replay(existing, hash);
-    deps.metrics.refused(refusal.reason);
-    throw new ApiError("overloaded", refusal.detail, { retryAfter: refusal.retryAfter });
+    if (existing) return replay(existing, prepared.row.requestHash);
+    throw overloaded(deps, refusal);
   }
 
   const leave = deps.backpressure.enter();
-  let outcome: Awaited<ReturnType<AcceptBatcher["submit"]>>;
   try {
-    outcome = await deps.batcher.submit({
+    return settled(deps, prepared.row, await deps.batcher.submit(prepared.row));
+  } finally {
+    leave();
+  }
+}
+
+/** One item of a bulk submission: its key and its parsed request, or why it was refused already. */
+export type BulkItem = { idempotencyKey: string; request: OperationRequest } | { refused: ApiError };
+
+/**
+ * Accepts the items of a bulk submission (API.md, "Bulk submission"), each as
+ * {@link acceptOperation} would on its own, with the same checks and codes, and answers each:
+ * the rows that pass are inserted together, in array order (`submitMany`), so items that
+ * debit one wallet are applied in array order. Backpressure refuses the whole request before
+ * any item is looked at, and counts it as one accept in flight. A later item under the key of an earlier one is that operation's
+ * replay (or a 422 with another body), even when its own checks would have failed.
+ */
+export async function acceptMany(
+  deps: AcceptDeps,
+  clientId: string,
+  items: BulkItem[],
+): Promise<(Accepted | ApiError)[]> {
+  const refusal = deps.backpressure.refusal();
+  if (refusal) throw overloaded(deps, refusal);
+
+  const prepared = await Promise.all(
+    items.map((item): Promise<Prepared | { refused: ApiError }> => {
+      if ("refused" in item) return Promise.resolve(item);
+      return prepare(deps, clientId, item.idempotencyKey, item.request).catch((err: unknown) => {
+        if (err instanceof ApiError) return { refused: err };
+        throw err;
+      });
+    }),
+  );
+  const rows = prepared.flatMap((p) => ("row" in p ? [p.row] : []));
+  // One accept in flight, as a single request: one request and one insert, however many rows
+  // (the backlog bound counts its operations once they are pending).
+  const leave = deps.backpressure.enter();
+  let outcomes: InsertOutcome[];
+  try {
+    outcomes = await deps.batcher.submitMany(rows);
+  } finally {
+    leave();
+  }
+
+  /** The operation each key was answered with so far in this request. */
+  const byKey = new Map<string, Operation>();
+  let next = 0;
+  return prepared.map((p, i) => {
+    const item = items[i] as BulkItem;
+    const key = "refused" in item ? undefined : item.idempotencyKey;
+    let result: Accepted | ApiError;
+    if ("row" in p) result = answer(() => settled(deps, p.row, outcomes[next++] as InsertOutcome));
+    else if ("answer" in p) result = p.answer;
+    else {
+      // Refused by its own checks, unless an earlier item took its key: then that operation answers.
+      const earlier = key === undefined ? undefined : byKey.get(key);
+      result =
+        earlier && !("refused" in item)
+          ? answer(() => replay(earlier, requestHash(item.request)))
+          : p.refused;
+    }
+    if (key !== undefined && !(result instanceof ApiError) && !byKey.has(key))
+      byKey.set(key, result.operation);
+    return result;
+  });
+}
+
+/** The answer of `fn`, or the API error it threw. */
+function answer(fn: () => Accepted): Accepted | ApiError {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+}
+
+/** An accept checked up to its insert: the row to insert, or its answer already (a replay found while refusing). */
+type Prepared = { row: NewPendingOperation } | { answer: Accepted };
+
+async function prepare(
+  deps: AcceptDeps,
+  clientId: string,
+  idempotencyKey: string,
+  request: OperationRequest,
+): Promise<Prepared> {
+  const hash = requestHash(request);
+  let route: Route;
+  try {
+    route = await resolveRoute(deps, clientId, request);
+  } catch (err) {
+    const existing = await deps.findByKey(clientId, idempotencyKey);
+    if (existing) return { answer: replay(existing, hash) };
+    throw err;
+  }
+  return {
+    row: {
       id: newId(),
       clientId,
       type: request.type,
-      amount: BigInt(request.amount),
+      amount: route.amount,
       currency: route.currency,
       fromWalletId: route.fromWalletId,
       toWalletId: route.toWalletId,
+      holdId: route.holdId,
+      expiresInSeconds: route.expiresInSeconds,
       metadata: request.metadata,
       partition: route.partition,
       idempotencyKey,
       requestHash: hash,
-    });
-  } finally {
-    leave();
-  }
+    },
+  };
+}
+
+/** The answer to an inserted row: a new operation, or the one its key already held. */
+function settled(deps: AcceptDeps, row: NewPendingOperation, outcome: InsertOutcome): Accepted {
   if ("inserted" in outcome) {
-    deps.metrics.accepted(request.type);
+    deps.metrics.accepted(row.type);
     return { operation: outcome.inserted, replayed: false };
   }
-  return replay(outcome.existing, hash);
+  return replay(outcome.existing, row.requestHash);
+}
+
+function overloaded(deps: AcceptDeps, refusal: Refusal): ApiError {
+  deps.metrics.refused(refusal.reason);
+  return new ApiError("overloaded", refusal.detail, { retryAfter: refusal.retryAfter });
 }
 
 function replay(existing: Operation, hash: string): Accepted {
@@ -108,31 +228,81 @@ function replay(existing: Operation, hash: string): Accepted {
 const walletNotFound = (field: string) =>
   new ApiError("wallet_not_found", `No wallet with this id (${field}) is available to this client.`);
 
+/** The wallet checks of API.md, in its order: the caller's own wallet, then the destination, then the currency. */
 async function resolveRoute(
-  facts: WalletFactsCache,
+  deps: Pick<AcceptDeps, "walletFacts" | "holdFacts">,
   clientId: string,
   request: OperationRequest,
 ): Promise<Route> {
-  if (request.type === "top_up") {
-    const wallet = await facts.get(request.walletId);
-    if (wallet?.kind !== "client" || wallet.clientId !== clientId) throw walletNotFound("walletId");
-    return {
-      partition: wallet.partition,
-      currency: wallet.currency,
-      fromWalletId: null,
-      toWalletId: wallet.id,
-    };
+  const own = async (id: string, field: string) => {
+    const wallet = await deps.walletFacts.get(id);
+    if (wallet?.kind !== "client" || wallet.clientId !== clientId) throw walletNotFound(field);
+    return wallet;
+  };
+  switch (request.type) {
+    case "top_up":
+    case "payout": {
+      // The caller's wallet: credited from (a top-up) or debited to (a payout) its partition's funding account.
+      const wallet = await own(request.walletId, "walletId");
+      const topUp = request.type === "top_up";
+      return {
+        partition: wallet.partition,
+        currency: wallet.currency,
+        amount: BigInt(request.amount),
+        fromWalletId: topUp ? null : wallet.id,
+        toWalletId: topUp ? wallet.id : null,
+        holdId: null,
+        expiresInSeconds: null,
+      };
+    }
+    case "transfer":
+    case "hold": {
+      const [from, to] = await Promise.all([
+        own(request.fromWalletId, "fromWalletId"),
+        deps.walletFacts.get(request.toWalletId),
+      ]);
+      if (to?.kind !== "client") throw walletNotFound("toWalletId");
+      if (from.currency !== to.currency) {
+        throw new ApiError(
+          "currency_mismatch",
+          `The source wallet holds ${from.currency} and the destination ${to.currency}; money moves in one currency.`,
+        );
+      }
+      return {
+        partition: from.partition,
+        currency: from.currency,
+        amount: BigInt(request.amount),
+        fromWalletId: from.id,
+        toWalletId: to.id,
+        holdId: null,
+        expiresInSeconds: request.type === "hold" ? request.expiresInSeconds : null,
+      };
+    }
+    case "capture":
+    case "void": {
+      const hold = isUuid(request.holdId) ? await deps.holdFacts(request.holdId) : undefined;
+      if (!hold || hold.clientId !== clientId) {
+        throw new ApiError("hold_not_found", "No hold with this id is available to this client.");
+      }
+      const amount =
+        request.type === "capture" && request.amount !== undefined ? BigInt(request.amount) : hold.amount;
+      if (amount > hold.amount) {
+        throw new ApiError(
+          "amount_exceeds_hold",
+          `A capture moves at most the held amount (${hold.amount}); the rest of the hold is released.`,
+        );
+      }
+      return {
+        partition: hold.partition,
+        currency: hold.currency,
+        amount,
+        fromWalletId: hold.fromWalletId,
+        toWalletId: hold.toWalletId,
+        holdId: hold.id,
+        expiresInSeconds: null,
+      };
+    }
   }
-  const [from, to] = await Promise.all([facts.get(request.fromWalletId), facts.get(request.toWalletId)]);
-  if (from?.kind !== "client" || from.clientId !== clientId) throw walletNotFound("fromWalletId");
-  if (to?.kind !== "client") throw walletNotFound("toWalletId");
-  if (from.currency !== to.currency) {
-    throw new ApiError(
-      "currency_mismatch",
-      `The source wallet holds ${from.currency} and the destination ${to.currency}; a transfer needs one currency.`,
-    );
-  }
-  return { partition: from.partition, currency: from.currency, fromWalletId: from.id, toWalletId: to.id };
 }
 
 /**

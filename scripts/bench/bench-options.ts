@@ -9,6 +9,10 @@ const SCENARIO_NAMES = [
   "open-half",
   "open-twice",
   "1m-wallets",
+  "bulk",
+  "bulk-hot-source",
+  "bulk-top-ups",
+  "bulk-1m-wallets",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -20,6 +24,10 @@ export interface BenchOptions {
   warmupS: number;
   /** Closed-loop requests in flight. */
   connections: number;
+  /** Items per request of the bulk scenarios. */
+  bulkSize: number;
+  /** Closed-loop bulk requests in flight (each `bulkSize` items). */
+  bulkConnections: number;
   /** The peak rate open loops are set from; undefined: this run's uniform settled ops/s. */
   rate: number | undefined;
   scenarios: ScenarioName[];
@@ -46,6 +54,8 @@ const HELP = `npm run bench -- [options]
   --duration=S            measured seconds per scenario (default 30; quick 2)
   --warmup=S              unmeasured seconds before each scenario (default 5; quick 1)
   --connections=N         closed-loop connections (default 256)
+  --bulk-size=N           items per request of the bulk scenarios, 1..1000 (default 100)
+  --bulk-connections=N    closed-loop bulk requests in flight (default 16)
   --rate=R                peak rate for open loops: half runs at R/2, twice at 2R (default: this run's uniform settled ops/s)
   --scenarios=a,b         any of ${SCENARIO_NAMES.join(", ")} (default all)
   --workers=N             worker processes (default 2)
@@ -106,6 +116,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     durationS: positive("duration", values.duration, quick ? 2 : 30),
     warmupS: positive("warmup", values.warmup, quick ? 1 : 5),
     connections: positive("connections", values.connections, 256),
+    bulkSize: Math.min(1_000, positive("bulk-size", values["bulk-size"], 100)),
+    bulkConnections: positive("bulk-connections", values["bulk-connections"], 16),
     rate: values.rate === undefined ? undefined : positive("rate", values.rate, 0),
     scenarios: SCENARIO_NAMES.filter((s) => scenarios.includes(s)),
     workers: positive("workers", values.workers, 2),
@@ -131,6 +143,8 @@ function parse(argv: string[]) {
       duration: { type: "string" },
       warmup: { type: "string" },
       connections: { type: "string" },
+      "bulk-size": { type: "string" },
+      "bulk-connections": { type: "string" },
       rate: { type: "string" },
       scenarios: { type: "string" },
       workers: { type: "string" },

@@ -72,7 +72,7 @@ async function main(): Promise<number> {
       run.scenarios.push(r);
       const l = r.load.latencyMs;
       console.log(
-        `bench: ${name}: accepted ${r.acceptedPerSec}/s (p50 ${l.p50} p99 ${l.p99} max ${l.max} ms), settled ${r.settle.settledPerSec}/s, ` +
+        `bench: ${name}: ${r.requestsPerSec} requests/s × ${r.itemsPerRequest} ops, accepted ${r.acceptedPerSec}/s (p50 ${l.p50} p99 ${l.p99} max ${l.max} ms), settled ${r.settle.settledPerSec}/s, ` +
           `lag p50 ${r.settle.lagMs.p50} p99 ${r.settle.lagMs.p99} ms, http ${JSON.stringify(r.load.statuses)}, ` +
           `final ${JSON.stringify(r.settle.statuses)}, audit ${r.audit.ok ? "pass" : "FAIL"}, deadlocks +${r.deadlocks.after - r.deadlocks.before}, ` +
           `ops/insert ${r.settle.groupSize.accept}, ops/batch ${r.settle.groupSize.batch}, ` +

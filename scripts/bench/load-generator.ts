@@ -6,7 +6,8 @@ import { Samples, summarize } from "./stats.ts";
 
 /**
  * The bench's load generator, a process of its own: `node scripts/bench/load-generator.ts
- * <spec.json>`. It sends top-ups or transfers to the api over an undici Pool with keep-alive
+ * <spec.json>`. It sends top-ups or transfers (one a request, or `bulkSize` a request through
+ * POST /v1/operations/bulk) to the api over an undici Pool with keep-alive
  * (one parser per connection, no fetch/WHATWG layers: a few tens of µs of CPU a request), then
  * writes a {@link LoadResult} to `spec.resultFile`. Closed loop: N requests in flight. Open loop:
  * requests on a clock, latency timed from the intended send time, so a slow server cannot hide
@@ -27,18 +28,40 @@ const pool = new Pool(spec.baseUrl, {
   bodyTimeout: 120_000,
 });
 const authorization = `Bearer ${spec.apiKey}`;
-const path = spec.operation === "transfer" ? "/v1/transfers" : "/v1/top-ups";
+const bulkSize = spec.bulkSize;
+const path = bulkSize
+  ? "/v1/operations/bulk"
+  : spec.operation === "transfer"
+    ? "/v1/transfers"
+    : "/v1/top-ups";
 
 const pick = (): string => wallets[Math.floor(Math.random() * wallets.length)] as string;
 const amount = (): number => 1 + Math.floor(Math.random() * spec.maxAmount);
 
-/** The next request body; JSON by template (ids are UUIDs, amounts integers: nothing to escape). */
-function body(): string {
-  if (spec.operation === "top_up") return `{"walletId":"${pick()}","amount":${amount()}}`;
+/** One operation's members; JSON by template (ids are UUIDs, amounts integers: nothing to escape). */
+function members(): string {
+  if (spec.operation === "top_up") return `"walletId":"${pick()}","amount":${amount()}`;
   const from = spec.fixedFrom ?? pick();
   let to = spec.fixedTo ?? pick();
   while (to === from) to = pick();
-  return `{"fromWalletId":"${from}","toWalletId":"${to}","amount":${amount()}}`;
+  return `"fromWalletId":"${from}","toWalletId":"${to}","amount":${amount()}`;
+}
+
+/** The body of the request under `key`: one operation, or a bulk of `bulkSize` keyed `<key>-<i>`. */
+function body(key: string): string {
+  if (!bulkSize) return `{${members()}}`;
+  const items: string[] = [];
+  for (let i = 0; i < bulkSize; i++) {
+    items.push(`{"type":"${spec.operation}","idempotencyKey":"${key}-${i}",${members()}}`);
+  }
+  return `{"operations":[${items.join(",")}]}`;
+}
+
+/** Occurrences of `needle` in `haystack`. */
+function count(haystack: string, needle: string): number {
+  let n = 0;
+  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + needle.length)) n++;
+  return n;
 }
 
 const latencies = new Samples();
@@ -46,6 +69,7 @@ const seconds: { accepted: number; other: number; samples: Samples }[] = [];
 const statuses: Record<string, number> = {};
 const samples: LoadResult["samples"] = [];
 let sent = 0;
+let accepted = 0;
 let replayed = 0;
 let retryAfter503 = 0;
 let outstanding = 0;
@@ -64,16 +88,18 @@ const cpuAtStart = process.cpuUsage();
 const startedAt = Date.now();
 const t0 = performance.now();
 
-function record(status: number | "error", startedMs: number): void {
+/** One answer: its HTTP status and how many operations it accepted (a bulk's items answered 202). */
+function record(status: number | "error", startedMs: number, operations: number): void {
   const now = performance.now();
   const latency = now - startedMs;
   latencies.push(latency);
   const second = Math.floor((now - t0) / 1000);
   while (seconds.length <= second) seconds.push({ accepted: 0, other: 0, samples: new Samples(1024) });
   const bucket = seconds[second];
+  accepted += operations;
   if (bucket) {
-    if (status === 202) bucket.accepted++;
-    else bucket.other++;
+    bucket.accepted += operations;
+    if (operations === 0) bucket.other++;
     bucket.samples.push(latency);
   }
   statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
@@ -94,7 +120,12 @@ function dispatch(
     let retryAfter = false;
     const chunks: Buffer[] = [];
     pool.dispatch(
-      { path, method: "POST", headers: { ...headers, "idempotency-key": key }, body: body() },
+      {
+        path,
+        method: "POST",
+        headers: bulkSize ? headers : { ...headers, "idempotency-key": key },
+        body: body(key),
+      },
       {
         // Its presence selects undici's handler API (without it the legacy callbacks are expected).
         onRequestStart() {},
@@ -104,7 +135,8 @@ function dispatch(
           retryAfter = h["retry-after"] !== undefined;
         },
         onResponseData(_controller, chunk) {
-          if (status !== 202 && samples.length < 10) chunks.push(chunk);
+          // A bulk's answer is counted item by item; other bodies kept only for the report.
+          if (bulkSize || (status !== 202 && samples.length < 10)) chunks.push(chunk);
         },
         onResponseEnd() {
           resolve({ status, replayed, retryAfter, body: Buffer.concat(chunks).toString("utf8") });
@@ -123,16 +155,23 @@ async function send(intendedMs: number): Promise<void> {
   outstanding++;
   try {
     const res = await dispatch(key);
+    let operations = 0;
     if (res.status === 202) {
+      operations = 1;
       if (res.replayed) replayed++;
+    } else if (bulkSize && res.status === 200) {
+      operations = count(res.body, '{"status":202,');
+      replayed += count(res.body, '"replayed":true');
+      if (operations < bulkSize && samples.length < 10)
+        samples.push({ status: 200, body: res.body.slice(0, 500) });
     } else {
       if (res.status === 503 && res.retryAfter) retryAfter503++;
       if (samples.length < 10) samples.push({ status: res.status, body: res.body.slice(0, 500) });
     }
-    record(res.status, intendedMs);
+    record(res.status, intendedMs, operations);
   } catch (err) {
     if (samples.length < 10) samples.push({ status: "error", body: String(err).slice(0, 500) });
-    record("error", intendedMs);
+    record("error", intendedMs, 0);
   } finally {
     outstanding--;
   }
@@ -187,6 +226,7 @@ const result: LoadResult = {
   endedAt,
   sent,
   statuses,
+  accepted,
   replayed,
   retryAfter503,
   latencyMs: summarize(latencies),

@@ -32,6 +32,8 @@ export interface LoadSpec {
   fixedTo?: string;
   /** Amounts drawn uniformly from 1..maxAmount minor units. */
   maxAmount: number;
+  /** Items per request through POST /v1/operations/bulk; absent: one operation per request. */
+  bulkSize?: number;
   mode: ClosedLoop | OpenLoop;
   durationMs: number;
   /** Idempotency keys are `<keyPrefix>-<n>`: unique within and across runs of one scenario. */
@@ -44,6 +46,7 @@ export interface LoadSpec {
 export interface LoadSecond {
   /** Seconds since the run started. */
   t: number;
+  /** Operations accepted (a bulk counts its accepted items). */
   accepted: number;
   other: number;
   /** Accept latency p99 of the responses of that second, ms. */
@@ -66,7 +69,9 @@ export interface LoadResult {
   sent: number;
   /** Answers by HTTP status; network errors under "error". */
   statuses: Record<string, number>;
-  /** 202 answers that carried `Idempotent-Replayed: true` (none are expected: keys are unique). */
+  /** Operations accepted (a 202 answer, or a bulk's item answered 202), replays included. */
+  accepted: number;
+  /** Accepted operations that were replays (none are expected: keys are unique). */
   replayed: number;
   /** 503 answers that carried a Retry-After header. */
   retryAfter503: number;

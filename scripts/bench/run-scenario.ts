@@ -46,8 +46,11 @@ export interface ScenarioResult {
   /** Open loop: requests a second. */
   rate?: number;
   load: LoadResult;
-  /** 202 answers a second over the generator's run. */
+  /** Operations accepted a second over the generator's run (a bulk counts its accepted items). */
   acceptedPerSec: number;
+  /** Requests a second, and operations per request (1 but for the bulk scenarios). */
+  requestsPerSec: number;
+  itemsPerRequest: number;
   settle: SettleStats;
   /** Every operation of the phase left `pending` before the drain timeout. */
   drained: boolean;
@@ -183,7 +186,10 @@ export async function runScenario(
     writeFileSync(walletsFile, ids);
     const seedSeconds = Math.round((performance.now() - seedStarted) / 100) / 10;
     const hotWallet = ids.slice(0, 36);
-    const closed: LoadSpec["mode"] = { type: "closed", connections: o.connections };
+    const closed: LoadSpec["mode"] = {
+      type: "closed",
+      connections: def.bulk ? o.bulkConnections : o.connections,
+    };
     // The measured phase's load: closed, or open at half or twice the peak.
     const mode: LoadSpec["mode"] =
       def.loop === "closed"
@@ -202,6 +208,7 @@ export async function runScenario(
       ...(def.hot === "source" ? { fixedFrom: hotWallet } : {}),
       ...(def.hot === "destination" ? { fixedTo: hotWallet } : {}),
       maxAmount: MAX_AMOUNT,
+      ...(def.bulk ? { bulkSize: o.bulkSize } : {}),
       mode: phaseMode,
       durationMs,
       keyPrefix: `${runId}-${phase}`,
@@ -255,7 +262,7 @@ export async function runScenario(
     await Promise.all(processes.map((p) => stopProcess(p)));
     const deadlocksAfter = await deadlocks(o.pgUrl, database);
 
-    const accepted = measured.load.statuses["202"] ?? 0;
+    const accepted = measured.load.accepted;
     const ops = Math.max(1, accepted);
     const cpu: ScenarioResult["cpu"] = {};
     const per = (ms: number) => ({ ms, usPerOp: Math.round((ms * 1000) / ops) });
@@ -275,6 +282,8 @@ export async function runScenario(
       ...(mode.type === "open" ? { rate: Math.round(mode.rate) } : {}),
       load: measured.load,
       acceptedPerSec: Math.round(accepted / seconds),
+      requestsPerSec: Math.round(measured.load.sent / seconds),
+      itemsPerRequest: Math.round((accepted / Math.max(1, measured.load.sent)) * 10) / 10,
       settle: measured.settle,
       drained: measured.drained,
       audit: { ok: report.ok, failed: report.checks.filter((ch) => ch.violations > 0).map((ch) => ch.name) },

@@ -10,6 +10,8 @@ export interface ScenarioDef {
   hot?: "source" | "destination";
   /** Closed loop at `connections`, or open loop at half / twice the peak rate. */
   loop: "closed" | "half" | "twice";
+  /** Sent through POST /v1/operations/bulk, `--bulk-size` items a request, `--bulk-connections` in flight. */
+  bulk?: true;
 }
 
 export const SCENARIOS: Record<ScenarioName, ScenarioDef> = {
@@ -63,6 +65,39 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDef> = {
     wallets: (o) => o.largeWallets,
     operation: "transfer",
     loop: "closed",
+  },
+  bulk: {
+    name: "bulk",
+    title: "Bulk transfers, 10,000 wallets (closed loop)",
+    wallets: () => 10_000,
+    operation: "transfer",
+    loop: "closed",
+    bulk: true,
+  },
+  "bulk-hot-source": {
+    name: "bulk-hot-source",
+    title: "Bulk transfers from one hot source wallet → 10,000 wallets (closed loop)",
+    wallets: () => 10_000,
+    operation: "transfer",
+    hot: "source",
+    loop: "closed",
+    bulk: true,
+  },
+  "bulk-top-ups": {
+    name: "bulk-top-ups",
+    title: "Bulk top-ups, 10,000 wallets (closed loop)",
+    wallets: () => 10_000,
+    operation: "top_up",
+    loop: "closed",
+    bulk: true,
+  },
+  "bulk-1m-wallets": {
+    name: "bulk-1m-wallets",
+    title: "Bulk transfers, 1,000,000 wallets (closed loop)",
+    wallets: (o) => o.largeWallets,
+    operation: "transfer",
+    loop: "closed",
+    bulk: true,
   },
 };
 

@@ -62,23 +62,70 @@ const CHECKS: { name: string; query: (pendingBoundSeconds: number | undefined) =
       WHERE kind = 'client' AND (balance < 0 OR balance > 9007199254740991)`,
   },
   {
-    name: "a succeeded operation has exactly its two entries; any other none",
-    // One pass: every operation joined to its entries (and a top-up to its partition's funding
-    // account), grouped by operation. The debit is the source wallet's (or the funding account's)
-    // -amount, the credit the destination's +amount. Correlated subqueries per operation took
-    // four times as long on 1.5 M operations.
+    name: "available balance (balance - held) never negative for a client wallet",
     query: () => sql`
-      SELECT o.id, o.status, count(e.id)::int AS entries
+      SELECT id, balance::text, held_balance::text FROM wallets
+      WHERE held_balance < 0 OR (kind = 'client' AND balance - held_balance < 0)
+         OR (kind = 'funding' AND held_balance <> 0)`,
+  },
+  {
+    name: "held balance = sum of the wallet's active holds",
+    query: () => sql`
+      SELECT w.id, w.held_balance::text, coalesce(h.total, 0)::text AS active
+      FROM wallets w
+      LEFT JOIN (SELECT from_wallet_id, sum(amount) AS total FROM holds WHERE status = 'active'
+                 GROUP BY from_wallet_id) h ON h.from_wallet_id = w.id
+      WHERE w.held_balance <> coalesce(h.total, 0)`,
+  },
+  {
+    name: "a succeeded operation has exactly its two entries (none for a hold or a void); any other none",
+    // One pass: every operation joined to its entries (and a top-up or payout to its
+    // partition's funding account), grouped by operation. The debit is the source wallet's (a
+    // top-up's funding account's) -amount, the credit the destination's (a payout's funding
+    // account's) +amount; a capture's entries are its amount. Correlated subqueries per
+    // operation took four times as long on 1.5 M operations.
+    query: () => sql`
+      SELECT o.id, o.type, o.status, count(e.id)::int AS entries
       FROM operations o
       LEFT JOIN entries e ON e.operation_id = o.id
-      LEFT JOIN wallets f ON o.from_wallet_id IS NULL AND f.kind = 'funding'
+      LEFT JOIN wallets f ON o.type IN ('top_up', 'payout') AND f.kind = 'funding'
                          AND f.currency = o.currency AND f.partition = o.partition
       GROUP BY o.id
-      HAVING (o.status = 'succeeded' AND (
+      HAVING (o.status = 'succeeded' AND o.type NOT IN ('hold', 'void') AND (
                 count(e.id) <> 2
-                OR count(*) FILTER (WHERE e.wallet_id = o.to_wallet_id AND e.amount = o.amount) <> 1
+                OR count(*) FILTER (WHERE e.wallet_id = coalesce(o.to_wallet_id, f.id) AND e.amount = o.amount) <> 1
                 OR count(*) FILTER (WHERE e.wallet_id = coalesce(o.from_wallet_id, f.id) AND e.amount = -o.amount) <> 1))
-          OR (o.status <> 'succeeded' AND count(e.id) <> 0)`,
+          OR ((o.status <> 'succeeded' OR o.type IN ('hold', 'void')) AND count(e.id) <> 0)`,
+  },
+  {
+    name: "a hold exactly for each succeeded hold operation, as it was placed",
+    query: () => sql`
+      SELECT coalesce(o.id, h.operation_id) AS id
+      FROM (SELECT * FROM operations WHERE type = 'hold' AND status = 'succeeded') o
+      FULL JOIN holds h ON h.operation_id = o.id
+      WHERE o.id IS NULL OR h.operation_id IS NULL OR h.amount <> o.amount
+         OR h.from_wallet_id <> o.from_wallet_id OR h.to_wallet_id <> o.to_wallet_id
+         OR h.expires_at <> o.expires_at`,
+  },
+  {
+    name: "each hold resolved at most once, by the operation its state says",
+    // Active: no succeeded capture or void. Captured: one succeeded capture of the captured
+    // amount, no void. Voided or expired: one succeeded void (the system's for expired), no capture.
+    query: () => sql`
+      SELECT h.operation_id AS id, h.status, r.captures, r.voids
+      FROM holds h
+      LEFT JOIN (
+        SELECT hold_id,
+               count(*) FILTER (WHERE type = 'capture')::int AS captures,
+               count(*) FILTER (WHERE type = 'void')::int AS voids,
+               max(amount) FILTER (WHERE type = 'capture') AS captured,
+               bool_or(type = 'void' AND metadata = '{"reason": "expired"}'::jsonb AND idempotency_key LIKE 'hold expired · %') AS by_expiry
+        FROM operations WHERE hold_id IS NOT NULL AND status = 'succeeded' GROUP BY hold_id
+      ) r ON r.hold_id = h.operation_id
+      WHERE (h.status = 'active' AND coalesce(r.captures, 0) + coalesce(r.voids, 0) <> 0)
+         OR (h.status = 'captured' AND (r.captures IS DISTINCT FROM 1 OR r.voids <> 0 OR r.captured <> h.captured_amount))
+         OR (h.status IN ('voided', 'expired') AND (r.voids IS DISTINCT FROM 1 OR r.captures <> 0
+             OR r.by_expiry <> (h.status = 'expired')))`,
   },
   {
     name: "nothing pending longer than the bound",

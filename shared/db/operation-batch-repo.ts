@@ -8,8 +8,11 @@ import type { NewOperation, Operation } from "./schema/index.ts";
  * a named statement once, then only binds arrays.
  */
 
-/** An operation as the accept path inserts it (`pending`; the database adds `seq` and `created_at`). */
-export type NewPendingOperation = Required<
+/**
+ * An operation as the accept path inserts it (`pending`; the database adds `seq`, `created_at`
+ * and a hold's `expires_at`, its `created_at` plus `expiresInSeconds`, null for other types).
+ */
+export type NewPendingOperation = { expiresInSeconds: number | null } & Required<
   Pick<
     NewOperation,
     | "id"
@@ -19,6 +22,7 @@ export type NewPendingOperation = Required<
     | "currency"
     | "fromWalletId"
     | "toWalletId"
+    | "holdId"
     | "metadata"
     | "partition"
     | "idempotencyKey"
@@ -27,8 +31,8 @@ export type NewPendingOperation = Required<
 >;
 
 const COLUMNS = `id, client_id, type, status, amount::text AS amount, currency, from_wallet_id, to_wallet_id,
-  failure_code, failure_message, metadata, partition, seq::text AS seq, idempotency_key, request_hash,
-  created_at, completed_at`;
+  hold_id, expires_at, failure_code, failure_message, metadata, partition, seq::text AS seq, idempotency_key,
+  request_hash, created_at, completed_at`;
 
 interface OperationRow {
   id: string;
@@ -38,7 +42,9 @@ interface OperationRow {
   amount: string;
   currency: string;
   from_wallet_id: string | null;
-  to_wallet_id: string;
+  to_wallet_id: string | null;
+  hold_id: string | null;
+  expires_at: Date | null;
   failure_code: string | null;
   failure_message: string | null;
   metadata: Record<string, string>;
@@ -61,6 +67,8 @@ function toOperation(r: OperationRow): Operation {
     currency: r.currency,
     fromWalletId: r.from_wallet_id,
     toWalletId: r.to_wallet_id,
+    holdId: r.hold_id,
+    expiresAt: r.expires_at,
     failureCode: r.failure_code,
     failureMessage: r.failure_message,
     metadata: r.metadata,
@@ -84,18 +92,18 @@ const INSERT_PENDING = `
   WITH arrival AS MATERIALIZED (
     SELECT u.*, nextval('operations_seq_seq'::regclass) AS seq
     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::char(3)[], $6::uuid[], $7::uuid[],
-                $8::jsonb[], $9::int[], $10::text[], $11::text[])
-      AS u(id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, metadata, partition,
-           idempotency_key, request_hash)
+                $8::uuid[], $9::int[], $10::jsonb[], $11::int[], $12::text[], $13::text[])
+      AS u(id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id, expires_in,
+           metadata, partition, idempotency_key, request_hash)
   )
-  INSERT INTO operations (id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, metadata,
-                          partition, idempotency_key, request_hash, seq)
-  SELECT id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, metadata, partition,
-         idempotency_key, request_hash, seq
+  INSERT INTO operations (id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id,
+                          expires_at, metadata, partition, idempotency_key, request_hash, seq)
+  SELECT id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id,
+         now() + make_interval(secs => expires_in), metadata, partition, idempotency_key, request_hash, seq
   FROM arrival
   ORDER BY client_id, idempotency_key COLLATE "C"
   ON CONFLICT (client_id, idempotency_key) DO NOTHING
-  RETURNING id, seq::text AS seq, created_at`;
+  RETURNING id, seq::text AS seq, created_at, expires_at`;
 
 /**
  * The durable acceptance of a group: inserts every row whose (client, idempotency key) is free,
@@ -109,7 +117,7 @@ export async function insertPendingMany(
   rows: NewPendingOperation[],
 ): Promise<Map<string, Operation>> {
   // Only what the database chose comes back; the rest is what was sent (less to format and parse).
-  const r = await db.query<{ id: string; seq: string; created_at: Date }>({
+  const r = await db.query<{ id: string; seq: string; created_at: Date; expires_at: Date | null }>({
     name: "operations.insert-pending-many",
     text: INSERT_PENDING,
     values: [
@@ -120,6 +128,8 @@ export async function insertPendingMany(
       rows.map((o) => o.currency),
       rows.map((o) => o.fromWalletId),
       rows.map((o) => o.toWalletId),
+      rows.map((o) => o.holdId),
+      rows.map((o) => o.expiresInSeconds),
       rows.map((o) => JSON.stringify(o.metadata)),
       rows.map((o) => o.partition),
       rows.map((o) => o.idempotencyKey),
@@ -131,8 +141,10 @@ export async function insertPendingMany(
   for (const row of r.rows) {
     const o = sent.get(row.id);
     if (!o) continue;
+    const { expiresInSeconds: _, ...columns } = o;
     inserted.set(row.id, {
-      ...o,
+      ...columns,
+      expiresAt: row.expires_at,
       status: "pending",
       failureCode: null,
       failureMessage: null,

@@ -1,30 +1,50 @@
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { type Operation, operations } from "./schema/index.ts";
+import { type Hold, holds, type Operation, operations } from "./schema/index.ts";
+
+/** An operation and, for a succeeded hold operation, its hold's row. */
+export interface OperationWithHold {
+  operation: Operation;
+  hold: Hold | null;
+}
 
 /** An operation submitted by `clientId`. */
 export async function findClientOperation(
   db: Db,
   clientId: string,
   id: string,
-): Promise<Operation | undefined> {
+): Promise<OperationWithHold | undefined> {
   const rows = await db
-    .select()
+    .select({ operation: operations, hold: holds })
     .from(operations)
+    .leftJoin(holds, eq(holds.operationId, operations.id))
     .where(and(eq(operations.id, id), eq(operations.clientId, clientId)))
     .limit(1);
   return rows[0];
+}
+
+/** The hold of a succeeded hold operation (a replay's answer carries it). */
+export async function findHold(db: Db, operationId: string): Promise<Hold | null> {
+  const rows = await db.select().from(holds).where(eq(holds.operationId, operationId)).limit(1);
+  return rows[0] ?? null;
 }
 
 /** A page of a client's operations, newest first, optionally touching one wallet and/or in one status. */
 export async function listClientOperations(
   db: Db,
   clientId: string,
-  filter: { walletId?: string; status?: Operation["status"]; limit: number; beforeId?: string },
-): Promise<Operation[]> {
+  filter: {
+    walletId?: string;
+    status?: Operation["status"];
+    type?: Operation["type"];
+    limit: number;
+    beforeId?: string;
+  },
+): Promise<OperationWithHold[]> {
   return db
-    .select()
+    .select({ operation: operations, hold: holds })
     .from(operations)
+    .leftJoin(holds, eq(holds.operationId, operations.id))
     .where(
       and(
         eq(operations.clientId, clientId),
@@ -32,6 +52,7 @@ export async function listClientOperations(
           ? or(eq(operations.fromWalletId, filter.walletId), eq(operations.toWalletId, filter.walletId))
           : undefined,
         filter.status ? eq(operations.status, filter.status) : undefined,
+        filter.type ? eq(operations.type, filter.type) : undefined,
         filter.beforeId ? lt(operations.id, filter.beforeId) : undefined,
       ),
     )

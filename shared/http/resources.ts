@@ -1,5 +1,12 @@
 import { z } from "zod";
-import type { Entry, Operation, Wallet } from "../db/schema/index.ts";
+import {
+  type Entry,
+  HOLD_STATUSES,
+  type Hold,
+  OPERATION_TYPES,
+  type Operation,
+  type Wallet,
+} from "../db/schema/index.ts";
 import { ERRORS, type ErrorCode, FAILURE_MESSAGES, type FailureCode } from "../errors.ts";
 import { toJsonAmount } from "../money.ts";
 import { metadataSchema } from "./schemas.ts";
@@ -28,6 +35,12 @@ export const walletSchema = z
     clientId: uuid.describe("The client that owns the wallet"),
     currency,
     balance: z.int().min(0).max(MAX).describe("Minor units; the sum of the wallet's entries"),
+    heldBalance: z.int().min(0).max(MAX).describe("Minor units reserved by the wallet's active holds"),
+    availableBalance: z
+      .int()
+      .min(0)
+      .max(MAX)
+      .describe("`balance - heldBalance`: what a transfer, payout or hold may debit"),
     version: z.int().min(0).describe("Number of entries posted to the wallet; grows by one with each"),
     metadata: metadataSchema,
     createdAt: timestamp,
@@ -42,6 +55,8 @@ export function walletResource(w: Wallet): WalletResource {
     clientId: w.clientId ?? "",
     currency: w.currency,
     balance: toJsonAmount(w.balance),
+    heldBalance: toJsonAmount(w.heldBalance),
+    availableBalance: toJsonAmount(w.balance - w.heldBalance),
     version: Number(w.version),
     metadata: w.metadata,
     createdAt: w.createdAt.toISOString(),
@@ -51,23 +66,60 @@ export function walletResource(w: Wallet): WalletResource {
 
 const failureCodes = Object.keys(FAILURE_MESSAGES) as [FailureCode, ...FailureCode[]];
 
+export const holdSchema = z
+  .strictObject({
+    status: z
+      .enum(HOLD_STATUSES)
+      .describe(
+        "`active` until captured, voided (by the client) or expired (voided by the system at `expiresAt`)",
+      ),
+    expiresAt: timestamp.describe("The hold operation's createdAt plus expiresInSeconds"),
+    capturedAmount: z.int().min(1).max(MAX).nullable().describe("Minor units captured; null unless captured"),
+    releasedAt: timestamp.nullable().describe("When the hold stopped being active; null while active"),
+  })
+  .meta({ id: "Hold" });
+export type HoldResource = z.infer<typeof holdSchema>;
+
+export function holdResource(h: Hold): HoldResource {
+  return {
+    status: h.status,
+    expiresAt: h.expiresAt.toISOString(),
+    capturedAmount: h.capturedAmount === null ? null : toJsonAmount(h.capturedAmount),
+    releasedAt: h.releasedAt ? h.releasedAt.toISOString() : null,
+  };
+}
+
 export const operationSchema = z
   .strictObject({
     id: uuid,
-    type: z.enum(["top_up", "transfer"]),
+    type: z
+      .enum(OPERATION_TYPES)
+      .describe("`hold` reserves money, `capture` moves (part of) a hold, `void` releases one"),
     status: z
       .enum(["pending", "succeeded", "failed"])
       .describe("`pending` until a worker applies it; then `succeeded` or `failed`, never changing again"),
-    amount: z.int().min(1).max(MAX).describe("Minor units"),
+    amount: z
+      .int()
+      .min(1)
+      .max(MAX)
+      .describe("Minor units; a capture's is the amount captured, a void's the amount it releases"),
     currency,
-    fromWalletId: uuid.nullable().describe("The debited wallet of a transfer; null for a top-up"),
-    toWalletId: uuid.describe("The credited wallet"),
+    fromWalletId: uuid
+      .nullable()
+      .describe("The debited (or, for a hold's steps, reserved) wallet; null for a top-up"),
+    toWalletId: uuid
+      .nullable()
+      .describe("The credited wallet (a hold's destination for its steps); null for a payout"),
+    holdId: uuid
+      .nullable()
+      .describe("The hold operation a capture or void resolves; null for every other type"),
+    hold: holdSchema.nullable().describe("The hold's state, on a succeeded `hold` operation only"),
     failure: z
       .strictObject({
         code: z
           .enum(failureCodes)
           .describe(
-            "`insufficient_funds`, `balance_limit_exceeded` (a balance may not pass 2^53-1), `internal_error` (set aside; no money moved)",
+            "`insufficient_funds` (against the available balance), `balance_limit_exceeded` (a balance may not pass 2^53-1), `hold_not_active` (the hold was captured, voided or expired, or its operation failed), `internal_error` (set aside; no money moved)",
           ),
         message: z.string(),
       })
@@ -80,7 +132,11 @@ export const operationSchema = z
   .meta({ id: "Operation" });
 export type OperationResource = z.infer<typeof operationSchema>;
 
-export function operationResource(o: Operation): OperationResource {
+/**
+ * The operation resource; `hold` is the hold's row for a succeeded hold operation (ignored for
+ * other types and statuses).
+ */
+export function operationResource(o: Operation, hold: Hold | null = null): OperationResource {
   return {
     id: o.id,
     type: o.type,
@@ -89,10 +145,32 @@ export function operationResource(o: Operation): OperationResource {
     currency: o.currency,
     fromWalletId: o.fromWalletId,
     toWalletId: o.toWalletId,
+    holdId: o.holdId,
+    hold: o.type === "hold" && o.status === "succeeded" && hold ? holdResource(hold) : null,
     failure: o.failureCode ? { code: o.failureCode as FailureCode, message: o.failureMessage ?? "" } : null,
     metadata: o.metadata,
     createdAt: o.createdAt.toISOString(),
     completedAt: o.completedAt ? o.completedAt.toISOString() : null,
+  };
+}
+
+/**
+ * A succeeded hold operation's hold as it was when the operation completed: active, nothing
+ * captured. The state the webhook of that event carries, the same bytes on every retry.
+ */
+export function holdAsPlaced(o: Operation): Hold | null {
+  if (o.type !== "hold" || o.status !== "succeeded" || !o.expiresAt || !o.fromWalletId || !o.toWalletId) {
+    return null;
+  }
+  return {
+    operationId: o.id,
+    fromWalletId: o.fromWalletId,
+    toWalletId: o.toWalletId,
+    amount: o.amount,
+    status: "active",
+    expiresAt: o.expiresAt,
+    capturedAmount: null,
+    releasedAt: null,
   };
 }
 
@@ -131,13 +209,31 @@ export const createdClientSchema = z
   })
   .meta({ id: "CreatedClient" });
 
+/** Most items of one page: the largest `?limit=` (API.md, Lists). */
+export const MAX_PAGE_SIZE = 100;
+
 /** A page of `item`s, newest first. */
 export function pageOf<T extends z.ZodType>(item: T, id: string) {
-  return z.strictObject({ data: z.array(item), nextCursor: pageCursor }).meta({ id });
+  return z.strictObject({ data: z.array(item).max(MAX_PAGE_SIZE), nextCursor: pageCursor }).meta({ id });
 }
 export const walletPageSchema = pageOf(walletSchema, "WalletPage");
 export const operationPageSchema = pageOf(operationSchema, "OperationPage");
 export const entryPageSchema = pageOf(entrySchema, "EntryPage");
+
+export const balanceAtSchema = z
+  .strictObject({
+    walletId: uuid,
+    currency,
+    at: timestamp.describe("The instant asked for"),
+    balance: z
+      .int()
+      .min(0)
+      .max(MAX)
+      .describe("The posted balance then: the newest entry's balanceAfter at or before `at`"),
+    version: z.int().min(0).describe("The number of entries posted at or before `at`"),
+  })
+  .meta({ id: "BalanceAt" });
+export type BalanceAtResource = z.infer<typeof balanceAtSchema>;
 
 export interface Page<T> {
   data: T[];
@@ -165,3 +261,28 @@ export const problemSchema = z
       .describe("`GET /readyz` only: which dependency did not answer"),
   })
   .meta({ id: "Problem" });
+
+/** The answer to one item of a bulk submission, in the items' order. */
+export const bulkResultSchema = z
+  .union([
+    z
+      .strictObject({
+        status: z.literal(202),
+        replayed: z.boolean().describe("true when the item's key already held this operation (same body)"),
+        operation: operationSchema,
+      })
+      .meta({ id: "BulkAccepted" }),
+    z
+      .strictObject({
+        status: z.union([z.literal(400), z.literal(404), z.literal(422)]),
+        error: problemSchema.describe(
+          "The problem the single route would have answered; its requestId is the request's",
+        ),
+      })
+      .meta({ id: "BulkRefused" }),
+  ])
+  .meta({ id: "BulkResult" });
+
+export const bulkResponseSchema = z
+  .strictObject({ data: z.array(bulkResultSchema).describe("One result per item, in the items' order") })
+  .meta({ id: "BulkResponse" });

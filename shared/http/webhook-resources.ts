@@ -11,7 +11,11 @@ export const webhookEndpointSchema = z
   .strictObject({
     id: uuid,
     url: z.url().describe("Where deliveries are POSTed (http or https; a public address)"),
-    events: z.array(eventType).min(1).describe("The outcomes this endpoint hears about"),
+    events: z
+      .array(eventType)
+      .min(1)
+      .max(WEBHOOK_EVENT_TYPES.length)
+      .meta({ description: "The outcomes this endpoint hears about", override: { uniqueItems: true } }),
     createdAt: timestamp,
   })
   .meta({ id: "WebhookEndpoint" });
@@ -49,7 +53,12 @@ export const webhookDeliverySchema = z
       .enum(["pending", "succeeded", "failed"])
       .describe("`failed` after the last attempt, or when the endpoint was deleted"),
     attempts: z.int().min(0).describe("Attempts made so far"),
-    lastStatusCode: z.int().nullable().describe("HTTP status of the latest attempt; null if none answered"),
+    lastStatusCode: z
+      .int()
+      .min(100)
+      .max(999)
+      .nullable()
+      .describe("HTTP status (three digits) of the latest attempt; null if none answered"),
     nextAttemptAt: timestamp.nullable().describe("When the next attempt is due; null unless pending"),
   })
   .meta({ id: "WebhookDelivery" });

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { OPERATION_TYPES, type OperationType } from "../db/schema/operations.ts";
 import { boundedLabel } from "./registry.ts";
 
 /** Why a request was refused before any work was done (the `reason` label). */
@@ -15,14 +16,22 @@ export interface ApiMetrics {
   /** One finished HTTP request; `route` is the Express route template or "unmatched". */
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   /** A new operation was accepted (202, not a replay). */
-  accepted(type: "top_up" | "transfer"): void;
+  accepted(type: OperationType): void;
   refused(reason: RefusalReason): void;
   /** An API key was looked up in Postgres (not found in this process's memory). */
   keyLookup(): void;
   /** Pending operations per partition (index = partition), as last sampled. */
   setBacklog(perPartition: readonly number[]): void;
-  /** Reads the api's in-flight accepts and held long polls at scrape time. */
-  track(read: { inFlightAccepts: () => number; longPolls: () => number }): void;
+  /** Reads the api's in-flight accepts, held long polls and readiness at scrape time. */
+  track(read: ApiReadings): void;
+}
+
+/** What the api's gauges read at each scrape. */
+export interface ApiReadings {
+  inFlightAccepts: () => number;
+  longPolls: () => number;
+  /** What `GET /readyz` would answer: Postgres and Redis answer, and the process is not draining. */
+  ready: () => Promise<boolean>;
 }
 
 /** Registers the api's metrics in `registry`; `partitions` bounds the backlog gauge's label. */
@@ -45,8 +54,7 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
     registers: [registry],
   });
   // Resolved once: the accept path increments a child, without hashing a label object.
-  const acceptedTopUps = accepted.labels("top_up");
-  const acceptedTransfers = accepted.labels("transfer");
+  const acceptedByType = new Map(OPERATION_TYPES.map((t) => [t, accepted.labels(t)]));
   const refused = new Counter({
     name: "billing_requests_refused_total",
     help: "Requests refused before any work: rate_limited or auth_failures (429), backlog, in_flight or event_loop (503 overloaded)",
@@ -68,13 +76,24 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
     registers: [registry],
   });
   const backlogChildren = Array.from({ length: partitions }, (_, p) => backlog.labels(String(p)));
-  let read = { inFlightAccepts: () => 0, longPolls: () => 0 };
+  let read: ApiReadings = { inFlightAccepts: () => 0, longPolls: () => 0, ready: async () => false };
   new Gauge({
     name: "billing_accepts_in_flight",
     help: "Top-ups and transfers being accepted by this api process right now",
     registers: [registry],
     collect() {
       this.set(read.inFlightAccepts());
+    },
+  });
+  // For alerting: Prometheus scrapes /metrics but cannot probe /readyz (no blackbox exporter).
+  new Gauge({
+    name: "billing_ready",
+    // The processes of one instance (API_PROCESSES) aggregated: ready only if every one is.
+    aggregator: "min",
+    help: "1 when this api process is ready (Postgres and Redis answer within 1 s, not draining), else 0: what GET /readyz answers",
+    registers: [registry],
+    async collect() {
+      this.set((await read.ready()) ? 1 : 0);
     },
   });
   new Gauge({
@@ -97,7 +116,7 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
       }
       child.observe(seconds);
     },
-    accepted: (type) => (type === "top_up" ? acceptedTopUps : acceptedTransfers).inc(),
+    accepted: (type) => acceptedByType.get(type)?.inc(),
     refused: (reason) => refused.inc({ reason }),
     keyLookup: () => keyLookups.inc(),
     setBacklog(perPartition) {

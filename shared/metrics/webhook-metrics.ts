@@ -53,6 +53,8 @@ export function createWebhookMetrics(registry: Registry): WebhookMetrics {
   });
   const outcome = bounded();
   const status = bounded();
+  // Both final statuses exist from the start, at 0: increase() sees the first failed delivery.
+  for (const s of ["succeeded", "failed"]) deliveries.inc({ status: status(s) }, 0);
   return {
     onAttempt(attempt) {
       const label = outcome(attempt.outcome);

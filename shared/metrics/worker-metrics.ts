@@ -1,13 +1,15 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { OPERATION_TYPES, type OperationType } from "../db/schema/operations.ts";
+import { FAILURE_MESSAGES, type FailureCode } from "../errors.ts";
 
 /** One committed batch, as the partition runner reports it. */
 export interface BatchReport {
   /** Time from BEGIN to COMMIT, s. */
   seconds: number;
   operations: readonly {
-    type: "top_up" | "transfer";
+    type: OperationType;
     /** "succeeded", or the failure code. */
-    result: "succeeded" | "insufficient_funds" | "balance_limit_exceeded" | "internal_error";
+    result: "succeeded" | FailureCode;
     /** From acceptance (created_at) to this batch's commit, s. */
     latencySeconds: number;
   }[];
@@ -31,6 +33,10 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
 const BATCH_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+/** Every type and failure code, for the series made at start. */
+const TYPES = OPERATION_TYPES;
+const FAILURE_CODES = Object.keys(FAILURE_MESSAGES) as FailureCode[];
+
 /** Registers the worker's metrics in `registry`. */
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   const applied = new Counter({
@@ -41,10 +47,16 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   });
   const failed = new Counter({
     name: "billing_operations_failed_total",
-    help: "Operations that failed, by type and failure code (insufficient_funds, balance_limit_exceeded, internal_error)",
+    help: "Operations that failed, by type and failure code (insufficient_funds, balance_limit_exceeded, hold_not_active, internal_error)",
     labelNames: ["type", "code"] as const,
     registers: [registry],
   });
+  // Every series exists from the start, at 0: a counter born at 1 has no increase() in
+  // Prometheus, so the first internal_error of a process would raise no alert.
+  for (const type of TYPES) {
+    applied.inc({ type }, 0);
+    for (const code of FAILURE_CODES) failed.inc({ type, code }, 0);
+  }
   const latency = new Histogram({
     name: "billing_operation_completion_seconds",
     help: "From acceptance (created_at, Postgres clock) to the commit of the batch that completed the operation, s",

@@ -63,6 +63,30 @@ export class Api {
     return this.post("/v1/transfers", { fromWalletId, toWalletId, amount }, { "idempotency-key": key });
   }
 
+  payout(walletId: string, amount: number, key: string = randomUUID()): Promise<Reply> {
+    return this.post("/v1/payouts", { walletId, amount }, { "idempotency-key": key });
+  }
+
+  hold(
+    fromWalletId: string,
+    toWalletId: string,
+    amount: number,
+    extra: { expiresInSeconds?: number; metadata?: Record<string, string> } = {},
+    key: string = randomUUID(),
+  ): Promise<Reply> {
+    return this.post("/v1/holds", { fromWalletId, toWalletId, amount, ...extra }, { "idempotency-key": key });
+  }
+
+  capture(holdId: string, amount?: number, key: string = randomUUID()): Promise<Reply> {
+    return this.post(`/v1/holds/${holdId}/capture`, amount === undefined ? {} : { amount }, {
+      "idempotency-key": key,
+    });
+  }
+
+  void(holdId: string, key: string = randomUUID()): Promise<Reply> {
+    return this.post(`/v1/holds/${holdId}/void`, {}, { "idempotency-key": key });
+  }
+
   /** Waits (long poll) until the operation is final and returns it. */
   async settle(operationId: string): Promise<Reply["body"]> {
     for (let i = 0; i < 30; i++) {

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { expect } from "vitest";
+import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import type { TestSystem } from "./system.ts";
 
 /** Every wallet's balance and version (funding accounts included) and the row counts of the money tables. */
@@ -35,4 +36,10 @@ export async function operationsWithKey(system: TestSystem, key: string): Promis
     sql`SELECT count(*)::int AS n FROM operations WHERE idempotency_key = ${key}`,
   );
   return r.rows[0]?.n ?? 0;
+}
+
+/** Runs the ledger audit and asserts that no check found anything (the failing checks are shown). */
+export async function expectAuditClean(system: TestSystem): Promise<void> {
+  const report = await auditLedger(system.db);
+  expect(report.checks.filter((c) => c.violations > 0)).toEqual([]);
 }

@@ -9,6 +9,8 @@ export const PROBLEM_STATUS = {
   forbidden: 403,
   not_found: 404,
   wallet_not_found: 404,
+  hold_not_found: 404,
+  amount_exceeds_hold: 422,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,

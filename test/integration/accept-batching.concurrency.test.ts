@@ -12,6 +12,7 @@ import {
   type OperationRequest,
 } from "../../api/services/accept-operation.ts";
 import { Backpressure } from "../../api/services/backpressure.ts";
+import { holdFactsLoader } from "../../api/services/hold-facts.ts";
 import { WalletFactsCache } from "../../api/services/wallet-facts.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { deadlockCount } from "../../shared/db/settings-repo.ts";
@@ -48,6 +49,7 @@ beforeAll(async () => {
     walletFacts: new WalletFactsCache(system.db),
     batcher: new AcceptBatcher({ db: system.db.$client, ring: (ps) => doorbells.ring(ps), log }),
     findByKey: keyLookup(system.db.$client),
+    holdFacts: holdFactsLoader(system.db.$client),
     // Every bound off: these tests are about grouping, not refusals.
     backpressure: new Backpressure(
       { maxPending: 0, maxInFlight: 0, maxEventLoopDelayMs: 0 },
@@ -190,6 +192,8 @@ describe("one group, many keys", () => {
       currency: "USD",
       fromWalletId: a,
       toWalletId,
+      holdId: null,
+      expiresInSeconds: null,
       metadata: {},
       partition: 0,
       idempotencyKey: key,
@@ -252,6 +256,8 @@ describe("concurrent groups holding one client's keys in different orders", () =
                 currency: "USD",
                 fromWalletId: a,
                 toWalletId: b,
+                holdId: null,
+                expiresInSeconds: null,
                 metadata: {},
                 partition: 0,
                 idempotencyKey: key,

@@ -20,6 +20,8 @@ let aliceWallet2: string;
 let aliceOperation: string;
 /** Bob's funded wallet. */
 let bobWallet: string;
+/** A hold of Alice's (10 from her first wallet to her second), applied. */
+let aliceHold: string;
 /** Alice's webhook endpoints: one to list deliveries of, one that her own key deletes. */
 let aliceEndpoint: string;
 let aliceEndpointToDelete: string;
@@ -44,6 +46,12 @@ beforeAll(async () => {
   aliceEndpointToDelete = (await createEndpoint(alice, HOOK_URL)).id;
   aliceOperation = (await alice.settle((await alice.topUp(aliceWallet, 1_000)).body.id)).id;
   await bob.settle((await bob.topUp(bobWallet, 1_000)).body.id);
+  const hold = await alice.post(
+    "/v1/holds",
+    { fromWalletId: aliceWallet, toWalletId: aliceWallet2, amount: 10 },
+    { "idempotency-key": randomUUID() },
+  );
+  aliceHold = (await alice.settle(hold.body.id)).id;
 });
 afterAll(async () => system?.stop());
 beforeEach(async () => {
@@ -101,6 +109,63 @@ const ROUTES: Route[] = [
       body: { fromWalletId: aliceWallet, toWalletId: aliceWallet2, amount: 5 },
       headers: { "idempotency-key": randomUUID() },
     }),
+  },
+  {
+    method: "POST",
+    path: "/v1/payouts",
+    who: "client",
+    request: () => ({
+      path: "/v1/payouts",
+      body: { walletId: aliceWallet, amount: 1 },
+      headers: { "idempotency-key": randomUUID() },
+    }),
+  },
+  {
+    method: "POST",
+    path: "/v1/holds",
+    who: "client",
+    request: () => ({
+      path: "/v1/holds",
+      body: { fromWalletId: aliceWallet, toWalletId: aliceWallet2, amount: 1 },
+      headers: { "idempotency-key": randomUUID() },
+    }),
+  },
+  {
+    method: "POST",
+    path: "/v1/holds/:id/capture",
+    who: "client",
+    request: () => ({
+      path: `/v1/holds/${aliceHold}/capture`,
+      body: { amount: 1 },
+      headers: { "idempotency-key": randomUUID() },
+    }),
+  },
+  {
+    method: "POST",
+    path: "/v1/holds/:id/void",
+    who: "client",
+    request: () => ({
+      path: `/v1/holds/${aliceHold}/void`,
+      body: {},
+      headers: { "idempotency-key": randomUUID() },
+    }),
+  },
+  {
+    method: "POST",
+    path: "/v1/operations/bulk",
+    who: "client",
+    request: () => ({
+      path: "/v1/operations/bulk",
+      body: {
+        operations: [{ type: "top_up", idempotencyKey: randomUUID(), walletId: aliceWallet, amount: 1 }],
+      },
+    }),
+  },
+  {
+    method: "GET",
+    path: "/v1/wallets/:id/balance",
+    who: "client",
+    request: () => ({ path: `/v1/wallets/${aliceWallet}/balance?at=${new Date().toISOString()}` }),
   },
   {
     method: "GET",
@@ -194,6 +259,7 @@ describe("another client's resources are reported exactly as missing ones", () =
   it.each([
     ["GET /v1/wallets/:id", (id: string) => `/v1/wallets/${id}`],
     ["GET /v1/wallets/:id/entries", (id: string) => `/v1/wallets/${id}/entries`],
+    ["GET /v1/wallets/:id/balance", (id: string) => `/v1/wallets/${id}/balance?at=2026-01-01T00:00:00Z`],
     ["GET /v1/operations?walletId=", (id: string) => `/v1/operations?walletId=${id}`],
   ])("%s: 404 wallet_not_found", async (_, path) => {
     const foreign = await bob.get(path(aliceWallet));

@@ -47,6 +47,20 @@ describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
     expect(before.operations).toBe(5);
   });
 
+  it("a bulk submission gets 503 overloaded as a whole, with Retry-After, and nothing is created", async () => {
+    const snapshot = await moneySnapshot(system);
+    const r = await api.post("/v1/operations/bulk", {
+      operations: [
+        { type: "top_up", idempotencyKey: "bulk-over-1", walletId: wallet, amount: 1 },
+        { type: "top_up", idempotencyKey: "bulk-over-2", walletId: wallet, amount: 1 },
+      ],
+    });
+    expectProblem(r, "overloaded");
+    expect(r.headers.get("retry-after")).toBe("2");
+    expect(await operationsWithKey(system, "bulk-over-1")).toBe(0);
+    await expectNothingMoved(system, snapshot);
+  });
+
   it("a replay is still answered (202, Idempotent-Replayed), and a reused key is still 422", async () => {
     const replay = await api.topUp(wallet, 100, "k0");
     expect(replay.status).toBe(202);
@@ -63,7 +77,7 @@ describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
   it("reads are not refused; the refusals are counted by reason", async () => {
     expect((await api.get(`/v1/wallets/${wallet}`)).status).toBe(200);
     const samples = await scrape(`${system.baseUrl}/metrics`);
-    expect(sampleValue(samples, "billing_requests_refused_total", { reason: "backlog" })).toBe(2);
+    expect(sampleValue(samples, "billing_requests_refused_total", { reason: "backlog" })).toBe(3);
   });
 
   it("once a worker drains the backlog, the refused request goes through under its key", async () => {

@@ -113,10 +113,19 @@ const invalidOperationsQuery = query.filter(
     q.walletId !== undefined,
 );
 
-const MONEY_ROUTES = ["/v1/top-ups", "/v1/transfers"] as const;
+/** Every route that moves or reserves money; a capture or void of a hold that does not exist is a 404 even with a valid body. */
+const NO_HOLD = "01900000-0000-7000-8000-0000000000ff";
+const MONEY_ROUTES = [
+  "/v1/top-ups",
+  "/v1/transfers",
+  "/v1/payouts",
+  "/v1/holds",
+  `/v1/holds/${NO_HOLD}/capture`,
+  `/v1/holds/${NO_HOLD}/void`,
+] as const;
 
 describe("bad input never causes a 5xx or a change, and always gets a problem body", () => {
-  it("POST /v1/top-ups and /v1/transfers with arbitrary JSON bodies", async () => {
+  it("POST /v1/top-ups, /transfers, /payouts, /holds and a hold's /capture and /void with arbitrary JSON bodies", async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...MONEY_ROUTES), jsonValue(), fc.uuid(), async (route, body, key) => {
         const r = await api.post(route, body, { "idempotency-key": key });
@@ -127,10 +136,33 @@ describe("bad input never causes a 5xx or a change, and always gets a problem bo
     await expectNothingMoved(system, before);
   });
 
+  it("POST /v1/operations/bulk with arbitrary envelopes and items: the request or each item refused cleanly", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          jsonValue(),
+          fc.array(jsonValue(), { maxLength: 5 }).map((operations) => ({ operations })),
+        ),
+        async (body) => {
+          const r = await api.post("/v1/operations/bulk", body);
+          if (r.status === 200) {
+            // An envelope of objects: each item refused on its own, with a problem body.
+            for (const item of r.body.data) {
+              expect([400, 404, 422]).toContain(item.status);
+              expect(item.error.status).toBe(item.status);
+            }
+          } else expectCleanRefusal(r, `bulk ${JSON.stringify(body)?.slice(0, 200)}`);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    await expectNothingMoved(system, before);
+  });
+
   it("POST routes with raw bodies: malformed, deep, huge numbers, oversized", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...MONEY_ROUTES, "/v1/wallets", "/v1/webhook-endpoints"),
+        fc.constantFrom(...MONEY_ROUTES, "/v1/wallets", "/v1/webhook-endpoints", "/v1/operations/bulk"),
         rawBody,
         fc.uuid(),
         async (route, body, key) => {
@@ -209,6 +241,11 @@ describe("bad input never causes a 5xx or a change, and always gets a problem bo
         fc.oneof(
           pathId.map((id) => `/v1/wallets/${id}`),
           pathId.map((id) => `/v1/wallets/${id}/entries`),
+          pathId.map((id) => `/v1/wallets/${id}/balance?at=2026-01-01T00:00:00Z`),
+          fc
+            .string()
+            .filter((at) => !/^\d{4}-\d\d-\d\dT/.test(at))
+            .map((at) => `/v1/wallets/${wallet}/balance?at=${encodeURIComponent(at)}`),
           pathId.map((id) => `/v1/operations/${id}`),
           pathId.map((id) => `/v1/webhook-endpoints/${id}/deliveries`),
           invalidPageQuery.map((q) => `/v1/webhook-endpoints?${queryString(q)}`),

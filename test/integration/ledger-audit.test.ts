@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
@@ -61,7 +62,44 @@ describe("ledger audit", () => {
     expect(names).toContain(
       "each entry's balanceAfter = the previous one's + its amount, and it is dated no earlier",
     );
-    expect(names).toContain("a succeeded operation has exactly its two entries; any other none");
+    expect(names).toContain(
+      "a succeeded operation has exactly its two entries (none for a hold or a void); any other none",
+    );
+  });
+
+  it("flags held money that no active hold accounts for, and a hold resolved twice", async () => {
+    const a = await newWallet(api);
+    const b = await newWallet(api);
+    await api.settle((await api.topUp(a, 100)).body.id);
+    const hold = await api.settle(
+      (
+        await api.post(
+          "/v1/holds",
+          { fromWalletId: a, toWalletId: b, amount: 30 },
+          { "idempotency-key": randomUUID() },
+        )
+      ).body.id,
+    );
+    const voided = await api.settle(
+      (await api.post(`/v1/holds/${hold.id}/void`, {}, { "idempotency-key": randomUUID() })).body.id,
+    );
+    expect(voided.status).toBe("succeeded");
+    const failing = (await auditLedger(system.db)).checks.filter((c) => c.violations > 0).map((c) => c.name);
+    await system.db.execute(sql`UPDATE wallets SET held_balance = 7 WHERE id = ${a}`);
+    // A second void marked succeeded for the same hold.
+    await system.db.execute(sql`
+      INSERT INTO operations (id, client_id, type, status, amount, currency, from_wallet_id, to_wallet_id, hold_id,
+                              partition, idempotency_key, request_hash, completed_at)
+      SELECT gen_random_uuid(), client_id, 'void', 'succeeded', amount, currency, from_wallet_id, to_wallet_id, id,
+             partition, 'second-void', 'h', now()
+      FROM operations WHERE id = ${hold.id}`);
+    const names = (await auditLedger(system.db)).checks.filter((c) => c.violations > 0).map((c) => c.name);
+    expect(names.filter((n) => !failing.includes(n)).sort()).toEqual(
+      [
+        "held balance = sum of the wallet's active holds",
+        "each hold resolved at most once, by the operation its state says",
+      ].sort(),
+    );
   });
 
   it("flags an entry dated before the entry it follows", async () => {
@@ -92,7 +130,7 @@ describe("ledger audit", () => {
       FROM wallets WHERE id = ${a}`);
     const report = await auditLedger(system.db, { pendingBoundSeconds: 60 });
     const pairing = report.checks.find((c) => c.name.startsWith("a succeeded operation"));
-    expect(pairing?.sample).toContainEqual({ id: topUp.id, status: "succeeded", entries: 2 });
+    expect(pairing?.sample).toContainEqual({ id: topUp.id, type: "top_up", status: "succeeded", entries: 2 });
     expect(report.checks.find((c) => c.name.startsWith("nothing pending"))?.violations).toBe(1);
   });
 });

@@ -23,7 +23,7 @@ describe("db:migrate and PARTITIONS", () => {
     const tables = await handle.db.execute<{ n: number }>(
       sql`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`,
     );
-    expect(tables.rows[0]?.n).toBe(8);
+    expect(tables.rows[0]?.n).toBe(9);
     await handle.close();
   });
 

@@ -89,6 +89,10 @@ function resolve(node: Json): Json {
 describe("real answers match the document", () => {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats.default(ajv);
+  // The integer formats the document declares (ajv-formats has none): the value fits the width.
+  const fits = (bits: number) => (n: number) => Number.isInteger(n) && Math.abs(n) <= 2 ** (bits - 1);
+  ajv.addFormat("int32", { type: "number", validate: fits(32) });
+  ajv.addFormat("int64", { type: "number", validate: fits(64) });
   const seen = new Set<string>();
 
   /** Checks one real answer against the declared response of its route and status. */
@@ -181,6 +185,67 @@ describe("real answers match the document", () => {
     await call(key, "GET", "/v1/wallets/:id", `/v1/wallets/${A}`);
     const entries = await call(key, "GET", "/v1/wallets/:id/entries", `/v1/wallets/${A}/entries`);
     expect(entries.body.data.map((e: Json) => e.amount)).toEqual([-1_200, 5_000]);
+    const now = new Date().toISOString();
+    const at = await call(key, "GET", "/v1/wallets/:id/balance", `/v1/wallets/${A}/balance?at=${now}`);
+    expect(at.body).toMatchObject({ balance: 3_800, version: 2 });
+
+    // Payouts and holds: a hold captured in part, one voided, a capture above the hold (422).
+    const payout = await call(key, "POST", "/v1/payouts", "/v1/payouts", {
+      body: { walletId: A, amount: 300 },
+      headers: { "idempotency-key": "p1" },
+    });
+    expect(payout.body.toWalletId).toBeNull();
+    const holdReq = (k: string) => ({
+      body: { fromWalletId: A, toWalletId: B, amount: 1_000, expiresInSeconds: 3_600 },
+      headers: { "idempotency-key": k },
+    });
+    const hold = await call(key, "POST", "/v1/holds", "/v1/holds", holdReq("h1"));
+    const placed = await call(key, "GET", "/v1/operations/:id", `/v1/operations/${hold.body.id}?wait=10`);
+    expect(placed.body.hold).toMatchObject({ status: "active", capturedAmount: null });
+    const capturePath = "/v1/holds/:id/capture";
+    const over = { body: { amount: 1_001 }, headers: { "idempotency-key": "c0" } };
+    expect((await call(key, "POST", capturePath, `/v1/holds/${hold.body.id}/capture`, over)).status).toBe(
+      422,
+    );
+    const capture = await call(key, "POST", capturePath, `/v1/holds/${hold.body.id}/capture`, {
+      body: { amount: 400 },
+      headers: { "idempotency-key": "c1" },
+    });
+    await call(key, "GET", "/v1/operations/:id", `/v1/operations/${capture.body.id}?wait=10`);
+    const hold2 = await call(key, "POST", "/v1/holds", "/v1/holds", holdReq("h2"));
+    const voided = await call(key, "POST", "/v1/holds/:id/void", `/v1/holds/${hold2.body.id}/void`, {
+      body: {},
+      headers: { "idempotency-key": "v1" },
+    });
+    await call(key, "GET", "/v1/operations/:id", `/v1/operations/${voided.body.id}?wait=10`);
+    const captured = await call(key, "GET", "/v1/operations/:id", `/v1/operations/${hold.body.id}`);
+    expect(captured.body.hold).toMatchObject({ status: "captured", capturedAmount: 400 });
+    const unknownHold = { body: {}, headers: { "idempotency-key": "v2" } };
+    const missing = await call(
+      key,
+      "POST",
+      "/v1/holds/:id/void",
+      `/v1/holds/${randomUUID()}/void`,
+      unknownHold,
+    );
+    expect(missing.status).toBe(404);
+    await call(key, "GET", "/v1/operations", "/v1/operations?type=hold");
+    const bulk = await call(key, "POST", "/v1/operations/bulk", "/v1/operations/bulk", {
+      body: {
+        operations: [
+          { type: "top_up", idempotencyKey: "bulk-1", walletId: A, amount: 10 },
+          { type: "transfer", idempotencyKey: "bulk-2", fromWalletId: A, toWalletId: A, amount: 1 },
+          { type: "void", idempotencyKey: "bulk-3", holdId: randomUUID() },
+        ],
+      },
+    });
+    expect(bulk.body.data.map((x: Json) => x.status)).toEqual([202, 400, 404]);
+    await call(key, "GET", "/v1/operations/:id", `/v1/operations/${bulk.body.data[0].operation.id}?wait=10`);
+    expect((await call(key, "GET", "/v1/wallets/:id", `/v1/wallets/${A}`)).body).toMatchObject({
+      balance: 3_110,
+      heldBalance: 0,
+      availableBalance: 3_110,
+    });
 
     // Errors.
     expect((await call(undefined, "GET", "/v1/wallets", "/v1/wallets")).status).toBe(401);
@@ -220,7 +285,14 @@ describe("real answers match the document", () => {
     expect((await call(key, "DELETE", `${hooks}/:id`, `${hooks}/${hook.body.id}`)).status).toBe(404);
 
     // The operations endpoints.
-    for (const path of ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]) {
+    for (const path of [
+      "/healthz",
+      "/readyz",
+      "/metrics",
+      "/openapi.json",
+      "/docs",
+      "/docs/api-reference.js",
+    ]) {
       expect((await call(undefined, "GET", path, path)).status).toBe(200);
     }
     // Every documented route was exercised by this flow.

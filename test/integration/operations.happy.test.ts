@@ -66,6 +66,8 @@ describe.each(REDIS_MODES)("operations ($name)", (mode) => {
     currency: expect.any(String),
     fromWalletId: null,
     toWalletId: expect.stringMatching(UUID_V7),
+    holdId: null,
+    hold: null,
     failure: null,
     metadata: {},
     createdAt: expect.stringMatching(ISO_UTC),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { operationsWithKey } from "../helpers/money.ts";
 import { withAdminPg } from "../helpers/services.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
@@ -14,8 +15,12 @@ async function readyz() {
   return { status: r.status, headers: r.headers, body: await r.json() };
 }
 
-/** /readyz answers 503 `overloaded` naming what is down, with the standard problem fields. */
+/** The api's billing_ready gauge (what alerting sees of /readyz). */
+const readyGauge = async () => sampleValue(await scrape(`${system.baseUrl}/metrics`), "billing_ready");
+
+/** /readyz answers 503 `overloaded` naming what is down, with the standard problem fields; so does billing_ready. */
 async function expectNotReady(checks: { postgres: string; redis: string }, names: string) {
+  expect(await readyGauge()).toBe(0);
   const r = await readyz();
   expect(r.status).toBe(503);
   expect(r.headers.get("content-type")).toMatch(/^application\/problem\+json/);
@@ -65,6 +70,7 @@ describe("Redis down", () => {
       timeout: 20_000,
       interval: 200,
     });
+    expect(await readyGauge()).toBe(1);
   });
 });
 

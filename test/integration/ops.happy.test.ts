@@ -1,4 +1,8 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { routeRegistry } from "../../api/openapi/route-registry.ts";
+import { installedBundlePath } from "../../api/routes/docs-page.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { type SpawnedWorker, startSystem, type TestSystem } from "../helpers/system.ts";
@@ -72,6 +76,7 @@ describe("GET /metrics (api)", () => {
     await expect.poll(backlog, { timeout: 10_000 }).toEqual(new Array(system.partitions).fill(0));
     const samples = await scrape(`${system.baseUrl}/metrics`);
     expect(sampleValue(samples, "billing_accepts_in_flight")).toBe(0);
+    expect(sampleValue(samples, "billing_ready")).toBe(1);
   });
 
   it("has the process metrics, and no label value is an id", async () => {
@@ -120,13 +125,40 @@ describe("GET /metrics (worker, on its own METRICS_PORT)", () => {
 });
 
 describe("GET /docs", () => {
-  it("is an HTML page that renders /openapi.json with Scalar", async () => {
+  it("is an HTML page that renders /openapi.json with the Scalar script this api serves", async () => {
     const r = await fetch(`${system.baseUrl}/docs`);
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toMatch(/^text\/html/);
     const html = await r.text();
-    expect(html).toContain("/openapi.json");
-    expect(html).toContain("@scalar/api-reference@");
+    expect(html).toContain('href="/openapi.json"');
     expect(html).toContain("Scalar.createApiReference");
+    // Every script is this server's: nothing to load from the internet.
+    const sources = [...html.matchAll(/<script[^>]* src="([^"]+)"/g)].map((m) => m[1]);
+    expect(sources).toEqual(["/docs/api-reference.js"]);
+    expect(html).not.toMatch(/https?:\/\//);
+
+    const script = await fetch(`${system.baseUrl}/docs/api-reference.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
+    const body = Buffer.from(await script.arrayBuffer());
+    // The installed package's bundle, byte for byte, and the page's integrity attribute matches it.
+    expect(body.equals(readFileSync(installedBundlePath()))).toBe(true);
+    const integrity = `sha384-${createHash("sha384").update(body).digest("base64")}`;
+    expect(html).toContain(`integrity="${integrity}"`);
+  });
+
+  it("reads without script: the title, the link to the document and every operation", async () => {
+    const html = await (await fetch(`${system.baseUrl}/docs`)).text();
+    const fallback = html.slice(html.indexOf('<main id="fallback"'), html.indexOf("</main>"));
+    expect(fallback).toContain("<h1>Wallet billing API</h1>");
+    for (const key of Object.keys(routeRegistry)) {
+      const [method, path = ""] = key.split(" ");
+      expect(fallback).toContain(`<code>${method} ${path.replace(/:(\w+)/g, "{$1}")}</code>`);
+    }
+  });
+
+  it("pins the renderer to one exact version", () => {
+    const pkg = JSON.parse(readFileSync("package.json", "utf8"));
+    expect(pkg.devDependencies["@scalar/api-reference"]).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

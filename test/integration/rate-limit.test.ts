@@ -54,6 +54,21 @@ describe.each(REDIS_MODES)("rate limit ($name)", (mode) => {
       expect(sampleValue(samples, "billing_requests_refused_total", { reason: "rate_limited" })).toBe(2);
     });
 
+    it("a bulk of n items counts n: one that does not fit is 429 as a whole, nothing created", async () => {
+      const api = await newClient(system, "bulk");
+      const wallet = await newWallet(api); // 1
+      const item = (k: string) => ({ type: "top_up", idempotencyKey: k, walletId: wallet, amount: 1 });
+      const fits = await api.post("/v1/operations/bulk", { operations: [item("rl-1"), item("rl-2")] }); // 2, 3
+      expect(fits.status).toBe(200);
+      expect(remaining(fits.headers)).toBe(2);
+      const over = await api.post("/v1/operations/bulk", {
+        operations: [item("rl-3"), item("rl-4"), item("rl-5")],
+      });
+      expectProblem(over, "rate_limited");
+      expect(await operationsWithKey(system, "rl-3")).toBe(0);
+      expect(await operationsWithKey(system, "rl-1")).toBe(1);
+    });
+
     it("is per client: another client still has its whole quota", async () => {
       const other = await newClient(system, "b");
       const r = await other.get("/v1/wallets");

@@ -123,8 +123,27 @@ describe("reading a wallet that is not the caller's", () => {
 
   it("a route that does not exist is 404 not_found", async () => {
     expectProblem(await api.request("DELETE", `/v1/wallets/${wallet}`), "not_found");
-    expectProblem(await api.get(`/v1/wallets/${wallet}/balance`), "not_found");
+    expectProblem(await api.get(`/v1/wallets/${wallet}/balances`), "not_found");
     await expectNothingMoved(system, before);
+  });
+});
+
+describe("GET /v1/wallets/:id/balance?at=: a missing, malformed or future instant is 400 validation_error", () => {
+  it.each([
+    ["missing", ""],
+    ["not a time", "?at=yesterday"],
+    ["a date without a time", "?at=2026-12-01"],
+    ["a time without Z or an offset", "?at=2026-12-01T00:00:00"],
+    ["later than the server's clock", `?at=${new Date(Date.now() + 3_600_000).toISOString()}`],
+  ])("%s", async (_, query) => {
+    const r = await api.get(`/v1/wallets/${wallet}/balance${query}`);
+    expectProblem(r, "validation_error", { paths: ["query.at"] });
+  });
+
+  it("another client's wallet, or one that does not exist, is 404 wallet_not_found", async () => {
+    const at = "?at=2026-01-01T00:00:00Z";
+    expectProblem(await api.get(`/v1/wallets/${UNKNOWN_ID}/balance${at}`), "wallet_not_found");
+    expectProblem(await api.get(`/v1/wallets/not-a-uuid/balance${at}`), "wallet_not_found");
   });
 });
 

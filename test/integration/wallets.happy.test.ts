@@ -27,7 +27,7 @@ interface Entry {
 const emoji = (n: number) => "😀".repeat(n);
 
 describe("POST /v1/wallets", () => {
-  it("creates a USD wallet by default: { id, clientId, currency, balance, version, metadata, createdAt, updatedAt }", async () => {
+  it("creates a USD wallet by default: { id, clientId, currency, balance, heldBalance, availableBalance, version, metadata, createdAt, updatedAt }", async () => {
     const r = await api.post("/v1/wallets", {});
     expect(r.status).toBe(201);
     expect(r.headers.get("content-type")).toMatch(/^application\/json/);
@@ -36,6 +36,8 @@ describe("POST /v1/wallets", () => {
       clientId: api.clientId,
       currency: "USD",
       balance: 0,
+      heldBalance: 0,
+      availableBalance: 0,
       version: 0,
       metadata: {},
       createdAt: expect.stringMatching(ISO_UTC),

@@ -3,20 +3,23 @@ import { applyBatch, type BatchOperation, type LockedWallet } from "../../worker
 
 const MAX = 2n ** 53n - 1n;
 
-const client = (id: string, balance: bigint, version = 0n): LockedWallet => ({
+const client = (id: string, balance: bigint, version = 0n, held = 0n): LockedWallet => ({
   id,
   kind: "client",
   balance,
+  held,
   version,
 });
 const funding = (id: string, balance: bigint, version = 0n): LockedWallet => ({
   id,
   kind: "funding",
   balance,
+  held: 0n,
   version,
 });
 const lockedMap = (...wallets: LockedWallet[]) => new Map(wallets.map((w) => [w.id, w]));
 const op = (id: string, debitWalletId: string, creditWalletId: string, amount: bigint): BatchOperation => ({
+  kind: "move",
   id,
   amount,
   debitWalletId,
@@ -78,6 +81,7 @@ describe("applyBatch: successes", () => {
       outcomes: [],
       entries: [],
       changedWallets: [],
+      changedHolds: [],
     });
   });
 });
@@ -268,5 +272,163 @@ describe("applyBatch: versions and double entry", () => {
     }
     expect(result.entries).toHaveLength(2 * ops.length);
     expectDoubleEntry(result.entries);
+  });
+});
+
+describe("applyBatch: holds, captures and voids", () => {
+  const T0 = new Date("2026-12-01T00:00:00Z");
+  const LATER = new Date("2026-12-08T00:00:00Z");
+  const holdOp = (id: string, walletId: string, toWalletId: string, amount: bigint): BatchOperation => ({
+    kind: "hold",
+    id,
+    amount,
+    walletId,
+    toWalletId,
+    expiresAt: LATER,
+  });
+  const capture = (id: string, holdId: string, amount: bigint, acceptedAt = T0): BatchOperation => ({
+    kind: "capture",
+    id,
+    amount,
+    holdId,
+    acceptedAt,
+  });
+  const release = (id: string, holdId: string, expiry = false, acceptedAt = T0): BatchOperation => ({
+    kind: "release",
+    id,
+    holdId,
+    acceptedAt,
+    expiry,
+  });
+  const statuses = (r: ReturnType<typeof applyBatch>) =>
+    r.outcomes.map((o) => (o.status === "failed" ? o.failureCode : o.status));
+
+  it("hold 70 of 100: available 30; a transfer of 40 fails, one of 30 succeeds; capture 50 moves 50 and releases 20", () => {
+    const result = applyBatch(
+      [
+        holdOp("h", "A", "B", 70n),
+        op("t40", "A", "C", 40n),
+        op("t30", "A", "C", 30n),
+        capture("c", "h", 50n),
+      ],
+      lockedMap(client("A", 100n, 1n), client("B", 0n), client("C", 0n)),
+    );
+    expect(statuses(result)).toEqual(["succeeded", "insufficient_funds", "succeeded", "succeeded"]);
+    expect(
+      result.entries.map((e) => [e.operationId, e.walletId, e.amount, e.balanceAfter, e.walletVersion]),
+    ).toEqual([
+      ["t30", "A", -30n, 70n, 2n],
+      ["t30", "C", 30n, 30n, 1n],
+      ["c", "A", -50n, 20n, 3n],
+      ["c", "B", 50n, 50n, 1n],
+    ]);
+    expect(result.changedWallets).toEqual([
+      client("A", 20n, 3n, 0n),
+      client("C", 30n, 1n),
+      client("B", 50n, 1n),
+    ]);
+    expect(result.changedHolds).toEqual([
+      {
+        id: "h",
+        fromWalletId: "A",
+        toWalletId: "B",
+        amount: 70n,
+        status: "captured",
+        expiresAt: LATER,
+        capturedAmount: 50n,
+      },
+    ]);
+    expectDoubleEntry(result.entries);
+  });
+
+  it("a hold beyond the available balance fails insufficient_funds and reserves nothing", () => {
+    const result = applyBatch(
+      [holdOp("h", "A", "B", 11n)],
+      lockedMap(client("A", 20n, 1n, 10n), client("B", 0n)),
+    );
+    expect(statuses(result)).toEqual(["insufficient_funds"]);
+    expect(result.changedWallets).toEqual([]);
+    expect(result.changedHolds).toEqual([]);
+  });
+
+  it("a void releases without an entry; a second void and a capture after it fail hold_not_active", () => {
+    const active = {
+      id: "h",
+      fromWalletId: "A",
+      toWalletId: "B",
+      amount: 60n,
+      status: "active" as const,
+      expiresAt: LATER,
+      capturedAmount: null,
+    };
+    const result = applyBatch(
+      [release("v1", "h"), release("v2", "h"), capture("c", "h", 10n)],
+      lockedMap(client("A", 100n, 4n, 60n), client("B", 0n)),
+      new Map([["h", active]]),
+    );
+    expect(statuses(result)).toEqual(["succeeded", "hold_not_active", "hold_not_active"]);
+    expect(result.entries).toEqual([]);
+    expect(result.changedWallets).toEqual([client("A", 100n, 4n, 0n)]);
+    expect(result.changedHolds).toEqual([{ ...active, status: "voided" }]);
+  });
+
+  it("the sweeper's void expires a hold; a capture or client void accepted at its expiry finds it inactive", () => {
+    const active = {
+      id: "h",
+      fromWalletId: "A",
+      toWalletId: "B",
+      amount: 5n,
+      status: "active" as const,
+      expiresAt: LATER,
+      capturedAmount: null,
+    };
+    const locked = lockedMap(client("A", 5n, 1n, 5n), client("B", 0n));
+    const late = applyBatch(
+      [capture("c", "h", 5n, LATER), release("v", "h", false, LATER)],
+      locked,
+      new Map([["h", active]]),
+    );
+    expect(statuses(late)).toEqual(["hold_not_active", "hold_not_active"]);
+    const expired = applyBatch(
+      [release("x", "h", true, LATER), capture("c", "h", 5n)],
+      locked,
+      new Map([["h", active]]),
+    );
+    expect(statuses(expired)).toEqual(["succeeded", "hold_not_active"]);
+    expect(expired.changedHolds).toEqual([{ ...active, status: "expired" }]);
+    expect(expired.changedWallets).toEqual([client("A", 5n, 1n, 0n)]);
+  });
+
+  it("a capture whose destination would pass 2^53-1 fails and leaves the hold active", () => {
+    const active = {
+      id: "h",
+      fromWalletId: "A",
+      toWalletId: "B",
+      amount: 10n,
+      status: "active" as const,
+      expiresAt: LATER,
+      capturedAmount: null,
+    };
+    const result = applyBatch(
+      [capture("c", "h", 10n), release("v", "h")],
+      lockedMap(client("A", 10n, 1n, 10n), client("B", MAX - 5n, 1n)),
+      new Map([["h", active]]),
+    );
+    expect(statuses(result)).toEqual(["balance_limit_exceeded", "succeeded"]);
+    expect(result.entries).toEqual([]);
+  });
+
+  it("a capture or void of a hold that does not exist (its hold operation failed) fails hold_not_active", () => {
+    const result = applyBatch([capture("c", "h", 1n), release("v", "h")], lockedMap(client("A", 10n)));
+    expect(statuses(result)).toEqual(["hold_not_active", "hold_not_active"]);
+  });
+
+  it("a payout is a move to the funding account; it needs available funds", () => {
+    const result = applyBatch(
+      [op("p1", "A", "F", 8n), op("p2", "A", "F", 1n)],
+      lockedMap(client("A", 10n, 1n, 2n), funding("F", -10n, 1n)),
+    );
+    expect(statuses(result)).toEqual(["succeeded", "insufficient_funds"]);
+    expect(result.changedWallets).toEqual([client("A", 2n, 2n, 2n), funding("F", -2n, 2n)]);
   });
 });

@@ -66,19 +66,31 @@ const runs = (stage: Stage): string[] =>
 const copies = (stage: Stage) =>
   stage.instructions.filter((i) => i.keyword === "COPY").map((i) => parseCopy(i.args));
 
-/** What `npm run build` reads: tsconfig.build.json, the configs it extends, the folders it includes. */
+/**
+ * What `npm run build` reads: each `tsc -p <config>` of the script, the configs it extends, the
+ * folders it includes (relative to the config's own folder), and the files it runs with node.
+ */
 function buildInputs(): string[] {
   const inputs = ["package.json", "package-lock.json"];
-  let file: string | undefined = "tsconfig.build.json";
   const tsconfig = z.object({ extends: z.string().optional(), include: z.array(z.string()).optional() });
-  let include: string[] | undefined;
-  while (file) {
-    inputs.push(file);
-    const json = tsconfig.parse(JSON.parse(readRepoFile(file)));
-    include ??= json.include;
-    file = json.extends === undefined ? undefined : normalize(json.extends);
+  const build = scripts.build ?? "";
+  for (const [, config] of build.matchAll(/\btsc -p (\S+)/g)) {
+    let file: string | undefined = normalize(config ?? "");
+    let include: string[] | undefined;
+    const folderOf = (f: string): string => (f.includes("/") ? f.slice(0, f.lastIndexOf("/") + 1) : "");
+    const base = folderOf(file);
+    while (file) {
+      inputs.push(file);
+      const json = tsconfig.parse(JSON.parse(readRepoFile(file)));
+      include ??= json.include?.map((i) => `${base}${normalize(i)}`);
+      // `sdk/../tsconfig.base.json` → `tsconfig.base.json`
+      const next: string | undefined =
+        json.extends === undefined ? undefined : `${folderOf(file)}${normalize(json.extends)}`;
+      file = next?.replace(/^[^/]+\/\.\.\//, "");
+    }
+    inputs.push(...(include ?? []));
   }
-  return [...inputs, ...(include ?? []).map(normalize)];
+  return [...new Set([...inputs, ...nodeFilesOf(build)])];
 }
 
 /** The files a package script runs with `node <file>`. */
@@ -130,7 +142,9 @@ describe.each(IMAGES)("$file", ({ file, script }) => {
 
   it("the build stage copies everything `npm run build` reads, and the migrations", () => {
     const copied = copies(build).flatMap((c) => c.sources.map(normalize));
-    for (const input of [...buildInputs(), "drizzle"]) expect(copied).toContain(input);
+    const has = (input: string) => copied.some((c) => input === c || input.startsWith(`${c}/`));
+    expect(buildInputs()).toEqual(expect.arrayContaining(["sdk/tsconfig.json", "sdk/src"]));
+    for (const input of [...buildInputs(), "drizzle"]) expect(has(input), input).toBe(true);
   });
 
   it("the build stage installs, builds, runs the unit tests, then drops dev dependencies", () => {

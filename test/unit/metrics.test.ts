@@ -67,6 +67,33 @@ describe("metrics label cardinality", () => {
   });
 });
 
+describe("series alerting needs from the start", () => {
+  it("every failure code and final delivery status is at 0 before the first one (increase() sees it)", async () => {
+    const registry = createMetricsRegistry();
+    createWorkerMetrics(registry);
+    createWebhookMetrics(registry);
+    const samples = await scrape(registry);
+    for (const type of ["top_up", "transfer"]) {
+      expect(sampleValue(samples, "billing_operations_applied_total", { type })).toBe(0);
+      for (const code of ["insufficient_funds", "balance_limit_exceeded", "internal_error"]) {
+        expect(sampleValue(samples, "billing_operations_failed_total", { type, code }), code).toBe(0);
+      }
+    }
+    expect(sampleValue(samples, "billing_webhook_deliveries_total", { status: "failed" })).toBe(0);
+    expect(sampleValue(samples, "billing_webhook_deliveries_total", { status: "succeeded" })).toBe(0);
+  });
+
+  it("billing_ready is what the readiness check answers at the scrape", async () => {
+    const registry = createMetricsRegistry();
+    const m = createApiMetrics(registry, 2);
+    let ready = true;
+    m.track({ inFlightAccepts: () => 0, longPolls: () => 0, ready: async () => ready });
+    expect(sampleValue(await scrape(registry), "billing_ready")).toBe(1);
+    ready = false;
+    expect(sampleValue(await scrape(registry), "billing_ready")).toBe(0);
+  });
+});
+
 describe("routeTemplate", () => {
   it("joins the mount path and the route path; a router's root is its mount path", () => {
     expect(routeTemplate("/:id", "/v1/wallets")).toBe("/v1/wallets/:id");

@@ -1,14 +1,20 @@
-import { bigint, index, pgTable, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, pgTable, primaryKey, uuid } from "drizzle-orm/pg-core";
 import { createdAt } from "./columns.ts";
 import { operations } from "./operations.ts";
 import { wallets } from "./wallets.ts";
 
-/** Double-entry ledger lines: every operation's entries sum to zero. Append-only. */
+/**
+ * Double-entry ledger lines: every operation's entries sum to zero. Append-only. Two indexes
+ * only, each serving a query of the contract: the key (the entry list, the versions' gaplessness)
+ * and the instant index (`balance?at=`). An entry is never looked up by its id, nor by its
+ * operation outside the audit's full scans, so neither has an index (each cost a B-tree
+ * insertion per entry, two per operation).
+ */
 export const entries = pgTable(
   "entries",
   {
-    /** UUIDv7. */
-    id: uuid("id").primaryKey(),
+    /** UUIDv7, shown in the API; not a key (nothing looks an entry up by it). */
+    id: uuid("id").notNull(),
     operationId: uuid("operation_id")
       .notNull()
       .references(() => operations.id),
@@ -24,8 +30,10 @@ export const entries = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    uniqueIndex("entries_wallet_id_wallet_version_key").on(t.walletId, t.walletVersion),
-    index("entries_operation_id_idx").on(t.operationId),
+    /** A wallet's entries are numbered 1, 2, 3 … with no duplicate; also the listing order. */
+    primaryKey({ name: "entries_pkey", columns: [t.walletId, t.walletVersion] }),
+    /** `GET /v1/wallets/:id/balance?at=`: the newest entry at or before an instant, one probe. */
+    index("entries_wallet_id_created_at_idx").on(t.walletId, t.createdAt, t.walletVersion),
   ],
 );
 

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   char,
@@ -17,6 +18,10 @@ import { clients } from "./clients.ts";
 import { createdAt } from "./columns.ts";
 import { wallets } from "./wallets.ts";
 
+/** The operation types of API.md. A hold reserves money; a capture moves (part of) it; a void releases it. */
+export const OPERATION_TYPES = ["top_up", "transfer", "payout", "hold", "capture", "void"] as const;
+export type OperationType = (typeof OPERATION_TYPES)[number];
+
 /** Money movements, accepted `pending` and set `succeeded` or `failed` exactly once by a partition runner. */
 export const operations = pgTable(
   "operations",
@@ -27,8 +32,8 @@ export const operations = pgTable(
     clientId: uuid("client_id")
       .notNull()
       .references(() => clients.id),
-    /** "top_up" or "transfer". */
-    type: text("type", { enum: ["top_up", "transfer"] }).notNull(),
+    /** One of {@link OPERATION_TYPES}. */
+    type: text("type", { enum: OPERATION_TYPES }).notNull(),
     /** "pending", then "succeeded" or "failed". */
     status: text("status", { enum: ["pending", "succeeded", "failed"] })
       .notNull()
@@ -37,12 +42,17 @@ export const operations = pgTable(
     amount: bigint("amount", { mode: "bigint" }).notNull(),
     /** ISO 4217 code of both wallets. */
     currency: char("currency", { length: 3 }).notNull(),
-    /** Debited client wallet of a transfer; null for a top-up (the funding account is debited). */
+    /**
+     * Debited client wallet (a transfer's, a payout's; a hold's and its capture's and void's
+     * source); null for a top-up (the funding account is debited).
+     */
     fromWalletId: uuid("from_wallet_id").references(() => wallets.id),
-    /** Credited wallet. */
-    toWalletId: uuid("to_wallet_id")
-      .notNull()
-      .references(() => wallets.id),
+    /** Credited wallet (a hold's, capture's and void's: the hold's destination); null for a payout (the funding account is credited). */
+    toWalletId: uuid("to_wallet_id").references(() => wallets.id),
+    /** The hold operation a capture or void resolves; null for every other type. */
+    holdId: uuid("hold_id").references((): AnyPgColumn => operations.id),
+    /** A hold's expiry: its acceptance plus `expiresInSeconds`; null for every other type. */
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
     /** Failure code when `failed` (e.g. insufficient_funds). */
     failureCode: text("failure_code"),
     /** Human-readable failure message when `failed`. */
@@ -64,9 +74,18 @@ export const operations = pgTable(
   (t) => [
     unique("operations_client_idempotency_key").on(t.clientId, t.idempotencyKey),
     check("operations_amount_positive", sql`${t.amount} > 0 AND ${t.amount} <= 9007199254740991`),
-    check("operations_type_valid", sql`${t.type} IN ('top_up', 'transfer')`),
+    check(
+      "operations_type_valid",
+      sql`${t.type} IN ('top_up', 'transfer', 'payout', 'hold', 'capture', 'void')`,
+    ),
     check("operations_status_valid", sql`${t.status} IN ('pending', 'succeeded', 'failed')`),
-    check("operations_source_matches_type", sql`(${t.type} = 'transfer') = (${t.fromWalletId} IS NOT NULL)`),
+    check("operations_source_matches_type", sql`(${t.type} = 'top_up') = (${t.fromWalletId} IS NULL)`),
+    check("operations_destination_matches_type", sql`(${t.type} = 'payout') = (${t.toWalletId} IS NULL)`),
+    check(
+      "operations_hold_matches_type",
+      sql`(${t.type} IN ('capture', 'void')) = (${t.holdId} IS NOT NULL)`,
+    ),
+    check("operations_expiry_matches_type", sql`(${t.type} = 'hold') = (${t.expiresAt} IS NOT NULL)`),
     check("operations_failure_iff_failed", sql`(${t.status} = 'failed') = (${t.failureCode} IS NOT NULL)`),
     check("operations_completed_iff_final", sql`(${t.status} = 'pending') = (${t.completedAt} IS NULL)`),
     /** The runner's query: a partition's pending operations in acceptance order. */

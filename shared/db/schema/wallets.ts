@@ -31,6 +31,12 @@ export const wallets = pgTable(
     currency: char("currency", { length: 3 }).notNull(),
     /** Minor units. 0..2^53-1 for client wallets (CHECK); unbounded for funding accounts. */
     balance: bigint("balance", { mode: "bigint" }).notNull().default(sql`0`),
+    /**
+     * Minor units reserved by the wallet's active holds (their sum); 0..balance for a client
+     * wallet (CHECK), always 0 for a funding account. Moves when a hold is placed or released,
+     * without an entry: entries are posted only when money moves.
+     */
+    heldBalance: bigint("held_balance", { mode: "bigint" }).notNull().default(sql`0`),
     /** Number of entries posted to the wallet. */
     version: bigint("version", { mode: "bigint" }).notNull().default(sql`0`),
     /** Partition queue whose runner debits this wallet, computed once at creation. Never changes. */
@@ -44,6 +50,10 @@ export const wallets = pgTable(
     check(
       "wallets_client_balance_bounds",
       sql`${t.kind} <> 'client' OR (${t.balance} >= 0 AND ${t.balance} <= 9007199254740991)`,
+    ),
+    check(
+      "wallets_held_within_balance",
+      sql`${t.heldBalance} >= 0 AND (${t.kind} = 'client' OR ${t.heldBalance} = 0) AND ${t.heldBalance} <= greatest(${t.balance}, 0)`,
     ),
     check("wallets_kind_valid", sql`${t.kind} IN ('client', 'funding')`),
     check("wallets_currency_format", sql`${t.currency} ~ '^[A-Z]{3}$'`),

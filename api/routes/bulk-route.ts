@@ -1,0 +1,96 @@
+import type { RequestHandler } from "express";
+import type { Database } from "../../shared/db/client.ts";
+import { findHold } from "../../shared/db/operation-repo.ts";
+import { ApiError } from "../../shared/errors.ts";
+import { operationResource } from "../../shared/http/resources.ts";
+import { bulkEnvelope, bulkItemHead } from "../../shared/http/schemas.ts";
+import { clientIdOf } from "../middleware/auth.ts";
+import { problemBody } from "../middleware/error-handler.ts";
+import type { ChargeMore } from "../middleware/rate-limit.ts";
+import { parseOperationRequest } from "../operation-request.ts";
+import { type AcceptDeps, type Accepted, acceptMany, type BulkItem } from "../services/accept-operation.ts";
+import { validate } from "../validate.ts";
+
+/**
+ * `POST /v1/operations/bulk` (API.md, "Bulk submission"): up to 1,000 operations in one request,
+ * each accepted or refused on its own with the single routes' checks and codes, through the same
+ * accept path (one insert for the whole bulk), answered in item order. The request is refused
+ * as a whole only for the envelope's own reasons: 400 for a body that is not
+ * `{ "operations": [1..1000 objects] }`, 429 when its n items do not fit the rate limit, 503
+ * when overloaded; nothing is created then.
+ */
+export function bulkHandler(deps: AcceptDeps & { db: Database }): RequestHandler {
+  return async (req, res) => {
+    const clientId = clientIdOf(res);
+    const { operations } = validate(bulkEnvelope, req.body, "body", false);
+    // The raw items (the envelope's parse keeps no member named __proto__, which an item refuses).
+    const raw = (req.body as { operations: Record<string, unknown>[] }).operations;
+    const charge = res.locals.chargeRateLimit as ChargeMore | undefined;
+    await charge?.(operations.length - 1);
+
+    const results = await acceptMany(
+      deps,
+      clientId,
+      raw.map((item, i) => bulkItem(item, `body.operations.${i}`)),
+    );
+    const requestId = res.locals.requestId as string;
+    const data = await Promise.all(
+      results.map(async (r) =>
+        r instanceof ApiError
+          ? { status: r.status, error: problemBody(r, requestId) }
+          : {
+              status: 202,
+              replayed: r.replayed,
+              operation: operationResource(r.operation, await holdOf(deps.db, r)),
+            },
+      ),
+    );
+    res.status(200).json({ data });
+  };
+}
+
+/**
+ * An item as the single route would see it: its `type` picks the body schema, its
+ * `idempotencyKey` is the header's (checked before the body, as the header is), a capture's or
+ * void's `holdId` is the path's `:id`.
+ */
+function bulkItem(item: Record<string, unknown>, where: string): BulkItem {
+  try {
+    const { type, idempotencyKey, holdId } = validate(
+      bulkItemHead,
+      { type: item.type, idempotencyKey: item.idempotencyKey, holdId: item.holdId },
+      where,
+    );
+    if (idempotencyKey === undefined) {
+      throw new ApiError(
+        "idempotency_key_required",
+        "Give each item an idempotencyKey (1..255 printable ASCII), as the Idempotency-Key header of a single request.",
+      );
+    }
+    const { type: _type, idempotencyKey: _key, ...rest } = item;
+    const holdStep = type === "capture" || type === "void";
+    if (holdStep) {
+      if (holdId === undefined) {
+        throw new ApiError("validation_error", `The request ${where} is invalid.`, {
+          errors: [{ path: `${where}.holdId`, message: "a capture or void names its hold" }],
+        });
+      }
+      delete rest.holdId;
+    }
+    return {
+      idempotencyKey,
+      request: parseOperationRequest(type, rest, where, holdStep ? String(holdId).toLowerCase() : ""),
+    };
+  } catch (err) {
+    if (err instanceof ApiError) return { refused: err };
+    throw err;
+  }
+}
+
+/** A replayed hold's current hold (as the single route answers a replay). */
+async function holdOf(db: Database, r: Accepted) {
+  const { operation } = r;
+  return r.replayed && operation.type === "hold" && operation.status === "succeeded"
+    ? findHold(db, operation.id)
+    : null;
+}

@@ -1,0 +1,78 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+/**
+ * `GET /v1/wallets/:id/balance?at=` (API.md): the posted balance and version as of an instant,
+ * from the entries, checked against a running sum the test keeps of the same entries.
+ */
+
+let system: TestSystem;
+let api: Api;
+
+beforeAll(async () => {
+  system = await startSystem({ partitions: 2, workerProcesses: 1 });
+  api = await newClient(system);
+});
+afterAll(async () => system?.stop());
+
+describe("balance at an instant", () => {
+  it("equals the running sum of the entries at or before it, at several instants", async () => {
+    const w = await newWallet(api);
+    const other = await newWallet(api);
+    const created = new Date();
+    const instants: Date[] = [new Date(created.getTime() - 60_000)];
+    for (const step of [
+      () => api.topUp(w, 1_000),
+      () => api.transfer(w, other, 250),
+      () => api.topUp(w, 40),
+      () => api.payout(w, 90),
+      () => api.transfer(other, w, 5),
+    ]) {
+      expect((await api.settle((await step()).body.id)).status).toBe("succeeded");
+      instants.push(new Date());
+      await sleep(5);
+    }
+    const entries: { amount: number; createdAt: string }[] = (await api.get(`/v1/wallets/${w}/entries`)).body
+      .data;
+    expect(entries).toHaveLength(5);
+    // Also the exact instants of the entries (at or before counts) and one millisecond before each.
+    for (const e of entries) {
+      const at = Date.parse(e.createdAt);
+      instants.push(new Date(at), new Date(at - 1));
+    }
+    for (const at of instants) {
+      const counted = entries.filter((e) => Date.parse(e.createdAt) <= at.getTime());
+      const expected = counted.reduce((sum, e) => sum + e.amount, 0);
+      const r = await api.get(`/v1/wallets/${w}/balance?at=${encodeURIComponent(at.toISOString())}`);
+      expect(r.status).toBe(200);
+      expect(r.body).toStrictEqual({
+        walletId: w,
+        currency: "USD",
+        at: at.toISOString(),
+        balance: expected,
+        version: counted.length,
+      });
+    }
+    const now = (await api.get(`/v1/wallets/${w}/balance?at=${encodeURIComponent(new Date().toISOString())}`))
+      .body;
+    expect(now).toMatchObject({ balance: 705, version: 5 });
+    expect((await api.get(`/v1/wallets/${w}`)).body).toMatchObject({ balance: 705, version: 5 });
+  });
+
+  it("takes an offset and answers in UTC", async () => {
+    const w = await newWallet(api);
+    const r = await api.get(`/v1/wallets/${w}/balance?at=${encodeURIComponent("2026-01-01T02:00:00+02:00")}`);
+    expect(r.body).toMatchObject({ at: "2026-01-01T00:00:00.000Z", balance: 0, version: 0 });
+  });
+
+  it("holds do not change the posted balance", async () => {
+    const w = await newWallet(api);
+    const to = await newWallet(api);
+    await api.settle((await api.topUp(w, 100)).body.id);
+    await api.settle((await api.hold(w, to, 60)).body.id);
+    const r = await api.get(`/v1/wallets/${w}/balance?at=${encodeURIComponent(new Date().toISOString())}`);
+    expect(r.body).toMatchObject({ balance: 100, version: 1 });
+  });
+});

@@ -1,0 +1,66 @@
+import type { BatchOperation } from "./apply-batch.ts";
+import type { PendingOperation } from "./batch-repo.ts";
+
+/** What a batch applies, and what it must lock first. */
+export interface BatchPlan {
+  operations: BatchOperation[];
+  /** Every wallet the batch may touch: sources, destinations, funding accounts. */
+  walletIds: string[];
+  /** The holds its captures and voids resolve. */
+  holdIds: string[];
+}
+
+/**
+ * The pending operations of a batch as the runner applies them. A top-up debits, a payout
+ * credits, the funding account `funding(currency)` of the partition. A capture's and a void's
+ * wallets are their hold's (copied onto them at acceptance), so the wallets of the whole batch
+ * are known before anything is locked.
+ */
+export function planBatch(
+  pending: readonly PendingOperation[],
+  funding: (currency: string) => string | undefined,
+): BatchPlan {
+  const fundingOf = (currency: string): string => {
+    const id = funding(currency);
+    if (!id) throw new Error(`no funding account for ${currency} in this partition`);
+    return id;
+  };
+  const required = (id: string | null, what: string, op: PendingOperation): string => {
+    if (!id) throw new Error(`${op.type} ${op.id} has no ${what}`);
+    return id;
+  };
+  const walletIds: string[] = [];
+  const holdIds: string[] = [];
+  const operations = pending.map((op) => {
+    const from = op.type === "top_up" ? fundingOf(op.currency) : required(op.fromWalletId, "source", op);
+    const to = op.type === "payout" ? fundingOf(op.currency) : required(op.toWalletId, "destination", op);
+    walletIds.push(from, to);
+    const holdId = op.type === "capture" || op.type === "void" ? required(op.holdId, "hold", op) : "";
+    if (holdId) holdIds.push(holdId);
+    return toBatchOperation(op, from, to, holdId);
+  });
+  return { operations, walletIds, holdIds };
+}
+
+function toBatchOperation(op: PendingOperation, from: string, to: string, holdId: string): BatchOperation {
+  switch (op.type) {
+    case "top_up":
+    case "transfer":
+    case "payout":
+      return { kind: "move", id: op.id, amount: op.amount, debitWalletId: from, creditWalletId: to };
+    case "hold":
+      if (!op.expiresAt) throw new Error(`hold ${op.id} has no expiry`);
+      return {
+        kind: "hold",
+        id: op.id,
+        amount: op.amount,
+        walletId: from,
+        toWalletId: to,
+        expiresAt: op.expiresAt,
+      };
+    case "capture":
+      return { kind: "capture", id: op.id, amount: op.amount, holdId, acceptedAt: op.createdAt };
+    case "void":
+      return { kind: "release", id: op.id, holdId, acceptedAt: op.createdAt, expiry: op.expiry };
+  }
+}

@@ -1,0 +1,54 @@
+import type { Queryable } from "../shared/db/client.ts";
+import type { HoldStatus } from "../shared/db/schema/index.ts";
+import type { HoldState } from "./apply-batch.ts";
+
+/**
+ * The holds' SQL of the runner: the batch's lock of the holds its captures and voids resolve
+ * (the sweeper's scan for expired ones is shared/db/hold-facts-repo.ts's). A hold's row is written only by its partition's
+ * runner (batch-repo.ts's batch write), under the batch's locks.
+ */
+
+/**
+ * The idempotency key of the system's void of an expired hold, under the hold's client: one per
+ * hold, however many sweepers insert it (the unique key decides). It holds a character outside
+ * printable ASCII, which no client's Idempotency-Key can (API.md: 1..255 printable ASCII), so a
+ * client's request can neither take it nor be taken for it.
+ */
+export const EXPIRY_KEY_PREFIX = "hold expired · ";
+export const expiryKey = (holdId: string): string => `${EXPIRY_KEY_PREFIX}${holdId}`;
+
+/** The holds of `ids` that exist (a hold whose operation failed has none), locked for the batch. */
+export async function lockHolds(tx: Queryable, ids: string[]): Promise<Map<string, HoldState>> {
+  if (ids.length === 0) return new Map();
+  const r = await tx.query<{
+    operation_id: string;
+    from_wallet_id: string;
+    to_wallet_id: string;
+    amount: string;
+    status: HoldStatus;
+    expires_at: Date;
+    captured_amount: string | null;
+  }>({
+    name: "batch.lock-holds",
+    text: `SELECT operation_id, from_wallet_id, to_wallet_id, amount::text AS amount, status, expires_at,
+                  captured_amount::text AS captured_amount
+           FROM holds WHERE operation_id = ANY($1::uuid[])
+           ORDER BY operation_id
+           FOR NO KEY UPDATE`,
+    values: [[...new Set(ids)].sort()],
+  });
+  return new Map(
+    r.rows.map((h) => [
+      h.operation_id,
+      {
+        id: h.operation_id,
+        fromWalletId: h.from_wallet_id,
+        toWalletId: h.to_wallet_id,
+        amount: BigInt(h.amount),
+        status: h.status,
+        expiresAt: h.expires_at,
+        capturedAmount: h.captured_amount === null ? null : BigInt(h.captured_amount),
+      },
+    ]),
+  );
+}
