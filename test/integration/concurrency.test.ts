@@ -196,101 +196,109 @@ describe("opposite-direction transfer storm across two partitions", () => {
   });
 });
 
-describe("2,000 concurrent requests of every type (payouts, holds, captures, voids, bulks), two worker processes", () => {
-  let system: TestSystem;
-  let api: Api;
+describe.each(REDIS_MODES)(
+  "2,000 concurrent requests of every type (payouts, holds, captures, voids, bulks), two worker processes, $name",
+  (mode) => {
+    let system: TestSystem;
+    let api: Api;
 
-  beforeAll(async () => {
-    system = await startSystem({ partitions: 4, batchCap: 50, workerProcesses: 2 });
-    api = await newClient(system);
-  });
-  afterAll(async () => system?.stop());
-
-  it("keeps every invariant of the audit, with no deadlock", async () => {
-    const wallets: string[] = [];
-    for (let i = 0; i < 12; i++) wallets.push(await newWallet(api));
-    for (const w of wallets) await api.settle((await api.topUp(w, 20_000)).body.id);
-    const deadlocksBefore = await deadlockCount(system.db);
-    const random = rng(42);
-    const holds: string[] = [];
-    const pick = () => wallets[Math.floor(random() * wallets.length)] as string;
-    const other = (w: string) =>
-      wallets[(wallets.indexOf(w) + 1 + Math.floor(random() * 10)) % wallets.length] as string;
-    const tasks = Array.from({ length: 2_000 }, (): (() => Promise<Reply>) => {
-      const r = random();
-      const from = pick();
-      const amount = 1 + Math.floor(random() * 800);
-      if (r < 0.05)
-        // A bulk of 10 transfers and top-ups, mixed into the single requests.
-        return () =>
-          api.post("/v1/operations/bulk", {
-            operations: Array.from({ length: 10 }, (_, i) =>
-              i % 3 === 0
-                ? { type: "top_up", idempotencyKey: randomUUID(), walletId: from, amount }
-                : {
-                    type: "transfer",
-                    idempotencyKey: randomUUID(),
-                    fromWalletId: from,
-                    toWalletId: other(from),
-                    amount,
-                  },
-            ),
-          });
-      if (r < 0.15) return () => api.topUp(from, amount * 2);
-      if (r < 0.45) return () => api.transfer(from, other(from), amount);
-      if (r < 0.55) return () => api.payout(from, amount);
-      if (r < 0.75)
-        return async () => {
-          const reply = await api.hold(from, other(from), amount);
-          if (reply.status === 202) holds.push(reply.body.id);
-          return reply;
-        };
-      // A hold accepted earlier in the run, chosen when the task runs.
-      const which = random();
-      const part = 1 + Math.floor(random() * 5);
-      return () => {
-        const h = holds[Math.floor(which * holds.length)];
-        if (!h) return api.topUp(from, amount);
-        return r < 0.9 ? api.capture(h, part) : api.void(h);
-      };
+    beforeAll(async () => {
+      system = await startSystem({
+        partitions: 4,
+        batchCap: 50,
+        workerProcesses: 2,
+        ...(await cluster.options(mode)),
+      });
+      api = await newClient(system);
     });
-    const replies = await pool(tasks, 64);
-    // A capture above its hold is refused at once (422); everything else is accepted, a bulk's items too.
-    expect(
-      replies.filter((x) => x.status !== 202 && x.status !== 200 && x.body?.code !== "amount_exceeds_hold"),
-    ).toEqual([]);
-    const bulks = replies.filter((x) => x.status === 200);
-    expect(bulks.length).toBeGreaterThan(0);
-    for (const b of bulks)
-      expect(b.body.data.every((item: { status: number }) => item.status === 202)).toBe(true);
-    await waitAllSettled(system);
+    afterAll(async () => system?.stop());
 
-    const failures = await system.db.execute<{ type: string; failure_code: string; n: number }>(sql`
+    it("keeps every invariant of the audit, with no deadlock", async () => {
+      const wallets: string[] = [];
+      for (let i = 0; i < 12; i++) wallets.push(await newWallet(api));
+      for (const w of wallets) await api.settle((await api.topUp(w, 20_000)).body.id);
+      const deadlocksBefore = await deadlockCount(system.db);
+      const random = rng(42);
+      const holds: string[] = [];
+      const pick = () => wallets[Math.floor(random() * wallets.length)] as string;
+      const other = (w: string) =>
+        wallets[(wallets.indexOf(w) + 1 + Math.floor(random() * 10)) % wallets.length] as string;
+      const tasks = Array.from({ length: 2_000 }, (): (() => Promise<Reply>) => {
+        const r = random();
+        const from = pick();
+        const amount = 1 + Math.floor(random() * 800);
+        if (r < 0.05)
+          // A bulk of 10 transfers and top-ups, mixed into the single requests.
+          return () =>
+            api.post("/v1/operations/bulk", {
+              operations: Array.from({ length: 10 }, (_, i) =>
+                i % 3 === 0
+                  ? { type: "top_up", idempotencyKey: randomUUID(), walletId: from, amount }
+                  : {
+                      type: "transfer",
+                      idempotencyKey: randomUUID(),
+                      fromWalletId: from,
+                      toWalletId: other(from),
+                      amount,
+                    },
+              ),
+            });
+        if (r < 0.15) return () => api.topUp(from, amount * 2);
+        if (r < 0.45) return () => api.transfer(from, other(from), amount);
+        if (r < 0.55) return () => api.payout(from, amount);
+        if (r < 0.75)
+          return async () => {
+            const reply = await api.hold(from, other(from), amount);
+            if (reply.status === 202) holds.push(reply.body.id);
+            return reply;
+          };
+        // A hold accepted earlier in the run, chosen when the task runs.
+        const which = random();
+        const part = 1 + Math.floor(random() * 5);
+        return () => {
+          const h = holds[Math.floor(which * holds.length)];
+          if (!h) return api.topUp(from, amount);
+          return r < 0.9 ? api.capture(h, part) : api.void(h);
+        };
+      });
+      const replies = await pool(tasks, 64);
+      // A capture above its hold is refused at once (422); everything else is accepted, a bulk's items too.
+      expect(
+        replies.filter((x) => x.status !== 202 && x.status !== 200 && x.body?.code !== "amount_exceeds_hold"),
+      ).toEqual([]);
+      const bulks = replies.filter((x) => x.status === 200);
+      expect(bulks.length).toBeGreaterThan(0);
+      for (const b of bulks)
+        expect(b.body.data.every((item: { status: number }) => item.status === 202)).toBe(true);
+      await waitAllSettled(system);
+
+      const failures = await system.db.execute<{ type: string; failure_code: string; n: number }>(sql`
       SELECT type, failure_code, count(*)::int AS n FROM operations WHERE status = 'failed' GROUP BY 1, 2 ORDER BY 1, 2`);
-    const allowed: Record<string, string[]> = {
-      transfer: ["insufficient_funds"],
-      payout: ["insufficient_funds"],
-      hold: ["insufficient_funds"],
-      capture: ["hold_not_active"],
-      void: ["hold_not_active"],
-    };
-    for (const f of failures.rows) expect(allowed[f.type]).toContain(f.failure_code);
-    const byType = await system.db.execute<{ type: string; n: number }>(sql`
+      const allowed: Record<string, string[]> = {
+        transfer: ["insufficient_funds"],
+        payout: ["insufficient_funds"],
+        hold: ["insufficient_funds"],
+        capture: ["hold_not_active"],
+        void: ["hold_not_active"],
+      };
+      for (const f of failures.rows) expect(allowed[f.type]).toContain(f.failure_code);
+      const byType = await system.db.execute<{ type: string; n: number }>(sql`
       SELECT type, count(*)::int AS n FROM operations WHERE status = 'succeeded' GROUP BY type ORDER BY type`);
-    // Every type happened for real.
-    expect(byType.rows.map((r) => r.type)).toEqual([
-      "capture",
-      "hold",
-      "payout",
-      "top_up",
-      "transfer",
-      "void",
-    ]);
-    const audit = await auditLedger(system.db, { pendingBoundSeconds: 0 });
-    expect(audit.checks.filter((c) => c.violations > 0)).toEqual([]);
-    expect(await deadlockCount(system.db)).toBe(deadlocksBefore);
-    console.log(
-      `[concurrency, every type] succeeded: ${byType.rows.map((r) => `${r.type}=${r.n}`).join(" ")}; failed: ${failures.rows.map((f) => `${f.type}/${f.failure_code}=${f.n}`).join(" ")}`,
-    );
-  });
-});
+      // Every type happened for real.
+      expect(byType.rows.map((r) => r.type)).toEqual([
+        "capture",
+        "hold",
+        "payout",
+        "top_up",
+        "transfer",
+        "void",
+      ]);
+      const audit = await auditLedger(system.db, { pendingBoundSeconds: 0 });
+      expect(audit.checks.filter((c) => c.violations > 0)).toEqual([]);
+      expect(await deadlockCount(system.db)).toBe(deadlocksBefore);
+      console.log(
+        `[concurrency, every type, ${mode.name}] succeeded: ${byType.rows.map((r) => `${r.type}=${r.n}`).join(" ")}; failed: ${failures.rows.map((f) => `${f.type}/${f.failure_code}=${f.n}`).join(" ")}`,
+      );
+    });
+  },
+);
