@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { completionMessage, completionsChannel } from "../shared/queues/catalog.ts";
+import type { RedisClient } from "../shared/redis/connection.ts";
 
 /** How often a waiting request re-reads Postgres, in case an announcement was lost, ms. */
 const REREAD_MS = 1_000;
@@ -18,7 +18,7 @@ export class CompletionWaiters {
   private readonly rereadMs: number;
 
   /** `rereadMs`: a test seam (a test that must tell a wake-up from a re-read makes it long). */
-  constructor(subscriber: Redis, prefix: string, log: Logger, rereadMs = REREAD_MS) {
+  constructor(subscriber: RedisClient, prefix: string, log: Logger, rereadMs = REREAD_MS) {
     this.rereadMs = rereadMs;
     const channel = completionsChannel(prefix);
     subscriber.subscribe(channel).catch((err: unknown) => log.warn({ err: String(err) }, "subscribe failed"));

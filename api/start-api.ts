@@ -11,9 +11,11 @@ import { assertPartitions } from "../shared/db/settings-repo.ts";
 import { createApiMetrics } from "../shared/metrics/api-metrics.ts";
 import { createMetricsRegistry } from "../shared/metrics/registry.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
-import { openRedis } from "../shared/redis/connection.ts";
+import { bounded } from "../shared/redis/bounded.ts";
+import { openRedis, redisTarget } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { createApp } from "./app.ts";
+import { childMetrics } from "./cluster-metrics.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
 import { createOpenApiDocument } from "./openapi/openapi-document.ts";
 import { Backpressure } from "./services/backpressure.ts";
@@ -49,6 +51,13 @@ export async function startApi(
     /** How often a long poll re-reads Postgres without a wake-up, ms (default 1 s). */
     longPollRereadMs?: number;
   } = {},
+  role: {
+    /**
+     * One of several api processes under api/main.ts's primary (API_PROCESSES): `/metrics`
+     * answers with the whole instance's, which the primary aggregates (cluster-metrics.ts).
+     */
+    inCluster?: boolean;
+  } = {},
 ): Promise<RunningApi> {
   const { db, close: closeDb } = openDb({
     url: config.DATABASE_URL,
@@ -71,23 +80,25 @@ export async function startApi(
     throw err;
   }
 
-  const redis = openRedis(config.REDIS_URL, "fast");
-  // Give Redis a moment to connect before serving; if it is away, serve anyway (the sweeper rings).
-  await Promise.race([once(redis, "ready"), sleep(5_000, undefined, { ref: false })]);
-  const subscriber = openRedis(config.REDIS_URL, "blocking");
+  const target = redisTarget(config);
+  const redis = openRedis(target, "fast");
+  const subscriber = openRedis(target, "blocking");
   // The rate limiter's own connection: one command per request, auto-pipelined.
-  const limiterRedis = openRedis(config.REDIS_URL, "fast", true);
+  const limiterRedis = openRedis(target, "fast", true);
+  // Give Redis a moment to connect before serving (a cluster client also loads the slot map);
+  // if it is away, serve anyway (the sweeper rings, the rate limiter stands aside).
+  await Promise.race([
+    Promise.all(
+      [redis, subscriber, limiterRedis].map((r) => (r.status === "ready" ? undefined : once(r, "ready"))),
+    ),
+    sleep(5_000, undefined, { ref: false }),
+  ]);
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
   const waiters = new CompletionWaiters(subscriber, config.QUEUE_PREFIX, log, seams.longPollRereadMs);
-  const ringNow = (partitions: number[]) =>
-    Promise.race([
-      doorbells.ring(partitions),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error("doorbell timed out")), RING_TIMEOUT_MS).unref(),
-      ),
-    ]);
+  const ringNow = (partitions: number[]) => bounded(doorbells.ring(partitions), RING_TIMEOUT_MS, "doorbell");
 
   const metrics = createApiMetrics(createMetricsRegistry(), config.PARTITIONS);
+  const metricsText = role.inCluster ? childMetrics(metrics.registry) : () => metrics.registry.metrics();
   const backpressure = new Backpressure(
     {
       maxPending: config.BACKPRESSURE_MAX_PENDING,
@@ -133,6 +144,7 @@ export async function startApi(
       windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
     },
     ops: {
+      metricsText,
       draining: () => draining,
       readiness,
       openApiJson: () => {

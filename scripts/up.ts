@@ -9,7 +9,8 @@ import pg from "pg";
 
 /**
  * `npm run up`, for local use where Postgres and Redis answer (on localhost or at DATABASE_URL /
- * REDIS_URL): creates the database if missing, migrates, starts the api and two workers, and
+ * REDIS_URL): creates the database if missing, migrates, starts the api (two api processes,
+ * API_PROCESSES, unless set) and two workers, and
  * stops them all on Ctrl-C or SIGTERM. A launcher, not the app: it reads process.env only to fill
  * in local defaults; the processes it starts parse their own configuration.
  */
@@ -20,9 +21,15 @@ const generatedToken = process.env.ADMIN_TOKEN ? undefined : randomBytes(24).toS
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   DATABASE_URL: process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/billing",
-  REDIS_URL: process.env.REDIS_URL || "redis://127.0.0.1:6379",
+  // A Redis Cluster (REDIS_CLUSTER_NODES) replaces the local Redis; the processes refuse both.
+  ...(process.env.REDIS_CLUSTER_NODES
+    ? {}
+    : { REDIS_URL: process.env.REDIS_URL || "redis://127.0.0.1:6379" }),
   ADMIN_TOKEN: process.env.ADMIN_TOKEN || generatedToken,
   PORT: process.env.PORT || "3000",
+  // Two api processes on the port, as in docker-compose.yml: more than one exercises the shared
+  // port, and two keep the Postgres connections (2 x 22) well under a default server's 100.
+  API_PROCESSES: process.env.API_PROCESSES || "2",
   // Local development: webhook endpoints may point at this machine (npm run demo's receiver).
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: process.env.WEBHOOK_ALLOW_PRIVATE_NETWORKS || "true",
 };
@@ -62,7 +69,7 @@ async function stop(exitCode: number): Promise<void> {
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stop(0));
 
 /** Hides the password of a connection URL. */
-const masked = (url: string): string => url.replace(/(\/\/[^:@/]*):[^@/]*@/, "$1:***@");
+const masked = (url: string): string => url.replace(/(\/\/[^:@/]*):[^@/]*@/g, "$1:***@");
 
 /** Runs `probe`; if it throws, says what does not answer and how to start it, and exits 1. */
 async function mustAnswer(
@@ -110,7 +117,8 @@ async function ensureRedis(url: string): Promise<void> {
 async function main(): Promise<void> {
   const databaseUrl = env.DATABASE_URL ?? "";
   await ensureDatabase(databaseUrl);
-  await ensureRedis(env.REDIS_URL ?? "");
+  // A cluster's seeds are checked by the processes themselves (they wait for the cluster).
+  if (env.REDIS_URL) await ensureRedis(env.REDIS_URL);
   const [migrated] = await once(start("migrate", "dist/scripts/migrate.js", true), "exit");
   if (stopping) return; // Ctrl-C during the migration: stop() exits.
   if (migrated !== 0) {
@@ -133,12 +141,12 @@ async function main(): Promise<void> {
   // A token from the environment is not echoed; the example refers to the variable instead.
   const token = generatedToken ?? "$ADMIN_TOKEN";
   console.log(`
-  api          ${base}${answering ? "" : "   (not answering yet: see the [api] lines)"}
+  api          ${base}   (${env.API_PROCESSES === "0" ? "one process per core" : `${env.API_PROCESSES} processes`}, API_PROCESSES)${answering ? "" : "   (not answering yet: see the [api] lines)"}
   docs         ${base}/docs   (OpenAPI: ${base}/openapi.json)
   metrics      ${base}/metrics, http://localhost:${metricsPort}/metrics, http://localhost:${metricsPort + 1}/metrics
   admin token  ${generatedToken ?? "from ADMIN_TOKEN"}
   database     ${masked(databaseUrl)}
-  redis        ${masked(env.REDIS_URL ?? "")}
+  redis        ${env.REDIS_URL ? masked(env.REDIS_URL) : `cluster ${masked(env.REDIS_CLUSTER_NODES ?? "")}`}
   webhooks     endpoints on private addresses ${env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === "true" ? "allowed (local development)" : "refused"}
   demo         API_URL=${base} ADMIN_TOKEN=${token} npm run demo
   create a client:

@@ -18,6 +18,86 @@ const redisUrl = z
   .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
   .describe("Redis connection string, e.g. redis://127.0.0.1:6379");
 
+/** One seed node of a Redis Cluster: `host:port` (`[v6address]:port`), or a `redis://`/`rediss://` URL. */
+const CLUSTER_NODE =
+  /^(?:(rediss?):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/;
+
+/** The seed nodes of a Redis Cluster and how to reach every node of it. */
+export interface ClusterSeeds {
+  nodes: { host: string; port: number }[];
+  /** `rediss://` seeds: TLS to every node. */
+  tls: boolean;
+  username?: string;
+  password?: string;
+}
+
+const redisClusterNodes = z
+  .string()
+  .transform((value, ctx): ClusterSeeds => {
+    const entries = value.split(",").map((e) => e.trim());
+    const parsed = entries.map((e) => CLUSTER_NODE.exec(e));
+    const bad = entries.filter((_, i) => !parsed[i] || Number(parsed[i]?.[5]) > 65_535);
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `host:port (or redis:// / rediss:// URLs), comma-separated; not ${bad.map((b) => JSON.stringify(b)).join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    const matches = parsed as RegExpExecArray[];
+    // ioredis applies one scheme and one set of credentials to every node of the cluster.
+    const [first] = matches;
+    const same = matches.every((m) => m[1] === first?.[1] && m[2] === first?.[2] && m[3] === first?.[3]);
+    if (!first || !same) {
+      ctx.addIssue({
+        code: "custom",
+        message: "all host:port, or all URLs with the same scheme and credentials",
+      });
+      return z.NEVER;
+    }
+    return {
+      nodes: matches.map((m) => ({ host: (m[4] ?? "").replace(/^\[(.*)\]$/, "$1"), port: Number(m[5]) })),
+      tls: first[1] === "rediss",
+      ...(first[2] ? { username: decodeURIComponent(first[2]) } : {}),
+      ...(first[3] ? { password: decodeURIComponent(first[3]) } : {}),
+    };
+  })
+  .describe(
+    "Seed nodes of a Redis Cluster, host:port comma-separated (or redis:// / rediss:// URLs, one scheme and one set of credentials for all); replaces REDIS_URL",
+  );
+
+/**
+ * Redis is one server (`REDIS_URL`) or a Redis Cluster (`REDIS_CLUSTER_NODES`): exactly one of
+ * the two. The rule runs even when other settings are wrong, so that every problem is listed at once.
+ */
+const redisSettings = {
+  REDIS_URL: redisUrl.optional(),
+  REDIS_CLUSTER_NODES: redisClusterNodes.optional(),
+};
+function oneRedis(
+  config: { REDIS_URL?: unknown; REDIS_CLUSTER_NODES?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  const url = config.REDIS_URL !== undefined;
+  const cluster = config.REDIS_CLUSTER_NODES !== undefined;
+  if (url && cluster) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["REDIS_URL"],
+      message:
+        "REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_URL for one Redis server or REDIS_CLUSTER_NODES for a Redis Cluster, not both",
+    });
+  } else if (!url && !cluster) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["REDIS_URL"],
+      message: "is required (or REDIS_CLUSTER_NODES, for a Redis Cluster)",
+    });
+  }
+}
+/** Runs {@link oneRedis} even when other fields failed (zod skips refinements after an issue by default). */
+const always = { when: () => true };
+
 /** `statement_timeout` of the process's Postgres sessions; the client gives up 5 s later. */
 const dbStatementTimeout = (fallback: number) =>
   int(100, 600_000)
@@ -26,10 +106,9 @@ const dbStatementTimeout = (fallback: number) =>
       "statement_timeout of this process's Postgres sessions, ms; a query with no answer 5 s past it fails as a lost connection",
     );
 
-/** Settings every process needs. */
+/** Settings every process needs (the api and the workers add Redis: {@link redisSettings}). */
 export const baseConfigSchema = z.object({
   DATABASE_URL: postgresUrl,
-  REDIS_URL: redisUrl,
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and - only (1..64)")
@@ -56,90 +135,101 @@ const webhookAllowPrivateNetworks = z
   );
 
 /** The HTTP gateway. */
-export const apiConfigSchema = baseConfigSchema.extend({
-  PORT: int(0, 65535).default(3000).describe("TCP port the api listens on"),
-  ADMIN_TOKEN: z
-    .string()
-    .min(16, "must be at least 16 characters")
-    .describe("The operator's bearer token; it can only create clients"),
-  DB_POOL_SIZE: int(1, 200).default(20).describe("Postgres connections per api process"),
-  DB_STATEMENT_TIMEOUT_MS: dbStatementTimeout(10_000),
-  RATE_LIMIT_REQUESTS: int(0, 10_000_000)
-    .default(100_000)
-    .describe(
-      "Requests one client (or the operator) may make per window, counted in Redis across all api processes; 0 turns rate limiting off",
-    ),
-  RATE_LIMIT_WINDOW_SECONDS: int(1, 3_600).default(10).describe("Length of the fixed rate-limit window, s"),
-  AUTH_FAILURES_PER_ADDRESS: int(0, 1_000_000)
-    .default(50)
-    .describe(
-      "Requests with API keys unknown to one api process that one client address may make per 10 s before its unknown keys get 429 without a database read; 0 turns the bound off",
-    ),
-  BACKPRESSURE_MAX_PENDING: int(0, 1_000_000)
-    .default(20_000)
-    .describe(
-      "Pending operations (all partitions) at which new top-ups and transfers get 503 overloaded; 0 turns the check off",
-    ),
-  BACKPRESSURE_MAX_IN_FLIGHT: int(0, 1_000_000)
-    .default(1_000)
-    .describe(
-      "Accepts in progress in one api process at which new ones get 503 overloaded; 0 turns the check off",
-    ),
-  BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000)
-    .default(500)
-    .describe(
-      "Event-loop delay (p99 over the last 250 ms) at which new top-ups and transfers get 503 overloaded, ms; 0 turns the check off",
-    ),
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
-});
+export const apiConfigSchema = baseConfigSchema
+  .extend(redisSettings)
+  .extend({
+    PORT: int(0, 65535).default(3000).describe("TCP port the api listens on"),
+    API_PROCESSES: int(0, 256)
+      .default(1)
+      .describe(
+        "api processes sharing PORT (node:cluster), each with its own pools and bounds; 0 = one per core (os.availableParallelism())",
+      ),
+    ADMIN_TOKEN: z
+      .string()
+      .min(16, "must be at least 16 characters")
+      .describe("The operator's bearer token; it can only create clients"),
+    DB_POOL_SIZE: int(1, 200).default(20).describe("Postgres connections per api process"),
+    DB_STATEMENT_TIMEOUT_MS: dbStatementTimeout(10_000),
+    RATE_LIMIT_REQUESTS: int(0, 10_000_000)
+      .default(100_000)
+      .describe(
+        "Requests one client (or the operator) may make per window, counted in Redis across all api processes; 0 turns rate limiting off",
+      ),
+    RATE_LIMIT_WINDOW_SECONDS: int(1, 3_600).default(10).describe("Length of the fixed rate-limit window, s"),
+    AUTH_FAILURES_PER_ADDRESS: int(0, 1_000_000)
+      .default(50)
+      .describe(
+        "Requests with API keys unknown to one api process that one client address may make per 10 s before its unknown keys get 429 without a database read; 0 turns the bound off",
+      ),
+    BACKPRESSURE_MAX_PENDING: int(0, 1_000_000)
+      .default(20_000)
+      .describe(
+        "Pending operations (all partitions) at which new top-ups and transfers get 503 overloaded; 0 turns the check off",
+      ),
+    BACKPRESSURE_MAX_IN_FLIGHT: int(0, 1_000_000)
+      .default(1_000)
+      .describe(
+        "Accepts in progress in one api process at which new ones get 503 overloaded; 0 turns the check off",
+      ),
+    BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000)
+      .default(500)
+      .describe(
+        "Event-loop delay (p99 over the last 250 ms) at which new top-ups and transfers get 503 overloaded, ms; 0 turns the check off",
+      ),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
+  })
+  .superRefine(oneRedis, always);
 
 /** A worker process (partition runners). */
-export const workerConfigSchema = baseConfigSchema.extend({
-  BATCH_CAP: int(1, 10_000)
-    .default(100)
-    .describe("Most operations one partition runner applies in one database transaction"),
-  BATCH_CONCURRENCY: int(1, 64)
-    .default(1)
-    .describe(
-      "Most batch transactions one worker process runs at once (its partitions queue for them); the deployment runs worker processes × this",
-    ),
-  DB_POOL_SIZE: int(1, 200)
-    .default(4)
-    .describe("Postgres connections per worker process; BATCH_CONCURRENCY + 2 leaves one for the sweeper"),
-  DB_STATEMENT_TIMEOUT_MS: dbStatementTimeout(30_000),
-  SWEEP_INTERVAL_MS: int(100, 600_000)
-    .default(5_000)
-    .describe("How often each worker's sweeper looks for partitions with stale pending operations, ms"),
-  SWEEP_GRACE_MS: int(0, 3_600_000)
-    .default(5_000)
-    .describe("How long an operation may stay pending before the sweeper rings its partition, ms"),
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
-  WEBHOOK_RETRY_SCHEDULE: z
-    .string()
-    .regex(/^\d+(,\d+)*$/, "comma-separated whole seconds, e.g. 5,300,1800")
-    .default("5,300,1800,7200,18000,36000,36000")
-    .transform((s) => s.split(",").map(Number))
-    .refine((delays) => delays.every((d) => d <= 604_800), "each delay is at most 604800 s (7 days)")
-    .describe("Seconds between webhook delivery attempts; one attempt more than delays in all"),
-  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000).describe("Timeout of one webhook attempt, ms"),
-  METRICS_PORT: int(0, 65_535)
-    .default(9_464)
-    .describe(
-      "TCP port of the worker's own HTTP listener (GET /metrics, GET /healthz); 0 lets the system pick a free port (logged)",
-    ),
-  WEBHOOK_CONCURRENCY: int(0, 256)
-    .default(16)
-    .describe("Webhook attempts in flight at once in this worker process; 0 runs no sender here"),
-  WEBHOOK_ENDPOINT_CONCURRENCY: int(1, 64)
-    .default(2)
-    .describe("Webhook attempts in flight at once to one endpoint, per worker process"),
-  WEBHOOK_POLL_INTERVAL_MS: int(50, 60_000)
-    .default(500)
-    .describe("How often an idle webhook sender looks for due deliveries, ms"),
-  WEBHOOK_DB_POOL_SIZE: int(1, 20)
-    .default(2)
-    .describe("Postgres connections of the webhook sender, apart from the runners' pool"),
-});
+export const workerConfigSchema = baseConfigSchema
+  .extend(redisSettings)
+  .extend({
+    BATCH_CAP: int(1, 10_000)
+      .default(100)
+      .describe("Most operations one partition runner applies in one database transaction"),
+    BATCH_CONCURRENCY: int(1, 64)
+      .default(1)
+      .describe(
+        "Most batch transactions one worker process runs at once (its partitions queue for them); the deployment runs worker processes × this",
+      ),
+    DB_POOL_SIZE: int(1, 200)
+      .default(4)
+      .describe("Postgres connections per worker process; BATCH_CONCURRENCY + 2 leaves one for the sweeper"),
+    DB_STATEMENT_TIMEOUT_MS: dbStatementTimeout(30_000),
+    SWEEP_INTERVAL_MS: int(100, 600_000)
+      .default(5_000)
+      .describe("How often each worker's sweeper looks for partitions with stale pending operations, ms"),
+    SWEEP_GRACE_MS: int(0, 3_600_000)
+      .default(5_000)
+      .describe("How long an operation may stay pending before the sweeper rings its partition, ms"),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
+    WEBHOOK_RETRY_SCHEDULE: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, "comma-separated whole seconds, e.g. 5,300,1800")
+      .default("5,300,1800,7200,18000,36000,36000")
+      .transform((s) => s.split(",").map(Number))
+      .refine((delays) => delays.every((d) => d <= 604_800), "each delay is at most 604800 s (7 days)")
+      .describe("Seconds between webhook delivery attempts; one attempt more than delays in all"),
+    WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000).describe("Timeout of one webhook attempt, ms"),
+    METRICS_PORT: int(0, 65_535)
+      .default(9_464)
+      .describe(
+        "TCP port of the worker's own HTTP listener (GET /metrics, GET /healthz); 0 lets the system pick a free port (logged)",
+      ),
+    WEBHOOK_CONCURRENCY: int(0, 256)
+      .default(16)
+      .describe("Webhook attempts in flight at once in this worker process; 0 runs no sender here"),
+    WEBHOOK_ENDPOINT_CONCURRENCY: int(1, 64)
+      .default(2)
+      .describe("Webhook attempts in flight at once to one endpoint, per worker process"),
+    WEBHOOK_POLL_INTERVAL_MS: int(50, 60_000)
+      .default(500)
+      .describe("How often an idle webhook sender looks for due deliveries, ms"),
+    WEBHOOK_DB_POOL_SIZE: int(1, 20)
+      .default(2)
+      .describe("Postgres connections of the webhook sender, apart from the runners' pool"),
+  })
+  .superRefine(oneRedis, always);
 
 /** `npm run db:migrate`. */
 export const migrateConfigSchema = baseConfigSchema.pick({

@@ -35,3 +35,17 @@ export function createLogger(name: string, level: string, destination?: Destinat
   // flushes what is pending synchronously when the process exits.
   return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
+
+/** Linux's PIPE_BUF: a write to a pipe of at most this many bytes is never interleaved with another's. */
+const PIPE_BUF = 4_096;
+
+/**
+ * Stdout for one of several processes that share it (the api's `API_PROCESSES` children inherit
+ * the primary's): asynchronous as {@link createLogger}'s, but each write is whole lines of at
+ * most PIPE_BUF bytes, so that the lines of two processes never cut into each other in the pipe
+ * (the default, 16 KiB writes, may be split by the kernel and interleaved). A single line longer
+ * than that still goes out in one write.
+ */
+export function sharedStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, maxWrite: PIPE_BUF });
+}

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { errorSummary } from "../shared/log-safe.ts";
+import { bounded } from "../shared/redis/bounded.ts";
+import type { RedisClient } from "../shared/redis/connection.ts";
 
 /**
  * Which partitions this worker process runs, given the live worker processes.
@@ -85,7 +86,7 @@ const BEAT = `
  * round trip a second per process; when Redis does not answer, the last roster stands.
  */
 export class WorkerRoster {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly key: string;
   private readonly id: string;
   private readonly onRoster: (ids: string[]) => void;
@@ -95,7 +96,7 @@ export class WorkerRoster {
   private beating = false;
 
   constructor(opts: {
-    redis: Redis;
+    redis: RedisClient;
     prefix: string;
     id: string;
     onRoster: (ids: string[]) => void;
@@ -119,7 +120,12 @@ export class WorkerRoster {
     if (this.beating) return;
     this.beating = true;
     try {
-      const ids = await this.redis.eval(BEAT, 1, this.key, this.id, EXPIRY_MS);
+      // Bounded: one heartbeat at a time, so one that never answers would be the last.
+      const ids = await bounded(
+        this.redis.eval(BEAT, 1, this.key, this.id, EXPIRY_MS),
+        EXPIRY_MS,
+        "heartbeat",
+      );
       if (Array.isArray(ids)) this.onRoster(ids.map(String));
       this.failing = false;
     } catch (err) {

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { WorkerConfig } from "../shared/config.ts";
 import { openDb } from "../shared/db/client.ts";
@@ -8,28 +7,36 @@ import { errorSummary } from "../shared/log-safe.ts";
 import { createMetricsRegistry } from "../shared/metrics/registry.ts";
 import { createWebhookMetrics } from "../shared/metrics/webhook-metrics.ts";
 import { createWorkerMetrics } from "../shared/metrics/worker-metrics.ts";
-import {
-  completionsChannel,
-  dirtyKey,
-  parsePayload,
-  queueCatalog,
-  queueName,
-} from "../shared/queues/catalog.ts";
+import { completionsChannel } from "../shared/queues/catalog.ts";
 import { Doorbells } from "../shared/queues/doorbells.ts";
-import { openRedis } from "../shared/redis/connection.ts";
+import { bounded } from "../shared/redis/bounded.ts";
+import { openRedis, redisTarget } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { BatchSlots } from "./batch-slots.ts";
 import { startMetricsServer } from "./metrics-server.ts";
 import { PartitionAssignment, WorkerRoster } from "./partition-assignment.ts";
-import { type RunnerHooks, type RunOutcome, runPartition } from "./partition-runner.ts";
+import { PartitionConsumers } from "./partition-consumers.ts";
+import { type RunnerHooks, runPartition } from "./partition-runner.ts";
 import { startSweeper } from "./sweeper.ts";
 import { startWebhookSender, type WebhookSender, type WebhookSenderHooks } from "./webhook-sender.ts";
+import { WedgeWatchdog } from "./wedge-watchdog.ts";
 
 /** Seams of the webhook sender: metrics counters, and a test's own DNS (to simulate rebinding). */
 export interface WebhookSeams {
   hooks?: WebhookSenderHooks;
   resolveHost?: HostResolver;
 }
+
+/**
+ * A partition of this process whose operations stay pending past the grace period, sweep after
+ * sweep, while no runner of it starts here, has its queue worker replaced after this long, ms:
+ * past a stalled job's recovery (6 s lock, 3 s stalled check) with room for a handover.
+ */
+const WEDGED_AFTER_MS = 15_000;
+/** A handover's fresh doorbell gets this long, ms (the sweeper rings the partition otherwise). */
+const HANDOFF_TIMEOUT_MS = 5_000;
+/** The runner's own Redis commands (a flag, an announcement) get this long, ms. */
+const RUNNER_REDIS_TIMEOUT_MS = 2_000;
 
 export interface RunningWorker {
   /** Port of the worker's metrics listener (GET /metrics, GET /healthz). */
@@ -85,8 +92,9 @@ export async function startWorker(
     throw err;
   }
 
-  const redis = openRedis(config.REDIS_URL, "blocking");
+  const redis = openRedis(redisTarget(config), "blocking");
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
+  const { keys } = doorbells;
   await doorbells.assertGlobalConcurrency();
 
   // The sender's own small pool: a slow endpoint or a burst of attempts never waits for, nor
@@ -141,11 +149,18 @@ export async function startWorker(
     handOver: (p: number) => !assignment.owns(p),
     withSlot: <T>(fn: () => Promise<T>) => slots.run(fn),
     funding: new Map<string, string>(),
+    // Bounded (a failure is safe: a flag left set costs a doorbell, the sweeper rings; a lost
+    // announcement costs a waiter's re-read): an unanswered command must not hold the partition.
     clearDirty: async (p: number) => {
-      await redis.del(dirtyKey(config.QUEUE_PREFIX, p));
+      await bounded(redis.del(keys.dirtyKey(p)), RUNNER_REDIS_TIMEOUT_MS, "clearing a dirty flag");
     },
     publish: async (ids: string[]) => {
-      await redis.publish(completionsChannel(config.QUEUE_PREFIX), JSON.stringify({ ids }));
+      const message = JSON.stringify({ ids });
+      await bounded(
+        redis.publish(completionsChannel(config.QUEUE_PREFIX), message),
+        RUNNER_REDIS_TIMEOUT_MS,
+        "publishing completions",
+      );
     },
     // Low latency for this process's own deliveries; other processes find them by polling.
     deliveriesWritten: () => sender?.nudge(),
@@ -153,46 +168,46 @@ export async function startWorker(
   };
 
   const handoffs = new Set<Promise<void>>();
-  const workers = Array.from({ length: config.PARTITIONS }, (_, partition) => {
-    const worker = new Worker(
-      queueName("doorbell", partition),
-      async (job) => {
-        const { partition: p } = parsePayload("doorbell", job.data);
-        const outcome = await runPartition(p, deps);
-        if (outcome === "handed-over") metrics.handedOver();
-        return outcome;
-      },
-      { connection: redis, prefix: config.QUEUE_PREFIX, ...queueCatalog.doorbell.workerOptions },
-    );
-    // Work possibly left ("stopped", "handed-over"): a fresh doorbell, added once the job has
-    // completed. Added while it is still active, the job would find the queue at its global
-    // concurrency, and BullMQ then wakes no waiting worker: the next owner would only see it at
-    // its next poll, seconds later. (If this process dies in between, the sweeper rings.)
-    worker.on("completed", (_job, outcome: RunOutcome) => {
-      if (outcome === "drained") return;
-      const add: Promise<void> = doorbells
-        .addJob(partition)
+  const watchdog = new WedgeWatchdog(WEDGED_AFTER_MS);
+  const consumers = new PartitionConsumers({
+    partitions: config.PARTITIONS,
+    redis,
+    keys,
+    log,
+    run: async (p) => {
+      const outcome = await runPartition(p, deps);
+      if (outcome === "handed-over") metrics.handedOver();
+      return outcome;
+    },
+    onLeftWork: (partition) => {
+      const add: Promise<void> = bounded(
+        doorbells.addJob(partition),
+        HANDOFF_TIMEOUT_MS,
+        "ringing a handover",
+      )
         .catch((err: unknown) =>
           log.warn({ partition, err: errorSummary(err) }, "could not ring a partition handed over"),
         )
         .finally(() => handoffs.delete(add));
       handoffs.add(add);
-    });
-    worker.on("error", (err) => log.error({ partition, err: errorSummary(err) }, "queue worker error"));
-    worker.on("failed", (job, err) =>
-      log.error({ partition, jobId: job?.id, err: errorSummary(err) }, "doorbell job failed"),
-    );
-    return worker;
+    },
+    onStarted: (p) => watchdog.started(p),
   });
-
-  // Consume only the queues of this process's partitions. Pausing does not wait for a running
-  // job: its runner hands the partition over after its current batch (handOver above), and a
-  // paused queue worker does not fetch that queue's next job.
+  // Consume only the queues of this process's partitions (partition-consumers.ts).
   const applyAssignment = (): void => {
+    if (!stopping) consumers.apply((p) => assignment.owns(p));
+  };
+  /** The sweeper's stale partitions: replace the queue workers of ours that take no doorbell. */
+  const replaceWedged = (stale: number[]): void => {
     if (stopping) return;
-    for (const [p, w] of workers.entries()) {
-      if (assignment.owns(p)) void w.resume();
-      else void w.pause(true);
+    const idle = (p: number) => assignment.owns(p) && consumers.idle(p);
+    for (const p of watchdog.observe(stale, idle, Date.now())) {
+      log.warn(
+        { partition: p, afterMs: WEDGED_AFTER_MS },
+        "replacing a queue worker that took no doorbell while its partition's operations waited",
+      );
+      metrics.queueWorkerReplaced();
+      consumers.replace(p);
     }
   };
   const roster = new WorkerRoster({
@@ -212,6 +227,7 @@ export async function startWorker(
     log,
     intervalMs: config.SWEEP_INTERVAL_MS,
     graceMs: config.SWEEP_GRACE_MS,
+    onStale: replaceWedged,
   });
   log.info(
     {
@@ -229,7 +245,7 @@ export async function startWorker(
       stopping = true;
       sweeper.stop();
       await roster.stop();
-      await Promise.all([Promise.all(workers.map((w) => w.close())), sender?.stop()]);
+      await Promise.all([consumers.close(), sender?.stop()]);
       await Promise.all(handoffs);
       await doorbells.close();
       await redis.quit().catch(() => {});

@@ -7,7 +7,14 @@ import { insertPendingMany } from "../shared/db/operation-batch-repo.ts";
 import { newId } from "../shared/ids.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import type { Doorbells } from "../shared/queues/doorbells.ts";
+import { bounded } from "../shared/redis/bounded.ts";
 import { expiryKey } from "./hold-repo.ts";
+
+/**
+ * A sweep's Redis commands get this long, ms: one that never answers must not stop every later
+ * sweep (a sweep runs only when the previous one ended).
+ */
+const SWEEP_REDIS_TIMEOUT_MS = 5_000;
 
 /** Most expired holds one sweep accepts voids for; the next sweep takes the rest. */
 const EXPIRY_BATCH = 1_000;
@@ -25,24 +32,35 @@ export function startSweeper(deps: {
   log: Logger;
   intervalMs: number;
   graceMs: number;
+  /** Each sweep's finding: the partitions with operations pending past the grace period. */
+  onStale?: (partitions: number[]) => void;
 }): { stop(): void } {
   let running = false;
   const sweep = async () => {
     if (running) return;
     running = true;
     try {
-      await deps.doorbells.assertGlobalConcurrency();
+      await bounded(
+        deps.doorbells.assertGlobalConcurrency(),
+        SWEEP_REDIS_TIMEOUT_MS,
+        "asserting global concurrency",
+      );
       // Reads only the partial index of pending operations.
       const r = await deps.db.execute<{ partition: number }>(sql`
         SELECT DISTINCT partition FROM operations
         WHERE status = 'pending' AND created_at < now() - make_interval(secs => ${deps.graceMs / 1000})`);
       const stale = r.rows.map((row) => row.partition);
+      deps.onStale?.(stale);
       if (stale.length > 0) {
         deps.log.warn({ partitions: stale }, "sweeper: ringing partitions with stale pending operations");
         // An unconditional add, not the dirty-flag protocol: the flag may be set with no job behind
         // it (an api that set it and then failed to add the job), and would hold rings back until
         // it expires. An extra doorbell costs one empty select.
-        await Promise.all(stale.map((p) => deps.doorbells.addJob(p)));
+        await bounded(
+          Promise.all(stale.map((p) => deps.doorbells.addJob(p))),
+          SWEEP_REDIS_TIMEOUT_MS,
+          "ringing stale partitions",
+        );
       }
       await expireHolds(deps);
     } catch (err) {
@@ -87,5 +105,9 @@ async function expireHolds(deps: { db: Database; doorbells: Doorbells; log: Logg
   );
   if (inserted.size === 0) return;
   deps.log.info({ voids: inserted.size }, "sweeper: voiding expired holds");
-  await deps.doorbells.ring([...inserted.values()].map((op) => op.partition));
+  await bounded(
+    deps.doorbells.ring([...inserted.values()].map((op) => op.partition)),
+    SWEEP_REDIS_TIMEOUT_MS,
+    "ringing the expiry voids' partitions",
+  );
 }

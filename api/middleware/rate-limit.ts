@@ -1,13 +1,13 @@
 import type { NextFunction, Request, Response } from "express";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { ApiError } from "../../shared/errors.ts";
 import { errorSummary } from "../../shared/log-safe.ts";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
+import type { RedisClient } from "../../shared/redis/connection.ts";
 
 export interface RateLimitOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix: the deployment's QUEUE_PREFIX, so that deployments sharing a Redis do not mix. */
   prefix: string;
   /** Requests per window per client; 0 turns the limiter off. */

@@ -12,7 +12,10 @@ import {
 } from "./docs-page.ts";
 
 export interface OpsDeps {
-  registry: Registry;
+  /** Content type of the Prometheus text. */
+  registry: Pick<Registry, "contentType">;
+  /** `/metrics`: this process's registry, or the whole instance's with API_PROCESSES (cluster-metrics.ts). */
+  metricsText: () => Promise<string>;
   readiness: () => Promise<Readiness>;
   /** True once the process is shutting down. */
   draining: () => boolean;
@@ -61,7 +64,7 @@ export function opsRoute(deps: OpsDeps): Router {
   });
 
   router.get("/metrics", async (_req, res) => {
-    res.type(deps.registry.contentType).send(await deps.registry.metrics());
+    res.type(deps.registry.contentType).send(await deps.metricsText());
   });
 
   router.get("/openapi.json", (_req, res) => {

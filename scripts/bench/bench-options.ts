@@ -32,6 +32,8 @@ export interface BenchOptions {
   rate: number | undefined;
   scenarios: ScenarioName[];
   workers: number;
+  /** API_PROCESSES of the api (1: one process, as before; 0: one per core). */
+  apiProcesses: number;
   /** BATCH_CAP for the workers; undefined: the worker's default. */
   batchCap: number | undefined;
   partitions: number;
@@ -57,6 +59,7 @@ const HELP = `npm run bench -- [options]
   --rate=R                peak rate for open loops: half runs at R/2, twice at 2R (default: this run's uniform settled ops/s)
   --scenarios=a,b         any of ${SCENARIO_NAMES.join(", ")} (default all)
   --workers=N             worker processes (default 2)
+  --api-processes=N       API_PROCESSES of the api: processes sharing its port (default 1; 0 = one per core)
   --batch-cap=N           BATCH_CAP of the workers (default: the worker's own)
   --partitions=N          PARTITIONS (default 16)
   --pgbench-seconds=S     length of each reference pgbench run (default 20; quick 2)
@@ -71,6 +74,13 @@ function positive(name: string, v: string | undefined, fallback: number): number
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
+function nonNegativeInteger(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, 0 or more`);
   return n;
 }
 
@@ -111,6 +121,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     rate: values.rate === undefined ? undefined : positive("rate", values.rate, 0),
     scenarios: SCENARIO_NAMES.filter((s) => scenarios.includes(s)),
     workers: positive("workers", values.workers, 2),
+    apiProcesses: nonNegativeInteger("api-processes", values["api-processes"], 1),
     batchCap: values["batch-cap"] === undefined ? undefined : positive("batch-cap", values["batch-cap"], 0),
     partitions: positive("partitions", values.partitions, 16),
     pgbenchSeconds: positive("pgbench-seconds", values["pgbench-seconds"], quick ? 2 : 20),
@@ -137,6 +148,7 @@ function parse(argv: string[]) {
       rate: { type: "string" },
       scenarios: { type: "string" },
       workers: { type: "string" },
+      "api-processes": { type: "string" },
       "batch-cap": { type: "string" },
       partitions: { type: "string" },
       "pgbench-seconds": { type: "string" },

@@ -101,6 +101,30 @@ export function procStats(pid: number): { rssKb: number; cpuMs: number } | undef
   }
 }
 
+/**
+ * {@link procStats} of a process and all its descendants, summed: an api with API_PROCESSES is
+ * its primary and the children it forked (a dead child's CPU is gone with it; only the living
+ * are counted, so sample at the same moments).
+ */
+export function processTreeStats(pid: number): { rssKb: number; cpuMs: number } | undefined {
+  const own = procStats(pid);
+  if (!own) return undefined;
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    children = [];
+  }
+  return children.reduce((sum, child) => {
+    const s = processTreeStats(child);
+    return s ? { rssKb: sum.rssKb + s.rssKb, cpuMs: sum.cpuMs + s.cpuMs } : sum;
+  }, own);
+}
+
 /** Busy and total CPU time of the whole machine, ms (from /proc/stat). */
 export function machineCpu(): { busyMs: number; totalMs: number } {
   const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
@@ -131,7 +155,7 @@ export function sampleRss(processes: BenchProcess[]): { stop(): RssSample[] } {
     while (running) {
       const rssKb: Record<string, number> = {};
       for (const p of processes) {
-        const s = p.child.pid ? procStats(p.child.pid) : undefined;
+        const s = p.child.pid ? processTreeStats(p.child.pid) : undefined;
         if (s) rssKb[p.name] = s.rssKb;
       }
       samples.push({ t: Math.round((performance.now() - started) / 100) / 10, rssKb });

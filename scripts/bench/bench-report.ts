@@ -125,6 +125,7 @@ function markdown(run: BenchRun): string {
       ` → ${run.server.durable ? "durable" : "**FAIL: a durability setting is off**"}; shared_buffers=${s.shared_buffers}, max_connections=${s.max_connections}.`,
     "",
     `Reference: pgbench TPC-B (\`-i -s 16\`, \`-c 16 -j 2 -T ${run.options.pgbenchSeconds}\`): before ${run.pgbench.before?.tps ?? "—"} tps, after ${run.pgbench.after?.tps ?? "—"} tps, **mean ${run.pgbench.meanTps} tps**.`,
+    `Processes: the api as ${run.options.apiProcesses === 1 ? "one process" : `API_PROCESSES=${run.options.apiProcesses}`}, ${run.options.workers} worker processes, ${run.options.partitions} partitions.`,
     `Open loops are set from a peak of ${run.peakRate} ops/s.`,
     "",
     "| scenario | load | requests/s | ops/request | accepted ops/s | accept p50 / p99 / max ms | settled/s | × pgbench | settle lag p50 / p99 ms | HTTP statuses | final statuses | deadlocks Δ | RSS MB start→mid→end (api; workers) | audit | target |",

@@ -15,6 +15,7 @@ import {
   type BenchProcess,
   loadAverage,
   machineCpu,
+  processTreeStats,
   procStats,
   type RssSample,
   sampleRss,
@@ -136,10 +137,17 @@ export async function runScenario(
       startProcess({
         name: "api",
         script: join(ROOT, "api/main.ts"),
-        env: { ...env, PORT: String(port), ADMIN_TOKEN: adminToken, ...o.env },
+        env: {
+          ...env,
+          PORT: String(port),
+          ADMIN_TOKEN: adminToken,
+          API_PROCESSES: String(o.apiProcesses),
+          ...o.env,
+        },
         nodeFlags,
         logFile,
-        readyText: "api listening",
+        // With several api processes, the primary says so once all of them listen.
+        readyText: o.apiProcesses === 1 ? "api listening" : "api processes listening",
       }),
       ...Array.from({ length: o.workers }, (_, k) =>
         startProcess({
@@ -216,7 +224,7 @@ export async function runScenario(
 
     const measured = await withPg(o.pgUrl, database, async (c) => {
       const marker = await seqMarker(c);
-      const cpuBefore = processes.map((p) => procStats(p.child.pid ?? 0)?.cpuMs ?? 0);
+      const cpuBefore = processes.map((p) => processTreeStats(p.child.pid ?? 0)?.cpuMs ?? 0);
       const backendsBefore = await backendCpu(c, database);
       const machineBefore = machineCpu();
       const load1Start = loadAverage();
@@ -224,7 +232,7 @@ export async function runScenario(
       const load = await generate(spec("measured", o.durationS * 1000, mode), dir, "measured");
       const drained = await waitSettled(c, drainMs);
       const rss = rssSampler.stop();
-      const cpuAfter = processes.map((p) => procStats(p.child.pid ?? 0)?.cpuMs ?? 0);
+      const cpuAfter = processes.map((p) => processTreeStats(p.child.pid ?? 0)?.cpuMs ?? 0);
       const backendsAfter = await backendCpu(c, database);
       const machineAfter = machineCpu();
       const settle = await settleStats(c, marker, load.startedAt);

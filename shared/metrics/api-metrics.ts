@@ -68,6 +68,9 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
   });
   const backlog = new Gauge({
     name: "billing_backlog_operations",
+    // Several api processes of one instance (API_PROCESSES) sample the same backlog: their
+    // aggregate is one sample, not the sum.
+    aggregator: "max",
     help: "Pending operations per partition, sampled by the api every 250 ms; the sample counts at most BACKPRESSURE_MAX_PENDING (10000 when off) in all",
     labelNames: ["partition"] as const,
     registers: [registry],
@@ -85,6 +88,8 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
   // For alerting: Prometheus scrapes /metrics but cannot probe /readyz (no blackbox exporter).
   new Gauge({
     name: "billing_ready",
+    // The processes of one instance (API_PROCESSES) aggregated: ready only if every one is.
+    aggregator: "min",
     help: "1 when this api process is ready (Postgres and Redis answer within 1 s, not draining), else 0: what GET /readyz answers",
     registers: [registry],
     async collect() {
@@ -117,6 +122,37 @@ export function createApiMetrics(registry: Registry, partitions: number): ApiMet
     setBacklog(perPartition) {
       for (let p = 0; p < backlogChildren.length; p++) backlogChildren[p]?.set(perPartition[p] ?? 0);
     },
+    track(readers) {
+      read = readers;
+    },
+  };
+}
+
+/** The metrics of the api's primary process (`API_PROCESSES` above 1), added to its children's. */
+export interface ApiPrimaryMetrics {
+  /** A child died and will be restarted. */
+  restarted(): void;
+  /** Reads how many children are listening, at scrape time. */
+  track(read: { listening: () => number }): void;
+}
+
+export function createApiPrimaryMetrics(registry: Registry): ApiPrimaryMetrics {
+  const restarts = new Counter({
+    name: "billing_api_process_restarts_total",
+    help: "api processes of this instance that died and were restarted by its primary (API_PROCESSES)",
+    registers: [registry],
+  });
+  let read = { listening: () => 0 };
+  new Gauge({
+    name: "billing_api_processes",
+    help: "api processes of this instance listening on PORT right now (API_PROCESSES)",
+    registers: [registry],
+    collect() {
+      this.set(read.listening());
+    },
+  });
+  return {
+    restarted: () => restarts.inc(),
     track(readers) {
       read = readers;
     },

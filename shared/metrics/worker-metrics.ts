@@ -24,6 +24,8 @@ export interface WorkerMetrics {
   handedOver(): void;
   /** Reads the number of partitions dealt to this process at each scrape. */
   partitionsAssigned(read: () => number): void;
+  /** A partition's queue worker took no doorbell for too long and was replaced. */
+  queueWorkerReplaced(): void;
 }
 
 /** Accept → completed latency buckets, s: from one batch round trip to a long outage. */
@@ -79,6 +81,11 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     help: "Partitions this process handed over between two batches because they were dealt to another worker process",
     registers: [registry],
   });
+  const replacements = new Counter({
+    name: "billing_queue_worker_replacements_total",
+    help: "Queue workers of this process closed and made anew because their partition's doorbells waited while they took none",
+    registers: [registry],
+  });
   let readAssigned = (): number => 0;
   new Gauge({
     name: "billing_partitions_assigned",
@@ -92,6 +99,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   return {
     registry,
     handedOver: () => handovers.inc(),
+    queueWorkerReplaced: () => replacements.inc(),
     partitionsAssigned(read) {
       readAssigned = read;
     },

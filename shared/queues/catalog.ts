@@ -3,7 +3,8 @@ import { z } from "zod";
 
 /**
  * Every queue family, its payload schema and its options. One queue per partition:
- * `<family>-<partition>` under the deployment's QUEUE_PREFIX.
+ * `<family>-<partition>` under the deployment's QUEUE_PREFIX (`{<family>-<partition>}` on a Redis
+ * Cluster: {@link keyspace}).
  */
 export const queueCatalog = {
   /**
@@ -36,12 +37,6 @@ export const queueCatalog = {
 export type QueueFamily = keyof typeof queueCatalog;
 export type Payload<F extends QueueFamily> = z.infer<(typeof queueCatalog)[F]["payload"]>;
 
-/** The BullMQ queue name of `family` for `partition`. */
-export function queueName(family: QueueFamily, partition: number): string {
-  if (!(family in queueCatalog)) throw new Error(`unknown queue family: ${String(family)}`);
-  return `${family}-${partition}`;
-}
-
 /** Parses a payload against its family's schema; throws on mismatch (at enqueue and in the processor). */
 export function parsePayload<F extends QueueFamily>(family: F, data: unknown): Payload<F> {
   const entry = queueCatalog[family];
@@ -49,8 +44,41 @@ export function parsePayload<F extends QueueFamily>(family: F, data: unknown): P
   return entry.payload.parse(data) as Payload<F>;
 }
 
-/** Redis key of a partition's dirty flag (ARCHITECTURE.md step 2). */
-export const dirtyKey = (prefix: string, partition: number): string => `${prefix}:dirty:${partition}`;
+/** Where a deployment's queues and flags are in Redis (one server or a cluster). */
+export interface Keyspace {
+  /** QUEUE_PREFIX: BullMQ's `prefix` and the first part of every key. */
+  readonly prefix: string;
+  readonly cluster: boolean;
+  /** The BullMQ queue name of `family` for `partition`. */
+  queueName(family: QueueFamily, partition: number): string;
+  /** Redis key of a partition's dirty flag (ARCHITECTURE.md step 2). */
+  dirtyKey(partition: number): string;
+}
+
+/**
+ * The names of a deployment's queues and flags. On one Redis server they are those every
+ * release used: queue `doorbell-<p>` (BullMQ keys `<prefix>:doorbell-<p>:…`) and flag
+ * `<prefix>:dirty:<p>`, so an upgrade finds its doorbells where it left them. On a Redis Cluster,
+ * BullMQ's scripts touch several keys of a queue at once, which must then share a slot: each
+ * partition queue's name is its own hash tag, `{doorbell-<p>}` (keys `<prefix>:{doorbell-<p>}:…`),
+ * so the partitions spread over the masters (one tag for all would put every queue on one node),
+ * and the flag `<prefix>:dirty:{doorbell-<p>}` lives in its partition's slot, beside its queue.
+ * Moving to a cluster is moving to a new Redis: the sweeper re-rings from Postgres whatever
+ * was pending.
+ */
+export function keyspace(prefix: string, cluster: boolean): Keyspace {
+  const base = (family: QueueFamily, partition: number): string => {
+    if (!(family in queueCatalog)) throw new Error(`unknown queue family: ${String(family)}`);
+    return `${family}-${partition}`;
+  };
+  return {
+    prefix,
+    cluster,
+    queueName: (family, partition) => (cluster ? `{${base(family, partition)}}` : base(family, partition)),
+    dirtyKey: (partition) =>
+      cluster ? `${prefix}:dirty:{${base("doorbell", partition)}}` : `${prefix}:dirty:${partition}`,
+  };
+}
 
 /** Pub/sub channel on which runners announce completed operations. */
 export const completionsChannel = (prefix: string): string => `${prefix}:completions`;

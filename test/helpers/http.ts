@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { request } from "node:http";
 import { sql } from "drizzle-orm";
 import { expect } from "vitest";
 import { ADMIN_TOKEN, type TestSystem } from "./system.ts";
@@ -139,4 +140,41 @@ export async function walkPages<T>(client: Api, path: string, limit: number): Pr
     expect(pages.length).toBeLessThan(50);
   } while (cursor !== null);
   return pages;
+}
+
+/**
+ * One request on a TCP connection of its own (no keep-alive pool), optionally from a given local
+ * address: a new client each time, as far as the server can tell (a process of a node:cluster
+ * api is picked per connection; an address is what the auth-failure bound counts).
+ */
+export function requestOnOwnConnection(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: unknown; localAddress?: string } = {},
+): Promise<Reply> {
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: opts.method ?? "GET",
+        agent: false,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+        headers: { ...(body ? { "content-type": "application/json" } : {}), ...opts.headers },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") headers.set(k, v);
+          resolve({ status: res.statusCode ?? 0, headers, body: text ? JSON.parse(text) : undefined });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
 }

@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
-import { Redis } from "ioredis";
+import { createWriteStream, readFileSync } from "node:fs";
 import { type Logger, pino } from "pino";
 import { inject } from "vitest";
 import { type RunningApi, startApi } from "../../api/start-api.ts";
@@ -11,6 +10,7 @@ import { type DbHandle, openDb } from "../../shared/db/client.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { recordPartitions } from "../../shared/db/settings-repo.ts";
+import { openRedis, type RedisClient, redisTarget } from "../../shared/redis/connection.ts";
 import { deletePrefix } from "../../shared/redis/delete-prefix.ts";
 import type { HostResolver } from "../../shared/webhooks/address-guard.ts";
 import type { RunnerHooks } from "../../worker/partition-runner.ts";
@@ -41,12 +41,23 @@ export interface SystemOptions {
   longPollRereadMs?: number;
   /** A throwaway Redis instead of the shared one. */
   redisUrl?: string;
+  /** A Redis Cluster instead of the shared Redis: its seed nodes, as REDIS_CLUSTER_NODES. */
+  redisClusterNodes?: string;
   /** A throwaway Postgres server (URL without database) instead of the shared one; migrated afresh. */
   pgServerUrl?: string;
 }
 
-/** A worker process and the port of its metrics listener. */
-export type SpawnedWorker = ChildProcess & { metricsPort: number };
+/**
+ * A worker process and the port of its metrics listener. In a pid namespace of its own the
+ * ChildProcess is `unshare`, and `workerPid` the worker itself as this host sees it (it sees
+ * itself as pid 1).
+ */
+export type SpawnedWorker = ChildProcess & { metricsPort: number; workerPid: number };
+
+/** How to start a worker process: as is, or in a pid namespace of its own (as root: `unshare --pid`). */
+export interface SpawnOptions {
+  pidNamespace?: boolean;
+}
 
 export interface TestSystem {
   baseUrl: string;
@@ -58,10 +69,11 @@ export interface TestSystem {
   batchCap: number;
   /** A pool of the test's own, for assertions. */
   db: DbHandle["db"];
-  redis: Redis;
+  /** The system's Redis (a cluster connection when the system runs on one). */
+  redis: RedisClient;
   workerEnv: Record<string, string>;
   /** A worker process with the system's settings plus `settings`; resolves once started, with its metrics port. */
-  spawnWorker(settings?: Record<string, string>): Promise<SpawnedWorker>;
+  spawnWorker(settings?: Record<string, string>, options?: SpawnOptions): Promise<SpawnedWorker>;
   /** SIGKILLs a spawned worker on purpose (its exit is then not reported as a crash). */
   killWorker(child: ChildProcess): Promise<void>;
   /** SIGTERMs a spawned worker and resolves with its exit code once it has exited. */
@@ -108,7 +120,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
 
   const env = {
     DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
+    ...(opts.redisClusterNodes ? { REDIS_CLUSTER_NODES: opts.redisClusterNodes } : { REDIS_URL: redisUrl }),
     QUEUE_PREFIX: prefix,
     PARTITIONS: String(partitions),
     BATCH_CAP: String(batchCap),
@@ -133,8 +145,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     ...(opts.longPollRereadMs ? { longPollRereadMs: opts.longPollRereadMs } : {}),
   });
   const extraApis: RunningApi[] = [];
-  const redis = new Redis(redisUrl);
-  redis.on("error", () => {});
+  const redis = openRedis(redisTarget(apiConfig), "blocking");
   const children: ChildProcess[] = [];
   const crashes: string[] = [];
   const expectedExits = new Set<ChildProcess>();
@@ -157,26 +168,27 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     db: handle.db,
     redis,
     workerEnv,
-    async spawnWorker(settings = {}) {
-      const child = spawnWorkerProcess({ ...workerEnv, ...settings });
+    async spawnWorker(settings = {}, options = {}) {
+      const child = spawnWorkerProcess({ ...workerEnv, ...settings }, options);
       children.push(child);
       child.once("exit", (code, signal) => {
         if (!expectedExits.has(child)) crashes.push(`${child.pid}: ${code ?? signal}`);
       });
       const line = await waitForLine(child, "worker started");
       const metricsPort = Number(/"metricsPort":(\d+)/.exec(line)?.[1]);
-      return Object.assign(child, { metricsPort });
+      return Object.assign(child, { metricsPort, workerPid: workerPidOf(child, options) });
     },
     async killWorker(child) {
       expectedExits.add(child);
       const exited = once(child, "exit");
+      // unshare --kill-child passes a SIGKILL of unshare on to the worker.
       child.kill("SIGKILL");
       await exited;
     },
     async terminateWorker(child) {
       expectedExits.add(child);
       const exited = once(child, "exit");
-      child.kill("SIGTERM");
+      signalWorker(child, "SIGTERM");
       const [code] = await exited;
       return code as number | null;
     },
@@ -216,12 +228,37 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
   return system;
 }
 
-/** `node worker/main.ts` (Node strips the types) with the given environment only. */
-export function spawnWorkerProcess(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["worker/main.ts"], {
+/**
+ * `node worker/main.ts` (Node strips the types) with the given environment only; with
+ * `pidNamespace`, as pid 1 of a pid namespace of its own (`unshare --pid --fork --mount-proc`,
+ * which needs root), as a worker in a container on another host would be.
+ */
+export function spawnWorkerProcess(env: Record<string, string>, options: SpawnOptions = {}): ChildProcess {
+  const node = [process.execPath, "worker/main.ts"];
+  // --kill-child: a SIGKILL of unshare kills the worker too (unshare itself ignores SIGTERM).
+  const command = options.pidNamespace
+    ? ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL", ...node]
+    : node;
+  return spawn(command[0] as string, command.slice(1), {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+/** The worker's own pid as this host sees it: the child, or unshare's one child. */
+function workerPidOf(child: ChildProcess, options: SpawnOptions): number {
+  const pid = child.pid ?? 0;
+  if (!options.pidNamespace) return pid;
+  const inner = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0]);
+  if (!inner) throw new Error(`unshare ${pid} has no child`);
+  return inner;
+}
+
+/** Signals the worker itself (unshare does not pass SIGTERM on). */
+function signalWorker(child: ChildProcess, signal: NodeJS.Signals): void {
+  const inner = (child as Partial<SpawnedWorker>).workerPid;
+  if (inner && inner !== child.pid) process.kill(inner, signal);
+  else child.kill(signal);
 }
 
 /**
@@ -262,7 +299,7 @@ export function waitForLine(child: ChildProcess, text: string): Promise<string> 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
-  child.kill("SIGTERM");
+  signalWorker(child, "SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
   await exited;
   clearTimeout(timer);

@@ -24,13 +24,49 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+/** Polls `check` every 100 ms until it holds (a throw counts as not yet); rejects after `timeoutMs`. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
     await sleep(100);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * `redis-server` arguments of a test's own server on `port`, with its files in `dir`: what
+ * production Redis runs with (AOF fsynced every second, no RDB snapshots, noeviction for BullMQ).
+ */
+export function redisServerArgs(port: number, dir: string): string[] {
+  return [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "everysec",
+    "--save",
+    "",
+    "--maxmemory-policy",
+    "noeviction",
+  ];
+}
+
+/** True once a fresh connection to `url` gets PONG (no retries: one attempt). */
+export async function answersPing(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  r.on("error", () => {});
+  try {
+    await r.connect();
+    return (await r.ping()) === "PONG";
+  } finally {
+    r.disconnect();
+  }
 }
 
 export interface ThrowawayRedis {
@@ -51,36 +87,8 @@ export async function startRedis(): Promise<ThrowawayRedis> {
   let child: ChildProcess | undefined;
   const url = `redis://127.0.0.1:${port}`;
   const start = async () => {
-    child = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--dir",
-        dir,
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "everysec",
-        "--save",
-        "",
-        "--maxmemory-policy",
-        "noeviction",
-      ],
-      { stdio: "ignore" },
-    );
-    await until("redis", async () => {
-      const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      r.on("error", () => {});
-      try {
-        await r.connect();
-        return (await r.ping()) === "PONG";
-      } finally {
-        r.disconnect();
-      }
-    });
+    child = spawn("redis-server", redisServerArgs(port, dir), { stdio: "ignore" });
+    await until("redis", () => answersPing(url));
   };
   const kill = async () => {
     if (!child || child.exitCode !== null) return;

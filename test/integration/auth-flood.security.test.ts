@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, newClient, newWallet, type Reply } from "../helpers/http.ts";
+import { type Api, newClient, newWallet, type Reply, requestOnOwnConnection } from "../helpers/http.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { expectProblem } from "../helpers/problem.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
@@ -29,29 +28,11 @@ const lookups = async () =>
 const randomKey = () => `sk_${randomBytes(32).toString("base64url")}`;
 
 /** GET /v1/wallets with `key`, from the local address `from` (all of 127.0.0.0/8 reaches the api). */
-function getWith(key: string, from = "127.0.0.1"): Promise<Reply> {
-  const url = new URL(`${system.baseUrl}/v1/wallets`);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, localAddress: from, agent: false },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          text += c;
-        });
-        res.on("end", () => {
-          const headers = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") headers.set(k, v);
-          resolve({ status: res.statusCode ?? 0, headers, body: text ? JSON.parse(text) : undefined });
-        });
-      },
-    );
-    req.setHeader("authorization", `Bearer ${key}`);
-    req.on("error", reject);
-    req.end();
+const getWith = (key: string, from = "127.0.0.1"): Promise<Reply> =>
+  requestOnOwnConnection(`${system.baseUrl}/v1/wallets`, {
+    headers: { authorization: `Bearer ${key}` },
+    localAddress: from,
   });
-}
 
 describe("a flood of unknown API keys", () => {
   it("keys of the wrong shape are never looked up", async () => {

@@ -1,36 +1,40 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
-let system: TestSystem;
-let api: Api;
-/** Set by the test: runs once inside the runner, between its last empty select and the end of its job. */
-let duringPause: (() => Promise<void>) | undefined;
-let pauses = 0;
+const cluster = clusterForFile();
 
-beforeAll(async () => {
-  system = await startSystem({
-    partitions: 2,
-    batchCap: 10,
-    inProcessWorker: {
-      hooks: {
-        afterEmptySelect: async () => {
-          const act = duringPause;
-          duringPause = undefined;
-          if (act) {
-            await act();
-            // Counted once the accept inside the window has answered, so the test reads its id.
-            pauses++;
-          }
+describe.each(REDIS_MODES)("the doorbell race ($name)", (mode) => {
+  let system: TestSystem;
+  let api: Api;
+  /** Set by the test: runs once inside the runner, between its last empty select and the end of its job. */
+  let duringPause: (() => Promise<void>) | undefined;
+  let pauses = 0;
+
+  beforeAll(async () => {
+    system = await startSystem({
+      partitions: 2,
+      batchCap: 10,
+      ...(await cluster.options(mode)),
+      inProcessWorker: {
+        hooks: {
+          afterEmptySelect: async () => {
+            const act = duringPause;
+            duringPause = undefined;
+            if (act) {
+              await act();
+              // Counted once the accept inside the window has answered, so the test reads its id.
+              pauses++;
+            }
+          },
         },
       },
-    },
+    });
+    api = await newClient(system);
   });
-  api = await newClient(system);
-});
-afterAll(async () => system?.stop());
+  afterAll(async () => system?.stop());
 
-describe("the doorbell race", () => {
   it("settles an operation accepted while the runner is between its last empty select and the end of its job", async () => {
     const a = await newWallet(api);
     const b = await newWallet(api);

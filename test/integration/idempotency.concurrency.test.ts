@@ -1,25 +1,28 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
+import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
-let system: TestSystem;
-let api: Api;
+const cluster = clusterForFile();
 
-beforeAll(async () => {
-  system = await startSystem({ partitions: 4, workerProcesses: 1 });
-  api = await newClient(system);
-});
-afterAll(async () => system?.stop());
+describe.each(REDIS_MODES)("one idempotency key under concurrency ($name)", (mode) => {
+  let system: TestSystem;
+  let api: Api;
 
-const countOps = async (key: string) =>
-  (
-    await system.db.execute<{ n: number }>(
-      sql`SELECT count(*)::int AS n FROM operations WHERE idempotency_key = ${key}`,
-    )
-  ).rows[0]?.n;
+  beforeAll(async () => {
+    system = await startSystem({ partitions: 4, workerProcesses: 1, ...(await cluster.options(mode)) });
+    api = await newClient(system);
+  });
+  afterAll(async () => system?.stop());
 
-describe("one idempotency key under concurrency", () => {
+  const countOps = async (key: string) =>
+    (
+      await system.db.execute<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM operations WHERE idempotency_key = ${key}`,
+      )
+    ).rows[0]?.n;
+
   it("50 identical concurrent requests make one operation, 49 replays, and move the money once", async () => {
     const a = await newWallet(api);
     const b = await newWallet(api);

@@ -2,8 +2,10 @@ import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { Doorbells } from "../../shared/queues/doorbells.ts";
 import { newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
+import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
+const cluster = clusterForFile();
 const systems: TestSystem[] = [];
 afterAll(async () => Promise.all(systems.map((s) => s.stop())));
 
@@ -24,35 +26,44 @@ const EXPECTED_CHAIN: [string, string][] = [
 ];
 const EXPECTED_STATUSES = ["succeeded", "succeeded", "failed", "succeeded", "failed"];
 
-describe.each([1, 100])("per-wallet order, batch cap %i", (batchCap) => {
-  it("applies transfers from one wallet in acceptance order, a failure in the middle included", async () => {
-    const system = await startSystem({ partitions: 4, batchCap, workerProcesses: 1 });
-    systems.push(system);
-    const api = await newClient(system);
-    const a = await newWallet(api);
-    const b = await newWallet(api);
-    await api.settle((await api.topUp(a, 100)).body.id);
+describe.each(REDIS_MODES.flatMap((mode) => [1, 100].map((batchCap) => ({ mode, batchCap }))))(
+  "per-wallet order, batch cap $batchCap, $mode.name",
+  ({ mode, batchCap }) => {
+    it("applies transfers from one wallet in acceptance order, a failure in the middle included", async () => {
+      const system = await startSystem({
+        partitions: 4,
+        batchCap,
+        workerProcesses: 1,
+        ...(await cluster.options(mode)),
+      });
+      systems.push(system);
+      const api = await newClient(system);
+      const a = await newWallet(api);
+      const b = await newWallet(api);
+      await api.settle((await api.topUp(a, 100)).body.id);
 
-    const ids: string[] = [];
-    for (const amount of AMOUNTS) {
-      const r = await api.transfer(a, b, amount); // each accepted (202) before the next is sent
-      expect(r.status).toBe(202);
-      ids.push(r.body.id);
-    }
-    const done = await Promise.all(ids.map((id) => api.settle(id)));
-    expect(done.map((o) => o.status)).toEqual(EXPECTED_STATUSES);
-    expect(done[2].failure.code).toBe("insufficient_funds");
-    expect(await chain(system, a)).toEqual(EXPECTED_CHAIN);
-  });
-});
+      const ids: string[] = [];
+      for (const amount of AMOUNTS) {
+        const r = await api.transfer(a, b, amount); // each accepted (202) before the next is sent
+        expect(r.status).toBe(202);
+        ids.push(r.body.id);
+      }
+      const done = await Promise.all(ids.map((id) => api.settle(id)));
+      expect(done.map((o) => o.status)).toEqual(EXPECTED_STATUSES);
+      expect(done[2].failure.code).toBe("insufficient_funds");
+      expect(await chain(system, a)).toEqual(EXPECTED_CHAIN);
+    });
+  },
+);
 
-describe("doorbells held back, then rung in reverse order", () => {
+describe.each(REDIS_MODES)("doorbells held back, then rung in reverse order ($name)", (mode) => {
   it("still applies a wallet's operations in acceptance order", async () => {
     const held: number[] = [];
     const system = await startSystem({
       partitions: 4,
       batchCap: 1,
       workerProcesses: 1,
+      ...(await cluster.options(mode)),
       ring: async (partitions) => {
         held.push(...partitions);
       },

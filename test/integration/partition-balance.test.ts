@@ -4,69 +4,71 @@ import { expectRecovered } from "../helpers/faults.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { steadyLoad } from "../helpers/load.ts";
 import { type Sample, sampleValue, scrape } from "../helpers/metrics.ts";
+import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
 import { type SpawnedWorker, startSystem, type TestSystem } from "../helpers/system.ts";
 
-let system: TestSystem;
-let api: Api;
-let wallets: string[];
+const cluster = clusterForFile();
 
-beforeAll(async () => {
-  // One batch transaction at a time per process and small batches: under a steady load every
-  // partition stays busy, so no partition's job ever completes on its own (the sticky case).
-  system = await startSystem({ partitions: 8, batchCap: 10, workerSettings: { BATCH_CONCURRENCY: "1" } });
-  api = await newClient(system);
-  wallets = [];
-  for (let i = 0; i < 16; i++) wallets.push(await newWallet(api));
-  for (const w of wallets) await api.topUp(w, 1_000_000);
-});
-afterAll(async () => system?.stop());
+describe.each(REDIS_MODES)("partition balance ($name)", (mode) => {
+  let system: TestSystem;
+  let api: Api;
+  let wallets: string[];
 
-const metricsOf = (w: SpawnedWorker): Promise<Sample[]> =>
-  scrape(`http://127.0.0.1:${w.metricsPort}/metrics`);
-const sum = (samples: Sample[], name: string): number =>
-  samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
+  beforeAll(async () => {
+    // One batch transaction at a time per process and small batches: under a steady load every
+    // partition stays busy, so no partition's job ever completes on its own (the sticky case).
+    system = await startSystem({
+      partitions: 8,
+      batchCap: 10,
+      workerSettings: { BATCH_CONCURRENCY: "1" },
+      ...(await cluster.options(mode)),
+    });
+    api = await newClient(system);
+    wallets = [];
+    for (let i = 0; i < 16; i++) wallets.push(await newWallet(api));
+    for (const w of wallets) await api.topUp(w, 1_000_000);
+  });
+  afterAll(async () => system?.stop());
 
-describe("partitions spread over worker processes", () => {
-  it("a worker that joins a busy deployment is dealt half the partitions: the first hands them over between batches", async () => {
-    const first = await system.spawnWorker();
-    const load = steadyLoad(api, wallets);
-    await sleep(1_500);
-    const second = await system.spawnWorker();
+  const metricsOf = (w: SpawnedWorker): Promise<Sample[]> =>
+    scrape(`http://127.0.0.1:${w.metricsPort}/metrics`);
+  const sum = (samples: Sample[], name: string): number =>
+    samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
 
-    // Two processes: 4 partitions dealt to each.
-    let seen = { firstAssigned: -1, secondAssigned: -1, handovers: 0, secondApplied: 0 };
-    await expect
-      .poll(
-        async () => {
-          const [a, b] = await Promise.all([metricsOf(first), metricsOf(second)]);
-          seen = {
-            firstAssigned: sampleValue(a, "billing_partitions_assigned") ?? -1,
-            secondAssigned: sampleValue(b, "billing_partitions_assigned") ?? -1,
-            handovers: sampleValue(a, "billing_partition_handovers_total") ?? 0,
-            secondApplied: sum(b, "billing_operations_applied_total"),
-          };
-          return (
-            seen.handovers > 0 &&
-            seen.secondApplied > 0 &&
-            seen.firstAssigned === 4 &&
-            seen.secondAssigned === 4
-          );
-        },
-        { timeout: 30_000, interval: 250 },
-      )
-      .toBe(true);
-    // Stable: once dealt, partitions stay put (no handing back and forth) while the load goes on.
-    const handovers = async () =>
-      (sampleValue(await metricsOf(first), "billing_partition_handovers_total") ?? 0) +
-      (sampleValue(await metricsOf(second), "billing_partition_handovers_total") ?? 0);
-    await sleep(1_000);
-    const settled = await handovers();
-    await sleep(2_000);
-    expect(await handovers()).toBe(settled);
+  describe("partitions spread over worker processes (the roster in Redis)", () => {
+    it("a worker that joins a busy deployment is dealt half the partitions: the first hands them over between batches", async () => {
+      const first = await system.spawnWorker();
+      const load = steadyLoad(api, wallets);
+      await sleep(1_500);
+      const second = await system.spawnWorker();
 
-    const result = await load.stop();
-    // Every 202 final exactly once, the audit clean, each wallet's debits in acceptance order.
-    await expectRecovered(system, result);
-    expect(result.accepted.size).toBeGreaterThan(100);
+      // Two processes: 4 partitions dealt to each.
+      const seen = async () => {
+        const [a, b] = await Promise.all([metricsOf(first), metricsOf(second)]);
+        return {
+          firstAssigned: sampleValue(a, "billing_partitions_assigned") ?? -1,
+          secondAssigned: sampleValue(b, "billing_partitions_assigned") ?? -1,
+          firstHandedOver: (sampleValue(a, "billing_partition_handovers_total") ?? 0) > 0,
+          secondApplies: sum(b, "billing_operations_applied_total") > 0,
+        };
+      };
+      // Polled as a whole, so that a timeout shows what was seen last.
+      await expect
+        .poll(seen, { timeout: 30_000, interval: 250 })
+        .toEqual({ firstAssigned: 4, secondAssigned: 4, firstHandedOver: true, secondApplies: true });
+      // Stable: once dealt, partitions stay put (no handing back and forth) while the load goes on.
+      const handovers = async () =>
+        (sampleValue(await metricsOf(first), "billing_partition_handovers_total") ?? 0) +
+        (sampleValue(await metricsOf(second), "billing_partition_handovers_total") ?? 0);
+      await sleep(1_000);
+      const settled = await handovers();
+      await sleep(2_000);
+      expect(await handovers()).toBe(settled);
+
+      const result = await load.stop();
+      // Every 202 final exactly once, the audit clean, each wallet's debits in acceptance order.
+      await expectRecovered(system, result);
+      expect(result.accepted.size).toBeGreaterThan(100);
+    });
   });
 });

@@ -1,19 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type ApiProcess, startApiProcess } from "../helpers/api-process.ts";
 import { expectRecovered } from "../helpers/faults.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { steadyLoad } from "../helpers/load.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
-import {
-  ADMIN_TOKEN,
-  type SpawnedWorker,
-  startSystem,
-  type TestSystem,
-  waitForLine,
-} from "../helpers/system.ts";
-import { freePort } from "../helpers/throwaway.ts";
+import { type SpawnedWorker, startSystem, type TestSystem } from "../helpers/system.ts";
 
 let system: TestSystem;
 let api: Api;
@@ -52,22 +44,15 @@ describe("SIGTERM to a worker under load", () => {
 });
 
 describe("SIGTERM to an api process", () => {
-  let child: ChildProcess | undefined;
-  afterAll(() => {
-    if (child && child.exitCode === null) child.kill("SIGKILL");
-  });
+  let apiProcess: ApiProcess | undefined;
+  afterAll(async () => apiProcess?.kill());
 
   it("answers a held ?wait= request at once with the current state, then exits 0", async () => {
     // No worker runs any more (the test above stopped them): the operation stays pending.
     const wallet = await newWallet(api);
     const op = (await api.topUp(wallet, 100, "held")).body;
-    const port = await freePort();
-    child = spawn(process.execPath, ["api/main.ts"], {
-      env: { PATH: process.env.PATH ?? "", ...system.workerEnv, PORT: String(port), ADMIN_TOKEN },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    await waitForLine(child, "api listening");
-    const base = `http://127.0.0.1:${port}`;
+    apiProcess = await startApiProcess(system);
+    const base = apiProcess.baseUrl;
 
     const held = fetch(`${base}/v1/operations/${op.id}?wait=30`, {
       headers: { authorization: `Bearer ${api.key}` },
@@ -77,14 +62,12 @@ describe("SIGTERM to an api process", () => {
       async () => expect(sampleValue(await scrape(`${base}/metrics`), "billing_long_polls_waiting")).toBe(1),
       { timeout: 10_000, interval: 50 },
     );
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
+    const exited = apiProcess.terminate();
     const r = await held;
     expect(r.status).toBe(200);
     expect(await r.json()).toMatchObject({ id: op.id, status: "pending" });
     // Exit 0 is a stop within the bound (the 15 s shutdown timeout exits 1, the held request would
     // otherwise have waited 30 s).
-    const [code] = await exited;
-    expect(code).toBe(0);
+    expect(await exited).toBe(0);
   });
 });

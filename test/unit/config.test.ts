@@ -67,16 +67,17 @@ describe("parseConfig", () => {
     ["worker", workerConfigSchema, workerEnv, "DATABASE_URL"],
     ["worker", workerConfigSchema, workerEnv, "REDIS_URL"],
   ] as const)("%s without %s: one problem naming it", (_process, schema, env, name) => {
-    expect(problemsOf(parseConfig(schema, without(env, name)))).toEqual([`${name}: is required`]);
+    const required = [expect.stringMatching(new RegExp(`^${name}: is required`))];
+    expect(problemsOf(parseConfig(schema, without(env, name)))).toEqual(required);
     // An empty value counts as not set.
-    expect(problemsOf(parseConfig(schema, { ...env, [name]: "" }))).toEqual([`${name}: is required`]);
+    expect(problemsOf(parseConfig(schema, { ...env, [name]: "" }))).toEqual(required);
   });
 
   it("lists every problem at once", () => {
     expect(problemsOf(parseConfig(apiConfigSchema, {}))).toEqual([
       "DATABASE_URL: is required",
-      "REDIS_URL: is required",
       "ADMIN_TOKEN: is required",
+      "REDIS_URL: is required (or REDIS_CLUSTER_NODES, for a Redis Cluster)",
     ]);
   });
 
@@ -114,6 +115,65 @@ describe("parseConfig", () => {
     const problems = problemsOf(parseConfig(schema, { ...env, [name]: value }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(new RegExp(`^${name}: .+`));
+    expect(problems[0]).toContain(hint);
+  });
+});
+
+describe("REDIS_CLUSTER_NODES", () => {
+  const cluster = (value: string) => ({ ...without(workerEnv, "REDIS_URL"), REDIS_CLUSTER_NODES: value });
+
+  it.each([
+    [apiConfigSchema, without(apiEnv, "REDIS_URL")],
+    [workerConfigSchema, without(workerEnv, "REDIS_URL")],
+  ])("replaces REDIS_URL: seed nodes parsed, no other Redis setting needed", (schema, env) => {
+    const parsed = parseConfig(schema, {
+      ...env,
+      REDIS_CLUSTER_NODES: "10.0.0.1:7000, redis-b:7001,[::1]:7002",
+    });
+    expect(parsed.ok && parsed.config.REDIS_CLUSTER_NODES).toEqual({
+      nodes: [
+        { host: "10.0.0.1", port: 7000 },
+        { host: "redis-b", port: 7001 },
+        { host: "::1", port: 7002 },
+      ],
+      tls: false,
+    });
+    expect(parsed.ok && parsed.config.REDIS_URL).toBeUndefined();
+  });
+
+  it("takes TLS and credentials from URLs", () => {
+    const parsed = parseConfig(
+      workerConfigSchema,
+      cluster("rediss://app:s%40cret@a:7000,rediss://app:s%40cret@b:7000"),
+    );
+    expect(parsed.ok && parsed.config.REDIS_CLUSTER_NODES).toEqual({
+      nodes: [
+        { host: "a", port: 7000 },
+        { host: "b", port: 7000 },
+      ],
+      tls: true,
+      username: "app",
+      password: "s@cret",
+    });
+  });
+
+  it("and REDIS_URL together: one problem naming both", () => {
+    const problems = problemsOf(parseConfig(apiConfigSchema, { ...apiEnv, REDIS_CLUSTER_NODES: "a:7000" }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^REDIS_URL: REDIS_URL and REDIS_CLUSTER_NODES are both set/);
+  });
+
+  it.each([
+    ["a", "host:port"],
+    ["a:70000", "host:port"],
+    ["a:7000,,b:7000", "host:port"],
+    ["http://a:7000", "host:port"],
+    ["a:7000,rediss://b:7000", "same scheme"],
+    ["redis://x:y@a:7000,redis://b:7000", "same scheme"],
+  ])("%s: a problem naming it", (value, hint) => {
+    const problems = problemsOf(parseConfig(workerConfigSchema, cluster(value)));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^REDIS_CLUSTER_NODES: /);
     expect(problems[0]).toContain(hint);
   });
 });

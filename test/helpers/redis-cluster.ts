@@ -1,0 +1,206 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+import { afterAll } from "vitest";
+import { answersPing, freePort, redisServerArgs, until } from "./throwaway.ts";
+
+/**
+ * A Redis Cluster of the test's own: `redis-server` nodes on free ports in a temporary
+ * directory, joined with `redis-cli --cluster create`. Nodes can be killed and started again
+ * (each keeps its nodes.conf and its AOF). They never touch the machine's shared Redis.
+ */
+export interface ThrowawayCluster {
+  /** REDIS_CLUSTER_NODES: every node, as seeds. */
+  nodes: string;
+  ports: number[];
+  /** Ports of the nodes that are masters now, by the view of a running node. */
+  masters(): Promise<number[]>;
+  /** The port of the master serving `key`'s slot now. */
+  masterOf(key: string): Promise<number>;
+  /** A plain (non-cluster) connection to one node; the caller disconnects it. */
+  node(port: number): Redis;
+  /** SIGKILL: no save, no goodbye to the others. */
+  kill(port: number): Promise<void>;
+  /** Starts a killed node again with its nodes.conf and AOF. */
+  start(port: number): Promise<void>;
+  /** Resolves once every running node reports `cluster_state:ok` with all slots served. */
+  healthy(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const execFileP = promisify(execFile);
+
+export async function startRedisCluster(
+  opts: { masters?: number; replicasPerMaster?: number; nodeTimeoutMs?: number } = {},
+): Promise<ThrowawayCluster> {
+  const masters = opts.masters ?? 3;
+  const replicas = opts.replicasPerMaster ?? 0;
+  // A failed master is noticed (and its replica promoted) after about this long. Redis's own
+  // default, 15 s, unless a test kills nodes: a short one also fails live nodes that a loaded
+  // machine keeps from answering the cluster bus in time.
+  const nodeTimeoutMs = opts.nodeTimeoutMs ?? 15_000;
+  const dir = mkdtempSync(join(tmpdir(), "billing-redis-cluster-"));
+  const count = masters * (1 + replicas);
+  const ports: number[] = [];
+  const busPorts = new Map<number, number>();
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    ports.push(port);
+    busPorts.set(port, await freePort());
+  }
+  const children = new Map<number, ChildProcess>();
+
+  const start = async (port: number) => {
+    const nodeDir = join(dir, String(port));
+    mkdirSync(nodeDir, { recursive: true });
+    const child = spawn(
+      "redis-server",
+      [
+        ...redisServerArgs(port, nodeDir),
+        "--cluster-enabled",
+        "yes",
+        "--cluster-port",
+        String(busPorts.get(port)),
+        "--cluster-config-file",
+        join(nodeDir, "nodes.conf"),
+        "--cluster-node-timeout",
+        String(nodeTimeoutMs),
+      ],
+      { stdio: "ignore" },
+    );
+    children.set(port, child);
+    await until(`redis node ${port}`, () => answersPing(`redis://127.0.0.1:${port}`));
+  };
+  const kill = async (port: number) => {
+    const child = children.get(port);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+  };
+  const running = () =>
+    ports.filter((p) => children.get(p)?.exitCode === null && !children.get(p)?.signalCode);
+  const withNode = async <T>(fn: (r: Redis) => Promise<T>): Promise<T> => {
+    const port = running()[0];
+    if (port === undefined) throw new Error("no cluster node is running");
+    const r = plain(port);
+    try {
+      return await fn(r);
+    } finally {
+      r.disconnect();
+    }
+  };
+  const healthy = async (timeoutMs = 30_000) => {
+    await until(
+      "the cluster to be ok",
+      async () => {
+        for (const port of running()) {
+          const r = plain(port);
+          try {
+            const info = String(await r.cluster("INFO"));
+            if (!info.includes("cluster_state:ok") || !info.includes("cluster_slots_ok:16384")) return false;
+          } finally {
+            r.disconnect();
+          }
+        }
+        return true;
+      },
+      timeoutMs,
+    );
+  };
+
+  try {
+    await Promise.all(ports.map(start));
+    await execFileP(
+      "redis-cli",
+      [
+        "--cluster",
+        "create",
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        "--cluster-replicas",
+        String(replicas),
+        "--cluster-yes",
+      ],
+      { timeout: 60_000 },
+    );
+    await healthy();
+  } catch (err) {
+    await Promise.all(ports.map(kill));
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  return {
+    nodes: ports.map((p) => `127.0.0.1:${p}`).join(","),
+    ports,
+    masters: () =>
+      withNode(async (r) =>
+        String(await r.cluster("NODES"))
+          .split("\n")
+          .map((line) => line.split(" "))
+          .filter(([, , flags = ""]) => flags.split(",").includes("master") && !flags.includes("fail"))
+          .map(([, address = ""]) => Number(/:(\d+)@/.exec(address)?.[1]))
+          .sort((a, b) => a - b),
+      ),
+    masterOf: (key) =>
+      withNode(async (r) => {
+        const slot = Number(await r.cluster("KEYSLOT", key));
+        const range = (await r.cluster("SLOTS")).find(([from, to]) => slot >= from && slot <= to);
+        const port = range?.[2]?.[1];
+        if (port === undefined) throw new Error(`no node serves slot ${slot}`);
+        return Number(port);
+      }),
+    node: plain,
+    kill,
+    start,
+    healthy,
+    async stop() {
+      await Promise.all(ports.map(kill));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function plain(port: number): Redis {
+  const r = new Redis({ port, host: "127.0.0.1", lazyConnect: false, maxRetriesPerRequest: 1 });
+  r.on("error", () => {});
+  return r;
+}
+
+/** How a parametrised test's system reaches Redis. */
+export interface RedisMode {
+  name: "single Redis" | "Redis Cluster";
+  cluster: boolean;
+}
+export const REDIS_MODES: readonly RedisMode[] = [
+  { name: "single Redis", cluster: false },
+  { name: "Redis Cluster", cluster: true },
+];
+
+/**
+ * One three-master cluster for a whole test file, started by the first mode that needs it and
+ * stopped after the file's last test (failed or not). Call it at the top level of the file.
+ */
+export function clusterForFile(): {
+  /** startSystem's Redis options for `mode`. */
+  options(mode: RedisMode): Promise<{ redisClusterNodes?: string }>;
+  get(): Promise<ThrowawayCluster>;
+} {
+  let started: Promise<ThrowawayCluster> | undefined;
+  afterAll(async () => {
+    if (started) await (await started).stop();
+  });
+  const get = () => {
+    started ??= startRedisCluster();
+    return started;
+  };
+  return {
+    get,
+    async options(mode) {
+      return mode.cluster ? { redisClusterNodes: (await get()).nodes } : {};
+    },
+  };
+}
