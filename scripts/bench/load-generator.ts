@@ -113,11 +113,11 @@ const headers = { authorization, "content-type": "application/json" };
  */
 function dispatch(
   key: string,
-): Promise<{ status: number; replayed: boolean; retryAfter: boolean; body: string }> {
+): Promise<{ status: number; replayed: boolean; retryAfterS: number | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     let status = 0;
     let replayed = false;
-    let retryAfter = false;
+    let retryAfterS: number | undefined;
     const chunks: Buffer[] = [];
     pool.dispatch(
       {
@@ -132,14 +132,15 @@ function dispatch(
         onResponseStart(_controller, statusCode, h) {
           status = statusCode;
           replayed = h["idempotent-replayed"] === "true";
-          retryAfter = h["retry-after"] !== undefined;
+          const retryAfter = h["retry-after"];
+          if (typeof retryAfter === "string") retryAfterS = Number(retryAfter);
         },
         onResponseData(_controller, chunk) {
           // A bulk's answer is counted item by item; other bodies kept only for the report.
           if (bulkSize || (status !== 202 && samples.length < 10)) chunks.push(chunk);
         },
         onResponseEnd() {
-          resolve({ status, replayed, retryAfter, body: Buffer.concat(chunks).toString("utf8") });
+          resolve({ status, replayed, retryAfterS, body: Buffer.concat(chunks).toString("utf8") });
         },
         onResponseError(_controller, err) {
           reject(err);
@@ -149,8 +150,11 @@ function dispatch(
   });
 }
 
-/** Sends one request; `intendedMs` is when it should have left (open loop) or left (closed). */
-async function send(intendedMs: number): Promise<void> {
+/**
+ * Sends one request; `intendedMs` is when it should have left (open loop) or left (closed).
+ * Resolves to the seconds a refusal's `Retry-After` asked for (429 or 503), else 0.
+ */
+async function send(intendedMs: number): Promise<number> {
   const key = `${spec.keyPrefix}-${sent++}`;
   outstanding++;
   try {
@@ -165,22 +169,34 @@ async function send(intendedMs: number): Promise<void> {
       if (operations < bulkSize && samples.length < 10)
         samples.push({ status: 200, body: res.body.slice(0, 500) });
     } else {
-      if (res.status === 503 && res.retryAfter) retryAfter503++;
+      if (res.status === 503 && res.retryAfterS !== undefined) retryAfter503++;
       if (samples.length < 10) samples.push({ status: res.status, body: res.body.slice(0, 500) });
     }
     record(res.status, intendedMs, operations);
+    return (res.status === 429 || res.status === 503) && Number.isFinite(res.retryAfterS)
+      ? Number(res.retryAfterS)
+      : 0;
   } catch (err) {
     if (samples.length < 10) samples.push({ status: "error", body: String(err).slice(0, 500) });
     record("error", intendedMs, 0);
+    return 0;
   } finally {
     outstanding--;
   }
 }
 
+/**
+ * Closed loop: each connection sends its next request when the last is answered, as a client
+ * would: after a refusal it waits what `Retry-After` asked (at most 1 s, and never past the end),
+ * instead of hammering a server that said it is full.
+ */
 async function closedLoop(connections: number): Promise<void> {
   const end = t0 + spec.durationMs;
   const loop = async () => {
-    while (performance.now() < end) await send(performance.now());
+    while (performance.now() < end) {
+      const waitS = await send(performance.now());
+      if (waitS > 0) await sleep(Math.min(waitS * 1000, 1000, Math.max(0, end - performance.now())));
+    }
   };
   await Promise.all(Array.from({ length: connections }, loop));
 }
@@ -199,7 +215,7 @@ async function openLoop(rate: number, maxOutstanding: number): Promise<void> {
         continue;
       }
       maxSendLagMs = Math.max(maxSendLagMs, now - due);
-      const p = send(due);
+      const p = send(due).then(() => undefined);
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
     }
