@@ -1,0 +1,152 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lockPending, writeBatch } from "../../worker/batch-repo.ts";
+import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
+import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+/**
+ * A batch's write reads its own operations, whatever the backlog. Under load the backlog grows
+ * (a bulk client fills it to the pending bound) while the statistics still say what the last
+ * ANALYZE saw: hardly any pending operation. The status update's guard `status = 'pending'`
+ * then let the planner read the partial pending index, every partition's backlog, and hash it
+ * against the batch: each batch of 100 read 3,768 operations in one bench run (twice the
+ * buffers of the rest of the statement), so the further behind the workers were, the slower.
+ */
+
+let system: TestSystem;
+let api: Api;
+const BULK = 1_000;
+const BACKLOG = 2 * BULK;
+
+beforeAll(async () => {
+  system = await startSystem({ partitions: 4 });
+  api = await newClient(system);
+});
+afterAll(async () => system?.stop());
+
+interface PlanNode {
+  "Node Type": string;
+  "Relation Name"?: string;
+  "Index Name"?: string;
+  "Actual Rows": number;
+  "Actual Loops": number;
+  Plans?: PlanNode[];
+}
+
+/** Every node of a plan, depth first. */
+const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
+
+/** A client through which each statement runs under EXPLAIN ANALYZE instead: the plans are kept. */
+function explaining(client: pg.PoolClient, plans: PlanNode[]): Pick<pg.PoolClient, "query"> {
+  return {
+    query: (async (q: pg.QueryConfig) => {
+      const r = await client.query<{ "QUERY PLAN": { Plan: PlanNode }[] }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${q.text}`,
+        q.values,
+      );
+      for (const row of r.rows) plans.push(...row["QUERY PLAN"].map((p) => p.Plan));
+      return { rows: [] };
+    }) as unknown as pg.PoolClient["query"],
+  };
+}
+
+const pendingCount = async () =>
+  Number(
+    (
+      await system.db.execute<{ n: string }>(
+        sql`SELECT count(*)::text AS n FROM operations WHERE status = 'pending'`,
+      )
+    ).rows[0]?.n,
+  );
+
+const balances = async (ids: string[]) =>
+  Promise.all(ids.map(async (id) => (await api.get(`/v1/wallets/${id}`)).body.balance as number));
+
+/** A bulk of {@link BULK} top-ups of 1 spread over `wallets`, every item accepted. */
+async function bulkTopUps(wallets: string[]): Promise<void> {
+  const operations = Array.from({ length: BULK }, (_, i) => ({
+    type: "top_up",
+    idempotencyKey: randomUUID(),
+    walletId: wallets[i % wallets.length],
+    amount: 1,
+  }));
+  const r = await api.post("/v1/operations/bulk", { operations });
+  expect(r.status).toBe(200);
+  expect(r.body.data.every((item: { status: number }) => item.status === 202)).toBe(true);
+}
+
+describe("a batch write with thousands pending elsewhere", () => {
+  it("reads only the batch's operations, by id, though the statistics saw no backlog", async () => {
+    const wallets = await Promise.all(Array.from({ length: 8 }, () => newWallet(api)));
+    // A settled history ten times the backlog, then ANALYZE: the planner's view of operations
+    // is "none pending", and no autovacuum may refresh it meanwhile.
+    await system.db.execute(sql`ALTER TABLE operations SET (autovacuum_enabled = off)`);
+    const worker = await system.startInProcessWorker();
+    for (let i = 0; i < 10; i++) await bulkTopUps(wallets);
+    await waitAllSettled(system);
+    await worker.stop();
+    system.inProcessWorkers.splice(system.inProcessWorkers.indexOf(worker), 1);
+    await system.db.execute(sql`ANALYZE operations`);
+    const settled = await balances(wallets);
+    expect(settled.reduce((a, b) => a + b, 0)).toBe(10 * BULK);
+
+    // The backlog: no worker runs, every partition has hundreds pending.
+    for (let i = 0; i < BACKLOG / BULK; i++) await bulkTopUps(wallets);
+    expect(await pendingCount()).toBe(BACKLOG);
+    const before = await balances(wallets);
+
+    // One partition's batch, as the runner writes it: lock, then the outcomes, under EXPLAIN.
+    const client = await system.db.$client.connect();
+    const plans: PlanNode[] = [];
+    let batch: Awaited<ReturnType<typeof lockPending>>;
+    try {
+      await client.query("BEGIN");
+      const partition = (await client.query("SELECT partition FROM wallets WHERE id = $1", [wallets[0]]))
+        .rows[0].partition as number;
+      batch = await lockPending(client, partition, 50);
+      await writeBatch(
+        explaining(client, plans),
+        {
+          entries: [],
+          changedWallets: [],
+          changedHolds: [],
+          outcomes: batch.map((o) => ({
+            operationId: o.id,
+            status: "failed",
+            failureCode: "insufficient_funds",
+          })),
+        },
+        { insufficient_funds: "test" },
+      );
+    } finally {
+      await client.query("ROLLBACK");
+      client.release();
+    }
+    expect(batch.length).toBe(50);
+    const update = plans
+      .flatMap(nodesOf)
+      .find((n) => n["Node Type"] === "ModifyTable" && n["Relation Name"] === "operations");
+    const reads = nodesOf(update as PlanNode).filter(
+      (n) => n["Relation Name"] === "operations" && n !== update,
+    );
+    expect(reads.length).toBeGreaterThan(0);
+    for (const n of reads) {
+      // At most one row per operation of the batch, and never the backlog's index.
+      expect(n["Actual Rows"] * n["Actual Loops"]).toBeLessThanOrEqual(batch.length);
+      expect(n["Index Name"]).not.toBe("operations_pending_partition_seq_idx");
+    }
+
+    // Rolled back: nothing moved. Then the backlog drains, every cent of it.
+    expect(await pendingCount()).toBe(BACKLOG);
+    expect(await balances(wallets)).toEqual(before);
+    await system.startInProcessWorker();
+    await waitAllSettled(system);
+    const after = await balances(wallets);
+    expect(after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0)).toBe(BACKLOG);
+    expect(after.map((b, i) => b - (before[i] as number))).toEqual(
+      wallets.map(() => BACKLOG / wallets.length),
+    );
+  });
+});
