@@ -104,13 +104,18 @@ describe("503 overloaded", () => {
 describe("connection errors", () => {
   let proxy: FlakyProxy;
 
-  it("a lost answer to a top-up is retried under the same key: one operation, the money once", async () => {
+  /** A system with a worker, the client reaching its api through `proxy`, and one wallet. */
+  async function behindFlakyProxy() {
     const s = await system({});
     await s.spawnWorker();
     proxy = await startFlakyProxy(Number(new URL(s.baseUrl).port));
     cleanup.push(() => proxy.close());
     const billing = await clientOf(s, proxy.url);
-    const wallet = await billing.wallets.create();
+    return { s, billing, wallet: await billing.wallets.create() };
+  }
+
+  it("a lost answer to a top-up is retried under the same key: one operation, the money once", async () => {
+    const { s, billing, wallet } = await behindFlakyProxy();
 
     proxy.loseNextAnswer();
     const accepted = await billing.topUps.create({ walletId: wallet.id, amount: 777 });
@@ -123,12 +128,7 @@ describe("connection errors", () => {
   });
 
   it("a lost answer to a bulk is retried whole: every item replayed, the money moved once", async () => {
-    const s = await system({});
-    await s.spawnWorker();
-    proxy = await startFlakyProxy(Number(new URL(s.baseUrl).port));
-    cleanup.push(() => proxy.close());
-    const billing = await clientOf(s, proxy.url);
-    const wallet = await billing.wallets.create();
+    const { s, billing, wallet } = await behindFlakyProxy();
 
     proxy.loseNextAnswer();
     const { results } = await billing.operations.bulk(
