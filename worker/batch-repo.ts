@@ -184,18 +184,22 @@ export interface OutcomeRow {
  * Deliveries are written here, in the money transaction, rather than flagging operations "to
  * notify" for a later pass: the rows exist exactly when the outcome commits (a crash or a Redis
  * flush cannot separate them), no second scan of operations is needed, and each sender claims
- * ready-made rows. The join reads the partial index of live endpoints by client: a client
- * without endpoints costs one index probe per operation and no row. Nothing else about webhooks
+ * ready-made rows. The live endpoints of the batch's clients are read once (`subscribed`,
+ * materialized: one probe of the partial index per client, not per operation), so a batch whose
+ * clients have no endpoints costs one probe and no row. Nothing else about webhooks
  * happens in this transaction (no HTTP, no endpoint lock). Only operations this statement
  * completed get deliveries (`RETURNING`), so a second runner after a false stall writes none twice.
  */
-const NOTIFY = `notified AS (
+const NOTIFY = `subscribed AS MATERIALIZED (
+    SELECT e.id, e.client_id, e.events
+    FROM webhook_endpoints AS e
+    WHERE e.client_id = ANY (ARRAY(SELECT DISTINCT client_id FROM outcomes)) AND e.deleted_at IS NULL
+  ), notified AS (
     INSERT INTO webhook_deliveries (id, endpoint_id, operation_id, event_type, next_attempt_at)
     SELECT ${UUID_V7_SQL}, e.id, outcomes.id, 'operation.' || outcomes.status, now()
     FROM outcomes
-    JOIN webhook_endpoints AS e
-      ON e.client_id = outcomes.client_id AND e.deleted_at IS NULL
-     AND ('operation.' || outcomes.status) = ANY (e.events)
+    JOIN subscribed AS e
+      ON e.client_id = outcomes.client_id AND ('operation.' || outcomes.status) = ANY (e.events)
     RETURNING 1
   )`;
 

@@ -132,6 +132,10 @@ describe("a batch write with thousands pending elsewhere", () => {
       (n) => n["Relation Name"] === "operations" && n !== update,
     );
     expect(reads.length).toBeGreaterThan(0);
+    // The webhook endpoints of the batch's one client are read once, not once per operation.
+    const endpointReads = plans.flatMap(nodesOf).filter((n) => n["Relation Name"] === "webhook_endpoints");
+    expect(endpointReads.length).toBeGreaterThan(0);
+    for (const n of endpointReads) expect(n["Actual Loops"]).toBe(1);
     for (const n of reads) {
       // At most one row per operation of the batch, and never the backlog's index.
       expect(n["Actual Rows"] * n["Actual Loops"]).toBeLessThanOrEqual(batch.length);
