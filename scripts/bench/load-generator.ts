@@ -173,9 +173,8 @@ async function send(intendedMs: number): Promise<number> {
       if (samples.length < 10) samples.push({ status: res.status, body: res.body.slice(0, 500) });
     }
     record(res.status, intendedMs, operations);
-    return (res.status === 429 || res.status === 503) && Number.isFinite(res.retryAfterS)
-      ? Number(res.retryAfterS)
-      : 0;
+    const refused = res.status === 429 || res.status === 503;
+    return refused && res.retryAfterS !== undefined && Number.isFinite(res.retryAfterS) ? res.retryAfterS : 0;
   } catch (err) {
     if (samples.length < 10) samples.push({ status: "error", body: String(err).slice(0, 500) });
     record("error", intendedMs, 0);
@@ -204,7 +203,7 @@ async function closedLoop(connections: number): Promise<void> {
 async function openLoop(rate: number, maxOutstanding: number): Promise<void> {
   const intervalMs = 1000 / rate;
   const end = t0 + spec.durationMs;
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Set<Promise<number>>();
   let n = 0;
   while (t0 + n * intervalMs < end) {
     const now = performance.now();
@@ -215,7 +214,7 @@ async function openLoop(rate: number, maxOutstanding: number): Promise<void> {
         continue;
       }
       maxSendLagMs = Math.max(maxSendLagMs, now - due);
-      const p = send(due).then(() => undefined);
+      const p = send(due);
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
     }
