@@ -1,0 +1,201 @@
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import pino from "pino";
+import { requestHash } from "../../shared/canonical.ts";
+import { runMigrations } from "../../shared/db/migrate.ts";
+import { insertPendingMany, type NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
+import { newId } from "../../shared/ids.ts";
+import { runPartition } from "../../worker/partition-runner.ts";
+import { procStats } from "./bench-processes.ts";
+import { dropDatabase, withPg } from "./pg-reference.ts";
+import { SEED_BALANCE } from "./scenarios.ts";
+import { seedWallets } from "./seed-wallets.ts";
+
+/**
+ * `node scripts/bench/write-path.ts [options]`: the write path's Postgres cost per operation
+ * with nothing else in the way (no HTTP, no Redis, no lock waits): the accept path's group
+ * insert and the runner's batches (the real `insertPendingMany` and `runPartition`), run one
+ * after the other on two connections of a fresh database. Reports each connection's backend
+ * CPU and the WAL written per operation, and, where the server has `pg_stat_statements`, buffer
+ * accesses and WAL per statement. Deterministic enough for A/Bs of the schema and statements
+ * (docs/performance.md, "Anatomy of the write path").
+ */
+
+const HELP = `node scripts/bench/write-path.ts [options]
+  --ops=N          operations to accept and apply (default 50000)
+  --batch=N        operations per partition batch (default 100)
+  --group=N        rows per accept insert (default 320)
+  --wallets=N      client wallets (default 10000)
+  --partitions=N   PARTITIONS (default 16)
+  --type=T         transfer | top_up (default transfer)
+  --keep           leave the database behind
+Postgres: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432).`;
+
+const { values } = parseArgs({
+  options: {
+    ops: { type: "string" },
+    batch: { type: "string" },
+    group: { type: "string" },
+    wallets: { type: "string" },
+    partitions: { type: "string" },
+    type: { type: "string" },
+    keep: { type: "boolean" },
+    help: { type: "boolean" },
+  },
+});
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+const o = {
+  ops: num(values.ops, 50_000),
+  batch: num(values.batch, 100),
+  group: num(values.group, 320),
+  wallets: num(values.wallets, 10_000),
+  partitions: num(values.partitions, 16),
+  type: values.type === "top_up" ? ("top_up" as const) : ("transfer" as const),
+};
+const serverUrl = (process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432").replace(/\/$/, "");
+const database = `writepath_${randomBytes(4).toString("hex")}`;
+
+/** CPU ms of a backend, from /proc (the server runs on this machine). */
+const cpuOf = (pid: number): number => procStats(pid)?.cpuMs ?? 0;
+
+async function walLsn(c: pg.Client): Promise<bigint> {
+  const r = await c.query<{ b: string }>("SELECT (pg_current_wal_insert_lsn() - '0/0')::text AS b");
+  return BigInt(r.rows[0]?.b ?? "0");
+}
+
+async function main(): Promise<void> {
+  await withPg(serverUrl, "postgres", (c) => c.query(`CREATE DATABASE ${database}`));
+  const url = `${serverUrl}/${database}`;
+  const admin = new pg.Client({ connectionString: url });
+  const accept = new pg.Client({ connectionString: url });
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await runMigrations({ url, partitions: o.partitions, folder: "drizzle" });
+    await admin.connect();
+    await accept.connect();
+    const clientId = newId();
+    await admin.query(
+      `INSERT INTO clients (id, name, api_key_hash, api_key_prefix) VALUES ($1, 'bench', $2, 'sk_bench')`,
+      [clientId, randomBytes(32).toString("hex")],
+    );
+    await seedWallets(admin, {
+      clientId,
+      count: o.wallets,
+      balance: SEED_BALANCE,
+      partitions: o.partitions,
+      currency: "USD",
+    });
+    const wallets = (
+      await admin.query<{ id: string; partition: number }>(
+        "SELECT id, partition FROM wallets WHERE kind = 'client' ORDER BY id",
+      )
+    ).rows;
+    const pick = () => wallets[Math.floor(Math.random() * wallets.length)] as (typeof wallets)[number];
+    const row = (): NewPendingOperation => {
+      const to = pick();
+      const from = o.type === "transfer" ? pick() : undefined;
+      const amount = 1 + Math.floor(Math.random() * 1000);
+      const body =
+        o.type === "transfer"
+          ? { type: o.type, fromWalletId: from?.id, toWalletId: to.id, amount, metadata: {} }
+          : { type: o.type, walletId: to.id, amount, metadata: {} };
+      return {
+        id: newId(),
+        clientId,
+        type: o.type,
+        amount: BigInt(amount),
+        currency: "USD",
+        fromWalletId: from?.id ?? null,
+        toWalletId: to.id,
+        holdId: null,
+        expiresInSeconds: null,
+        metadata: {},
+        partition: (from ?? to).partition,
+        idempotencyKey: randomBytes(16).toString("base64url"),
+        requestHash: requestHash(body as never),
+      };
+    };
+
+    const acceptPid =
+      (await accept.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid ?? 0;
+    const batchPid = (await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid ?? 0;
+    // pg_stat_statements is read from the server's `postgres` database, where it is installed.
+    const hasStatements = await withPg(serverUrl, "postgres", async (c) => {
+      const r = await c.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'");
+      if (r.rowCount === 1) await c.query("SELECT pg_stat_statements_reset()");
+      return r.rowCount === 1;
+    });
+
+    const log = pino({ level: "warn" });
+    const funding = new Map<string, string>();
+    const deps = {
+      pool,
+      batchCap: o.batch,
+      log,
+      clearDirty: async () => {},
+      publish: async () => {},
+      stopping: () => false,
+      withSlot: <T>(fn: () => Promise<T>) => fn(),
+      funding,
+    };
+    let wal = { accept: 0n, batch: 0n };
+    const cpu0 = { accept: cpuOf(acceptPid), batch: cpuOf(batchPid) };
+    const started = performance.now();
+    const perRound = o.batch * o.partitions;
+    for (let done = 0; done < o.ops; done += perRound) {
+      const rows = Array.from({ length: Math.min(perRound, o.ops - done) }, row);
+      let lsn = await walLsn(admin);
+      for (let i = 0; i < rows.length; i += o.group)
+        await insertPendingMany(accept, rows.slice(i, i + o.group));
+      let next = await walLsn(admin);
+      wal = { ...wal, accept: wal.accept + next - lsn };
+      lsn = next;
+      for (let p = 0; p < o.partitions; p++) await runPartition(p, deps);
+      next = await walLsn(admin);
+      wal = { ...wal, batch: wal.batch + next - lsn };
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = { accept: cpuOf(acceptPid) - cpu0.accept, batch: cpuOf(batchPid) - cpu0.batch };
+    const pending = (
+      await admin.query<{ n: string }>("SELECT count(*) AS n FROM operations WHERE status = 'pending'")
+    ).rows[0]?.n;
+    const us = (ms: number) => Math.round((ms * 1000) / o.ops);
+    console.log(
+      `write-path: ${o.ops} ${o.type}s, batches of ${o.batch}, inserts of ${o.group}, ${o.wallets} wallets, ` +
+        `${seconds.toFixed(1)} s, ${pending} left pending`,
+    );
+    console.log(
+      `backend CPU µs/op: accept ${us(cpu.accept)}, batch ${us(cpu.batch)}, total ${us(cpu.accept + cpu.batch)}; ` +
+        `WAL bytes/op: accept ${Number(wal.accept) / o.ops}, batch ${Number(wal.batch) / o.ops}`,
+    );
+    if (hasStatements) {
+      const r = await withPg(serverUrl, "postgres", (c) =>
+        c.query(
+          `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 60) AS statement, calls,
+                round((total_exec_time * 1000 / $1::float8)::numeric, 1) AS us_op,
+                round((shared_blks_hit + shared_blks_read)::numeric / $1::numeric, 1) AS buffers_op,
+                round(shared_blks_dirtied::numeric / $1::numeric, 2) AS dirtied_op,
+                round(wal_bytes::numeric / $1::numeric) AS wal_bytes_op,
+                round(wal_records::numeric / $1::numeric, 1) AS wal_records_op
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+         WHERE d.datname = $2 AND total_exec_time * 1000 / $1::float8 >= 0.5
+         ORDER BY total_exec_time DESC`,
+          [o.ops, database],
+        ),
+      );
+      console.table(r.rows);
+    }
+  } finally {
+    await pool.end();
+    await accept.end().catch(() => {});
+    await admin.end().catch(() => {});
+    if (!values.keep) await dropDatabase(serverUrl, database).catch(() => {});
+  }
+}
+
+await main();
