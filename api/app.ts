@@ -71,6 +71,7 @@ export function createApp(deps: AppDeps): express.Express {
     holdFacts: holdFactsLoader(deps.db.$client),
     backpressure: deps.backpressure,
     metrics: deps.metrics,
+    log: deps.log,
   };
 
   const v1 = mountedRouter();

@@ -29,7 +29,11 @@ export type ErrorCode =
   | "currency_mismatch"
   /** 429: the client sent too many requests; see Retry-After. */
   | "rate_limited"
-  /** 503: the system is overloaded; nothing was created; see Retry-After. */
+  /**
+   * 503: the system is overloaded (nothing was created) or the database failed; see Retry-After.
+   * After a database failure the detail says whether the request was created (api/services/
+   * lost-insert.ts): never "nothing was created" unless that is certain.
+   */
   | "overloaded"
   /** 500: an unexpected error; the body never says more. */
   | "internal_error";

@@ -100,7 +100,7 @@ export const problems = {
   unavailable: {
     ...problem(
       "Unavailable",
-      "`overloaded`: backpressure (too many operations waiting to be applied, or this server too busy) or the database briefly unavailable. On a POST that moves or reserves money nothing was created, unless the database became unavailable during the insert: retrying with the same Idempotency-Key is safe in every case.",
+      "`overloaded`: backpressure (too many operations waiting to be applied, or this server too busy) or the database briefly unavailable. On a POST that moves or reserves money, backpressure creates nothing. When the database failed, the api first reads the key back: an operation that exists is answered 202, and a 503 says either that nothing was created (certain: the insert was refused, never sent, or read back absent after its session was ended) or, when the database stayed unreachable for 10 s after losing the insert's answer, that the request may or may not have been accepted. Retrying with the same Idempotency-Key is safe in every case: it answers the operation if it exists and creates it once if not.",
     ),
     headers: v1Headers.extend({ "Retry-After": retryAfter }),
   },

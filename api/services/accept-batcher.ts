@@ -1,5 +1,5 @@
+import type pg from "pg";
 import type { Logger } from "pino";
-import type { Queryable } from "../../shared/db/client.ts";
 import {
   findByIdempotencyKeys,
   idempotencyScope,
@@ -9,12 +9,21 @@ import {
 import { isTransientDbError } from "../../shared/db/pg-errors.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { errorSummary } from "../../shared/log-safe.ts";
+import {
+  insertOnOwnConnection,
+  LostInsert,
+  NothingCreated,
+  outcomeUnknown,
+  reconcileLostInsert,
+} from "./lost-insert.ts";
 
 /** The row was inserted (a new operation), or its idempotency key already held `existing`. */
 export type InsertOutcome = { inserted: Operation } | { existing: Operation };
+/** A row's outcome, or the error that is its answer instead. */
+export type RowResult = InsertOutcome | { failed: unknown };
 
 export interface AcceptBatcherDeps {
-  db: Queryable;
+  db: pg.Pool;
   /** Rings the doorbells of these partitions (one pipelined round trip); may fail (Redis away). */
   ring: (partitions: number[]) => Promise<void>;
   /** Test seam: runs after an operation's insert committed, before its doorbell. */
@@ -66,16 +75,18 @@ export class AcceptBatcher {
 
   /** Inserts `row` with the next group; resolves once it is durable and its doorbell was rung. */
   async submit(row: NewPendingOperation): Promise<InsertOutcome> {
-    const [outcome] = await this.submitMany([row]);
-    return outcome as InsertOutcome;
+    const [result] = await this.submitMany([row]);
+    if (!result || "failed" in result) throw result?.failed;
+    return result;
   }
 
   /**
    * Inserts `rows` together, in this order, in one group (a bulk submission: its sequence
-   * numbers follow the array, whatever else joins the group), each row answered on its own.
+   * numbers follow the array, whatever else joins the group), each row answered on its own:
+   * its outcome, or why it has none (`failed`), so that one row's failure is its own answer.
    */
-  submitMany(rows: NewPendingOperation[]): Promise<InsertOutcome[]> {
-    if (rows.length === 0) return Promise.resolve([]);
+  async submitMany(rows: NewPendingOperation[]): Promise<RowResult[]> {
+    if (rows.length === 0) return [];
     const block: Waiter[] = [];
     const outcomes = rows.map(
       (row) =>
@@ -85,7 +96,9 @@ export class AcceptBatcher {
     );
     this.queue.push(block);
     this.schedule();
-    return Promise.all(outcomes);
+    return (await Promise.allSettled(outcomes)).map((r) =>
+      r.status === "fulfilled" ? r.value : { failed: r.reason as unknown },
+    );
   }
 
   /** The next group: whole blocks, up to `maxGroup` rows (a larger block alone). */
@@ -133,16 +146,34 @@ export class AcceptBatcher {
 
   /**
    * Inserts the group and reads the winners of keys already taken; returns what is left to do
-   * outside the insert slot (ring, then answer). Never rejects: failures reject the waiters.
+   * outside the insert slot (ring, then answer). Never rejects: failures reject the waiters, each
+   * with an answer that is true of its row (lost-insert.ts): a transient refusal says nothing
+   * was created; a lost connection is reconciled by reading the keys back.
    */
   private async insertGroup(group: Waiter[]): Promise<() => Promise<void>> {
     const keys = AcceptBatcher.byKey(group);
     const rows = keys.map((same) => (same[0] as Waiter).row);
     let inserted: Map<string, Operation>;
+    /** Operations already holding keys of the group (the lost ones are read back with them). */
+    let winners: Map<string, Operation> | undefined;
     try {
-      inserted = await insertPendingMany(this.deps.db, rows);
+      inserted = await insertOnOwnConnection(this.deps.db, (client) => insertPendingMany(client, rows));
     } catch (err) {
-      if (keys.length > 1 && !isTransientDbError(err)) {
+      if (err instanceof LostInsert) {
+        this.deps.log.warn(
+          { rows: rows.length, err: errorSummary(err.cause) },
+          "accept insert lost; reading back",
+        );
+        winners = await reconcileLostInsert(this.deps.db, err, rows);
+        if (!winners) {
+          for (const w of group) w.reject(outcomeUnknown());
+          return async () => {};
+        }
+        // Rows the lost statement did insert are answered (and rung) as inserted.
+        inserted = new Map(
+          [...winners.values()].filter((op) => rows.some((r) => r.id === op.id)).map((op) => [op.id, op]),
+        );
+      } else if (keys.length > 1 && !isTransientDbError(err)) {
         this.deps.log.warn(
           { rows: rows.length, err: errorSummary(err) },
           "group insert failed; retrying key by key",
@@ -152,15 +183,16 @@ export class AcceptBatcher {
         return async () => {
           for (const deliver of deliveries) await deliver();
         };
+      } else {
+        const answer = isTransientDbError(err) ? new NothingCreated() : err;
+        for (const w of group) w.reject(answer);
+        return async () => {};
       }
-      for (const w of group) w.reject(err);
-      return async () => {};
     }
 
-    let winners = new Map<string, Operation>();
     let winnersError: unknown;
     const lost = rows.filter((r) => !inserted.has(r.id));
-    if (lost.length > 0) {
+    if (lost.length > 0 && !winners) {
       try {
         winners = await findByIdempotencyKeys(this.deps.db, lost);
       } catch (err) {
@@ -183,8 +215,9 @@ export class AcceptBatcher {
           for (const w of others) w.resolve({ existing: mine });
           continue;
         }
-        const winner = winners.get(idempotencyScope(first.row.clientId, first.row.idempotencyKey));
-        const failure = winnersError ?? new Error("idempotency conflict without a winning row");
+        const winner = winners?.get(idempotencyScope(first.row.clientId, first.row.idempotencyKey));
+        // No winner after a lost insert read back: that row was not created.
+        const failure = winnersError ?? (winners ? new NothingCreated() : new Error("no winning row"));
         for (const w of same) {
           if (winner) w.resolve({ existing: winner });
           else w.reject(failure);

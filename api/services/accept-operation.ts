@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import { requestHash } from "../../shared/canonical.ts";
 import type { Queryable } from "../../shared/db/client.ts";
 import type { HoldFacts } from "../../shared/db/hold-facts-repo.ts";
@@ -14,10 +15,12 @@ import type {
   VoidBody,
 } from "../../shared/http/schemas.ts";
 import { isUuid, newId } from "../../shared/ids.ts";
+import { errorSummary } from "../../shared/log-safe.ts";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
-import type { AcceptBatcher, InsertOutcome } from "./accept-batcher.ts";
+import type { AcceptBatcher, RowResult } from "./accept-batcher.ts";
 import type { Backpressure, Refusal } from "./backpressure.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
+import { NothingCreated } from "./lost-insert.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
 /** A parsed request of each operation type: the single routes' bodies and a bulk's items. */
@@ -39,6 +42,7 @@ export interface AcceptDeps {
   findByKey: (clientId: string, idempotencyKey: string) => Promise<Operation | undefined>;
   backpressure: Pick<Backpressure, "enter" | "refusal">;
   metrics: Pick<ApiMetrics, "accepted" | "refused">;
+  log: Pick<Logger, "error">;
 }
 
 export interface Accepted {
@@ -100,7 +104,8 @@ export type BulkItem = { idempotencyKey: string; request: OperationRequest } | {
  * {@link acceptOperation} would on its own, with the same checks and codes, and answers each:
  * the rows that pass are inserted together, in array order (`submitMany`), so items that
  * debit one wallet are applied in array order. Backpressure refuses the whole request before
- * any item is looked at, and counts it as one accept in flight. A later item under the key of an earlier one is that operation's
+ * any item is looked at, counting every item against the backlog bound (and the request as one
+ * accept in flight). A later item under the key of an earlier one is that operation's
  * replay (or a 422 with another body), even when its own checks would have failed.
  */
 export async function acceptMany(
@@ -108,7 +113,7 @@ export async function acceptMany(
   clientId: string,
   items: BulkItem[],
 ): Promise<(Accepted | ApiError)[]> {
-  const refusal = deps.backpressure.refusal();
+  const refusal = deps.backpressure.refusal(items.length);
   if (refusal) throw overloaded(deps, refusal);
 
   const prepared = await Promise.all(
@@ -121,14 +126,19 @@ export async function acceptMany(
     }),
   );
   const rows = prepared.flatMap((p) => ("row" in p ? [p.row] : []));
-  // One accept in flight, as a single request: one request and one insert, however many rows
-  // (the backlog bound counts its operations once they are pending).
-  const leave = deps.backpressure.enter();
-  let outcomes: InsertOutcome[];
+  // One accept in flight, as a single request (one request and one insert), whose items count
+  // against the backlog bound at once.
+  const leave = deps.backpressure.enter(items.length);
+  let outcomes: RowResult[];
   try {
     outcomes = await deps.batcher.submitMany(rows);
   } finally {
     leave();
+  }
+  // Nothing was created for any row: the whole request is refused, as API.md's 503 says. Else
+  // each row is answered on its own, a failed one with its own error (lost-insert.ts).
+  if (outcomes.length > 0 && outcomes.every((o) => "failed" in o && o.failed instanceof NothingCreated)) {
+    throw (outcomes[0] as { failed: NothingCreated }).failed;
   }
 
   /** The operation each key was answered with so far in this request. */
@@ -138,7 +148,7 @@ export async function acceptMany(
     const item = items[i] as BulkItem;
     const key = "refused" in item ? undefined : item.idempotencyKey;
     let result: Accepted | ApiError;
-    if ("row" in p) result = answer(() => settled(deps, p.row, outcomes[next++] as InsertOutcome));
+    if ("row" in p) result = answer(() => settled(deps, p.row, outcomes[next++] as RowResult));
     else if ("answer" in p) result = p.answer;
     else {
       // Refused by its own checks, unless an earlier item took its key: then that operation answers.
@@ -152,6 +162,13 @@ export async function acceptMany(
       byKey.set(key, result.operation);
     return result;
   });
+}
+
+/** A bulk item's error for a row whose insert failed: its API error, or an internal one (logged). */
+function itemError(deps: AcceptDeps, err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  deps.log.error({ err: errorSummary(err) }, "bulk item's insert failed");
+  return new ApiError("internal_error", "An internal error occurred.");
 }
 
 /** The answer of `fn`, or the API error it threw. */
@@ -202,7 +219,8 @@ async function prepare(
 }
 
 /** The answer to an inserted row: a new operation, or the one its key already held. */
-function settled(deps: AcceptDeps, row: NewPendingOperation, outcome: InsertOutcome): Accepted {
+function settled(deps: AcceptDeps, row: NewPendingOperation, outcome: RowResult): Accepted {
+  if ("failed" in outcome) throw itemError(deps, outcome.failed);
   if ("inserted" in outcome) {
     deps.metrics.accepted(row.type);
     return { operation: outcome.inserted, replayed: false };

@@ -53,6 +53,12 @@ export class Backpressure {
   private sampling = false;
   private inFlight = 0;
   private pending = 0;
+  /**
+   * Operations this process admitted since the running (or next) backlog sample began: they
+   * count against the bound before a sample sees them, so concurrent bulks cannot all pass on
+   * one stale sample. Other api processes' admissions are seen at their next sample.
+   */
+  private admitted = 0;
   private loopDelayMs = 0;
   private lastSampleFailed = false;
 
@@ -81,10 +87,13 @@ export class Backpressure {
   async sample(): Promise<void> {
     if (this.sampling) return;
     this.sampling = true;
+    const admittedBefore = this.admitted;
     try {
       this.loopDelayMs = this.sources.eventLoopDelayMs?.() ?? this.ownLoopDelayMs();
       const perPartition = await this.sources.sampleBacklog(this.sampleCap);
       this.pending = perPartition.reduce((a, b) => a + b, 0);
+      // Those admitted before the sample began are in it now (inserted, or answered otherwise).
+      this.admitted -= admittedBefore;
       this.sources.onBacklog?.(perPartition);
       this.lastSampleFailed = false;
     } catch (err) {
@@ -102,9 +111,13 @@ export class Backpressure {
     return ms;
   }
 
-  /** Counts an admitted accept in progress (after {@link refusal}); call the returned function when it ends. */
-  enter(): () => void {
+  /**
+   * Counts an admitted accept of `operations` (a bulk's items) in progress (after
+   * {@link refusal}); call the returned function when it ends.
+   */
+  enter(operations = 1): () => void {
     this.inFlight++;
+    this.admitted += operations;
     let left = false;
     return () => {
       if (left) return;
@@ -118,10 +131,15 @@ export class Backpressure {
     return this.inFlight;
   }
 
-  /** Why a new operation must be refused now, or undefined. Synchronous: no I/O. */
-  refusal(): Refusal | undefined {
+  /**
+   * Why an accept of `operations` new operations (a bulk's items) must be refused now, or
+   * undefined. Synchronous: no I/O. The backlog bound counts every item; an empty backlog still
+   * admits one request however large, so that a bulk larger than the bound is not refused forever.
+   */
+  refusal(operations = 1): Refusal | undefined {
     const { maxPending, maxInFlight, maxEventLoopDelayMs } = this.limits;
-    if (maxPending > 0 && this.pending >= maxPending) {
+    const backlog = this.pending + this.admitted;
+    if (maxPending > 0 && backlog > 0 && backlog + operations > maxPending) {
       // The workers are behind by at least maxPending operations; give them a moment.
       return {
         reason: "backlog",

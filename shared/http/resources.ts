@@ -274,7 +274,11 @@ export const bulkResultSchema = z
       .meta({ id: "BulkAccepted" }),
     z
       .strictObject({
-        status: z.union([z.literal(400), z.literal(404), z.literal(422)]),
+        status: z
+          .union([z.literal(400), z.literal(404), z.literal(422), z.literal(500), z.literal(503)])
+          .describe(
+            "400, 404 or 422: the item's own check refused it. 500 or 503: the database failed while inserting this item while others were accepted; a 503 `overloaded` item says whether it was created (its detail says `nothing was created` only when that is certain), and retrying it under its key is safe",
+          ),
         error: problemSchema.describe(
           "The problem the single route would have answered; its requestId is the request's",
         ),

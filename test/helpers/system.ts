@@ -79,7 +79,7 @@ export interface TestSystem {
   /** SIGTERMs a spawned worker and resolves with its exit code once it has exited. */
   terminateWorker(child: ChildProcess): Promise<number | null>;
   /** Another api process of the same deployment (same database, Redis and prefix), in this process. */
-  startExtraApi(): Promise<RunningApi & { baseUrl: string }>;
+  startExtraApi(settings?: Record<string, string>): Promise<RunningApi & { baseUrl: string }>;
   /** Worker processes that exited without being asked to: "pid: code/signal". */
   crashes(): string[];
   /** A worker in this process with test hooks; `settings` override the system's for it alone. */
@@ -125,7 +125,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     PARTITIONS: String(partitions),
     BATCH_CAP: String(batchCap),
   };
-  const apiConfig = apiConfigSchema.parse({
+  const apiSettings = {
     ...env,
     PORT: "0",
     ADMIN_TOKEN,
@@ -137,7 +137,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     // 127.0.0.1 and assert each one's 401 (auth-flood.security.test.ts tests the bound).
     AUTH_FAILURES_PER_ADDRESS: "0",
     ...opts.apiSettings,
-  });
+  };
+  const apiConfig = apiConfigSchema.parse(apiSettings);
   const api: RunningApi = await startApi(apiConfig, log, {
     ...(opts.afterInsert ? { afterInsert: opts.afterInsert } : {}),
     ...(opts.ring ? { ring: opts.ring } : {}),
@@ -192,8 +193,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       const [code] = await exited;
       return code as number | null;
     },
-    async startExtraApi() {
-      const extra = await startApi(apiConfig, silent);
+    async startExtraApi(settings = {}) {
+      const extra = await startApi(apiConfigSchema.parse({ ...apiSettings, ...settings }), silent);
       extraApis.push(extra);
       return Object.assign(extra, { baseUrl: `http://127.0.0.1:${extra.port}` });
     },

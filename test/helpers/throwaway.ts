@@ -178,27 +178,77 @@ export interface TcpProxy {
    * the other, so the server's session does not outlive the client's.
    */
   freeze(): void;
+  /**
+   * The next client message holding `marker` (a Postgres statement's name or text, say) is
+   * passed to the server, whose answer is then held back until its ReadyForQuery (the implicit
+   * transaction has committed) and dropped, and the connection is cut at both ends: a COMMIT
+   * that reached the WAL whose reply never came back. With `thenUnreachable`, every other
+   * connection is cut at that moment too and new ones are refused until {@link refuseNew}(false).
+   */
+  loseReplyTo(marker: string, opts?: { thenUnreachable?: boolean }): void;
+  /** The next client message holding `marker` is dropped and its connection cut: never sent. */
+  cutBefore(marker: string): void;
+  /** While true, every new connection is cut at once (the server unreachable). */
+  refuseNew(refuse: boolean): void;
   close(): Promise<void>;
 }
+
+/** Postgres's ReadyForQuery message: 'Z', then its length, 5. */
+const READY_FOR_QUERY = Buffer.from([0x5a, 0, 0, 0, 5]);
 
 /** A TCP proxy on a free port to `127.0.0.1:targetPort`, whose connections a test can freeze. */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const open = new Set<{ frozen: boolean; client: Socket; server: Socket }>();
+  let loseReply: { marker: string; thenUnreachable: boolean } | undefined;
+  let cut: string | undefined;
+  let refusing = false;
   const proxy = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     const server = connect(targetPort, "127.0.0.1");
     const pair = { frozen: false, client, server };
+    /** Set once this connection's answers are being held back to be lost: what came so far. */
+    let held: Buffer | undefined;
+    let unreachableAfter = false;
     open.add(pair);
-    client.on("data", (chunk) => {
-      if (!pair.frozen) server.write(chunk);
-    });
-    server.on("data", (chunk) => {
-      if (!pair.frozen) client.write(chunk);
-    });
     const end = () => {
       open.delete(pair);
       client.destroy();
       server.destroy();
     };
+    client.on("data", (chunk: Buffer) => {
+      if (pair.frozen) return;
+      if (cut !== undefined && chunk.includes(cut)) {
+        cut = undefined;
+        end();
+        return;
+      }
+      if (loseReply !== undefined && chunk.includes(loseReply.marker)) {
+        unreachableAfter = loseReply.thenUnreachable;
+        loseReply = undefined;
+        held = Buffer.alloc(0);
+      }
+      server.write(chunk);
+    });
+    server.on("data", (chunk: Buffer) => {
+      if (pair.frozen) return;
+      if (held === undefined) {
+        client.write(chunk);
+        return;
+      }
+      held = Buffer.concat([held, chunk]);
+      if (!held.includes(READY_FOR_QUERY)) return;
+      end();
+      if (unreachableAfter) {
+        refusing = true;
+        for (const other of open) {
+          other.client.destroy();
+          other.server.destroy();
+        }
+      }
+    });
     for (const s of [client, server]) {
       s.on("error", end);
       s.on("close", end);
@@ -211,6 +261,15 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     port: address.port,
     freeze() {
       for (const pair of open) pair.frozen = true;
+    },
+    loseReplyTo(marker, opts = {}) {
+      loseReply = { marker, thenUnreachable: opts.thenUnreachable ?? false };
+    },
+    cutBefore(marker) {
+      cut = marker;
+    },
+    refuseNew(refuse) {
+      refusing = refuse;
     },
     async close() {
       for (const pair of open) {

@@ -57,6 +57,7 @@ beforeAll(async () => {
       log,
     ),
     metrics: { accepted: () => {}, refused: () => {} },
+    log,
   };
   a = await newWallet(api);
   b = await newWallet(api);
@@ -210,6 +211,23 @@ describe("one group, many keys", () => {
     expect(await operationsWithKey(system, "g-poison-ok-1")).toBe(1);
     expect(await operationsWithKey(system, "g-poison-bad")).toBe(0);
     expect(await operationsWithKey(system, "g-poison-ok-2")).toBe(1);
+
+    // A bulk's rows are one block: the refused row is that item's answer alone, the others are
+    // inserted and answered (before, the whole bulk failed though those rows were inserted).
+    const bulk = await batcher.submitMany([
+      row("g-poison-bulk-ok-1", b),
+      row("g-poison-bulk-bad", newId()),
+      row("g-poison-bulk-ok-2", b),
+    ]);
+    expect(bulk.map((r) => Object.keys(r)[0])).toEqual(["inserted", "failed", "inserted"]);
+    expect(await operationsWithKey(system, "g-poison-bulk-ok-1")).toBe(1);
+    expect(await operationsWithKey(system, "g-poison-bulk-bad")).toBe(0);
+    expect(await operationsWithKey(system, "g-poison-bulk-ok-2")).toBe(1);
+    await waitAllSettled(system);
+    const applied = await system.db.execute<{ status: string }>(
+      sql`SELECT status FROM operations WHERE idempotency_key LIKE 'g-poison-bulk-ok-%'`,
+    );
+    expect(applied.rows).toEqual([{ status: "succeeded" }, { status: "succeeded" }]);
   });
 });
 

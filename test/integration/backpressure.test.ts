@@ -92,6 +92,63 @@ describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
   });
 });
 
+describe("the backlog bound counts a bulk's items: workers stopped, BACKPRESSURE_MAX_PENDING=100", () => {
+  let system: TestSystem;
+  let api: Api;
+  let wallet: string;
+
+  beforeAll(async () => {
+    system = await startSystem({ partitions: 2, apiSettings: { BACKPRESSURE_MAX_PENDING: "100" } });
+    api = await newClient(system);
+    wallet = await newWallet(api);
+  });
+  afterAll(async () => system?.stop());
+
+  const bulk = (prefix: string, items: number) =>
+    api.post("/v1/operations/bulk", {
+      operations: Array.from({ length: items }, (_, i) => ({
+        type: "top_up",
+        idempotencyKey: `${prefix}-${i}`,
+        walletId: wallet,
+        amount: 1,
+      })),
+    });
+
+  it("concurrent bulks between two backlog samples are admitted only up to the bound; the others create nothing", async () => {
+    // Eight bulks of 30 at once: all within one sample interval, as the backlog was empty.
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, k) => bulk(`b${k}`, 30)));
+    const admitted = answers.filter((r) => r.status === 200);
+    for (const r of admitted)
+      expect(r.body.data.every((d: { status: number }) => d.status === 202)).toBe(true);
+    for (const r of answers.filter((r) => r.status !== 200)) expectProblem(r, "overloaded");
+    const created = (await moneySnapshot(system)).operations;
+    expect(created).toBe(admitted.length * 30);
+    expect(created).toBeLessThanOrEqual(100);
+    expect(admitted.length).toBeGreaterThan(0);
+  });
+
+  it("an empty backlog still admits a bulk larger than the bound", async () => {
+    const other = await startSystem({ partitions: 2, apiSettings: { BACKPRESSURE_MAX_PENDING: "10" } });
+    try {
+      const client = await newClient(other);
+      const w = await newWallet(client);
+      const r = await client.post("/v1/operations/bulk", {
+        operations: Array.from({ length: 20 }, (_, i) => ({
+          type: "top_up",
+          idempotencyKey: `big-${i}`,
+          walletId: w,
+          amount: 1,
+        })),
+      });
+      expect(r.status).toBe(200);
+      expect(r.body.data.every((d: { status: number }) => d.status === 202)).toBe(true);
+      expect((await moneySnapshot(other)).operations).toBe(20);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
 describe("in-flight bound: BACKPRESSURE_MAX_IN_FLIGHT=2", () => {
   let system: TestSystem;
   let api: Api;

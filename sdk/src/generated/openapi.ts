@@ -314,7 +314,7 @@ export interface paths {
         put?: never;
         /**
          * Submit up to 1,000 operations at once
-         * @description Each item is its own operation, accepted or refused on its own with the single route's checks, in the same order and with the same codes; its `idempotencyKey` follows the Idempotency-Key header's rules and shares its key space (an item and a single request with the same key and body are one operation). Items that debit the same wallet are accepted, and so applied, in array order. Two items with the same key: the first is the operation, a later one with the same body its replay (`replayed: true`), one with another body 422 `idempotency_key_reused`. Answered 200 with one result per item, in order: `{ status: 202, replayed, operation }` or `{ status: 400 | 404 | 422, error }` (a problem whose `requestId` is this request's). The request is refused as a whole, and nothing created, only for its envelope: 400 `validation_error` when the body is not `{ "operations": [1..1000 objects] }` (an item's own errors go in its result), 413 over 1 MiB, 415, 429 (a bulk of n items counts n against the rate limit), 503 `overloaded` (retrying with the same keys is safe).
+         * @description Each item is its own operation, accepted or refused on its own with the single route's checks, in the same order and with the same codes; its `idempotencyKey` follows the Idempotency-Key header's rules and shares its key space (an item and a single request with the same key and body are one operation). Items that debit the same wallet are accepted, and so applied, in array order. Two items with the same key: the first is the operation, a later one with the same body its replay (`replayed: true`), one with another body 422 `idempotency_key_reused`. Answered 200 with one result per item, in order: `{ status: 202, replayed, operation }` or `{ status: 400 | 404 | 422, error }` (a problem whose `requestId` is this request's), or `{ status: 500 | 503, error }` for an item the database failed on while others were accepted (a 503 item says whether it was created, as a single request's 503 does). The request is refused as a whole, and nothing created, only for its envelope: 400 `validation_error` when the body is not `{ "operations": [1..1000 objects] }` (an item's own errors go in its result), 413 over 1 MiB, 415, 429 (a bulk of n items counts n against the rate limit), 503 `overloaded` (backpressure, or the database failed and nothing of the request was created; retrying with the same keys is safe).
          */
         post: operations["submitOperations"];
         delete?: never;
@@ -696,7 +696,8 @@ export interface components {
             operation: components["schemas"]["Operation"];
         };
         BulkRefused: {
-            status: 400 | 404 | 422;
+            /** @description 400, 404 or 422: the item's own check refused it. 500 or 503: the database failed while inserting this item while others were accepted; a 503 `overloaded` item says whether it was created (its detail says `nothing was created` only when that is certain), and retrying it under its key is safe */
+            status: 400 | 404 | 422 | 500 | 503;
             /** @description The problem the single route would have answered; its requestId is the request's */
             error: components["schemas"]["Problem"];
         };
@@ -856,7 +857,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `overloaded`: backpressure (too many operations waiting to be applied, or this server too busy) or the database briefly unavailable. On a POST that moves or reserves money nothing was created, unless the database became unavailable during the insert: retrying with the same Idempotency-Key is safe in every case. */
+        /** @description `overloaded`: backpressure (too many operations waiting to be applied, or this server too busy) or the database briefly unavailable. On a POST that moves or reserves money, backpressure creates nothing. When the database failed, the api first reads the key back: an operation that exists is answered 202, and a 503 says either that nothing was created (certain: the insert was refused, never sent, or read back absent after its session was ended) or, when the database stayed unreachable for 10 s after losing the insert's answer, that the request may or may not have been accepted. Retrying with the same Idempotency-Key is safe in every case: it answers the operation if it exists and creates it once if not. */
         Unavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
