@@ -159,7 +159,7 @@ export const apiConfigSchema = baseConfigSchema
     AUTH_FAILURES_PER_ADDRESS: int(0, 1_000_000)
       .default(50)
       .describe(
-        "Requests with API keys unknown to one api process that one client address may make per 10 s before its unknown keys get 429 without a database read; 0 turns the bound off",
+        "Requests with API keys that match no client (or a wrong operator token) that one client address may make per 10 s to one api process before any key that process does not know, the operator's included, gets 429 without a database read; 0 turns the bound off",
       ),
     BACKPRESSURE_MAX_PENDING: int(0, 1_000_000)
       .default(20_000)

@@ -26,8 +26,9 @@ export interface AuthDeps {
   db: Database;
   adminToken: string;
   /**
-   * Keys not known to this process, per address and window (each counted before it is looked
-   * up), after which the address's unknown keys get 429 unread ({@link AddressFailures}).
+   * Keys that match nothing (and wrong operator tokens) and lookups in flight, per address and
+   * window, past which the address gets 429 for any key this process does not know, unread
+   * ({@link AddressFailures}).
    */
   failures: AddressFailures;
   metrics: Pick<ApiMetrics, "keyLookup" | "refused">;
@@ -38,8 +39,10 @@ export interface AuthDeps {
  * `timingSafeEqual` on SHA-256 digests; client keys are looked up by their SHA-256 (256 random
  * bits need no slow hash), remembered per process. An unauthenticated flood costs a bounded
  * number of reads: a key of the wrong shape is never looked up, an unknown digest is
- * remembered, and an address past its failure limit gets 429 for unknown keys without a read
- * (keys already known to this process still pass, from memory).
+ * remembered, and an address past its failure limit gets 429 without a read for any key not
+ * known to this process, the operator's token included (keys already known still pass, from
+ * memory). Valid keys never count against the bound; behind one shared proxy address a flood
+ * of junk keys can still hold uncached clients back for the rest of a window.
  */
 export function authenticator(deps: AuthDeps) {
   const adminDigest = sha256(deps.adminToken);
@@ -51,13 +54,12 @@ export function authenticator(deps: AuthDeps) {
     const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
     if (!match?.[1]) throw new ApiError("unauthorized", UNAUTHORIZED);
     const digest = sha256(match[1]);
-    if (timingSafeEqual(digest, adminDigest)) {
-      res.locals.principal = { kind: "admin" } satisfies Principal;
-      return next();
-    }
     const hex = digest.toString("hex");
     let clientId = known.get(hex);
     if (!clientId) {
+      // Past the bound, an address gets 429 for anything but a key this process knows, the
+      // operator's token included: a wrong guess of it is a failure like an unknown key, and a
+      // blocked address cannot tell a right guess from a wrong one.
       const address = req.socket.remoteAddress ?? "unknown";
       const wait = deps.failures.blockedFor(address);
       if (wait > 0) {
@@ -68,11 +70,26 @@ export function authenticator(deps: AuthDeps) {
           { retryAfter: wait },
         );
       }
-      // Counted before the read, so that concurrent requests cannot all pass the bound at once.
-      deps.failures.fail(address);
-      if (!CLIENT_KEY.test(match[1]) || unknown.has(hex)) throw new ApiError("unauthorized", UNAUTHORIZED);
+      if (timingSafeEqual(digest, adminDigest)) {
+        res.locals.principal = { kind: "admin" } satisfies Principal;
+        return next();
+      }
+      if (!CLIENT_KEY.test(match[1]) || unknown.has(hex)) {
+        deps.failures.fail(address);
+        throw new ApiError("unauthorized", UNAUTHORIZED);
+      }
+      // In flight, the lookup counts against the bound (concurrent requests cannot all pass it at
+      // once); once read, only a key that matched nothing stays counted.
+      const ended = deps.failures.lookupStarted(address);
       deps.metrics.keyLookup();
-      clientId = (await findClientByKeyHash(deps.db, hex))?.id;
+      let matchedNothing = false;
+      try {
+        clientId = (await findClientByKeyHash(deps.db, hex))?.id;
+        matchedNothing = clientId === undefined;
+      } finally {
+        // A lookup that failed (the database away) says nothing about the key: not counted.
+        ended(!matchedNothing);
+      }
       if (!clientId) {
         if (unknown.size >= UNKNOWN_LIMIT) unknown.clear();
         unknown.add(hex);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, newClient, newWallet, type Reply, requestOnOwnConnection } from "../helpers/http.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { expectProblem } from "../helpers/problem.ts";
-import { startSystem, type TestSystem } from "../helpers/system.ts";
+import { ADMIN_TOKEN, startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
  * An unauthenticated flood costs a bounded number of database reads: a key of the wrong shape is
@@ -70,5 +70,63 @@ describe("a flood of unknown API keys", () => {
     expect(known.body.data.map((w: { id: string }) => w.id)).toEqual([wallet]);
     const other = await newClient(system, "other");
     expect((await getWith(other.key as string, "127.0.0.8")).status).toBe(200);
+  });
+});
+
+describe("the bound counts only keys that match nothing", () => {
+  it("valid keys an api process has not cached never count: LIMIT+10 clients behind one address all pass a fresh api", async () => {
+    const clients = await Promise.all(
+      Array.from({ length: LIMIT + 10 }, (_, i) => newClient(system, `c${i}`)),
+    );
+    // A fresh api process (a restart, a new API_PROCESSES child) has none of them cached; they
+    // arrive one after another, as through a proxy in front of it.
+    const fresh = await system.startExtraApi();
+    const from = (key: string) =>
+      requestOnOwnConnection(`${fresh.baseUrl}/v1/wallets`, {
+        headers: { authorization: `Bearer ${key}` },
+        localAddress: "127.0.0.9",
+      });
+    for (const c of clients) expect((await from(c.key as string)).status).toBe(200);
+    // The address is not near its bound either: LIMIT junk keys still get 401, then 429.
+    for (let i = 0; i < LIMIT; i++) expectProblem(await from(randomKey()), "unauthorized");
+    expectProblem(await from(randomKey()), "rate_limited");
+  });
+
+  it("a burst of more uncached valid keys than the bound at one instant: the excess is asked to retry in a second, then passes", async () => {
+    const clients = await Promise.all(
+      Array.from({ length: 2 * LIMIT }, (_, i) => newClient(system, `d${i}`)),
+    );
+    const fresh = await system.startExtraApi();
+    const from = (key: string) =>
+      requestOnOwnConnection(`${fresh.baseUrl}/v1/wallets`, {
+        headers: { authorization: `Bearer ${key}` },
+        localAddress: "127.0.0.12",
+      });
+    const first = await Promise.all(clients.map((c) => from(c.key as string)));
+    const refused = first.filter((r) => r.status === 429);
+    expect(first.filter((r) => r.status !== 200 && r.status !== 429)).toEqual([]);
+    for (const r of refused) expect(r.headers.get("retry-after")).toBe("1");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const c of clients) expect((await from(c.key as string)).status).toBe(200);
+  });
+
+  it("wrong operator tokens count; past the bound the address gets 429 even for the right one, another address does not", async () => {
+    const asAdmin = (token: string, from: string) =>
+      requestOnOwnConnection(`${system.baseUrl}/v1/clients`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+        body: { name: "x" },
+        localAddress: from,
+      });
+    for (let i = 0; i < LIMIT; i++) {
+      expectProblem(
+        await asAdmin(`guess-${i}-${randomBytes(8).toString("hex")}`, "127.0.0.10"),
+        "unauthorized",
+      );
+    }
+    expectProblem(await asAdmin("one-more-guess", "127.0.0.10"), "rate_limited");
+    const blocked = await asAdmin(ADMIN_TOKEN, "127.0.0.10");
+    expectProblem(blocked, "rate_limited");
+    expect((await asAdmin(ADMIN_TOKEN, "127.0.0.11")).status).toBe(201);
   });
 });
