@@ -41,7 +41,7 @@ export const json = <T extends z.ZodType>(schema: T) => ({
 export const idempotencyKey = z.object({
   "Idempotency-Key": idempotencyKeySchema.meta({
     description:
-      "Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created.",
+      "Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created.",
     param: { id: "IdempotencyKey" },
   }),
 });

@@ -281,9 +281,10 @@ async function resolveRoute(
       ]);
       if (to?.kind !== "client") throw walletNotFound("toWalletId");
       if (from.currency !== to.currency) {
+        // Says only that they differ: the destination may be another client's wallet.
         throw new ApiError(
           "currency_mismatch",
-          `The source wallet holds ${from.currency} and the destination ${to.currency}; money moves in one currency.`,
+          "The source and destination wallets hold different currencies; money moves in one currency.",
         );
       }
       return {

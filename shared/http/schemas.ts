@@ -131,10 +131,17 @@ export const voidBody = z.strictObject({
   metadata: metadataSchema.default({}),
 });
 
-/** 1..255 printable ASCII characters (the lengths are the pattern's, written out for the document). */
+/**
+ * 1..255 printable ASCII characters, not beginning or ending with a space: HTTP strips those from
+ * a header value, so a bulk item's key with them would name another key than the same header
+ * (the lengths are the pattern's, written out for the document).
+ */
 export const idempotencyKeySchema = z
   .string()
-  .regex(/^[\x20-\x7e]{1,255}$/, "1..255 printable ASCII characters")
+  .regex(
+    /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/,
+    "1..255 printable ASCII characters, not beginning or ending with a space",
+  )
   .meta({ override: { minLength: 1, maxLength: 255 } });
 
 /**

@@ -126,6 +126,32 @@ describe("every per-item code in one mixed bulk", () => {
     await expectAuditClean(system);
   });
 
+  it("an idempotencyKey that begins or ends with a space is that item's 400 (a header cannot carry one: HTTP strips it)", async () => {
+    const inner = `in ${randomUUID()} side`;
+    const r = await bulk([
+      { type: "top_up", idempotencyKey: ` lead-${randomUUID()}`, walletId: usd2, amount: 1 },
+      { type: "top_up", idempotencyKey: `trail-${randomUUID()} `, walletId: usd2, amount: 1 },
+      { type: "top_up", idempotencyKey: inner, walletId: usd2, amount: 1 },
+    ]);
+    expect(r.body.data.map((d: { status: number }) => d.status)).toEqual([400, 400, 202]);
+    for (const i of [0, 1]) {
+      expect(r.body.data[i].error.code).toBe("validation_error");
+      expect(r.body.data[i].error.errors).toEqual([
+        { path: `body.operations.${i}.idempotencyKey`, message: expect.any(String) },
+      ]);
+    }
+    // The same key with inner spaces works as a header, and is the bulk item's operation.
+    const single = await api.topUp(usd2, 1, inner);
+    expect(single.status).toBe(202);
+    expect(single.headers.get("idempotent-replayed")).toBe("true");
+    expect(await operationsWithKey(system, inner)).toBe(1);
+    await waitAllSettled(system);
+    expect(
+      (await api.get(`/v1/wallets/${usd2}`)).body.balance -
+        Number(before.wallets.find((w) => w.id === usd2)?.balance),
+    ).toBe(1);
+  });
+
   it("an item with a repeated member name refuses the whole request: the body is not I-JSON", async () => {
     const r = await api.request("POST", "/v1/operations/bulk", {
       rawBody: `{"operations":[{"type":"top_up","idempotencyKey":"x","walletId":"${usd}","amount":1,"amount":2}]}`,

@@ -383,6 +383,17 @@ describe("currencies that differ are 422 currency_mismatch", () => {
     expect(await operationsWithKey(system, k)).toBe(0);
     await expectNothingMoved(system, before);
   });
+
+  it("the answer names no currency: another client's wallet's currency is not told", async () => {
+    const theirs = await newWallet(other, { currency: "JPY" });
+    const before2 = await moneySnapshot(system);
+    const toTheirs = await api.transfer(usd, theirs, 1);
+    const toMine = await api.transfer(usd, eur, 1);
+    for (const r of [toTheirs, toMine]) expectProblem(r, "currency_mismatch");
+    expect(toTheirs.body.detail).not.toMatch(/JPY|USD/);
+    expect(toTheirs.body.detail).toBe(toMine.body.detail);
+    await expectNothingMoved(system, before2);
+  });
 });
 
 describe("failures found when applied: status failed, the money stays where it was", () => {

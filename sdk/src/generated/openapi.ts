@@ -920,7 +920,7 @@ export interface components {
         };
     };
     parameters: {
-        /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+        /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
         IdempotencyKey: string;
     };
     requestBodies: never;
@@ -1318,7 +1318,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1377,7 +1377,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1674,7 +1674,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1733,7 +1733,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1800,7 +1800,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -1860,7 +1860,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
