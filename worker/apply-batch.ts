@@ -1,5 +1,6 @@
 import type { HoldStatus } from "../shared/db/schema/index.ts";
 import { MAX_AMOUNT } from "../shared/money.ts";
+import type { Micros } from "./micros.ts";
 
 /** Postgres's bigint: the range every balance, a funding account's included, must stay in. */
 const BIGINT_MIN = -(2n ** 63n);
@@ -17,9 +18,9 @@ const BIGINT_MAX = 2n ** 63n - 1n;
  */
 export type BatchOperation =
   | { kind: "move"; id: string; amount: bigint; debitWalletId: string; creditWalletId: string }
-  | { kind: "hold"; id: string; amount: bigint; walletId: string; toWalletId: string; expiresAt: Date }
-  | { kind: "capture"; id: string; amount: bigint; holdId: string; acceptedAt: Date }
-  | { kind: "release"; id: string; holdId: string; acceptedAt: Date; expiry: boolean };
+  | { kind: "hold"; id: string; amount: bigint; walletId: string; toWalletId: string; expiresAt: Micros }
+  | { kind: "capture"; id: string; amount: bigint; holdId: string; acceptedAt: Micros }
+  | { kind: "release"; id: string; holdId: string; acceptedAt: Micros; expiry: boolean };
 
 /** A wallet row locked for the batch. Funding accounts have no business bounds and hold nothing. */
 export interface LockedWallet {
@@ -39,7 +40,7 @@ export interface HoldState {
   toWalletId: string;
   amount: bigint;
   status: HoldStatus;
-  expiresAt: Date;
+  expiresAt: Micros;
   capturedAmount: bigint | null;
 }
 

@@ -4,6 +4,7 @@ import type { OperationType } from "../shared/db/schema/index.ts";
 import { newId, UUID_V7_SQL } from "../shared/ids.ts";
 import type { EntryDraft, HoldState, LockedWallet, Outcome } from "./apply-batch.ts";
 import { EXPIRY_KEY_PREFIX } from "./hold-repo.ts";
+import { type Micros, micros } from "./micros.ts";
 
 /**
  * The SQL of one partition batch, on the raw pg client of the batch's transaction. Every
@@ -22,10 +23,10 @@ export interface PendingOperation {
   fromWalletId: string | null;
   toWalletId: string | null;
   holdId: string | null;
-  /** A hold's expiry. */
-  expiresAt: Date | null;
-  /** When it was accepted. */
-  createdAt: Date;
+  /** A hold's expiry, µs since the epoch. */
+  expiresAt: Micros | null;
+  /** When it was accepted, µs since the epoch. */
+  createdAt: Micros;
   /** A void the sweeper accepted for an expired hold (hold-repo.ts, `expiryKey`). */
   expiry: boolean;
   /** Time since acceptance (`created_at`) when the row was locked, by the Postgres clock, ms. */
@@ -47,7 +48,7 @@ export async function lockPending(
   const r = await tx.query({
     name: "batch.lock-pending",
     text: `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id, hold_id,
-                  expires_at, created_at, (type = 'void' AND idempotency_key = '${EXPIRY_KEY_PREFIX}' || hold_id) AS expiry,
+                  ${micros("expires_at")} AS expires_at, ${micros("created_at")} AS created_at, (type = 'void' AND idempotency_key = '${EXPIRY_KEY_PREFIX}' || hold_id) AS expiry,
                   (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
            FROM operations
            WHERE partition = $1 AND status = 'pending'
@@ -70,8 +71,8 @@ function pendingRows(r: pg.QueryResult): PendingOperation[] {
       from_wallet_id: string | null;
       to_wallet_id: string | null;
       hold_id: string | null;
-      expires_at: Date | null;
-      created_at: Date;
+      expires_at: string | null;
+      created_at: string;
       expiry: boolean;
       age_ms: number;
     }[]
@@ -83,8 +84,8 @@ function pendingRows(r: pg.QueryResult): PendingOperation[] {
     fromWalletId: row.from_wallet_id,
     toWalletId: row.to_wallet_id,
     holdId: row.hold_id,
-    expiresAt: row.expires_at,
-    createdAt: row.created_at,
+    expiresAt: row.expires_at === null ? null : BigInt(row.expires_at),
+    createdAt: BigInt(row.created_at),
     expiry: row.expiry,
     ageMs: row.age_ms,
   }));

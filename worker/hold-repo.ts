@@ -1,6 +1,7 @@
 import type { Queryable } from "../shared/db/client.ts";
 import type { HoldStatus } from "../shared/db/schema/index.ts";
 import type { HoldState } from "./apply-batch.ts";
+import { micros } from "./micros.ts";
 
 /**
  * The holds' SQL of the runner: the batch's lock of the holds its captures and voids resolve
@@ -26,11 +27,12 @@ export async function lockHolds(tx: Queryable, ids: string[]): Promise<Map<strin
     to_wallet_id: string;
     amount: string;
     status: HoldStatus;
-    expires_at: Date;
+    expires_at: string;
     captured_amount: string | null;
   }>({
     name: "batch.lock-holds",
-    text: `SELECT operation_id, from_wallet_id, to_wallet_id, amount::text AS amount, status, expires_at,
+    text: `SELECT operation_id, from_wallet_id, to_wallet_id, amount::text AS amount, status,
+                  ${micros("expires_at")} AS expires_at,
                   captured_amount::text AS captured_amount
            FROM holds WHERE operation_id = ANY($1::uuid[])
            ORDER BY operation_id
@@ -46,7 +48,7 @@ export async function lockHolds(tx: Queryable, ids: string[]): Promise<Map<strin
         toWalletId: h.to_wallet_id,
         amount: BigInt(h.amount),
         status: h.status,
-        expiresAt: h.expires_at,
+        expiresAt: BigInt(h.expires_at),
         capturedAmount: h.captured_amount === null ? null : BigInt(h.captured_amount),
       },
     ]),

@@ -276,8 +276,8 @@ describe("applyBatch: versions and double entry", () => {
 });
 
 describe("applyBatch: holds, captures and voids", () => {
-  const T0 = new Date("2026-12-01T00:00:00Z");
-  const LATER = new Date("2026-12-08T00:00:00Z");
+  const T0 = BigInt(Date.parse("2026-12-01T00:00:00Z")) * 1000n;
+  const LATER = BigInt(Date.parse("2026-12-08T00:00:00Z")) * 1000n;
   const holdOp = (id: string, walletId: string, toWalletId: string, amount: bigint): BatchOperation => ({
     kind: "hold",
     id,
