@@ -8,6 +8,13 @@ import type { RunOutcome } from "./partition-runner.ts";
 
 /** A replaced queue worker gets this long to close, ms; it is left to itself after that. */
 const CLOSE_REPLACED_MS = 5_000;
+/**
+ * After a failed doorbell job, its partition is rung again after this long, ms, doubling with
+ * each failure in a row up to {@link RERING_MAX_MS}: the work is still there, and an error
+ * that repeats must not turn into a busy loop.
+ */
+const RERING_FIRST_MS = 250;
+const RERING_MAX_MS = 30_000;
 
 /**
  * This process's BullMQ workers, one per partition queue (global concurrency 1 per queue, so one
@@ -22,12 +29,15 @@ export class PartitionConsumers {
     keys: Keyspace;
     log: Logger;
     run: (partition: number) => Promise<RunOutcome>;
-    /** A doorbell job ended with work possibly left ("stopped", "handed-over"). */
+    /** A doorbell job ended with work possibly left ("stopped", "handed-over", or it failed). */
     onLeftWork: (partition: number) => void;
     onStarted?: (partition: number) => void;
   };
   private readonly workers: Worker[];
   private readonly running = new Set<number>();
+  /** Doorbell jobs failed in a row, per partition (reset by one that completes). */
+  private readonly failures = new Map<number, number>();
+  private readonly rerings = new Set<NodeJS.Timeout>();
   private owns: (partition: number) => boolean = () => true;
 
   constructor(opts: PartitionConsumers["opts"]) {
@@ -56,12 +66,27 @@ export class PartitionConsumers {
     // wakes no waiting worker: the next owner would only see it at its next poll, seconds later.
     // (If this process dies in between, the sweeper rings.)
     worker.on("completed", (_job, outcome: RunOutcome) => {
+      this.failures.delete(partition);
       if (outcome !== "drained") this.opts.onLeftWork(partition);
     });
     worker.on("error", (err) => log.error({ partition, err: errorSummary(err) }, "queue worker error"));
-    worker.on("failed", (job, err) =>
-      log.error({ partition, jobId: job?.id, err: errorSummary(err) }, "doorbell job failed"),
-    );
+    // A failed runner (an error it does not retry, a dirty flag it could not clear) leaves its
+    // operations pending and the flag set, which keeps the api's rings from adding a job: ring
+    // again here, after a pause, rather than leave the partition to the sweeper.
+    worker.on("failed", (job, err) => {
+      const inARow = (this.failures.get(partition) ?? 0) + 1;
+      this.failures.set(partition, inARow);
+      const delayMs = Math.min(RERING_MAX_MS, RERING_FIRST_MS * 2 ** (inARow - 1));
+      log.error(
+        { partition, jobId: job?.id, err: errorSummary(err), delayMs },
+        "doorbell job failed; ringing again",
+      );
+      const timer = setTimeout(() => {
+        this.rerings.delete(timer);
+        this.opts.onLeftWork(partition);
+      }, delayMs);
+      this.rerings.add(timer);
+    });
     return worker;
   }
 
@@ -100,6 +125,8 @@ export class PartitionConsumers {
 
   /** Lets running runners finish, then closes every queue worker. */
   async close(): Promise<void> {
+    for (const timer of this.rerings) clearTimeout(timer);
+    this.rerings.clear();
     await Promise.all(this.workers.map((w) => w.close()));
   }
 }
