@@ -1,9 +1,9 @@
 import type pg from "pg";
 import type { Queryable } from "../shared/db/client.ts";
+import { EXPIRY_KEY_PREFIX } from "../shared/db/hold-facts-repo.ts";
 import type { OperationType } from "../shared/db/schema/index.ts";
 import { newId, UUID_V7_SQL } from "../shared/ids.ts";
 import type { EntryDraft, HoldState, LockedWallet, Outcome } from "./apply-batch.ts";
-import { EXPIRY_KEY_PREFIX } from "./hold-repo.ts";
 import { type Micros, micros } from "./micros.ts";
 
 /**
@@ -27,7 +27,7 @@ export interface PendingOperation {
   expiresAt: Micros | null;
   /** When it was accepted, µs since the epoch. */
   createdAt: Micros;
-  /** A void the sweeper accepted for an expired hold (hold-repo.ts, `expiryKey`). */
+  /** A void the sweeper accepted for an expired hold (hold-facts-repo.ts, `expiryKey`). */
   expiry: boolean;
   /** Time since acceptance (`created_at`) when the row was locked, by the Postgres clock, ms. */
   ageMs: number;
@@ -48,7 +48,7 @@ export async function lockPending(
   const r = await tx.query({
     name: "batch.lock-pending",
     text: `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id, hold_id,
-                  ${micros("expires_at")} AS expires_at, ${micros("created_at")} AS created_at, (type = 'void' AND idempotency_key = '${EXPIRY_KEY_PREFIX}' || hold_id) AS expiry,
+                  ${micros("expires_at")} AS expires_at, ${micros("created_at")} AS created_at, (type = 'void' AND starts_with(idempotency_key, '${EXPIRY_KEY_PREFIX}' || hold_id)) AS expiry,
                   (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
            FROM operations
            WHERE partition = $1 AND status = 'pending'

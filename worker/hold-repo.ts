@@ -9,15 +9,6 @@ import { micros } from "./micros.ts";
  * runner (batch-repo.ts's batch write), under the batch's locks.
  */
 
-/**
- * The idempotency key of the system's void of an expired hold, under the hold's client: one per
- * hold, however many sweepers insert it (the unique key decides). It holds a character outside
- * printable ASCII, which no client's Idempotency-Key can (API.md: 1..255 printable ASCII), so a
- * client's request can neither take it nor be taken for it.
- */
-export const EXPIRY_KEY_PREFIX = "hold expired · ";
-export const expiryKey = (holdId: string): string => `${EXPIRY_KEY_PREFIX}${holdId}`;
-
 /** The holds of `ids` that exist (a hold whose operation failed has none), locked for the batch. */
 export async function lockHolds(tx: Queryable, ids: string[]): Promise<Map<string, HoldState>> {
   if (ids.length === 0) return new Map();

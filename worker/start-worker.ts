@@ -17,7 +17,7 @@ import { startMetricsServer } from "./metrics-server.ts";
 import { PartitionAssignment, WorkerRoster } from "./partition-assignment.ts";
 import { PartitionConsumers } from "./partition-consumers.ts";
 import { type RunnerHooks, runPartition } from "./partition-runner.ts";
-import { startSweeper } from "./sweeper.ts";
+import { SWEEP_REDIS_TIMEOUT_MS, startSweeper } from "./sweeper.ts";
 import { startWebhookSender, type WebhookSender, type WebhookSenderHooks } from "./webhook-sender.ts";
 import { WedgeWatchdog } from "./wedge-watchdog.ts";
 
@@ -95,7 +95,11 @@ export async function startWorker(
   const redis = openRedis(redisTarget(config), "blocking");
   const doorbells = new Doorbells(redis, config.QUEUE_PREFIX, config.PARTITIONS);
   const { keys } = doorbells;
-  await doorbells.assertGlobalConcurrency();
+  // Bounded and not fatal: a worker starts while a Redis node is away (its queues get the
+  // setting from the sweeper once it is back; Postgres's row locks order a second runner anyway).
+  const unset = await doorbells.assertGlobalConcurrency(SWEEP_REDIS_TIMEOUT_MS);
+  if (unset.length > 0)
+    log.warn({ partitions: unset }, "could not set global concurrency yet; the sweeper will");
 
   // The sender's own small pool: a slow endpoint or a burst of attempts never waits for, nor
   // takes, a runner's connection. WEBHOOK_CONCURRENCY=0 runs no sender in this process.

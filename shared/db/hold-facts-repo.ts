@@ -1,6 +1,23 @@
 import type { Queryable } from "./client.ts";
 
 /**
+ * The idempotency key of the system's void of an expired hold, under the hold's client: one per
+ * hold and attempt, however many sweepers insert it (the unique key decides). It holds a
+ * character outside printable ASCII, which no client's Idempotency-Key can (1..255 printable
+ * ASCII), so a client's request can neither take it nor be taken for it. The first attempt's key
+ * is the prefix and the hold's id; a later one (after a void that failed, say `internal_error`,
+ * leaving the hold active) adds ` · <attempt>`.
+ */
+export const EXPIRY_KEY_PREFIX = "hold expired · ";
+export const expiryKey = (holdId: string, attempt = 1): string =>
+  attempt === 1 ? `${EXPIRY_KEY_PREFIX}${holdId}` : `${EXPIRY_KEY_PREFIX}${holdId} · ${attempt}`;
+/** Expiry voids tried per hold at most: each is one index probe of every sweep's scan. */
+export const MAX_EXPIRY_ATTEMPTS = 5;
+/** {@link expiryKey} in SQL, of a hold id and an attempt number. */
+const EXPIRY_KEY_SQL = (holdId: string, attempt: string) =>
+  `'${EXPIRY_KEY_PREFIX}' || ${holdId} || CASE WHEN ${attempt} = 1 THEN '' ELSE ' · ' || ${attempt} END`;
+
+/**
  * What a capture or void of a hold needs of it, at acceptance (the api) or when the sweeper
  * voids it on expiry (a worker). None of it ever changes.
  */
@@ -48,15 +65,38 @@ export async function holdFactsByIds(db: Queryable, ids: string[]): Promise<Map<
   return new Map(r.rows.map((row) => [row.id, toFacts(row)]));
 }
 
-/** Up to `limit` active holds whose expiry has passed, oldest expiry first (the partial index of active holds). */
-export async function expiredHolds(db: Queryable, limit: number): Promise<HoldFacts[]> {
-  const r = await db.query<FactsRow>({
+/** An expired active hold that needs an expiry void, and the attempt the next one is. */
+export type ExpiredHold = HoldFacts & { expiresAt: Date; attempt: number };
+
+/**
+ * Up to `limit` active holds whose expiry has passed, by expiry then id, after `after` (a page's
+ * last hold; the partial index of active holds by expiry), that need an expiry void: none was
+ * accepted yet, or every one accepted failed (the next `attempt`). A hold whose expiry void is
+ * pending, waiting behind its partition's backlog, is skipped, so it cannot hold back the
+ * expiry of others; one whose voids failed {@link MAX_EXPIRY_ATTEMPTS} times is skipped too.
+ */
+export async function expiredHolds(
+  db: Queryable,
+  limit: number,
+  after?: { expiresAt: Date; id: string },
+): Promise<ExpiredHold[]> {
+  const r = await db.query<FactsRow & { expires_at: Date; attempt: number }>({
     name: "holds.expired",
-    text: `SELECT ${FACTS} FROM holds h JOIN operations o ON o.id = h.operation_id
+    text: `SELECT ${FACTS}, h.expires_at, coalesce(last.attempt, 0) + 1 AS attempt
+           FROM holds h
+           JOIN operations o ON o.id = h.operation_id
+           LEFT JOIN LATERAL (
+             SELECT n AS attempt, v.status
+             FROM generate_series(1, ${MAX_EXPIRY_ATTEMPTS}) AS n
+             JOIN operations v ON v.client_id = o.client_id AND v.idempotency_key = ${EXPIRY_KEY_SQL("h.operation_id", "n")}
+             ORDER BY n DESC LIMIT 1
+           ) last ON true
            WHERE h.status = 'active' AND h.expires_at <= now()
-           ORDER BY h.expires_at
+             AND ($2::timestamptz IS NULL OR (h.expires_at, h.operation_id) > ($2, $3::uuid))
+             AND last.status IS DISTINCT FROM 'pending' AND coalesce(last.attempt, 0) < ${MAX_EXPIRY_ATTEMPTS}
+           ORDER BY h.expires_at, h.operation_id
            LIMIT $1`,
-    values: [limit],
+    values: [limit, after?.expiresAt ?? null, after?.id ?? null],
   });
-  return r.rows.map(toFacts);
+  return r.rows.map((row) => ({ ...toFacts(row), expiresAt: row.expires_at, attempt: row.attempt }));
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
+import { bounded } from "../redis/bounded.ts";
 import { isCluster, type RedisClient } from "../redis/connection.ts";
 import { groupByNode } from "../redis/slots.ts";
 import { type Keyspace, keyspace, parsePayload, queueCatalog } from "./catalog.ts";
@@ -82,11 +83,18 @@ export class Doorbells {
     });
   }
 
-  /** One runner per partition, whatever the number of worker processes. A Redis flush erases it: re-assert. */
-  async assertGlobalConcurrency(): Promise<void> {
-    await Promise.all(
-      Array.from({ length: this.partitions }, (_, p) => this.queue(p).setGlobalConcurrency(1)),
+  /**
+   * One runner per partition, whatever the number of worker processes. A Redis flush erases it:
+   * re-assert. Each queue on its own, each bounded by `timeoutMs`: a node that does not answer
+   * fails only its own queues. Returns the partitions whose queue could not be set.
+   */
+  async assertGlobalConcurrency(timeoutMs: number): Promise<number[]> {
+    const set = await Promise.allSettled(
+      Array.from({ length: this.partitions }, (_, p) =>
+        bounded(this.queue(p).setGlobalConcurrency(1), timeoutMs, "setting a queue's global concurrency"),
+      ),
     );
+    return set.flatMap((r, p) => (r.status === "rejected" ? [p] : []));
   }
 
   async close(): Promise<void> {

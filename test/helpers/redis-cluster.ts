@@ -24,6 +24,13 @@ export interface ThrowawayCluster {
   node(port: number): Redis;
   /** SIGKILL: no save, no goodbye to the others. */
   kill(port: number): Promise<void>;
+  /**
+   * SIGSTOP: the node stops answering, clients and cluster bus alike, without closing a
+   * connection (a hung master); the cluster marks it failed only after its node timeout.
+   */
+  freeze(port: number): void;
+  /** SIGCONT: a frozen node answers again. */
+  thaw(port: number): void;
   /** Starts a killed node again with its nodes.conf and AOF. */
   start(port: number): Promise<void>;
   /** Resolves once every running node reports `cluster_state:ok` with all slots served. */
@@ -78,6 +85,7 @@ export async function startRedisCluster(
     const child = children.get(port);
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGCONT");
     child.kill("SIGKILL");
     await exited;
   };
@@ -155,6 +163,8 @@ export async function startRedisCluster(
       }),
     node: plain,
     kill,
+    freeze: (port) => children.get(port)?.kill("SIGSTOP"),
+    thaw: (port) => children.get(port)?.kill("SIGCONT"),
     start,
     healthy,
     async stop() {

@@ -1,0 +1,123 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expiryKey } from "../../shared/db/hold-facts-repo.ts";
+import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
+import { expectAuditClean } from "../helpers/money.ts";
+import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+/**
+ * Hold expiry goes on whatever one partition does: holds whose expiry void waits behind a
+ * stalled partition do not keep others from expiring, and a hold whose expiry void failed is
+ * voided again under a new key. An in-process worker with two batch slots and a sweeper every
+ * 200 ms; a test hook stalls one partition's runner, or makes one void poison.
+ */
+
+let system: TestSystem;
+let api: Api;
+/** While set, the runner of this partition waits in its next batch until {@link release}. */
+let stalled: number | undefined;
+let release: () => void = () => {};
+const poison = new Set<string>();
+
+beforeAll(async () => {
+  system = await startSystem({
+    partitions: 2,
+    workerSettings: { SWEEP_INTERVAL_MS: "200", BATCH_CONCURRENCY: "2" },
+    inProcessWorker: {
+      hooks: {
+        beforeBatch: async (partition) => {
+          if (partition === stalled) await new Promise<void>((resolve) => (release = resolve));
+        },
+        beforeApply: (id) => {
+          if (poison.has(id)) throw new Error("simulated bug while applying an expiry void");
+        },
+      },
+    },
+  });
+  api = await newClient(system);
+});
+afterAll(async () => {
+  release();
+  await system?.stop();
+});
+
+/** A funded wallet in each partition. */
+async function walletsByPartition(): Promise<[string, string]> {
+  const found = new Map<number, string>();
+  while (found.size < 2) {
+    const w = await newWallet(api);
+    const p = (
+      await system.db.execute<{ p: number }>(sql`SELECT partition AS p FROM wallets WHERE id = ${w}`)
+    ).rows[0]?.p as number;
+    if (!found.has(p)) found.set(p, w);
+  }
+  const wallets = [found.get(0), found.get(1)] as [string, string];
+  for (const w of wallets) await api.settle((await api.topUp(w, 10_000)).body.id);
+  return wallets;
+}
+
+const holdStatus = async (id: string) => (await api.get(`/v1/operations/${id}`)).body.hold?.status;
+
+describe("hold expiry", () => {
+  it("1,000 holds whose expiry voids wait behind a stalled partition do not keep another partition's hold from expiring", async () => {
+    const [p0, p1] = await walletsByPartition();
+    const sink = await newWallet(api);
+    // 1,000 holds of partition 0 expire first, then one of partition 1.
+    const bulk = await api.post("/v1/operations/bulk", {
+      operations: Array.from({ length: 1_000 }, () => ({
+        type: "hold",
+        idempotencyKey: randomUUID(),
+        fromWalletId: p0,
+        toWalletId: sink,
+        amount: 1,
+        expiresInSeconds: 1,
+      })),
+    });
+    expect(bulk.status).toBe(200);
+    await waitAllSettled(system);
+    stalled = 0;
+    const late = (await api.hold(p1, sink, 5, { expiresInSeconds: 1 })).body.id as string;
+    // Partition 0's runner now stalls in its next batch: the expiry voids of its holds wait.
+    await expect.poll(() => holdStatus(late), { timeout: 30_000, interval: 200 }).toBe("expired");
+    expect((await api.get(`/v1/wallets/${p1}`)).body).toMatchObject({ balance: 10_000, heldBalance: 0 });
+    const waiting = await system.db.execute<{ n: number }>(sql`
+      SELECT count(*)::int AS n FROM operations WHERE type = 'void' AND status = 'pending' AND from_wallet_id = ${p0}`);
+    expect(waiting.rows[0]?.n).toBe(1_000);
+
+    stalled = undefined;
+    release();
+    await waitAllSettled(system);
+    expect((await api.get(`/v1/wallets/${p0}`)).body).toMatchObject({ balance: 10_000, heldBalance: 0 });
+    await expectAuditClean(system);
+  }, 120_000);
+
+  it("a hold whose expiry void failed (internal_error) is voided again under a new key", async () => {
+    const [p0] = await walletsByPartition();
+    const sink = await newWallet(api);
+    const hold = (await api.settle((await api.hold(p0, sink, 7, { expiresInSeconds: 1 })).body.id))
+      .id as string;
+    // The first expiry void is made poison while its partition's runner waits.
+    stalled = 0;
+    const firstVoid = async () =>
+      (
+        await system.db.execute<{ id: string }>(
+          sql`SELECT id FROM operations WHERE idempotency_key = ${expiryKey(hold)}`,
+        )
+      ).rows[0]?.id;
+    await expect.poll(firstVoid, { timeout: 20_000, interval: 50 }).toBeDefined();
+    poison.add((await firstVoid()) as string);
+    stalled = undefined;
+    release();
+    await expect.poll(() => holdStatus(hold), { timeout: 30_000, interval: 200 }).toBe("expired");
+    const voids = await system.db.execute<{ key: string; status: string; code: string | null }>(sql`
+      SELECT idempotency_key AS key, status, failure_code AS code FROM operations
+      WHERE type = 'void' AND hold_id = ${hold} ORDER BY seq`);
+    expect(voids.rows).toEqual([
+      { key: expiryKey(hold), status: "failed", code: "internal_error" },
+      { key: expiryKey(hold, 2), status: "succeeded", code: null },
+    ]);
+    expect((await api.get(`/v1/wallets/${p0}`)).body.heldBalance).toBe(0);
+    await expectAuditClean(system);
+  });
+});
