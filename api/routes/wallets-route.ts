@@ -12,6 +12,7 @@ import { toJsonAmount } from "../../shared/money.ts";
 import { clientIdOf } from "../middleware/auth.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
+import { untilFinal } from "../services/final-instant.ts";
 import { ownWallet } from "../services/own-wallet.ts";
 import type { WalletFactsCache } from "../services/wallet-facts.ts";
 import { validate } from "../validate.ts";
@@ -68,10 +69,19 @@ export function walletsRoute(deps: WalletsDeps): Router {
     const clientId = clientIdOf(res);
     const { at } = validate(balanceAtQuery, req.query, "query");
     const instant = new Date(at);
-    if (instant.getTime() > Date.now()) {
+    // The answer must never change once given (final-instant.ts).
+    const state = await untilFinal(deps.db.$client, instant);
+    if (state === "future") {
       throw new ApiError("validation_error", "The request query is invalid.", {
         errors: [{ path: "query.at", message: "must not be later than the server's clock" }],
       });
+    }
+    if (state === "busy") {
+      throw new ApiError(
+        "overloaded",
+        "Entries dated at or before this instant may still be being written; retry in a moment.",
+        { retryAfter: 1 },
+      );
     }
     const wallet = await ownWallet(deps.db, clientId, req.params.id);
     // An entry counts when its createdAt, as the API shows it (milliseconds, truncated), is at

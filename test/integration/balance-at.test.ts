@@ -76,3 +76,68 @@ describe("balance at an instant", () => {
     expect(r.body).toMatchObject({ balance: 100, version: 1 });
   });
 });
+
+describe("an answer for an instant never changes", () => {
+  let held: TestSystem;
+  let client: Api;
+  /** Set to make the next batch wait after its write (its entries dated), before its COMMIT. */
+  let hold: { reached: () => void; release: Promise<void> } | undefined;
+
+  beforeAll(async () => {
+    held = await startSystem({
+      partitions: 2,
+      inProcessWorker: {
+        hooks: {
+          beforeCommit: async () => {
+            const h = hold;
+            hold = undefined;
+            if (!h) return;
+            h.reached();
+            await h.release;
+          },
+        },
+      },
+    });
+    client = await newClient(held);
+  });
+  afterAll(async () => held?.stop());
+
+  const balanceAt = (w: string, at: Date) =>
+    client.get(`/v1/wallets/${w}/balance?at=${encodeURIComponent(at.toISOString())}`);
+
+  it("asked while a batch that dated entries before it has not committed: the answer waits for it", async () => {
+    const w = await newWallet(client);
+    await client.settle((await client.topUp(w, 100)).body.id);
+    let reached!: () => void;
+    let release!: () => void;
+    const atHook = new Promise<void>((r) => {
+      reached = r;
+    });
+    hold = { reached, release: new Promise<void>((r) => (release = r)) };
+    const topUp = (await client.topUp(w, 50)).body.id as string;
+    await atHook;
+    // The top-up's entry is dated already, and not visible until the commit.
+    await sleep(2);
+    const at = new Date();
+    const asked = balanceAt(w, at);
+    await sleep(300);
+    release();
+    const first = await asked;
+    await client.settle(topUp);
+    const later = await balanceAt(w, at);
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual(later.body);
+    expect(later.body).toMatchObject({ balance: 150, version: 2 });
+  });
+
+  it("an instant a moment ahead of the database's clock is waited for; one further ahead is a 400", async () => {
+    const w = await newWallet(client);
+    await client.settle((await client.topUp(w, 7)).body.id);
+    const soon = await balanceAt(w, new Date(Date.now() + 300));
+    expect(soon.status).toBe(200);
+    expect(soon.body).toMatchObject({ balance: 7, version: 1 });
+    const far = await balanceAt(w, new Date(Date.now() + 60_000));
+    expect(far.status).toBe(400);
+    expect(far.body.code).toBe("validation_error");
+  });
+});
