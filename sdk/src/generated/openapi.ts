@@ -192,7 +192,7 @@ export interface paths {
         };
         /**
          * A wallet's balance at an instant
-         * @description The posted balance and version as of `at`: every entry whose `createdAt`, as the API shows it (milliseconds), is at or before `at` counts; 0 and 0 before the first entry. Held money is not part of it (holds post no entry). `at` is required, an ISO 8601 time with `Z` or an offset, not later than the server's clock (else 400). One index probe, however many entries the wallet has.
+         * @description The posted balance and version as of `at`: every entry whose `createdAt`, as the API shows it (milliseconds), is at or before `at` counts; 0 and 0 before the first entry. Held money is not part of it (holds post no entry). `at` is required, an ISO 8601 time with `Z` or an offset, not later than the server's clock (the database's; up to 1 s later is waited for, more is a 400). The answer is final: asked again later, the same `at` gives the same balance. Before answering, the server waits until every write that could still date an entry at or before `at` has committed or failed (usually a few milliseconds; if one is still running after 5 s, 503 `overloaded` with Retry-After, and no answer). One index probe, however many entries the wallet has.
          */
         get: operations["getWalletBalance"];
         put?: never;
