@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
+import { fakeClock } from "../helpers/faketime.ts";
 import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { type SpawnedWorker, startSystem, type TestSystem } from "../helpers/system.ts";
@@ -12,22 +12,16 @@ import { type SpawnedWorker, startSystem, type TestSystem } from "../helpers/sys
  * (Debian's `faketime`), its wall clock 6 s ahead, on time, or 6 s behind.
  */
 
-const LIBFAKETIME = [
-  "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-  "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-].find((p) => existsSync(p));
-
 let system: TestSystem;
 let api: Api;
 let workers: SpawnedWorker[];
 
 beforeAll(async () => {
-  if (!LIBFAKETIME) throw new Error("libfaketime is missing: apt-get install faketime");
   system = await startSystem({ partitions: 8 });
   api = await newClient(system);
   workers = [];
   for (const offset of ["+6s", "+0s", "-6s"]) {
-    workers.push(await system.spawnWorker({ LD_PRELOAD: LIBFAKETIME, FAKETIME: offset }));
+    workers.push(await system.spawnWorker(fakeClock(offset)));
   }
 });
 afterAll(async () => system?.stop());
