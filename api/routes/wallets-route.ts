@@ -1,7 +1,7 @@
 import type { Router } from "express";
 import { z } from "zod";
 import type { Database } from "../../shared/db/client.ts";
-import { balanceBefore, listWalletEntries } from "../../shared/db/entry-repo.ts";
+import { listWalletEntries, settledBalanceAt } from "../../shared/db/entry-repo.ts";
 import { ensureFundingAccounts, insertWallet, listClientWallets } from "../../shared/db/wallet-repo.ts";
 import { withTx } from "../../shared/db/with-tx.ts";
 import { ApiError } from "../../shared/errors.ts";
@@ -12,7 +12,6 @@ import { toJsonAmount } from "../../shared/money.ts";
 import { clientIdOf } from "../middleware/auth.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
-import { untilFinal } from "../services/final-instant.ts";
 import { ownWallet } from "../services/own-wallet.ts";
 import type { WalletFactsCache } from "../services/wallet-facts.ts";
 import { validate } from "../validate.ts";
@@ -69,24 +68,15 @@ export function walletsRoute(deps: WalletsDeps): Router {
     const clientId = clientIdOf(res);
     const { at } = validate(balanceAtQuery, req.query, "query");
     const instant = new Date(at);
-    // The answer must never change once given (final-instant.ts).
-    const state = await untilFinal(deps.db.$client, instant);
-    if (state === "future") {
+    const wallet = await ownWallet(deps.db, clientId, req.params.id);
+    // Compared with Postgres's clock, which stamps the entries, not this host's.
+    const settled = await settledBalanceAt(deps.db, wallet.id, instant);
+    if (settled === "future") {
       throw new ApiError("validation_error", "The request query is invalid.", {
         errors: [{ path: "query.at", message: "must not be later than the server's clock" }],
       });
     }
-    if (state === "busy") {
-      throw new ApiError(
-        "overloaded",
-        "Entries dated at or before this instant may still be being written; retry in a moment.",
-        { retryAfter: 1 },
-      );
-    }
-    const wallet = await ownWallet(deps.db, clientId, req.params.id);
-    // An entry counts when its createdAt, as the API shows it (milliseconds, truncated), is at
-    // or before `at`: created before the next millisecond.
-    const { balance, version } = await balanceBefore(deps.db, wallet.id, new Date(instant.getTime() + 1));
+    const { balance, version } = settled;
     const body: BalanceAtResource = {
       walletId: wallet.id,
       currency: wallet.currency,

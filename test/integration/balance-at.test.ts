@@ -1,21 +1,55 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { type ApiProcess, startApiProcess } from "../helpers/api-process.ts";
+import { fakeClock } from "../helpers/faketime.ts";
+import { Api, newClient, newWallet } from "../helpers/http.ts";
+import { expectProblem } from "../helpers/problem.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
+import { until } from "../helpers/throwaway.ts";
 
 /**
  * `GET /v1/wallets/:id/balance?at=` (API.md): the posted balance and version as of an instant,
- * from the entries, checked against a running sum the test keeps of the same entries.
+ * from the entries, checked against a running sum the test keeps of the same entries; and an
+ * answer, once given, never changes: not while a batch that posts to the wallet is between its
+ * write and its COMMIT (held there by the runner's `beforeCommit` hook), not on an api host
+ * whose clock disagrees with Postgres's (libfaketime).
  */
 
 let system: TestSystem;
 let api: Api;
+/** Armed by a test: the next batch to reach its COMMIT waits there until released. */
+let holding: { reached: () => void; release: Promise<void> } | undefined;
 
 beforeAll(async () => {
-  system = await startSystem({ partitions: 2, workerProcesses: 1 });
+  system = await startSystem({
+    partitions: 2,
+    inProcessWorker: {
+      hooks: {
+        beforeCommit: async () => {
+          const h = holding;
+          holding = undefined;
+          if (!h) return;
+          h.reached();
+          await h.release;
+        },
+      },
+    },
+  });
   api = await newClient(system);
 });
 afterAll(async () => system?.stop());
+
+/** Postgres's clock now, as the API shows instants (milliseconds). */
+const postgresNow = async (): Promise<Date> => {
+  const r = await system.db.execute<{ ms: string }>(
+    sql`SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS ms`,
+  );
+  return new Date(Number(r.rows[0]?.ms));
+};
+
+const balanceAt = (client: Api, wallet: string, at: Date) =>
+  client.get(`/v1/wallets/${wallet}/balance?at=${encodeURIComponent(at.toISOString())}`);
 
 describe("balance at an instant", () => {
   it("equals the running sum of the entries at or before it, at several instants", async () => {
@@ -67,6 +101,18 @@ describe("balance at an instant", () => {
     expect(r.body).toMatchObject({ at: "2026-01-01T00:00:00.000Z", balance: 0, version: 0 });
   });
 
+  it("the earliest instant ISO 8601 writes with four digits, year 0000 (1 BC), is 0 and 0", async () => {
+    const w = await newWallet(api);
+    const r = await api.get(`/v1/wallets/${w}/balance?at=0000-01-01T00:00:00Z`);
+    expect(r.body).toStrictEqual({
+      walletId: w,
+      currency: "USD",
+      at: "0000-01-01T00:00:00.000Z",
+      balance: 0,
+      version: 0,
+    });
+  });
+
   it("holds do not change the posted balance", async () => {
     const w = await newWallet(api);
     const to = await newWallet(api);
@@ -77,67 +123,85 @@ describe("balance at an instant", () => {
   });
 });
 
-describe("an answer for an instant never changes", () => {
-  let held: TestSystem;
-  let client: Api;
-  /** Set to make the next batch wait after its write (its entries dated), before its COMMIT. */
-  let hold: { reached: () => void; release: Promise<void> } | undefined;
+describe("an answer never changes", () => {
+  it("an instant after a batch's stamp, asked before its COMMIT, counts the batch's entries", async () => {
+    const w = await newWallet(api);
+    expect((await api.settle((await api.topUp(w, 100)).body.id)).status).toBe("succeeded");
 
-  beforeAll(async () => {
-    held = await startSystem({
-      partitions: 2,
-      inProcessWorker: {
-        hooks: {
-          beforeCommit: async () => {
-            const h = hold;
-            hold = undefined;
-            if (!h) return;
-            h.reached();
-            await h.release;
-          },
-        },
-      },
-    });
-    client = await newClient(held);
-  });
-  afterAll(async () => held?.stop());
-
-  const balanceAt = (w: string, at: Date) =>
-    client.get(`/v1/wallets/${w}/balance?at=${encodeURIComponent(at.toISOString())}`);
-
-  it("asked while a batch that dated entries before it has not committed: the answer waits for it", async () => {
-    const w = await newWallet(client);
-    await client.settle((await client.topUp(w, 100)).body.id);
     let reached!: () => void;
-    let release!: () => void;
-    const atHook = new Promise<void>((r) => {
+    const atCommit = new Promise<void>((r) => {
       reached = r;
     });
-    hold = { reached, release: new Promise<void>((r) => (release = r)) };
-    const topUp = (await client.topUp(w, 50)).body.id as string;
-    await atHook;
-    // The top-up's entry is dated already, and not visible until the commit.
-    await sleep(2);
-    const at = new Date();
-    const asked = balanceAt(w, at);
-    await sleep(300);
+    let release!: () => void;
+    holding = {
+      reached,
+      release: new Promise<void>((r) => {
+        release = r;
+      }),
+    };
+    const topUp = await api.topUp(w, 50);
+    // The batch has stamped its entry (clock_timestamp() in its write) and not committed.
+    await atCommit;
+    const at = await postgresNow();
+    let answered = false;
+    const first = balanceAt(api, w, at).finally(() => {
+      answered = true;
+    });
+    // Either it answered at once (leaving the uncommitted entry out), or it waits for the batch.
+    await until("the balance request to answer or to wait for the batch", async () => {
+      if (answered) return true;
+      const r = await system.db.execute<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'billing-api' AND wait_event_type = 'Lock'`,
+      );
+      return (r.rows[0]?.n ?? 0) > 0;
+    });
     release();
-    const first = await asked;
-    await client.settle(topUp);
-    const later = await balanceAt(w, at);
-    expect(first.status).toBe(200);
-    expect(first.body).toEqual(later.body);
-    expect(later.body).toMatchObject({ balance: 150, version: 2 });
+    expect((await api.settle(topUp.body.id)).status).toBe("succeeded");
+    const later = await balanceAt(api, w, at);
+
+    expect(later.body).toStrictEqual({
+      walletId: w,
+      currency: "USD",
+      at: at.toISOString(),
+      balance: 150,
+      version: 2,
+    });
+    expect((await first).body).toStrictEqual(later.body);
   });
 
-  it("an instant a moment ahead of the database's clock is waited for; one further ahead is a 400", async () => {
-    const w = await newWallet(client);
-    await client.settle((await client.topUp(w, 7)).body.id);
-    const soon = await balanceAt(w, new Date(Date.now() + 300));
-    expect(soon.status).toBe(200);
-    expect(soon.body).toMatchObject({ balance: 7, version: 1 });
-    const far = await balanceAt(w, new Date(Date.now() + 60_000));
-    expect(far.status).toBe(400);
-    expect(far.body.code).toBe("validation_error");
+  describe("on an api host whose clock disagrees with Postgres's", () => {
+    let ahead: ApiProcess;
+    let behind: ApiProcess;
+    beforeAll(async () => {
+      [ahead, behind] = await Promise.all([
+        startApiProcess(system, fakeClock("+1h")),
+        startApiProcess(system, fakeClock("-1h")),
+      ]);
+    });
+    afterAll(async () => {
+      await Promise.all([ahead?.kill(), behind?.kill()]);
+    });
+    const via = (p: ApiProcess) => new Api({ ...system, baseUrl: p.baseUrl }, api.key);
+
+    it("an instant Postgres has not reached is 400, however late the api host's clock is", async () => {
+      const w = await newWallet(api);
+      const r = await balanceAt(via(ahead), w, new Date((await postgresNow()).getTime() + 1_800_000));
+      expectProblem(r, "validation_error", { paths: ["query.at"] });
+    });
+
+    it("an instant Postgres has passed is answered, however early the api host's clock is", async () => {
+      const w = await newWallet(api);
+      expect((await api.settle((await api.topUp(w, 100)).body.id)).status).toBe("succeeded");
+      const at = await postgresNow();
+      const r = await balanceAt(via(behind), w, at);
+      expect(r.body).toStrictEqual({
+        walletId: w,
+        currency: "USD",
+        at: at.toISOString(),
+        balance: 100,
+        version: 1,
+      });
+    });
   });
 });

@@ -192,7 +192,7 @@ export interface paths {
         };
         /**
          * A wallet's balance at an instant
-         * @description The posted balance and version as of `at`: every entry whose `createdAt`, as the API shows it (milliseconds), is at or before `at` counts; 0 and 0 before the first entry. Held money is not part of it (holds post no entry). `at` is required, an ISO 8601 time with `Z` or an offset, not later than the server's clock (the database's; up to 1 s later is waited for, more is a 400). The answer is final: asked again later, the same `at` gives the same balance. Before answering, the server waits until every write that could still date an entry at or before `at` has committed or failed (usually a few milliseconds; if one is still running after 5 s, 503 `overloaded` with Retry-After, and no answer). One index probe, however many entries the wallet has.
+         * @description The posted balance and version as of `at`: every entry whose `createdAt`, as the API shows it (milliseconds), is at or before `at` counts; 0 and 0 before the first entry. Held money is not part of it (holds post no entry). `at` is required, an ISO 8601 time with `Z` or an offset, not later than the server's clock (else 400): the database's clock, which stamps the entries, not the api host's. The answer for an instant never changes: it counts every entry that will ever be dated at or before `at`. There is no margin: an `at` as recent as the server's clock now is answered, once an operation posting to this wallet at that moment has committed (the request waits for it, usually milliseconds) and the server's clock has left `at`'s millisecond (at most 1 ms). A commit that takes longer than the database statement timeout (`DB_STATEMENT_TIMEOUT_MS`, 10 s by default) is a 503 `overloaded`; ask again. One index probe, however many entries the wallet has.
          */
         get: operations["getWalletBalance"];
         put?: never;
@@ -920,7 +920,7 @@ export interface components {
         };
     };
     parameters: {
-        /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+        /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
         IdempotencyKey: string;
     };
     requestBodies: never;
@@ -1318,7 +1318,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1377,7 +1377,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1674,7 +1674,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1733,7 +1733,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -1800,7 +1800,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -1860,7 +1860,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required. 1..255 printable ASCII, not beginning or ending with a space (HTTP strips those from a header; a bulk item's key with them is refused), scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
