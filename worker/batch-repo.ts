@@ -35,10 +35,10 @@ export interface PendingOperation {
 
 /**
  * Locks the partition's oldest pending operations, in acceptance order, up to `cap`: the batch's
- * first statement. Not `SKIP LOCKED`: a second runner (after a false stall) waits, then finds
- * them done. `FOR NO KEY UPDATE`: the status update changes no key, and the mode does not
- * conflict with the `FOR KEY SHARE` lock of the foreign-key check of a capture or void being
- * accepted for a pending hold.
+ * first statement. It reads the partition's queue (`pending_operations`, by its key) and joins
+ * each operation by id; the queue's rows are the lock (the batch write deletes them as it sets
+ * the statuses). Not `SKIP LOCKED`: a second runner (after a false stall) waits, then finds them
+ * gone and reads on from there.
  */
 export async function lockPending(
   tx: Queryable,
@@ -47,14 +47,16 @@ export async function lockPending(
 ): Promise<PendingOperation[]> {
   const r = await tx.query({
     name: "batch.lock-pending",
-    text: `SELECT id, type, amount::text AS amount, currency, from_wallet_id, to_wallet_id, hold_id,
-                  ${micros("expires_at")} AS expires_at, ${micros("created_at")} AS created_at, (type = 'void' AND starts_with(idempotency_key, '${EXPIRY_KEY_PREFIX}' || hold_id)) AS expiry,
-                  (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms
-           FROM operations
-           WHERE partition = $1 AND status = 'pending'
-           ORDER BY seq
+    text: `SELECT o.id, o.type, o.amount::text AS amount, o.currency, o.from_wallet_id, o.to_wallet_id, o.hold_id,
+                  ${micros("o.expires_at")} AS expires_at, ${micros("o.created_at")} AS created_at,
+                  (o.type = 'void' AND starts_with(o.idempotency_key, '${EXPIRY_KEY_PREFIX}' || o.hold_id)) AS expiry,
+                  (extract(epoch FROM clock_timestamp() - o.created_at) * 1000)::float8 AS age_ms
+           FROM pending_operations p
+           JOIN operations o ON o.id = p.operation_id
+           WHERE p.partition = $1
+           ORDER BY p.seq
            LIMIT $2
-           FOR NO KEY UPDATE`,
+           FOR UPDATE OF p`,
     values: [partition, cap],
   });
   return pendingRows(r);
@@ -132,8 +134,8 @@ async function fundingAccounts(
 
 /**
  * Locks every wallet of the batch in one statement, in ascending id order, `FOR NO KEY UPDATE`:
- * one order for every runner removes deadlocks between them, and the mode does not conflict
- * with the `FOR KEY SHARE` locks of the api's foreign-key checks (plain `FOR UPDATE` would).
+ * one order for every runner removes deadlocks between them, and the mode is the weakest that
+ * serialises writers (it does not block the `FOR KEY SHARE` locks of the foreign keys of `holds`).
  */
 export async function lockWallets(tx: Queryable, ids: string[]): Promise<Map<string, LockedWallet>> {
   const sorted = [...new Set(ids)].sort();
@@ -206,25 +208,33 @@ const NOTIFY = `subscribed AS MATERIALIZED (
 
 /**
  * Sets the final statuses from the four outcome arrays (parameters `$first` to `$first + 3`),
- * writes the webhook deliveries of the operations it completed ({@link NOTIFY}), and returns
- * one row per completed operation with the number of deliveries written.
+ * takes the completed operations out of the partition's queue (`pending_operations`, by its key),
+ * writes their webhook deliveries ({@link NOTIFY}) and ends in the CTE `outcomes`: one row per
+ * operation this statement completed.
  *
- * Still pending is asked as `completed_at IS NULL` (the same thing: the CHECK
- * `operations_completed_iff_final`), not `status = 'pending'`: that predicate is the partial
- * pending index's, and with statistics from before a backlog the planner read the whole backlog
- * through it, all partitions, for every batch (test/integration/batch-backlog.test.ts). This
- * way each operation is one probe of the primary key.
+ * Still pending is asked as `completed_at IS NULL` (the CHECK `operations_completed_iff_final`):
+ * each operation is one probe of the primary key. The update changes no indexed column, so it is
+ * HOT (the table's fillfactor leaves room on the page) and writes no index entry.
  */
-const outcomesAndNotify = (first: number): string => `outcomes AS (
+const outcomes = (first: number): string => `outcomes AS (
     UPDATE operations AS o
     SET status = v.status, failure_code = v.code, failure_message = v.message,
         completed_at = (SELECT at FROM stamp)
     FROM unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[])
       AS v(id, status, code, message)
     WHERE o.id = v.id AND o.completed_at IS NULL
-    RETURNING o.id, o.client_id, o.status
-  ), ${NOTIFY}
-  SELECT id, (SELECT count(*)::int FROM notified) AS deliveries FROM outcomes`;
+    RETURNING o.id, o.client_id, o.status, o.partition, o.seq
+  ), dequeued AS (
+    DELETE FROM pending_operations AS p
+    USING outcomes
+    WHERE p.partition = outcomes.partition AND p.seq = outcomes.seq
+  ), ${NOTIFY}`;
+
+/** The one row every write returns: the ids it completed, its deliveries and its entries. */
+const summary = (entries: string): string => `
+  SELECT coalesce(array_agg(id::text), '{}') AS ids,
+         (SELECT count(*)::int FROM notified) AS deliveries, ${entries}::int AS entries
+  FROM outcomes`;
 
 /**
  * One instant for the whole write, taken after the batch's locks: `clock_timestamp()`, not
@@ -236,16 +246,18 @@ const outcomesAndNotify = (first: number): string => `outcomes AS (
  */
 const STAMP = "stamp AS (SELECT clock_timestamp() AS at)";
 
+/**
+ * Entries take their references from the rows this statement updates (`entries` has no foreign
+ * keys: see its schema): each is joined to its wallet's row in `balances` and its operation's in
+ * `outcomes`, and the caller raises unless every entry was posted.
+ */
 const WRITE_BATCH = `
-  WITH ${STAMP}, posted AS (
-    INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version, created_at)
-    SELECT u.*, stamp.at
-    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u, stamp
-  ), balances AS (
+  WITH ${STAMP}, balances AS (
     UPDATE wallets AS w
     SET balance = v.balance, held_balance = v.held, version = v.version, updated_at = (SELECT at FROM stamp)
     FROM unnest($7::uuid[], $8::bigint[], $9::bigint[], $10::bigint[]) AS v(id, balance, held, version)
     WHERE w.id = v.id
+    RETURNING w.id
   ), held AS (
     -- Holds placed by the batch are inserted, holds it resolved updated; a hold placed and
     -- resolved in one batch is inserted resolved.
@@ -259,11 +271,21 @@ const WRITE_BATCH = `
     JOIN operations AS o ON o.id = h.id, stamp
     ON CONFLICT (operation_id) DO UPDATE
     SET status = excluded.status, captured_amount = excluded.captured_amount, released_at = excluded.released_at
-  ), ${outcomesAndNotify(17)}`;
+  ), ${outcomes(17)}, posted AS (
+    INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version, created_at)
+    SELECT u.id, outcomes.id, balances.id, u.amount, u.balance_after, u.wallet_version, stamp.at
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[])
+      AS u(id, operation_id, wallet_id, amount, balance_after, wallet_version)
+    JOIN outcomes ON outcomes.id = u.operation_id
+    JOIN balances ON balances.id = u.wallet_id
+    CROSS JOIN stamp
+    RETURNING 1
+  ) ${summary("(SELECT count(*) FROM posted)")}`;
 
 /**
- * Writes a batch's entries, balances, held amounts, versions, holds, final statuses and webhook
- * deliveries in one statement (five data-modifying CTEs: one round trip inside the lock window).
+ * Writes a batch's entries, balances, held amounts, versions, holds, final statuses, queue
+ * removals and webhook deliveries in one statement (six data-modifying CTEs: one round trip
+ * inside the lock window). Throws unless every entry was posted.
  */
 export async function writeBatch(
   tx: Queryable,
@@ -282,7 +304,7 @@ export async function writeBatch(
     failureCode: o.status === "failed" ? o.failureCode : null,
     failureMessage: o.status === "failed" ? (failureMessages[o.failureCode] ?? null) : null,
   }));
-  const r = await tx.query<{ id: string; deliveries: number }>({
+  const r = await tx.query<Summary>({
     name: "batch.write",
     text: WRITE_BATCH,
     values: [
@@ -305,13 +327,21 @@ export async function writeBatch(
       ...outcomeArrays(rows),
     ],
   });
-  return completedOf(r.rows);
+  const written = r.rows[0] as Summary;
+  if (written.entries !== entries.length) {
+    // Only if an entry's wallet or operation was not updated by this statement: never in a
+    // correct batch (the database's side of the guarantee foreign keys used to give).
+    throw new Error(`batch write posted ${written.entries} of ${entries.length} entries`);
+  }
+  return { ids: written.ids, deliveries: written.deliveries };
 }
 
-const completedOf = (rows: { id: string; deliveries: number }[]): Completed => ({
-  ids: rows.map((row) => row.id),
-  deliveries: rows[0]?.deliveries ?? 0,
-});
+/** {@link summary}'s row. */
+interface Summary {
+  ids: string[];
+  deliveries: number;
+  entries: number;
+}
 
 const outcomeArrays = (rows: OutcomeRow[]) => [
   rows.map((o) => o.id),
@@ -323,10 +353,11 @@ const outcomeArrays = (rows: OutcomeRow[]) => [
 /** Sets final statuses of still-pending operations (no entries) and writes their webhook deliveries. */
 export async function setOutcomes(tx: Queryable, rows: OutcomeRow[]): Promise<Completed> {
   if (rows.length === 0) return { ids: [], deliveries: 0 };
-  const r = await tx.query<{ id: string; deliveries: number }>({
+  const r = await tx.query<Summary>({
     name: "batch.set-outcomes",
-    text: `WITH ${STAMP}, ${outcomesAndNotify(1)}`,
+    text: `WITH ${STAMP}, ${outcomes(1)} ${summary("0")}`,
     values: outcomeArrays(rows),
   });
-  return completedOf(r.rows);
+  const written = r.rows[0] as Summary;
+  return { ids: written.ids, deliveries: written.deliveries };
 }

@@ -75,10 +75,7 @@ async function assertConcurrency(deps: SweeperDeps): Promise<void> {
  * costs one empty select. Each ring on its own: a node that does not answer fails only its own.
  */
 async function ringStale(deps: SweeperDeps): Promise<void> {
-  // Reads only the partial index of pending operations.
-  const r = await deps.db.execute<{ partition: number }>(sql`
-    SELECT DISTINCT partition FROM operations
-    WHERE status = 'pending' AND created_at < now() - make_interval(secs => ${deps.graceMs / 1000})`);
+  const r = await deps.db.execute<{ partition: number }>(staleSql(deps.graceMs));
   const stale = r.rows.map((row) => row.partition);
   deps.onStale?.(stale);
   if (stale.length === 0) return;
@@ -95,6 +92,25 @@ async function ringEach(deps: SweeperDeps, partitions: number[], what: string): 
   if (failed.length > 0)
     deps.log.warn({ partitions: failed }, `sweeper: ${what} failed; the next sweep rings again`);
 }
+
+/**
+ * The partitions whose oldest pending operation (the first of its queue) was accepted longer than
+ * `graceMs` ago: a skip scan of the queue's key (one probe per partition that has a pending
+ * operation, then one probe of `operations`), whatever the backlog.
+ */
+const staleSql = (graceMs: number) => sql`
+  WITH RECURSIVE queued AS (
+    SELECT min(partition) AS partition FROM pending_operations
+    UNION ALL
+    SELECT (SELECT min(partition) FROM pending_operations WHERE partition > queued.partition)
+    FROM queued WHERE queued.partition IS NOT NULL
+  )
+  SELECT queued.partition FROM queued
+  CROSS JOIN LATERAL (
+    SELECT operation_id FROM pending_operations p WHERE p.partition = queued.partition ORDER BY p.seq LIMIT 1
+  ) AS first
+  JOIN operations o ON o.id = first.operation_id
+  WHERE o.created_at < now() - make_interval(secs => ${graceMs / 1000})`;
 
 /**
  * Expiry goes through the queue, not around it (ARCHITECTURE.md, "Payouts, holds and bulk"):

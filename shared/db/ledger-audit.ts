@@ -128,12 +128,43 @@ const CHECKS: { name: string; query: (pendingBoundSeconds: number | undefined) =
              OR r.by_expiry <> (h.status = 'expired')))`,
   },
   {
+    name: "pending exactly while queued: one queue row per pending operation, with its partition and seq",
+    query: () => sql`
+      SELECT coalesce(o.id, p.operation_id) AS id, o.status
+      FROM (SELECT * FROM operations WHERE status = 'pending') o
+      FULL JOIN pending_operations p ON p.operation_id = o.id AND p.partition = o.partition AND p.seq = o.seq
+      WHERE o.id IS NULL OR p.operation_id IS NULL`,
+  },
+  {
+    // The guarantee the foreign keys of operations and entries gave (they were replaced: see the
+    // operations schema): every reference names an existing row.
+    name: "every reference of an operation, entry or queued operation names an existing row",
+    query: () => sql`
+      SELECT 'operation' AS kind, o.id FROM operations o
+      LEFT JOIN clients c ON c.id = o.client_id
+      LEFT JOIN wallets f ON f.id = o.from_wallet_id
+      LEFT JOIN wallets t ON t.id = o.to_wallet_id
+      LEFT JOIN operations h ON h.id = o.hold_id
+      WHERE c.id IS NULL OR (f.id IS NULL) <> (o.from_wallet_id IS NULL) OR (t.id IS NULL) <> (o.to_wallet_id IS NULL)
+         OR (h.id IS NULL) <> (o.hold_id IS NULL)
+      UNION ALL
+      SELECT 'entry', e.id FROM entries e
+      LEFT JOIN operations o ON o.id = e.operation_id
+      LEFT JOIN wallets w ON w.id = e.wallet_id
+      WHERE o.id IS NULL OR w.id IS NULL
+      UNION ALL
+      SELECT 'queued', p.operation_id FROM pending_operations p
+      LEFT JOIN operations o ON o.id = p.operation_id
+      WHERE o.id IS NULL`,
+  },
+  {
     name: "nothing pending longer than the bound",
     query: (bound) =>
       bound === undefined
         ? undefined
-        : sql`SELECT id, created_at FROM operations
-              WHERE status = 'pending' AND created_at < now() - make_interval(secs => ${bound})`,
+        : // Through the queue (the check above: the same operations), not a scan of operations.
+          sql`SELECT o.id, o.created_at FROM pending_operations p JOIN operations o ON o.id = p.operation_id
+              WHERE o.created_at < now() - make_interval(secs => ${bound})`,
   },
 ];
 

@@ -87,6 +87,14 @@ function toOperation(r: OperationRow): Operation {
  * once that hold keys of one client (two api processes, or two groups of one) then wait on each
  * other's uncommitted keys only in that order, never in a cycle: no deadlock by construction,
  * like the runners' ordered wallet locks. The insert order is not the acceptance order; `seq` is.
+ *
+ * Every reference is taken from the referenced row (`operations` has no foreign keys: see its
+ * schema): the client, the wallets and a capture's or void's hold are joined; when one row's
+ * reference is missing the statement inserts nothing and returns that row with `dangling`, for
+ * the caller to raise.
+ * Those rows are never deleted nor re-keyed (triggers refuse it), so no lock is needed for the
+ * reference to hold at commit. Each inserted operation is queued in `pending_operations` by the
+ * same statement.
  */
 const INSERT_PENDING = `
   WITH arrival AS MATERIALIZED (
@@ -95,29 +103,54 @@ const INSERT_PENDING = `
                 $8::uuid[], $9::int[], $10::jsonb[], $11::int[], $12::text[], $13::text[])
       AS u(id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id, expires_in,
            metadata, partition, idempotency_key, request_hash)
+  ), referenced AS MATERIALIZED (
+    SELECT a.*, c.id AS client_ref, f.id AS from_ref, t.id AS to_ref, h.id AS hold_ref,
+           c.id IS NOT NULL AND (f.id IS NULL) = (a.from_wallet_id IS NULL)
+             AND (t.id IS NULL) = (a.to_wallet_id IS NULL) AND (h.id IS NULL) = (a.hold_id IS NULL) AS found
+    FROM arrival a
+    LEFT JOIN clients c ON c.id = a.client_id
+    LEFT JOIN wallets f ON f.id = a.from_wallet_id
+    LEFT JOIN wallets t ON t.id = a.to_wallet_id
+    LEFT JOIN operations h ON h.id = a.hold_id
+  ), inserted AS (
+    INSERT INTO operations (id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id,
+                            expires_at, metadata, partition, idempotency_key, request_hash, seq)
+    SELECT id, client_ref, type, amount, currency, from_ref, to_ref, hold_ref,
+           now() + make_interval(secs => expires_in), metadata, partition, idempotency_key, request_hash, seq
+    FROM referenced
+    WHERE NOT EXISTS (SELECT 1 FROM referenced WHERE NOT found)
+    ORDER BY client_id, idempotency_key COLLATE "C"
+    ON CONFLICT (client_id, idempotency_key) DO NOTHING
+    RETURNING id, partition, seq, created_at, expires_at
+  ), queued AS (
+    INSERT INTO pending_operations (partition, seq, operation_id)
+    SELECT partition, seq, id FROM inserted
   )
-  INSERT INTO operations (id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id,
-                          expires_at, metadata, partition, idempotency_key, request_hash, seq)
-  SELECT id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id,
-         now() + make_interval(secs => expires_in), metadata, partition, idempotency_key, request_hash, seq
-  FROM arrival
-  ORDER BY client_id, idempotency_key COLLATE "C"
-  ON CONFLICT (client_id, idempotency_key) DO NOTHING
-  RETURNING id, seq::text AS seq, created_at, expires_at`;
+  SELECT id, seq::text AS seq, created_at, expires_at, false AS dangling FROM inserted
+  UNION ALL
+  SELECT id, NULL, NULL, NULL, true FROM referenced WHERE NOT found`;
 
 /**
  * The durable acceptance of a group: inserts every row whose (client, idempotency key) is free,
  * in one statement (sequence numbers follow the array order; {@link INSERT_PENDING} says in
  * which order the rows are inserted). The unique index decides, not a read-then-write. Rows must
  * carry distinct keys (the batcher groups equal keys first). Returns the inserted operations by
- * id; a row missing from the map lost to an existing operation.
+ * id; a row missing from the map lost to an existing operation. Throws, inserting nothing, when
+ * a row names a client, wallet or hold that does not exist (the api checks them first: this is
+ * the database's guarantee, in place of foreign keys).
  */
 export async function insertPendingMany(
   db: Queryable,
   rows: NewPendingOperation[],
 ): Promise<Map<string, Operation>> {
   // Only what the database chose comes back; the rest is what was sent (less to format and parse).
-  const r = await db.query<{ id: string; seq: string; created_at: Date; expires_at: Date | null }>({
+  const r = await db.query<{
+    id: string;
+    seq: string;
+    created_at: Date;
+    expires_at: Date | null;
+    dangling: boolean;
+  }>({
     name: "operations.insert-pending-many",
     text: INSERT_PENDING,
     values: [
@@ -136,6 +169,8 @@ export async function insertPendingMany(
       rows.map((o) => o.requestHash),
     ],
   });
+  const dangling = r.rows.filter((row) => row.dangling);
+  if (dangling.length > 0) throw new DanglingReferenceError(dangling.map((row) => row.id));
   const sent = new Map(rows.map((o) => [o.id, o]));
   const inserted = new Map<string, Operation>();
   for (const row of r.rows) {
@@ -154,6 +189,20 @@ export async function insertPendingMany(
     });
   }
   return inserted;
+}
+
+/**
+ * Rows named a client, wallet or hold that does not exist, so the statement inserted nothing. A
+ * programming error or a tampered database, never a client's: the api resolves every reference
+ * before it inserts (the batcher retries a failed group key by key, so such a row fails alone).
+ */
+export class DanglingReferenceError extends Error {
+  readonly operationIds: string[];
+  constructor(operationIds: string[]) {
+    super(`${operationIds.length} operation(s) reference a client, wallet or hold that does not exist`);
+    this.name = "DanglingReferenceError";
+    this.operationIds = operationIds;
+  }
 }
 
 /** The operations holding these (client, idempotency key) pairs, keyed `${clientId}\0${key}`. */

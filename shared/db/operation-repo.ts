@@ -62,13 +62,13 @@ export async function listClientOperations(
 
 /**
  * Pending operations per partition (index = partition), counting at most `cap` rows in all: the
- * cost of a sample is bounded however deep the backlog is. Reads the partial index of pending
- * operations only. While the total is below `cap` the counts are exact.
+ * cost of a sample is bounded however deep the backlog is. Reads the pending operations' queue
+ * only, in its key order. While the total is below `cap` the counts are exact.
  */
 export async function countPendingByPartition(db: Db, partitions: number, cap: number): Promise<number[]> {
   const r = await db.execute<{ partition: number; n: number }>(sql`
     SELECT partition, count(*)::int AS n
-    FROM (SELECT partition FROM operations WHERE status = 'pending' LIMIT ${cap}) pending
+    FROM (SELECT partition FROM pending_operations ORDER BY partition, seq LIMIT ${cap}) pending
     GROUP BY partition`);
   const counts = new Array<number>(partitions).fill(0);
   for (const row of r.rows) if (row.partition < partitions) counts[row.partition] = row.n;

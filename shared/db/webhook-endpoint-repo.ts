@@ -32,7 +32,7 @@ export const MAX_ENDPOINTS_PER_CLIENT = 16;
  * Inserts an endpoint unless the client already has {@link MAX_ENDPOINTS_PER_CLIENT} live ones
  * (`undefined`). The client row is locked `FOR NO KEY UPDATE` so that concurrent creations
  * count one after another; that mode does not conflict with the `FOR KEY SHARE` locks that the
- * foreign keys of accepted operations take on the same row.
+ * foreign keys of wallets and webhook endpoints take on the same row.
  */
 export async function insertEndpoint(db: Db, row: NewWebhookEndpoint): Promise<WebhookEndpoint | undefined> {
   return withTx(db, async (tx) => {

@@ -195,15 +195,20 @@ describe("a capture accepted in the last millisecond before its hold's expiry", 
         sql`UPDATE ${sql.raw(table)} SET expires_at = ${expiry}::timestamptz WHERE ${key} IN (${early}, ${onTheDot})`,
       );
     }
-    // The captures as the api accepts them, dated 1 µs before and exactly at the expiry.
+    // The captures as the api accepts them (queued), dated 1 µs before and exactly at the expiry.
     const captures = await system.db.execute<{ id: string; partition: number; hold_id: string }>(sql`
-      INSERT INTO operations (id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id, partition,
-                              idempotency_key, request_hash, created_at)
-      SELECT gen_random_uuid(), h.client_id, 'capture', 10, h.currency, h.from_wallet_id, h.to_wallet_id, h.id,
-             h.partition, 'capture-' || h.id, 'h',
-             ${expiry}::timestamptz - CASE WHEN h.id = ${early} THEN interval '1 microsecond' ELSE interval '0' END
-      FROM operations h WHERE h.id IN (${early}, ${onTheDot})
-      RETURNING id, partition, hold_id::text AS hold_id`);
+      WITH accepted AS (
+        INSERT INTO operations (id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id, partition,
+                                idempotency_key, request_hash, created_at)
+        SELECT gen_random_uuid(), h.client_id, 'capture', 10, h.currency, h.from_wallet_id, h.to_wallet_id, h.id,
+               h.partition, 'capture-' || h.id, 'h',
+               ${expiry}::timestamptz - CASE WHEN h.id = ${early} THEN interval '1 microsecond' ELSE interval '0' END
+        FROM operations h WHERE h.id IN (${early}, ${onTheDot})
+        RETURNING id, partition, seq, hold_id
+      ), queued AS (
+        INSERT INTO pending_operations (partition, seq, operation_id) SELECT partition, seq, id FROM accepted
+      )
+      SELECT id, partition, hold_id::text AS hold_id FROM accepted`);
     const doorbells = new Doorbells(system.redis, system.prefix, system.partitions);
     await doorbells.ring([...new Set(captures.rows.map((c) => c.partition))]);
     await doorbells.close();

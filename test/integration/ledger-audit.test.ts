@@ -124,13 +124,58 @@ describe("ledger audit", () => {
     await system.db.execute(
       sql`UPDATE entries SET wallet_id = ${b} WHERE operation_id = ${topUp.id} AND amount > 0`,
     );
+    // Accepted an hour ago and still queued (as the accept path writes it: the row and its queue row).
     await system.db.execute(sql`
-      INSERT INTO operations (id, client_id, type, amount, currency, to_wallet_id, partition, idempotency_key, request_hash, created_at)
-      SELECT gen_random_uuid(), client_id, 'top_up', 1, 'USD', ${a}, 0, 'stale', 'h', now() - interval '1 hour'
-      FROM wallets WHERE id = ${a}`);
+      WITH stale AS (
+        INSERT INTO operations (id, client_id, type, amount, currency, to_wallet_id, partition, idempotency_key, request_hash, created_at)
+        SELECT gen_random_uuid(), client_id, 'top_up', 1, 'USD', ${a}, 0, 'stale', 'h', now() - interval '1 hour'
+        FROM wallets WHERE id = ${a}
+        RETURNING id, partition, seq
+      )
+      INSERT INTO pending_operations (partition, seq, operation_id) SELECT partition, seq, id FROM stale`);
     const report = await auditLedger(system.db, { pendingBoundSeconds: 60 });
     const pairing = report.checks.find((c) => c.name.startsWith("a succeeded operation"));
     expect(pairing?.sample).toContainEqual({ id: topUp.id, type: "top_up", status: "succeeded", entries: 2 });
     expect(report.checks.find((c) => c.name.startsWith("nothing pending"))?.violations).toBe(1);
+  });
+
+  it("flags a pending operation out of the queue, a queued final one, and references to rows that do not exist", async () => {
+    const a = await newWallet(api);
+    const done = await api.settle((await api.topUp(a, 7)).body.id);
+    const checks = async () => {
+      const report = await auditLedger(system.db);
+      const find = (prefix: string) => report.checks.find((c) => c.name.startsWith(prefix));
+      return { queue: find("pending exactly while queued"), refs: find("every reference") };
+    };
+    const before = await checks();
+    expect(before.queue?.violations).toBe(0);
+    expect(before.refs?.violations).toBe(0);
+
+    const unqueued = randomUUID();
+    await system.db.execute(sql`
+      INSERT INTO operations (id, client_id, type, amount, currency, to_wallet_id, partition, idempotency_key, request_hash)
+      SELECT ${unqueued}, client_id, 'top_up', 1, 'USD', ${a}, 0, 'unqueued', 'h' FROM wallets WHERE id = ${a}`);
+    await system.db.execute(sql`
+      INSERT INTO pending_operations (partition, seq, operation_id)
+      SELECT partition, seq, id FROM operations WHERE id = ${done.id}`);
+    const nowhere = randomUUID();
+    await system.db.execute(
+      sql`UPDATE entries SET wallet_id = ${nowhere} WHERE operation_id = ${done.id} AND amount > 0`,
+    );
+    await system.db.execute(sql`UPDATE operations SET to_wallet_id = ${nowhere} WHERE id = ${unqueued}`);
+
+    const after = await checks();
+    expect(after.queue?.sample).toEqual(
+      expect.arrayContaining([
+        { id: unqueued, status: "pending" },
+        { id: done.id, status: null },
+      ]),
+    );
+    expect(after.refs?.sample).toEqual(
+      expect.arrayContaining([
+        { kind: "operation", id: unqueued },
+        { kind: "entry", id: expect.any(String) },
+      ]),
+    );
   });
 });

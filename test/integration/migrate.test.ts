@@ -1,15 +1,37 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
+import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDb } from "../../shared/db/client.ts";
+import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
+import { runPartition } from "../../worker/partition-runner.ts";
 import { dbUrl, REDIS_URL, withAdminPg } from "../helpers/services.ts";
 import { spawnWorkerProcess } from "../helpers/system.ts";
 
 const database = `billing_migrate_${randomBytes(4).toString("hex")}`;
 const url = dbUrl(database);
-afterAll(() => withAdminPg((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)));
+const populated = `billing_migrate_old_${randomBytes(4).toString("hex")}`;
+afterAll(() =>
+  withAdminPg(async (c) => {
+    for (const db of [database, populated]) await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  }),
+);
+
+/** A copy of drizzle/ holding only the first `count` migrations (the schema an older release left). */
+function migrationsUpTo(count: number): string {
+  const dir = mkdtempSync(join(tmpdir(), "billing-migrations-"));
+  cpSync("drizzle", dir, { recursive: true });
+  const journalFile = join(dir, "meta/_journal.json");
+  const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: unknown[] };
+  journal.entries = journal.entries.slice(0, count);
+  writeFileSync(journalFile, JSON.stringify(journal));
+  return dir;
+}
 
 describe("db:migrate and PARTITIONS", () => {
   it("is safe to run twice, records PARTITIONS once and refuses another value", async () => {
@@ -23,7 +45,7 @@ describe("db:migrate and PARTITIONS", () => {
     const tables = await handle.db.execute<{ n: number }>(
       sql`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`,
     );
-    expect(tables.rows[0]?.n).toBe(9);
+    expect(tables.rows[0]?.n).toBe(10);
     await handle.close();
   });
 
@@ -41,5 +63,100 @@ describe("db:migrate and PARTITIONS", () => {
     const [code] = await once(child, "exit");
     expect(code).not.toBe(0);
     expect(output).toContain("PARTITIONS=4 but this deployment was created with PARTITIONS=8");
+  });
+});
+
+describe("migration 0004 (the write path) on a database of the previous schema, with data", () => {
+  it("queues the pending operations, drops the foreign keys for the triggers, and the ledger goes on", async () => {
+    await withAdminPg((c) => c.query(`CREATE DATABASE ${populated}`));
+    const oldUrl = dbUrl(populated);
+    const old = migrationsUpTo(4);
+    try {
+      await runMigrations({ url: oldUrl, partitions: 2, folder: old });
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
+    const handle = openDb({ url: oldUrl, poolSize: 2, applicationName: "test" });
+    try {
+      // As release 0003 left it: a client, two wallets, the funding accounts, a succeeded top-up of
+      // 100 to A with its entries, and two operations still pending (a transfer A → B of 30, a
+      // top-up of B of 5), the second accepted before the first.
+      await handle.db.execute(sql`
+        WITH client AS (
+          INSERT INTO clients (id, name, api_key_hash, api_key_prefix)
+          VALUES ('00000000-0000-7000-8000-000000000001', 'old', 'h', 'sk_old') RETURNING id
+        ), funding AS (
+          INSERT INTO wallets (id, kind, currency, partition, balance, version)
+          VALUES ('00000000-0000-7000-8000-0000000000f0', 'funding', 'USD', 0, -100, 1),
+                 ('00000000-0000-7000-8000-0000000000f1', 'funding', 'USD', 1, 0, 0)
+        ), client_wallets AS (
+          INSERT INTO wallets (id, kind, client_id, currency, partition, balance, version)
+          SELECT * FROM (VALUES ('00000000-0000-7000-8000-00000000000a'::uuid, 'client', (SELECT id FROM client), 'USD', 0, 100, 1),
+                                ('00000000-0000-7000-8000-00000000000b'::uuid, 'client', (SELECT id FROM client), 'USD', 1, 0, 0)) v
+        )
+        SELECT 1`);
+      await handle.db.execute(sql`
+        INSERT INTO operations (id, client_id, type, status, amount, currency, from_wallet_id, to_wallet_id, partition,
+                                idempotency_key, request_hash, completed_at, seq)
+        VALUES ('00000000-0000-7000-8000-000000000101', '00000000-0000-7000-8000-000000000001', 'top_up', 'succeeded', 100,
+                'USD', NULL, '00000000-0000-7000-8000-00000000000a', 0, 'k1', 'h', now(), 1),
+               ('00000000-0000-7000-8000-000000000103', '00000000-0000-7000-8000-000000000001', 'transfer', 'pending', 30,
+                'USD', '00000000-0000-7000-8000-00000000000a', '00000000-0000-7000-8000-00000000000b', 0, 'k3', 'h', NULL, 3),
+               ('00000000-0000-7000-8000-000000000102', '00000000-0000-7000-8000-000000000001', 'top_up', 'pending', 5,
+                'USD', NULL, '00000000-0000-7000-8000-00000000000b', 1, 'k2', 'h', NULL, 2)`);
+      await handle.db.execute(sql`
+        INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version)
+        VALUES (gen_random_uuid(), '00000000-0000-7000-8000-000000000101', '00000000-0000-7000-8000-0000000000f0', -100, -100, 1),
+               (gen_random_uuid(), '00000000-0000-7000-8000-000000000101', '00000000-0000-7000-8000-00000000000a', 100, 100, 1)`);
+
+      await runMigrations({ url: oldUrl, partitions: 2, folder: "drizzle" });
+
+      const queued = await handle.db.execute(
+        sql`SELECT partition, seq::int, operation_id::text FROM pending_operations ORDER BY seq`,
+      );
+      expect(queued.rows).toEqual([
+        { partition: 1, seq: 2, operation_id: "00000000-0000-7000-8000-000000000102" },
+        { partition: 0, seq: 3, operation_id: "00000000-0000-7000-8000-000000000103" },
+      ]);
+      const keys = await handle.db.execute(sql`
+        SELECT conrelid::regclass::text AS t FROM pg_constraint
+        WHERE contype = 'f' AND conrelid::regclass::text IN ('operations', 'entries')`);
+      expect(keys.rows).toEqual([]);
+      const refused = await handle.db
+        .execute(sql`DELETE FROM wallets WHERE id = '00000000-0000-7000-8000-00000000000b'`)
+        .catch((e: unknown) => e);
+      expect(String((refused as { cause?: unknown }).cause ?? refused)).toContain(
+        "never deleted nor re-keyed",
+      );
+      expect(
+        (await handle.db.execute(sql`SELECT reloptions FROM pg_class WHERE relname = 'operations'`)).rows,
+      ).toEqual([{ reloptions: ["fillfactor=70"] }]);
+
+      // The new runner applies what the old release left pending, and the books balance.
+      const log = pino({ level: "silent" });
+      for (const partition of [0, 1]) {
+        await runPartition(partition, {
+          pool: handle.db.$client,
+          batchCap: 100,
+          log,
+          clearDirty: async () => {},
+          publish: async () => {},
+          stopping: () => false,
+          withSlot: (fn) => fn(),
+          funding: new Map(),
+        });
+      }
+      const balances = await handle.db.execute(
+        sql`SELECT id::text, balance::int, version::int FROM wallets WHERE kind = 'client' ORDER BY id`,
+      );
+      expect(balances.rows).toEqual([
+        { id: "00000000-0000-7000-8000-00000000000a", balance: 70, version: 2 },
+        { id: "00000000-0000-7000-8000-00000000000b", balance: 35, version: 2 },
+      ]);
+      const report = await auditLedger(handle.db, { pendingBoundSeconds: 0 });
+      expect(report.checks.filter((c) => c.violations > 0)).toEqual([]);
+    } finally {
+      await handle.close();
+    }
   });
 });

@@ -1,7 +1,10 @@
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
+import { insertPendingMany } from "../../shared/db/operation-batch-repo.ts";
+import { newId } from "../../shared/ids.ts";
 import { Doorbells } from "../../shared/queues/doorbells.ts";
 import { newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
+import { expectAuditClean } from "../helpers/money.ts";
 import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
@@ -91,5 +94,68 @@ describe.each(REDIS_MODES)("doorbells held back, then rung in reverse order ($na
     );
     expect(statuses.rows.map((r) => r.status)).toEqual(EXPECTED_STATUSES);
     expect(await chain(system, a)).toEqual(EXPECTED_CHAIN);
+  });
+});
+
+describe("an accept whose insert commits after a later one (a slow accept transaction)", () => {
+  it("is still applied, before every debit of its wallet accepted after its answer", async () => {
+    const system = await startSystem({ partitions: 4, workerProcesses: 1 });
+    systems.push(system);
+    const api = await newClient(system);
+    const a = await newWallet(api);
+    const b = await newWallet(api);
+    await api.settle((await api.topUp(a, 100)).body.id);
+    const partition = (
+      await system.db.execute<{ p: number }>(sql`SELECT partition AS p FROM wallets WHERE id = ${a}`)
+    ).rows[0]?.p as number;
+
+    // The slow accept takes its sequence number, then its transaction stays open (no 202 yet).
+    const slowTx = await system.db.$client.connect();
+    let slowId: string;
+    try {
+      await slowTx.query("BEGIN");
+      const [inserted] = await insertPendingMany(slowTx, [
+        {
+          id: newId(),
+          clientId: api.clientId,
+          type: "transfer",
+          amount: 10n,
+          currency: "USD",
+          fromWalletId: a,
+          toWalletId: b,
+          holdId: null,
+          expiresInSeconds: null,
+          metadata: {},
+          partition,
+          idempotencyKey: "slow",
+          requestHash: "slow",
+        },
+      ]).then((m) => [...m.values()]);
+      slowId = inserted?.id as string;
+      // A later request debiting the same wallet is accepted, committed and applied meanwhile.
+      const later = await api.settle((await api.transfer(a, b, 20)).body.id);
+      expect(later.status).toBe("succeeded");
+      await slowTx.query("COMMIT");
+    } finally {
+      slowTx.release();
+    }
+    // Its seq is below the applied one's: no watermark may skip it. Its doorbell, as the api rings it.
+    const order = await system.db.execute<{ id: string }>(
+      sql`SELECT id FROM operations WHERE type = 'transfer' ORDER BY seq`,
+    );
+    expect(order.rows[0]?.id).toBe(slowId);
+    const doorbells = new Doorbells(system.redis, system.prefix, system.partitions);
+    await doorbells.ring([partition]);
+    await doorbells.close();
+    expect((await api.settle(slowId)).status).toBe("succeeded");
+    // Accepted after the slow one was: applied after it.
+    expect((await api.settle((await api.transfer(a, b, 30)).body.id)).status).toBe("succeeded");
+    expect(await chain(system, a)).toEqual([
+      ["100", "100"],
+      ["-20", "80"],
+      ["-10", "70"],
+      ["-30", "40"],
+    ]);
+    await expectAuditClean(system);
   });
 });

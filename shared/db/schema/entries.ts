@@ -1,26 +1,24 @@
 import { bigint, index, pgTable, primaryKey, uuid } from "drizzle-orm/pg-core";
 import { createdAt } from "./columns.ts";
-import { operations } from "./operations.ts";
-import { wallets } from "./wallets.ts";
 
 /**
  * Double-entry ledger lines: every operation's entries sum to zero. Append-only. Two indexes
  * only, each serving a query of the contract: the key (the entry list, the versions' gaplessness)
  * and the instant index (`balance?at=`). An entry is never looked up by its id, nor by its
  * operation outside the audit's full scans, so neither has an index (each cost a B-tree
- * insertion per entry, two per operation).
+ * insertion per entry, two per operation). Its references are not foreign keys: the batch write
+ * takes them from the wallet and operation rows it updates in the same statement, those rows
+ * can never be deleted nor re-keyed, and the audit checks them (operations.ts says why).
  */
 export const entries = pgTable(
   "entries",
   {
     /** UUIDv7, shown in the API; not a key (nothing looks an entry up by it). */
     id: uuid("id").notNull(),
-    operationId: uuid("operation_id")
-      .notNull()
-      .references(() => operations.id),
-    walletId: uuid("wallet_id")
-      .notNull()
-      .references(() => wallets.id),
+    /** The operation that posted it (a reference the database keeps without a foreign key: see {@link entries}). */
+    operationId: uuid("operation_id").notNull(),
+    /** The wallet it moves (likewise). */
+    walletId: uuid("wallet_id").notNull(),
     /** Signed minor units: negative debits, positive credits. */
     amount: bigint("amount", { mode: "bigint" }).notNull(),
     /** The wallet's balance right after this entry. */

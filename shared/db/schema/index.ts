@@ -2,6 +2,7 @@ export * from "./clients.ts";
 export * from "./entries.ts";
 export * from "./holds.ts";
 export * from "./operations.ts";
+export * from "./pending-operations.ts";
 export * from "./settings.ts";
 export * from "./wallets.ts";
 export * from "./webhook-attempts.ts";
