@@ -28,14 +28,12 @@ export async function seqMarker(c: pg.Client): Promise<string> {
   return r.rows[0]?.m ?? "0";
 }
 
-/** Waits until no operation is pending (the partial index makes this cheap); false on timeout. */
+/** Waits until no operation is pending (the queue of pending operations is empty); false on timeout. */
 export async function waitSettled(c: pg.Client, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await c.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM operations WHERE status = 'pending'",
-    );
-    if (r.rows[0]?.n === 0) return true;
+    const r = await c.query("SELECT 1 FROM pending_operations LIMIT 1");
+    if (r.rowCount === 0) return true;
     if (Date.now() > deadline) return false;
     await sleep(200);
   }

@@ -161,9 +161,8 @@ async function main(): Promise<void> {
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = { accept: cpuOf(acceptPid) - cpu0.accept, batch: cpuOf(batchPid) - cpu0.batch };
-    const pending = (
-      await admin.query<{ n: string }>("SELECT count(*) AS n FROM operations WHERE status = 'pending'")
-    ).rows[0]?.n;
+    const pending = (await admin.query<{ n: string }>("SELECT count(*) AS n FROM pending_operations")).rows[0]
+      ?.n;
     const us = (ms: number) => Math.round((ms * 1000) / o.ops);
     console.log(
       `write-path: ${o.ops} ${o.type}s, batches of ${o.batch}, inserts of ${o.group}, ${o.wallets} wallets, ` +
