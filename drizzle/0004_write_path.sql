@@ -30,6 +30,11 @@ ALTER TABLE "operations" DROP CONSTRAINT "operations_to_wallet_id_wallets_id_fk"
 --> statement-breakpoint
 ALTER TABLE "operations" DROP CONSTRAINT "operations_hold_id_operations_id_fk";
 --> statement-breakpoint
+-- 3. balance?at= searches a wallet's versions on the primary key (entries are dated in version
+--    order): the index by date cost a B-tree insertion per entry.
+DROP INDEX "entries_wallet_id_created_at_idx";
+--> statement-breakpoint
+-- (1, continued) The runner reads the queue, not a partial index of operations.
 DROP INDEX "operations_pending_partition_seq_idx";
 --> statement-breakpoint
 CREATE FUNCTION "refuse_ledger_row_removal"() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -60,6 +65,6 @@ CREATE TRIGGER "operations_never_removed" BEFORE DELETE OR UPDATE OF "id" ON "op
 CREATE TRIGGER "operations_never_truncated" BEFORE TRUNCATE ON "operations"
   FOR EACH STATEMENT EXECUTE FUNCTION "refuse_ledger_row_removal"();
 --> statement-breakpoint
--- 3. Room on each new page of operations for its rows' status updates (HOT needs the new version
+-- 4. Room on each new page of operations for its rows' status updates (HOT needs the new version
 --    on the same page).
 ALTER TABLE "operations" SET (fillfactor = 70);

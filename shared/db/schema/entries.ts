@@ -1,12 +1,13 @@
-import { bigint, index, pgTable, primaryKey, uuid } from "drizzle-orm/pg-core";
+import { bigint, pgTable, primaryKey, uuid } from "drizzle-orm/pg-core";
 import { createdAt } from "./columns.ts";
 
 /**
- * Double-entry ledger lines: every operation's entries sum to zero. Append-only. Two indexes
- * only, each serving a query of the contract: the key (the entry list, the versions' gaplessness)
- * and the instant index (`balance?at=`). An entry is never looked up by its id, nor by its
- * operation outside the audit's full scans, so neither has an index (each cost a B-tree
- * insertion per entry, two per operation). Its references are not foreign keys: the batch write
+ * Double-entry ledger lines: every operation's entries sum to zero. Append-only. One index only,
+ * the key, which serves every query of the contract: the entry list, the versions'
+ * gaplessness, and `balance?at=` (a binary search of the versions: entries are dated in version
+ * order). An entry is never looked up by its id, nor by its operation outside the audit's full
+ * scans, nor by its date alone, so none has an index (each cost a B-tree insertion per entry, two
+ * per operation). Its references are not foreign keys: the batch write
  * takes them from the wallet and operation rows it updates in the same statement, those rows
  * can never be deleted nor re-keyed, and the audit checks them (operations.ts says why).
  */
@@ -28,10 +29,11 @@ export const entries = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    /** A wallet's entries are numbered 1, 2, 3 … with no duplicate; also the listing order. */
+    /**
+     * A wallet's entries are numbered 1, 2, 3 … with no duplicate; also the listing order, and
+     * `balance?at=`'s binary search (entries are dated in version order).
+     */
     primaryKey({ name: "entries_pkey", columns: [t.walletId, t.walletVersion] }),
-    /** `GET /v1/wallets/:id/balance?at=`: the newest entry at or before an instant, one probe. */
-    index("entries_wallet_id_created_at_idx").on(t.walletId, t.createdAt, t.walletVersion),
   ],
 );
 
