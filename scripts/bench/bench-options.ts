@@ -41,6 +41,8 @@ export interface BenchOptions {
   /** Wallets of the "1m-wallets" scenario. */
   largeWallets: number;
   cpuProf: boolean;
+  /** Per-statement costs from pg_stat_statements, where the server has it. */
+  profile: boolean;
   keepDatabases: boolean;
   out: string | undefined;
   /** Extra environment for the api and workers, e.g. DB_POOL_SIZE=8. */
@@ -65,6 +67,8 @@ const HELP = `npm run bench -- [options]
   --pgbench-seconds=S     length of each reference pgbench run (default 20; quick 2)
   --large-wallets=N       wallets of 1m-wallets (default 1000000; quick 50000)
   --cpu-prof              api and workers write V8 CPU profiles into the results folder
+  --profile               per scenario, the statements that took Postgres's time (calls, µs, buffers
+                          and WAL per operation), where the server has pg_stat_statements
   --env=K=V               extra environment for api and workers (repeatable)
   --keep-databases        leave the scenario databases behind
   --out=DIR               results folder (default bench-results/<time>)
@@ -127,6 +131,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     pgbenchSeconds: positive("pgbench-seconds", values["pgbench-seconds"], quick ? 2 : 20),
     largeWallets: positive("large-wallets", values["large-wallets"], quick ? 50_000 : 1_000_000),
     cpuProf: values["cpu-prof"] === true,
+    profile: values.profile === true,
     keepDatabases: values["keep-databases"] === true,
     out: values.out,
     env,
@@ -154,6 +159,7 @@ function parse(argv: string[]) {
       "pgbench-seconds": { type: "string" },
       "large-wallets": { type: "string" },
       "cpu-prof": { type: "boolean" },
+      profile: { type: "boolean" },
       env: { type: "string", multiple: true },
       "keep-databases": { type: "boolean" },
       out: { type: "string" },

@@ -78,7 +78,8 @@ async function main(): Promise<number> {
           `ops/insert ${r.settle.groupSize.accept}, ops/batch ${r.settle.groupSize.batch}, ` +
           `cpu us/op ${Object.entries(r.cpu)
             .map(([k, v]) => `${k} ${v.usPerOp}`)
-            .join(" ")}`,
+            .join(" ")}, ` +
+          `pg per op: ${r.pg.buffersPerOp} buffers, ${r.pg.walBytesPerOp} WAL bytes, workers waiting on locks ${r.pg.lockWaitPct}%`,
       );
     } catch (err) {
       console.error(

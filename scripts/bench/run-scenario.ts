@@ -23,6 +23,7 @@ import {
   stopProcess,
 } from "./bench-processes.ts";
 import type { LoadResult, LoadSpec } from "./load-spec.ts";
+import { type PgReadings, startPgReadings } from "./pg-readings.ts";
 import { deadlocks, dropDatabase, withPg } from "./pg-reference.ts";
 import {
   MAX_AMOUNT,
@@ -59,6 +60,8 @@ export interface ScenarioResult {
   lost: number;
   deadlocks: { before: number; after: number };
   rss: RssSample[];
+  /** Postgres per accepted operation over the measured phase and its drain (pg-readings.ts). */
+  pg: PgReadings;
   /** CPU time of the measured phase, ms, and per accepted operation, µs. */
   cpu: Record<string, { ms: number; usPerOp: number }>;
   warnings: number;
@@ -230,6 +233,7 @@ export async function runScenario(
       const cpuBefore = processes.map((p) => processTreeStats(p.child.pid ?? 0)?.cpuMs ?? 0);
       const backendsBefore = await backendCpu(c, database);
       const machineBefore = machineCpu();
+      const readings = await startPgReadings(o.pgUrl, database, o.profile);
       const load1Start = loadAverage();
       const rssSampler = sampleRss(processes);
       const load = await generate(spec("measured", o.durationS * 1000, mode), dir, "measured");
@@ -244,6 +248,7 @@ export async function runScenario(
         drained,
         rss,
         settle,
+        readings,
         load1: { start: load1Start, end: loadAverage() },
         cpu: {
           processes: cpuAfter.map((v, i) => v - (cpuBefore[i] ?? 0)),
@@ -255,14 +260,16 @@ export async function runScenario(
         },
       };
     });
+    // Stopped first: a backend's statistics reach the shared counters when it exits, and the
+    // readings end before the audit's own reads.
+    await Promise.all(processes.map((p) => stopProcess(p)));
+    const pgReadings = await measured.readings.stop(measured.load.accepted);
     // Fresh statistics first: after the seed every wallet had one entry, and with a hot wallet
     // holding 100,000+ entries a stale estimate sends the audit's per-operation entry checks
     // through that wallet's index for every operation (minutes instead of seconds).
     await withPg(o.pgUrl, database, (c) => c.query("ANALYZE wallets, operations, entries"));
     const { db, close } = openDb({ url: databaseUrl, poolSize: 1, applicationName: "bench-audit" });
     const report = await auditLedger(db, { pendingBoundSeconds: 0 }).finally(close);
-    // Stopped before reading the counter: a backend's statistics are flushed when it exits.
-    await Promise.all(processes.map((p) => stopProcess(p)));
     const deadlocksAfter = await deadlocks(o.pgUrl, database);
 
     const accepted = measured.load.accepted;
@@ -293,6 +300,7 @@ export async function runScenario(
       lost: accepted - measured.load.replayed - measured.settle.operations,
       deadlocks: { before: deadlocksBefore, after: deadlocksAfter },
       rss: measured.rss,
+      pg: pgReadings,
       cpu,
       warnings: processes.reduce((n, p) => n + p.warnings(), 0),
       load1: measured.load1,
