@@ -185,7 +185,7 @@ export const workerConfigSchema = baseConfigSchema
   .extend(redisSettings)
   .extend({
     BATCH_CAP: int(1, 10_000)
-      .default(100)
+      .default(400)
       .describe("Most operations one partition runner applies in one database transaction"),
     BATCH_CONCURRENCY: int(1, 64)
       .default(1)

@@ -31,6 +31,14 @@ export interface BackpressureSources {
 /** How often the backlog and the event-loop delay are sampled: one query per api process per tick. */
 export const SAMPLE_INTERVAL_MS = 250;
 /**
+ * Queue rows one api process reads per second for its backlog samples, at most: a sample reads
+ * one row per pending operation (up to the bound), so with a deep backlog it is taken less often
+ * than every tick (at the default bound of 20,000, once a second instead of four times, about
+ * 4 µs of Postgres per operation saved in the bulk bench). Admissions between samples still
+ * count against the bound at once (`admitted`).
+ */
+const SAMPLED_ROWS_PER_SECOND = 20_000;
+/**
  * With the backlog bound off, the gauge still counts up to this many. A sample reads one index
  * entry and heap tuple per pending operation counted (about 0.5-1 µs each in Postgres): capping
  * the count keeps a sample under ~20 ms however deep the backlog is.
@@ -61,6 +69,8 @@ export class Backpressure {
   private admitted = 0;
   private loopDelayMs = 0;
   private lastSampleFailed = false;
+  /** performance.now() before which the backlog is not counted again (the event-loop delay is). */
+  private nextBacklogSample = 0;
 
   constructor(limits: BackpressureLimits, sources: BackpressureSources, log: Logger) {
     this.limits = limits;
@@ -90,8 +100,12 @@ export class Backpressure {
     const admittedBefore = this.admitted;
     try {
       this.loopDelayMs = this.sources.eventLoopDelayMs?.() ?? this.ownLoopDelayMs();
+      const started = performance.now();
+      if (started < this.nextBacklogSample) return;
       const perPartition = await this.sources.sampleBacklog(this.sampleCap);
       this.pending = perPartition.reduce((a, b) => a + b, 0);
+      this.nextBacklogSample =
+        started + (this.pending / SAMPLED_ROWS_PER_SECOND) * 1000 - SAMPLE_INTERVAL_MS / 2;
       // Those admitted before the sample began are in it now (inserted, or answered otherwise).
       this.admitted -= admittedBefore;
       this.sources.onBacklog?.(perPartition);

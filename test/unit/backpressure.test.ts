@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Backpressure, type BackpressureLimits } from "../../api/services/backpressure.ts";
 
 const silent = pino({ level: "silent" });
@@ -49,6 +49,32 @@ describe("Backpressure", () => {
     const off = gate({ ...limits, maxPending: 0 });
     await off.bp.sample();
     expect([state.caps[0], off.state.caps[0]]).toEqual([100, 10_000]);
+  });
+
+  it("with a deep backlog counts it less often: at most 20,000 rows a second", async () => {
+    vi.useFakeTimers({ toFake: ["performance"] });
+    try {
+      const { bp, state } = gate({ ...limits, maxPending: 40_000 });
+      state.backlog = [10_000, 10_000];
+      await bp.sample();
+      vi.advanceTimersByTime(250);
+      await bp.sample();
+      vi.advanceTimersByTime(250);
+      await bp.sample();
+      expect(state.caps).toHaveLength(1);
+      vi.advanceTimersByTime(500);
+      await bp.sample();
+      expect(state.caps).toHaveLength(2);
+      // A small backlog is counted at every tick.
+      state.backlog = [10, 0];
+      vi.advanceTimersByTime(1_000);
+      await bp.sample();
+      vi.advanceTimersByTime(250);
+      await bp.sample();
+      expect(state.caps).toHaveLength(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("refuses a new accept once the in-flight bound is reached, counting accepts as they start and end", () => {
