@@ -1,6 +1,7 @@
 import express from "express";
 import type { Logger } from "pino";
 import type { Database } from "../shared/db/client.ts";
+import { findHolds } from "../shared/db/operation-repo.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
 import type { ApiMetrics } from "../shared/metrics/api-metrics.ts";
 import type { AddressPolicy } from "../shared/webhooks/address-guard.ts";
@@ -68,6 +69,7 @@ export function createApp(deps: AppDeps): express.Express {
     waiters: deps.waiters,
     batcher,
     findByKey: keyLookup(deps.db.$client),
+    holds: (ids: string[]) => findHolds(deps.db, ids),
     holdFacts: holdFactsLoader(deps.db.$client),
     backpressure: deps.backpressure,
     metrics: deps.metrics,

@@ -88,6 +88,20 @@ export class ApiError extends Error {
   }
 }
 
+/** RFC 9457 problem details of `e`: an error answer's body, and a refused bulk item's `error`. */
+export function problemBody(e: ApiError, requestId: string): Record<string, unknown> {
+  return {
+    ...e.extensions,
+    type: `/problems/${e.code}`,
+    title: ERRORS[e.code].title,
+    status: e.status,
+    detail: e.message,
+    code: e.code,
+    requestId,
+    ...(e.errors ? { errors: e.errors } : {}),
+  };
+}
+
 /** Failure codes of an applied operation (`operation.failure.code`), not HTTP errors. */
 export type FailureCode =
   | "insufficient_funds"

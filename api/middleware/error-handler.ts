@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
 import { isTransientDbError } from "../../shared/db/pg-errors.ts";
-import { ApiError, ERRORS, type ErrorCode } from "../../shared/errors.ts";
+import { ApiError, type ErrorCode, problemBody } from "../../shared/errors.ts";
 import { errorSummary } from "../../shared/log-safe.ts";
 
 /** Body-parser error types and the code each one maps to. */
@@ -40,20 +40,6 @@ function toApiError(err: unknown, log: Logger): ApiError {
   }
   log.error({ err: errorSummary(err) }, "unhandled error");
   return new ApiError("internal_error", "An internal error occurred.");
-}
-
-/** RFC 9457 problem details of `e`: an error answer's body, and a refused bulk item's `error`. */
-export function problemBody(e: ApiError, requestId: string): Record<string, unknown> {
-  return {
-    ...e.extensions,
-    type: `/problems/${e.code}`,
-    title: ERRORS[e.code].title,
-    status: e.status,
-    detail: e.message,
-    code: e.code,
-    requestId,
-    ...(e.errors ? { errors: e.errors } : {}),
-  };
 }
 
 /** The one renderer of errors: RFC 9457 problem details with a stable `code` and the request id. */

@@ -1,14 +1,11 @@
 import type { RequestHandler } from "express";
-import type { Database } from "../../shared/db/client.ts";
-import { findHold } from "../../shared/db/operation-repo.ts";
-import { ApiError } from "../../shared/errors.ts";
+import { ApiError, problemBody } from "../../shared/errors.ts";
 import { operationResource } from "../../shared/http/resources.ts";
 import { bulkEnvelope, bulkItemHead } from "../../shared/http/schemas.ts";
 import { clientIdOf } from "../middleware/auth.ts";
-import { problemBody } from "../middleware/error-handler.ts";
 import type { ChargeMore } from "../middleware/rate-limit.ts";
 import { parseOperationRequest } from "../operation-request.ts";
-import { type AcceptDeps, type Accepted, acceptMany, type BulkItem } from "../services/accept-operation.ts";
+import { type AcceptDeps, acceptMany, type BulkItem } from "../services/accept-operation.ts";
 import { validate } from "../validate.ts";
 
 /**
@@ -19,7 +16,7 @@ import { validate } from "../validate.ts";
  * `{ "operations": [1..1000 objects] }`, 429 when its n items do not fit the rate limit, 503
  * when overloaded; nothing is created then.
  */
-export function bulkHandler(deps: AcceptDeps & { db: Database }): RequestHandler {
+export function bulkHandler(deps: AcceptDeps): RequestHandler {
   return async (req, res) => {
     const clientId = clientIdOf(res);
     const { operations } = validate(bulkEnvelope, req.body, "body", false);
@@ -34,16 +31,10 @@ export function bulkHandler(deps: AcceptDeps & { db: Database }): RequestHandler
       raw.map((item, i) => bulkItem(item, `body.operations.${i}`)),
     );
     const requestId = res.locals.requestId as string;
-    const data = await Promise.all(
-      results.map(async (r) =>
-        r instanceof ApiError
-          ? { status: r.status, error: problemBody(r, requestId) }
-          : {
-              status: 202,
-              replayed: r.replayed,
-              operation: operationResource(r.operation, await holdOf(deps.db, r)),
-            },
-      ),
+    const data = results.map((r) =>
+      r instanceof ApiError
+        ? { status: r.status, error: problemBody(r, requestId) }
+        : { status: 202, replayed: r.replayed, operation: operationResource(r.operation, r.hold ?? null) },
     );
     res.status(200).json({ data });
   };
@@ -85,12 +76,4 @@ function bulkItem(item: Record<string, unknown>, where: string): BulkItem {
     if (err instanceof ApiError) return { refused: err };
     throw err;
   }
-}
-
-/** A replayed hold's current hold (as the single route answers a replay). */
-async function holdOf(db: Database, r: Accepted) {
-  const { operation } = r;
-  return r.replayed && operation.type === "hold" && operation.status === "succeeded"
-    ? findHold(db, operation.id)
-    : null;
 }

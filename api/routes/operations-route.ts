@@ -2,7 +2,6 @@ import type { RequestHandler, Response, Router } from "express";
 import type { Database } from "../../shared/db/client.ts";
 import {
   findClientOperation,
-  findHold,
   listClientOperations,
   type OperationWithHold,
 } from "../../shared/db/operation-repo.ts";
@@ -39,15 +38,11 @@ function idempotencyKey(header: string | undefined): string {
   return validate(idempotencyKeySchema, header, "header.Idempotency-Key");
 }
 
-async function sendAccepted(db: Database, res: Response, { operation, replayed }: Accepted): Promise<void> {
-  // A replay answers with the current state: a hold's too, once it succeeded.
-  const hold =
-    replayed && operation.type === "hold" && operation.status === "succeeded"
-      ? await findHold(db, operation.id)
-      : null;
+function sendAccepted(res: Response, { operation, replayed, hold }: Accepted): void {
   res.status(202).location(`/v1/operations/${operation.id}`);
   if (replayed) res.setHeader("Idempotent-Replayed", "true");
-  res.json(operationResource(operation, hold));
+  // A replay answers with the current state: a hold's too, once it succeeded.
+  res.json(operationResource(operation, hold ?? null));
 }
 
 /**
@@ -55,7 +50,7 @@ async function sendAccepted(db: Database, res: Response, { operation, replayed }
  * `/v1/holds`, `/v1/holds/:id/capture`, `/v1/holds/:id/void`): accepted durably, applied
  * asynchronously (202).
  */
-export function acceptHandler(deps: AcceptDeps & { db: Database }, type: OperationType): RequestHandler {
+export function acceptHandler(deps: AcceptDeps, type: OperationType): RequestHandler {
   return async (req, res) => {
     const clientId = clientIdOf(res);
     // The key header before the body: API.md checks it before fromWalletId == toWalletId, which
@@ -63,7 +58,7 @@ export function acceptHandler(deps: AcceptDeps & { db: Database }, type: Operati
     const key = idempotencyKey(req.get("idempotency-key"));
     const holdId = String(req.params.id ?? "").toLowerCase();
     const request = parseOperationRequest(type, req.body, "body", holdId);
-    await sendAccepted(deps.db, res, await acceptOperation(deps, clientId, key, request));
+    sendAccepted(res, await acceptOperation(deps, clientId, key, request));
   };
 }
 

@@ -4,7 +4,7 @@ import type { Queryable } from "../../shared/db/client.ts";
 import type { HoldFacts } from "../../shared/db/hold-facts-repo.ts";
 import type { NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { findByIdempotencyKeys, idempotencyScope } from "../../shared/db/operation-batch-repo.ts";
-import type { Operation } from "../../shared/db/schema/index.ts";
+import type { Hold, Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
 import type {
   CaptureBody,
@@ -38,6 +38,8 @@ export interface AcceptDeps {
   holdFacts: (id: string) => Promise<HoldFacts | undefined>;
   /** Inserts with the next group of concurrent accepts, then rings the group's doorbells. */
   batcher: Pick<AcceptBatcher, "submit" | "submitMany">;
+  /** The holds of these succeeded hold operations, by id (findHolds). */
+  holds: (operationIds: string[]) => Promise<Map<string, Hold>>;
   /** The operation holding a client's idempotency key, if any ({@link keyLookup}). */
   findByKey: (clientId: string, idempotencyKey: string) => Promise<Operation | undefined>;
   backpressure: Pick<Backpressure, "enter" | "refusal">;
@@ -48,6 +50,8 @@ export interface AcceptDeps {
 export interface Accepted {
   operation: Operation;
   replayed: boolean;
+  /** A replayed hold operation that succeeded: its hold now (a replay answers the current state). */
+  hold?: Hold;
 }
 
 /** Where an accepted request goes: what the insert needs beyond the request itself. */
@@ -76,7 +80,7 @@ export async function acceptOperation(
   request: OperationRequest,
 ): Promise<Accepted> {
   const prepared = await prepare(deps, clientId, idempotencyKey, request);
-  if ("answer" in prepared) return prepared.answer;
+  if ("answer" in prepared) return withHolds(deps, [prepared.answer]).then(([a]) => a as Accepted);
 
   // Backpressure, last of the checks (API.md): sampled state, no I/O unless overloaded, where a
   // replay is still answered and nothing new is created. A refused request is not in flight:
@@ -84,16 +88,36 @@ export async function acceptOperation(
   const refusal = deps.backpressure.refusal();
   if (refusal) {
     const existing = await deps.findByKey(clientId, idempotencyKey);
-    if (existing) return replay(existing, prepared.row.requestHash);
+    if (existing) return (await withHolds(deps, [replay(existing, prepared.row.requestHash)]))[0] as Accepted;
     throw overloaded(deps, refusal);
   }
 
   const leave = deps.backpressure.enter();
+  let accepted: Accepted;
   try {
-    return settled(deps, prepared.row, await deps.batcher.submit(prepared.row));
+    accepted = settled(deps, prepared.row, await deps.batcher.submit(prepared.row));
   } finally {
     leave();
   }
+  return (await withHolds(deps, [accepted]))[0] as Accepted;
+}
+
+/** The answers, each replayed hold that succeeded with its current hold (one read for all). */
+async function withHolds<T extends Accepted | ApiError>(deps: AcceptDeps, answers: T[]): Promise<T[]> {
+  const replayedHolds = answers.flatMap((a) =>
+    !(a instanceof ApiError) &&
+    a.replayed &&
+    a.operation.type === "hold" &&
+    a.operation.status === "succeeded"
+      ? [a.operation.id]
+      : [],
+  );
+  if (replayedHolds.length === 0) return answers;
+  const holds = await deps.holds(replayedHolds);
+  return answers.map((a) => {
+    const hold = a instanceof ApiError ? undefined : holds.get(a.operation.id);
+    return hold && !(a instanceof ApiError) ? { ...a, hold } : a;
+  });
 }
 
 /** One item of a bulk submission: its key and its parsed request, or why it was refused already. */
@@ -144,7 +168,7 @@ export async function acceptMany(
   /** The operation each key was answered with so far in this request. */
   const byKey = new Map<string, Operation>();
   let next = 0;
-  return prepared.map((p, i) => {
+  const answers = prepared.map((p, i) => {
     const item = items[i] as BulkItem;
     const key = "refused" in item ? undefined : item.idempotencyKey;
     let result: Accepted | ApiError;
@@ -162,6 +186,7 @@ export async function acceptMany(
       byKey.set(key, result.operation);
     return result;
   });
+  return withHolds(deps, answers);
 }
 
 /** A bulk item's error for a row whose insert failed: its API error, or an internal one (logged). */

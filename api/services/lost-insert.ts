@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { withCheckedOutClient } from "../../shared/db/checkout.ts";
 import { findByIdempotencyKeys, type NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { isConnectionError } from "../../shared/db/pg-errors.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
+import { withCheckedOutClient } from "../../shared/db/transaction.ts";
 import { ApiError } from "../../shared/errors.ts";
 
 /**

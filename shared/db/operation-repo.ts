@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type Hold, holds, type Operation, operations } from "./schema/index.ts";
 
@@ -23,10 +23,11 @@ export async function findClientOperation(
   return rows[0];
 }
 
-/** The hold of a succeeded hold operation (a replay's answer carries it). */
-export async function findHold(db: Db, operationId: string): Promise<Hold | null> {
-  const rows = await db.select().from(holds).where(eq(holds.operationId, operationId)).limit(1);
-  return rows[0] ?? null;
+/** The holds of these succeeded hold operations, by operation id (a replay's answer carries its hold). */
+export async function findHolds(db: Db, operationIds: string[]): Promise<Map<string, Hold>> {
+  if (operationIds.length === 0) return new Map();
+  const rows = await db.select().from(holds).where(inArray(holds.operationId, operationIds));
+  return new Map(rows.map((h) => [h.operationId, h]));
 }
 
 /** A page of a client's operations, newest first, optionally touching one wallet and/or in one status. */

@@ -1,10 +1,42 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { drizzle } from "drizzle-orm/node-postgres";
 import type pg from "pg";
-import { withCheckedOutClient } from "./checkout.ts";
-import type { Database, Tx } from "./client.ts";
-import { isConnectionError } from "./pg-errors.ts";
+import type { Database, Db, Tx } from "./client.ts";
+import { isConnectionError, pgCode } from "./pg-errors.ts";
+
+/**
+ * Every way this code holds a connection for more than one statement: a connection of one's
+ * own ({@link withCheckedOutClient}), a Drizzle transaction on it ({@link transaction},
+ * {@link withTx}), and the runner's batch ({@link batchTransaction}).
+ */
 
 type TxConfig = Parameters<Database["transaction"]>[1];
+
+/**
+ * Runs `fn` on a connection checked out of `pool` for it alone, and gives it back destroyed
+ * when it failed (a Postgres restart mid-transaction) rather than to the next caller. The
+ * checked-out client gets an 'error' listener: a connection that dies while checked out emits
+ * 'error' on it, which unheard would crash the process; the failed query rejects as well, and
+ * that is what callers act on.
+ */
+export async function withCheckedOutClient<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  const onError = () => {};
+  client.on("error", onError);
+  let broken: Error | undefined;
+  try {
+    return await fn(client);
+  } catch (err) {
+    if (isConnectionError(err)) broken = err instanceof Error ? err : new Error(String(err));
+    throw err;
+  } finally {
+    client.off("error", onError);
+    client.release(broken);
+  }
+}
 
 /**
  * A Drizzle transaction on a connection checked out by {@link withCheckedOutClient}, so that a
@@ -21,12 +53,33 @@ export async function transaction<T>(
   return withCheckedOutClient(db.$client, (client) => drizzle({ client }).transaction(fn, config));
 }
 
+const RETRYABLE = new Set(["40001", "40P01"]);
+
+const isTx = (db: Db): db is Tx => "rollback" in db;
+
 /**
- * A Drizzle transaction for the statements that run per batch: `fn` gets the transaction and
- * its checked-out pg client, through which it sends the named (prepared) statements that
- * Drizzle cannot name. A lost connection is closed before Drizzle's ROLLBACK, which a silent
- * connection would otherwise hold for another query timeout: the ROLLBACK fails at once, the
- * transaction ends with the connection, and the checkout destroys it.
+ * Runs `fn` in a transaction: joins `db` if it is one already, else starts one and retries it
+ * on serialization failures and deadlocks (40001, 40P01) up to `attempts` times, then throws.
+ */
+export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
+  if (isTx(db)) return fn(db);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction(db as Database, fn);
+    } catch (err) {
+      const code = pgCode(err);
+      if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;
+      await sleep(10 * 2 ** attempt * Math.random());
+    }
+  }
+}
+
+/**
+ * A Drizzle transaction for the statements that run per batch: `fn` gets the transaction's
+ * checked-out pg client, through which it sends the named (prepared) statements that Drizzle
+ * cannot name, and the Drizzle transaction. A lost connection is closed before Drizzle's
+ * ROLLBACK, which a silent connection would otherwise hold for another query timeout: the
+ * ROLLBACK fails at once, the transaction ends with the connection, and the checkout destroys it.
  */
 export async function batchTransaction<T>(
   pool: pg.Pool,

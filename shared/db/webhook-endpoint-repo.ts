@@ -7,7 +7,7 @@ import {
   webhookDeliveries,
   webhookEndpoints,
 } from "./schema/index.ts";
-import { withTx } from "./with-tx.ts";
+import { withTx } from "./transaction.ts";
 
 /** A delivery with the facts its attempt records give. */
 export interface DeliveryRow {

@@ -15,6 +15,7 @@ import { Backpressure } from "../../api/services/backpressure.ts";
 import { holdFactsLoader } from "../../api/services/hold-facts.ts";
 import { WalletFactsCache } from "../../api/services/wallet-facts.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
+import { findHolds } from "../../shared/db/operation-repo.ts";
 import { deadlockCount } from "../../shared/db/settings-repo.ts";
 import type { ApiError } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
@@ -49,6 +50,7 @@ beforeAll(async () => {
     walletFacts: new WalletFactsCache(system.db),
     batcher: new AcceptBatcher({ db: system.db.$client, ring: (ps) => doorbells.ring(ps), log }),
     findByKey: keyLookup(system.db.$client),
+    holds: (ids) => findHolds(system.db, ids),
     holdFacts: holdFactsLoader(system.db.$client),
     // Every bound off: these tests are about grouping, not refusals.
     backpressure: new Backpressure(
