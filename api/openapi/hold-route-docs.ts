@@ -10,7 +10,7 @@ import {
 } from "../../shared/http/schemas.ts";
 import { clientSecurity, idParam, jsonResponse, postErrors, problems } from "./common-docs.ts";
 import { ACCEPT_ORDER, accepted, idempotencyKey, json } from "./money-route-docs.ts";
-import type { RouteDocs } from "./route-registry.ts";
+import type { RouteDocs } from "./route-docs.ts";
 
 /** Payouts, holds and bulk submission (API.md, "Payouts", "Holds", "Bulk submission"): more of the same accept path. */
 

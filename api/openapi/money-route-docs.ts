@@ -29,7 +29,7 @@ import {
   problems,
   v1Headers,
 } from "./common-docs.ts";
-import type { RouteDocs } from "./route-registry.ts";
+import type { RouteDocs } from "./route-docs.ts";
 
 /** The `/v1` routes of API.md, documented from the zod schemas that validate them. */
 

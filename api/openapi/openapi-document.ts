@@ -1,6 +1,7 @@
 import { createDocument, type ZodOpenApiPathsObject } from "zod-openapi";
 import { integerFormat } from "./integer-format.ts";
-import { type RouteDocs, routeRegistry } from "./route-registry.ts";
+import type { RouteDocs } from "./route-docs.ts";
+import { routeRegistry } from "./route-registry.ts";
 
 const DESCRIPTION = `A wallet billing API: clients open wallets, top them up, transfer money between them, pay it out, and reserve it with holds to capture or void later.
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { problemSchema } from "../../shared/http/resources.ts";
 import { plainHeaders, retryAfter } from "./common-docs.ts";
-import type { RouteDocs } from "./route-registry.ts";
+import type { RouteDocs } from "./route-docs.ts";
 
 /** The operations endpoints (API.md): no authentication, not rate limited. */
 

@@ -1,12 +1,8 @@
-import type { ZodOpenApiOperationObject } from "zod-openapi";
 import { holdRouteDocs } from "./hold-route-docs.ts";
 import { moneyRouteDocs } from "./money-route-docs.ts";
 import { opsRouteDocs } from "./ops-route-docs.ts";
+import type { RouteDocs } from "./route-docs.ts";
 import { webhookRouteDocs } from "./webhook-route-docs.ts";
-
-/** A route as Express knows it: `"<METHOD> <path with :params>"`, e.g. `"GET /v1/wallets/:id"`. */
-export type RouteKey = `${"GET" | "POST" | "PUT" | "PATCH" | "DELETE"} /${string}`;
-export type RouteDocs = Record<RouteKey, ZodOpenApiOperationObject>;
 
 /**
  * Every route the api serves, with its OpenAPI operation. Adding a route to Express means adding

@@ -13,7 +13,7 @@ import {
   problems,
   v1Headers,
 } from "./common-docs.ts";
-import type { RouteDocs } from "./route-registry.ts";
+import type { RouteDocs } from "./route-docs.ts";
 
 /** `/v1/webhook-endpoints` (API.md, "Webhooks"), documented from the zod schemas that validate them. */
 
