@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { isTransientDbError } from "../shared/db/pg-errors.ts";
@@ -6,6 +5,7 @@ import { batchTransaction } from "../shared/db/transaction.ts";
 import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import type { BatchReport, WorkerMetrics } from "../shared/metrics/worker-metrics.ts";
+import { retrying } from "../shared/retry.ts";
 import { applyBatch, type Outcome } from "./apply-batch.ts";
 import { planBatch } from "./batch-plan.ts";
 import {
@@ -267,18 +267,10 @@ async function markInternalError(pool: pg.Pool, operationId: string): Promise<Co
  * connection) with capped exponential backoff, for as long as the process is not stopping.
  */
 async function retryTransient<T>(fn: () => Promise<T>, deps: RunnerDeps): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isTransientDbError(err)) throw err;
-      if (deps.stopping()) throw new StoppedError("stopping during a transient error");
-      const delay = Math.min(2_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      deps.log.warn(
-        { err: errorSummary(err), attempt, delayMs: Math.round(delay) },
-        "transient error; retrying",
-      );
-      await sleep(delay);
-    }
-  }
+  return retrying(fn, { firstMs: 25, maxMs: 2_000, jitter: 0.5 }, (err, failures) => {
+    if (!isTransientDbError(err)) return false;
+    if (deps.stopping()) throw new StoppedError("stopping during a transient error");
+    deps.log.warn({ err: errorSummary(err), attempt: failures }, "transient error; retrying");
+    return true;
+  });
 }

@@ -5,6 +5,7 @@ import { isTransientDbError } from "../shared/db/pg-errors.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
 import { newId } from "../shared/ids.ts";
 import { errorSummary } from "../shared/log-safe.ts";
+import { retrying } from "../shared/retry.ts";
 import type { AddressPolicy } from "../shared/webhooks/address-guard.ts";
 import {
   type ClaimedDelivery,
@@ -282,21 +283,17 @@ class SenderLoop implements WebhookSender {
       statusCode: a.result.statusCode,
       error: a.result.error,
     };
-    for (let i = 1; ; i++) {
-      try {
-        await recordAttempt(this.opts.db, attempt, next);
-        return true;
-      } catch (err) {
-        if (!isTransientDbError(err) || i >= RECORD_TRIES) {
-          // Unrecorded: the lease runs out and the delivery is sent again (at least once).
-          this.opts.log.warn(
-            { deliveryId: d.id, err: errorSummary(err) },
-            "could not record a webhook attempt",
-          );
-          return false;
-        }
-        await sleep(100 * 2 ** i);
-      }
+    try {
+      await retrying(
+        () => recordAttempt(this.opts.db, attempt, next),
+        { firstMs: 200, maxMs: 10_000 },
+        (err, failures) => isTransientDbError(err) && failures < RECORD_TRIES,
+      );
+      return true;
+    } catch (err) {
+      // Unrecorded: the lease runs out and the delivery is sent again (at least once).
+      this.opts.log.warn({ deliveryId: d.id, err: errorSummary(err) }, "could not record a webhook attempt");
+      return false;
     }
   }
 

@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { findByIdempotencyKeys, type NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { isConnectionError } from "../../shared/db/pg-errors.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
 import { withCheckedOutClient } from "../../shared/db/transaction.ts";
 import { ApiError } from "../../shared/errors.ts";
+import { retrying } from "../../shared/retry.ts";
 
 /**
  * How long an accept whose insert lost its connection waits for the database to answer again
@@ -94,18 +94,21 @@ export async function reconcileLostInsert(
   rows: NewPendingOperation[],
 ): Promise<Map<string, Operation> | undefined> {
   const deadline = performance.now() + RECONCILE_BUDGET_MS;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await pool.query(
-        `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
-         WHERE pid = $1 AND pid <> pg_backend_pid() AND usename = current_user
-           AND application_name = current_setting('application_name')`,
-        [lost.backendPid],
-      );
-      return await findByIdempotencyKeys(pool, rows);
-    } catch {
-      if (performance.now() >= deadline) return undefined;
-      await sleep(Math.min(MAX_PAUSE_MS, 100 * 2 ** attempt, Math.max(0, deadline - performance.now())));
-    }
+  try {
+    return await retrying(
+      async () => {
+        await pool.query(
+          `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+           WHERE pid = $1 AND pid <> pg_backend_pid() AND usename = current_user
+             AND application_name = current_setting('application_name')`,
+          [lost.backendPid],
+        );
+        return await findByIdempotencyKeys(pool, rows);
+      },
+      { firstMs: 100, maxMs: MAX_PAUSE_MS },
+      () => Math.max(0, deadline - performance.now()) || false,
+    );
+  } catch {
+    return undefined;
   }
 }

@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { drizzle } from "drizzle-orm/node-postgres";
 import type pg from "pg";
+import { retrying } from "../retry.ts";
 import type { Database, Db, Tx } from "./client.ts";
 import { isConnectionError, pgCode } from "./pg-errors.ts";
 
@@ -63,15 +63,11 @@ const isTx = (db: Db): db is Tx => "rollback" in db;
  */
 export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
   if (isTx(db)) return fn(db);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await transaction(db as Database, fn);
-    } catch (err) {
-      const code = pgCode(err);
-      if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;
-      await sleep(10 * 2 ** attempt * Math.random());
-    }
-  }
+  return retrying(
+    () => transaction(db as Database, fn),
+    { firstMs: 20, maxMs: 1_000, jitter: 1 },
+    (err, failures) => RETRYABLE.has(pgCode(err) ?? "") && failures < attempts,
+  );
 }
 
 /**
