@@ -52,7 +52,7 @@ export interface BenchOptions {
 }
 
 const HELP = `npm run bench -- [options]
-  --quick                 the whole run in about two minutes (2 s phases, 50,000 large wallets, pgbench -T 2)
+  --quick                 the whole run in about four minutes (2 s phases, 50,000 large wallets, pgbench -T 2)
   --duration=S            measured seconds per scenario (default 30; quick 2)
   --warmup=S              unmeasured seconds before each scenario (default 5; quick 1)
   --connections=N         closed-loop connections (default 256)
