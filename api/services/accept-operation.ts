@@ -79,8 +79,18 @@ export async function acceptOperation(
   idempotencyKey: string,
   request: OperationRequest,
 ): Promise<Accepted> {
+  const [answer] = await withHolds(deps, [await acceptOne(deps, clientId, idempotencyKey, request)]);
+  return answer as Accepted;
+}
+
+async function acceptOne(
+  deps: AcceptDeps,
+  clientId: string,
+  idempotencyKey: string,
+  request: OperationRequest,
+): Promise<Accepted> {
   const prepared = await prepare(deps, clientId, idempotencyKey, request);
-  if ("answer" in prepared) return withHolds(deps, [prepared.answer]).then(([a]) => a as Accepted);
+  if ("answer" in prepared) return prepared.answer;
 
   // Backpressure, last of the checks (API.md): sampled state, no I/O unless overloaded, where a
   // replay is still answered and nothing new is created. A refused request is not in flight:
@@ -88,18 +98,16 @@ export async function acceptOperation(
   const refusal = deps.backpressure.refusal();
   if (refusal) {
     const existing = await deps.findByKey(clientId, idempotencyKey);
-    if (existing) return (await withHolds(deps, [replay(existing, prepared.row.requestHash)]))[0] as Accepted;
+    if (existing) return replay(existing, prepared.row.requestHash);
     throw overloaded(deps, refusal);
   }
 
   const leave = deps.backpressure.enter();
-  let accepted: Accepted;
   try {
-    accepted = settled(deps, prepared.row, await deps.batcher.submit(prepared.row));
+    return settled(deps, prepared.row, await deps.batcher.submit(prepared.row));
   } finally {
     leave();
   }
-  return (await withHolds(deps, [accepted]))[0] as Accepted;
 }
 
 /** The answers, each replayed hold that succeeded with its current hold (one read for all). */
@@ -115,8 +123,9 @@ async function withHolds<T extends Accepted | ApiError>(deps: AcceptDeps, answer
   if (replayedHolds.length === 0) return answers;
   const holds = await deps.holds(replayedHolds);
   return answers.map((a) => {
-    const hold = a instanceof ApiError ? undefined : holds.get(a.operation.id);
-    return hold && !(a instanceof ApiError) ? { ...a, hold } : a;
+    if (a instanceof ApiError) return a;
+    const hold = holds.get(a.operation.id);
+    return hold ? { ...a, hold } : a;
   });
 }
 
