@@ -148,23 +148,22 @@ export async function acceptMany(
 ): Promise<(Accepted | ApiError)[]> {
   const refusal = deps.backpressure.refusal(items.length);
   if (refusal) throw overloaded(deps, refusal);
-
-  const prepared = await Promise.all(
-    items.map((item): Promise<Prepared | { refused: ApiError }> => {
-      if ("refused" in item) return Promise.resolve(item);
-      return prepare(deps, clientId, item.idempotencyKey, item.request).catch((err: unknown) => {
-        if (err instanceof ApiError) return { refused: err };
-        throw err;
-      });
-    }),
-  );
-  const rows = prepared.flatMap((p) => ("row" in p ? [p.row] : []));
-  // One accept in flight, as a single request (one request and one insert), whose items count
-  // against the backlog bound at once.
+  // Counted in the turn that checked, before anything is awaited: concurrent bulks see each
+  // other's items. One accept in flight, as a single request (one request, one insert).
   const leave = deps.backpressure.enter(items.length);
+  let prepared: (Prepared | { refused: ApiError })[];
   let outcomes: RowResult[];
   try {
-    outcomes = await deps.batcher.submitMany(rows);
+    prepared = await Promise.all(
+      items.map((item): Promise<Prepared | { refused: ApiError }> => {
+        if ("refused" in item) return Promise.resolve(item);
+        return prepare(deps, clientId, item.idempotencyKey, item.request).catch((err: unknown) => {
+          if (err instanceof ApiError) return { refused: err };
+          throw err;
+        });
+      }),
+    );
+    outcomes = await deps.batcher.submitMany(prepared.flatMap((p) => ("row" in p ? [p.row] : [])));
   } finally {
     leave();
   }
