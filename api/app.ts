@@ -21,7 +21,7 @@ import { AcceptBatcher } from "./services/accept-batcher.ts";
 import { keyLookup } from "./services/accept-operation.ts";
 import { AddressFailures } from "./services/address-failures.ts";
 import type { Backpressure } from "./services/backpressure.ts";
-import { holdFactsLoader } from "./services/hold-facts.ts";
+import { holdFactsLoader, originalFactsLoader } from "./services/facts-by-id.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
 export interface AppDeps {
@@ -71,6 +71,7 @@ export function createApp(deps: AppDeps): express.Express {
     findByKey: keyLookup(deps.db.$client),
     holds: (ids: string[]) => findHolds(deps.db, ids),
     holdFacts: holdFactsLoader(deps.db.$client),
+    originals: originalFactsLoader(deps.db.$client),
     backpressure: deps.backpressure,
     metrics: deps.metrics,
     log: deps.log,
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.post("/holds", acceptHandler(operationDeps, "hold"));
   v1.post("/holds/:id/capture", acceptHandler(operationDeps, "capture"));
   v1.post("/holds/:id/void", acceptHandler(operationDeps, "void"));
+  v1.post("/refunds", acceptHandler(operationDeps, "refund"));
   v1.use("/operations", operationsRoute(operationDeps));
   v1.use(
     "/webhook-endpoints",

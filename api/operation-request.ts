@@ -2,6 +2,7 @@ import {
   captureBody,
   holdBody,
   payoutBody,
+  refundBody,
   topUpBody,
   transferBody,
   voidBody,
@@ -34,5 +35,7 @@ export function parseOperationRequest(
       return { type, holdId, ...validate(captureBody, body, where) };
     case "void":
       return { type, holdId, ...validate(voidBody, body, where) };
+    case "refund":
+      return { type, ...validate(refundBody, body, where) };
   }
 }

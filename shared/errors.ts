@@ -19,6 +19,12 @@ export type ErrorCode =
   | "hold_not_found"
   /** 422: a capture of more than its hold's amount. */
   | "amount_exceeds_hold"
+  /** 404: no operation with this id that the client submitted or received (a refund's original). */
+  | "operation_not_found"
+  /** 422: a refund of an operation that is not a succeeded transfer or capture into the client's wallet. */
+  | "operation_not_refundable"
+  /** 422: a refund of more than its original's amount (at acceptance), or than is left of it (when applied). */
+  | "amount_exceeds_refundable"
   /** 413: body over 64 KiB. */
   | "payload_too_large"
   /** 415: a POST whose Content-Type is not application/json. */
@@ -48,6 +54,9 @@ export const ERRORS: { readonly [C in ErrorCode]: { status: number; title: strin
   wallet_not_found: { status: 404, title: "Wallet not found" },
   hold_not_found: { status: 404, title: "Hold not found" },
   amount_exceeds_hold: { status: 422, title: "Amount exceeds hold" },
+  operation_not_found: { status: 404, title: "Operation not found" },
+  operation_not_refundable: { status: 422, title: "Operation not refundable" },
+  amount_exceeds_refundable: { status: 422, title: "Amount exceeds refundable" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
@@ -107,6 +116,7 @@ export type FailureCode =
   | "insufficient_funds"
   | "balance_limit_exceeded"
   | "hold_not_active"
+  | "amount_exceeds_refundable"
   | "internal_error";
 
 export const FAILURE_MESSAGES: { readonly [C in FailureCode]: string } = {
@@ -116,5 +126,7 @@ export const FAILURE_MESSAGES: { readonly [C in FailureCode]: string } = {
     "The operation would take a balance past its limit: a wallet holds at most 9007199254740991, and a funding account stays within Postgres's bigint.",
   hold_not_active:
     "The hold is no longer active: it was captured, voided or expired, or its own operation failed.",
+  amount_exceeds_refundable:
+    "The original's succeeded refunds and this one would pass the original's amount.",
   internal_error: "The operation could not be applied; no money moved.",
 };

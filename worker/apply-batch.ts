@@ -14,13 +14,30 @@ const BIGINT_MAX = 2n ** 63n - 1n;
  * - `capture`: moves `amount` of an active hold from its source to its destination and releases
  *   the rest of it;
  * - `release`: a void (by the client, or by the sweeper once the hold expired) releases it all.
+ * - `refund`: a move back along a transfer or capture, also checked against what is left of its
+ *   original (`amount - refundedAmount`), a running sum like a balance.
  * A capture or a client's void accepted at or after the hold's expiry finds it no longer active.
  */
 export type BatchOperation =
   | { kind: "move"; id: string; amount: bigint; debitWalletId: string; creditWalletId: string }
   | { kind: "hold"; id: string; amount: bigint; walletId: string; toWalletId: string; expiresAt: Micros }
   | { kind: "capture"; id: string; amount: bigint; holdId: string; acceptedAt: Micros }
-  | { kind: "release"; id: string; holdId: string; acceptedAt: Micros; expiry: boolean };
+  | { kind: "release"; id: string; holdId: string; acceptedAt: Micros; expiry: boolean }
+  | {
+      kind: "refund";
+      id: string;
+      amount: bigint;
+      debitWalletId: string;
+      creditWalletId: string;
+      originalId: string;
+    };
+
+/** A refund's original as the batch sees it (locked): its amount and the sum of its succeeded refunds. */
+export interface Refundable {
+  id: string;
+  amount: bigint;
+  refunded: bigint;
+}
 
 /** A wallet row locked for the batch. Funding accounts have no business bounds and hold nothing. */
 export interface LockedWallet {
@@ -44,7 +61,11 @@ export interface HoldState {
   capturedAmount: bigint | null;
 }
 
-export type ApplyFailure = "insufficient_funds" | "balance_limit_exceeded" | "hold_not_active";
+export type ApplyFailure =
+  | "insufficient_funds"
+  | "balance_limit_exceeded"
+  | "hold_not_active"
+  | "amount_exceeds_refundable";
 
 export type Outcome =
   | { operationId: string; status: "succeeded" }
@@ -66,6 +87,8 @@ export interface BatchResult {
   changedWallets: LockedWallet[];
   /** Final state of every hold the batch placed or resolved. */
   changedHolds: HoldState[];
+  /** Final refunded sum of every original the batch refunded. */
+  changedRefundables: Refundable[];
 }
 
 /**
@@ -78,6 +101,7 @@ export function applyBatch(
   operations: readonly BatchOperation[],
   locked: ReadonlyMap<string, LockedWallet>,
   lockedHolds: ReadonlyMap<string, HoldState> = new Map(),
+  lockedOriginals: ReadonlyMap<string, Refundable> = new Map(),
 ): BatchResult {
   const wallets = new Map<string, LockedWallet>();
   const wallet = (id: string): LockedWallet => {
@@ -102,10 +126,23 @@ export function applyBatch(
     return h;
   };
 
+  const originals = new Map<string, Refundable>();
+  const original = (id: string): Refundable => {
+    let r = originals.get(id);
+    if (!r) {
+      const row = lockedOriginals.get(id);
+      if (!row) throw new Error(`original ${id} was not locked for the batch`);
+      r = { ...row };
+      originals.set(id, r);
+    }
+    return r;
+  };
+
   const outcomes: Outcome[] = [];
   const entries: EntryDraft[] = [];
   const changedWallets = new Set<string>();
   const changedHolds = new Set<string>();
+  const changedOriginals = new Set<string>();
 
   const post = (op: { id: string }, debit: LockedWallet, credit: LockedWallet, amount: bigint): void => {
     for (const [w, delta] of [
@@ -125,16 +162,28 @@ export function applyBatch(
     }
   };
 
+  const move = (op: { id: string; amount: bigint; debitWalletId: string; creditWalletId: string }) => {
+    const debit = wallet(op.debitWalletId);
+    const credit = wallet(op.creditWalletId);
+    if (debit.kind === "client" && debit.balance - debit.held < op.amount) return "insufficient_funds";
+    if (!canCredit(credit, op.amount) || debit.balance - op.amount < BIGINT_MIN)
+      return "balance_limit_exceeded";
+    post(op, debit, credit, op.amount);
+    return "succeeded";
+  };
+
   const apply = (op: BatchOperation): "succeeded" | ApplyFailure => {
     switch (op.kind) {
-      case "move": {
-        const debit = wallet(op.debitWalletId);
-        const credit = wallet(op.creditWalletId);
-        if (debit.kind === "client" && debit.balance - debit.held < op.amount) return "insufficient_funds";
-        if (!canCredit(credit, op.amount) || debit.balance - op.amount < BIGINT_MIN)
-          return "balance_limit_exceeded";
-        post(op, debit, credit, op.amount);
-        return "succeeded";
+      case "move":
+        return move(op);
+      case "refund": {
+        const o = original(op.originalId);
+        if (o.refunded + op.amount > o.amount) return "amount_exceeds_refundable";
+        const result = move(op);
+        if (result !== "succeeded") return result;
+        o.refunded += op.amount;
+        changedOriginals.add(o.id);
+        return result;
       }
       case "hold": {
         const source = wallet(op.walletId);
@@ -196,6 +245,7 @@ export function applyBatch(
     entries,
     changedWallets: [...changedWallets].map((id) => wallet(id)),
     changedHolds: [...changedHolds].map((id) => holds.get(id) as HoldState),
+    changedRefundables: [...changedOriginals].map((id) => original(id)),
   };
 }
 

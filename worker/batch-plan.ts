@@ -8,13 +8,16 @@ export interface BatchPlan {
   walletIds: string[];
   /** The holds its captures and voids resolve. */
   holdIds: string[];
+  /** The originals its refunds send money back along. */
+  originalIds: string[];
 }
 
 /**
  * The pending operations of a batch as the runner applies them. A top-up debits, a payout
  * credits, the funding account `funding(currency)` of the partition. A capture's and a void's
  * wallets are their hold's (copied onto them at acceptance), so the wallets of the whole batch
- * are known before anything is locked.
+ * are known before anything is locked. A refund moves money like a transfer (its wallets are
+ * its original's, swapped) and names its original, whose refunded sum the batch keeps.
  */
 export function planBatch(
   pending: readonly PendingOperation[],
@@ -31,18 +34,24 @@ export function planBatch(
   };
   const walletIds: string[] = [];
   const holdIds: string[] = [];
+  const originalIds: string[] = [];
   const operations = pending.map((op) => {
     const from = op.type === "top_up" ? fundingOf(op.currency) : required(op.fromWalletId, "source", op);
     const to = op.type === "payout" ? fundingOf(op.currency) : required(op.toWalletId, "destination", op);
     walletIds.push(from, to);
     const holdId = op.type === "capture" || op.type === "void" ? required(op.holdId, "hold", op) : "";
     if (holdId) holdIds.push(holdId);
-    return toBatchOperation(op, from, to, holdId);
+    const originalId = op.type === "refund" ? required(op.refundOf, "original", op) : "";
+    if (originalId) originalIds.push(originalId);
+    return toBatchOperation(op, { from, to, holdId, originalId });
   });
-  return { operations, walletIds, holdIds };
+  return { operations, walletIds, holdIds, originalIds };
 }
 
-function toBatchOperation(op: PendingOperation, from: string, to: string, holdId: string): BatchOperation {
+function toBatchOperation(
+  op: PendingOperation,
+  { from, to, holdId, originalId }: { from: string; to: string; holdId: string; originalId: string },
+): BatchOperation {
   switch (op.type) {
     case "top_up":
     case "transfer":
@@ -62,5 +71,14 @@ function toBatchOperation(op: PendingOperation, from: string, to: string, holdId
       return { kind: "capture", id: op.id, amount: op.amount, holdId, acceptedAt: op.createdAt };
     case "void":
       return { kind: "release", id: op.id, holdId, acceptedAt: op.createdAt, expiry: op.expiry };
+    case "refund":
+      return {
+        kind: "refund",
+        id: op.id,
+        amount: op.amount,
+        debitWalletId: from,
+        creditWalletId: to,
+        originalId,
+      };
   }
 }

@@ -3,7 +3,7 @@ import type { Queryable } from "../shared/db/client.ts";
 import { EXPIRY_KEY_PREFIX } from "../shared/db/hold-facts-repo.ts";
 import type { OperationType } from "../shared/db/schema/index.ts";
 import { newId, UUID_V7_SQL } from "../shared/ids.ts";
-import type { EntryDraft, HoldState, LockedWallet, Outcome } from "./apply-batch.ts";
+import type { EntryDraft, HoldState, LockedWallet, Outcome, Refundable } from "./apply-batch.ts";
 import { type Micros, micros } from "./micros.ts";
 
 /**
@@ -23,6 +23,8 @@ export interface PendingOperation {
   fromWalletId: string | null;
   toWalletId: string | null;
   holdId: string | null;
+  /** A refund's original. */
+  refundOf: string | null;
   /** A hold's expiry, µs since the epoch. */
   expiresAt: Micros | null;
   /** When it was accepted, µs since the epoch. */
@@ -48,7 +50,7 @@ export async function lockPending(
   const r = await tx.query({
     name: "batch.lock-pending",
     text: `SELECT o.id, o.type, o.amount::text AS amount, o.currency, o.from_wallet_id, o.to_wallet_id, o.hold_id,
-                  ${micros("o.expires_at")} AS expires_at, ${micros("o.created_at")} AS created_at,
+                  o.refund_of, ${micros("o.expires_at")} AS expires_at, ${micros("o.created_at")} AS created_at,
                   (o.type = 'void' AND starts_with(o.idempotency_key, '${EXPIRY_KEY_PREFIX}' || o.hold_id)) AS expiry,
                   (extract(epoch FROM clock_timestamp() - o.created_at) * 1000)::float8 AS age_ms
            FROM pending_operations p
@@ -73,6 +75,7 @@ function pendingRows(r: pg.QueryResult): PendingOperation[] {
       from_wallet_id: string | null;
       to_wallet_id: string | null;
       hold_id: string | null;
+      refund_of: string | null;
       expires_at: string | null;
       created_at: string;
       expiry: boolean;
@@ -86,6 +89,7 @@ function pendingRows(r: pg.QueryResult): PendingOperation[] {
     fromWalletId: row.from_wallet_id,
     toWalletId: row.to_wallet_id,
     holdId: row.hold_id,
+    refundOf: row.refund_of,
     expiresAt: row.expires_at === null ? null : BigInt(row.expires_at),
     createdAt: BigInt(row.created_at),
     expiry: row.expiry,
@@ -230,10 +234,11 @@ const outcomes = (first: number): string => `outcomes AS (
     WHERE p.partition = outcomes.partition AND p.seq = outcomes.seq
   ), ${NOTIFY}`;
 
-/** The one row every write returns: the ids it completed, its deliveries and its entries. */
-const summary = (entries: string): string => `
+/** The one row every write returns: the ids it completed, its deliveries, its entries and refunded originals. */
+const summary = (entries: string, refunded: string): string => `
   SELECT coalesce(array_agg(id::text), '{}') AS ids,
-         (SELECT count(*)::int FROM notified) AS deliveries, ${entries}::int AS entries
+         (SELECT count(*)::int FROM notified) AS deliveries, ${entries}::int AS entries,
+         ${refunded}::int AS refunded
   FROM outcomes`;
 
 /**
@@ -271,6 +276,12 @@ const WRITE_BATCH = `
     JOIN operations AS o ON o.id = h.id, stamp
     ON CONFLICT (operation_id) DO UPDATE
     SET status = excluded.status, captured_amount = excluded.captured_amount, released_at = excluded.released_at
+  ), refunded AS (
+    -- The originals' refunded sums, under the batch's lock of them (original-repo.ts).
+    UPDATE operations AS o SET refunded_amount = v.refunded
+    FROM unnest($21::uuid[], $22::bigint[]) AS v(id, refunded)
+    WHERE o.id = v.id
+    RETURNING 1
   ), ${outcomes(17)}, posted AS (
     INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version, created_at)
     SELECT u.id, outcomes.id, balances.id, u.amount, u.balance_after, u.wallet_version, stamp.at
@@ -280,12 +291,12 @@ const WRITE_BATCH = `
     JOIN balances ON balances.id = u.wallet_id
     CROSS JOIN stamp
     RETURNING 1
-  ) ${summary("(SELECT count(*) FROM posted)")}`;
+  ) ${summary("(SELECT count(*) FROM posted)", "(SELECT count(*) FROM refunded)")}`;
 
 /**
- * Writes a batch's entries, balances, held amounts, versions, holds, final statuses, queue
- * removals and webhook deliveries in one statement (six data-modifying CTEs: one round trip
- * inside the lock window). Throws unless every entry was posted.
+ * Writes a batch's entries, balances, held amounts, versions, holds, refunded sums, final
+ * statuses, queue removals and webhook deliveries in one statement (seven data-modifying CTEs:
+ * one round trip inside the lock window). Throws unless every entry and refunded sum was written.
  */
 export async function writeBatch(
   tx: Queryable,
@@ -293,11 +304,12 @@ export async function writeBatch(
     entries: EntryDraft[];
     changedWallets: LockedWallet[];
     changedHolds: HoldState[];
+    changedRefundables: Refundable[];
     outcomes: Outcome[];
   },
   failureMessages: Record<string, string>,
 ): Promise<Completed> {
-  const { entries, changedWallets, changedHolds, outcomes } = result;
+  const { entries, changedWallets, changedHolds, changedRefundables, outcomes } = result;
   const rows: OutcomeRow[] = outcomes.map((o) => ({
     id: o.operationId,
     status: o.status,
@@ -325,13 +337,17 @@ export async function writeBatch(
       changedHolds.map((h) => h.status),
       changedHolds.map((h) => h.capturedAmount?.toString() ?? null),
       ...outcomeArrays(rows),
+      changedRefundables.map((o) => o.id),
+      changedRefundables.map((o) => o.refunded.toString()),
     ],
   });
   const written = r.rows[0] as Summary;
-  if (written.entries !== entries.length) {
-    // Only if an entry's wallet or operation was not updated by this statement: never in a
-    // correct batch (the database's side of the guarantee foreign keys used to give).
-    throw new Error(`batch write posted ${written.entries} of ${entries.length} entries`);
+  if (written.entries !== entries.length || written.refunded !== changedRefundables.length) {
+    // Only if an entry's wallet or operation, or a refunded original, was not updated by this
+    // statement: never in a correct batch (the database's side of the guarantee foreign keys gave).
+    throw new Error(
+      `batch write posted ${written.entries} of ${entries.length} entries, ${written.refunded} of ${changedRefundables.length} refunded sums`,
+    );
   }
   return { ids: written.ids, deliveries: written.deliveries };
 }
@@ -341,6 +357,7 @@ interface Summary {
   ids: string[];
   deliveries: number;
   entries: number;
+  refunded: number;
 }
 
 const outcomeArrays = (rows: OutcomeRow[]) => [
@@ -355,7 +372,7 @@ export async function setOutcomes(tx: Queryable, rows: OutcomeRow[]): Promise<Co
   if (rows.length === 0) return { ids: [], deliveries: 0 };
   const r = await tx.query<Summary>({
     name: "batch.set-outcomes",
-    text: `WITH ${STAMP}, ${outcomes(1)} ${summary("0")}`,
+    text: `WITH ${STAMP}, ${outcomes(1)} ${summary("0", "0")}`,
     values: outcomeArrays(rows),
   });
   const written = r.rows[0] as Summary;

@@ -18,6 +18,7 @@ import {
   writeBatch,
 } from "./batch-repo.ts";
 import { lockHolds } from "./hold-repo.ts";
+import { lockOriginals } from "./original-repo.ts";
 
 /** Test seams. Production passes none. */
 export interface RunnerHooks {
@@ -195,11 +196,12 @@ async function applyBatchOnce(
     );
 
     const plan = planBatch(pending, await fundingFor(tx, partition, pending, deps.funding));
-    // Holds, then wallets, each in id order: the same order in every batch.
+    // Holds, then refunds' originals, then wallets, each in id order: the same order in every batch.
     const holds = await lockHolds(tx, plan.holdIds);
+    const originals = await lockOriginals(tx, plan.originalIds);
     const locked = await lockWallets(tx, plan.walletIds);
     if (deps.hooks?.beforeApply) for (const op of plan.operations) deps.hooks.beforeApply(op.id);
-    const result = applyBatch(plan.operations, locked, holds);
+    const result = applyBatch(plan.operations, locked, holds, originals);
     const written = await writeBatch(tx, result, FAILURE_MESSAGES);
     await deps.hooks?.beforeCommit?.(
       partition,

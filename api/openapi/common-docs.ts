@@ -77,6 +77,10 @@ export const problems = {
     "HoldNotFound",
     "`hold_not_found`: no hold operation with this id is this client's (missing, another client's, or an operation of another type).",
   ),
+  operationNotFound: problem(
+    "OperationNotFound",
+    "`operation_not_found`: no operation with this id was submitted or received by this client (missing, or between other clients).",
+  ),
   payloadTooLarge: problem(
     "PayloadTooLarge",
     "`payload_too_large`: the body is over 64 KiB (1 MiB for POST /v1/operations/bulk).",
@@ -87,7 +91,7 @@ export const problems = {
   ),
   unprocessable: problem(
     "Unprocessable",
-    "`idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers, holds): the two wallets hold different currencies. `amount_exceeds_hold` (captures): more than the held amount.",
+    "`idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers, holds): the two wallets hold different currencies. `amount_exceeds_hold` (captures): more than the held amount. `operation_not_refundable` (refunds): the original is not a succeeded transfer or capture into this client's wallet. `amount_exceeds_refundable` (refunds): more than the original's amount.",
   ),
   rateLimited: {
     ...problem(

@@ -3,9 +3,9 @@ import { integerFormat } from "./integer-format.ts";
 import type { RouteDocs } from "./route-docs.ts";
 import { routeRegistry } from "./route-registry.ts";
 
-const DESCRIPTION = `A wallet billing API: clients open wallets, top them up, transfer money between them, pay it out, and reserve it with holds to capture or void later.
+const DESCRIPTION = `A wallet billing API: clients open wallets, top them up, transfer money between them, pay it out, reserve it with holds to capture or void later, and refund what they received.
 
-**Money moves asynchronously.** \`POST /v1/top-ups\`, \`/v1/transfers\`, \`/v1/payouts\`, \`/v1/holds\`, a hold's \`/capture\` and \`/void\`, and \`/v1/operations/bulk\` (up to 1,000 at once) answer 202 with a \`pending\` operation once it is stored; a worker applies it shortly after and it becomes \`succeeded\` or \`failed\` (with \`failure.code\`), exactly once. Follow it with \`GET /v1/operations/{id}?wait=N\`. Amounts are integers of minor units (cents), 1..2^53-1.
+**Money moves asynchronously.** \`POST /v1/top-ups\`, \`/v1/transfers\`, \`/v1/payouts\`, \`/v1/holds\`, a hold's \`/capture\` and \`/void\`, \`/v1/refunds\`, and \`/v1/operations/bulk\` (up to 1,000 at once) answer 202 with a \`pending\` operation once it is stored; a worker applies it shortly after and it becomes \`succeeded\` or \`failed\` (with \`failure.code\`), exactly once. Follow it with \`GET /v1/operations/{id}?wait=N\`. Amounts are integers of minor units (cents), 1..2^53-1.
 
 **Authentication.** \`Authorization: Bearer <key>\` on every \`/v1\` route: a client's API key (\`sk_…\`), or the operator's token for \`POST /v1/clients\` only. A client sees and debits only its own wallets; another client's wallet answers 404 exactly like a missing one.
 
@@ -51,7 +51,7 @@ export function createOpenApiDocument(version: string = API_VERSION): ReturnType
         {
           name: "Operations",
           description:
-            "Top-ups, transfers and payouts, one at a time or in bulk: accepted at once, applied asynchronously.",
+            "Top-ups, transfers, payouts and refunds, one at a time or in bulk: accepted at once, applied asynchronously.",
         },
         {
           name: "Holds",

@@ -1,6 +1,7 @@
 import { holdRouteDocs } from "./hold-route-docs.ts";
 import { moneyRouteDocs } from "./money-route-docs.ts";
 import { opsRouteDocs } from "./ops-route-docs.ts";
+import { refundRouteDocs } from "./refund-route-docs.ts";
 import type { RouteDocs } from "./route-docs.ts";
 import { webhookRouteDocs } from "./webhook-route-docs.ts";
 
@@ -13,5 +14,6 @@ export const routeRegistry: RouteDocs = {
   ...opsRouteDocs,
   ...moneyRouteDocs,
   ...holdRouteDocs,
+  ...refundRouteDocs,
   ...webhookRouteDocs,
 };

@@ -4,12 +4,14 @@ import type { Queryable } from "../../shared/db/client.ts";
 import type { HoldFacts } from "../../shared/db/hold-facts-repo.ts";
 import type { NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { findByIdempotencyKeys, idempotencyScope } from "../../shared/db/operation-batch-repo.ts";
+import type { OriginalFacts } from "../../shared/db/refund-facts-repo.ts";
 import type { Hold, Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
 import type {
   CaptureBody,
   HoldBody,
   PayoutBody,
+  RefundBody,
   TopUpBody,
   TransferBody,
   VoidBody,
@@ -30,12 +32,15 @@ export type OperationRequest =
   | ({ type: "payout" } & PayoutBody)
   | ({ type: "hold" } & HoldBody)
   | ({ type: "capture"; holdId: string } & CaptureBody)
-  | ({ type: "void"; holdId: string } & VoidBody);
+  | ({ type: "void"; holdId: string } & VoidBody)
+  | ({ type: "refund" } & RefundBody);
 
 export interface AcceptDeps {
   walletFacts: WalletFactsCache;
   /** The hold operation a capture or void names ({@link holdFactsLoader}). */
   holdFacts: (id: string) => Promise<HoldFacts | undefined>;
+  /** The operation a refund names ({@link originalFactsLoader}). */
+  originals: (id: string) => Promise<OriginalFacts | undefined>;
   /** Inserts with the next group of concurrent accepts, then rings the group's doorbells. */
   batcher: Pick<AcceptBatcher, "submit" | "submitMany">;
   /** The holds of these succeeded hold operations, by id (findHolds). */
@@ -63,6 +68,7 @@ interface Route {
   fromWalletId: string | null;
   toWalletId: string | null;
   holdId: string | null;
+  refundOf: string | null;
   expiresInSeconds: number | null;
 }
 
@@ -242,6 +248,7 @@ async function prepare(
       fromWalletId: route.fromWalletId,
       toWalletId: route.toWalletId,
       holdId: route.holdId,
+      refundOf: route.refundOf,
       expiresInSeconds: route.expiresInSeconds,
       metadata: request.metadata,
       partition: route.partition,
@@ -281,7 +288,7 @@ const walletNotFound = (field: string) =>
 
 /** The wallet checks of API.md, in its order: the caller's own wallet, then the destination, then the currency. */
 async function resolveRoute(
-  deps: Pick<AcceptDeps, "walletFacts" | "holdFacts">,
+  deps: Pick<AcceptDeps, "walletFacts" | "holdFacts" | "originals">,
   clientId: string,
   request: OperationRequest,
 ): Promise<Route> {
@@ -303,6 +310,7 @@ async function resolveRoute(
         fromWalletId: topUp ? null : wallet.id,
         toWalletId: topUp ? wallet.id : null,
         holdId: null,
+        refundOf: null,
         expiresInSeconds: null,
       };
     }
@@ -327,6 +335,7 @@ async function resolveRoute(
         fromWalletId: from.id,
         toWalletId: to.id,
         holdId: null,
+        refundOf: null,
         expiresInSeconds: request.type === "hold" ? request.expiresInSeconds : null,
       };
     }
@@ -351,10 +360,61 @@ async function resolveRoute(
         fromWalletId: hold.fromWalletId,
         toWalletId: hold.toWalletId,
         holdId: hold.id,
+        refundOf: null,
         expiresInSeconds: null,
       };
     }
+    case "refund":
+      return refundRoute(await deps.originals(request.operationId), clientId, request.amount);
   }
+}
+
+/**
+ * A refund's acceptance checks (API.md, "Refunds"): the original must be one the caller
+ * submitted or received (404 otherwise, as for a missing one), a succeeded transfer or capture
+ * into the caller's wallet (422 otherwise), and the amount at most the original's. The refund
+ * debits the original's destination, the receiver's wallet, so it is applied in that wallet's
+ * partition, in order with its other debits and with every other refund of the same original.
+ */
+function refundRoute(original: OriginalFacts | undefined, clientId: string, requested?: number): Route {
+  const received = original?.receiverId === clientId;
+  if (!original || (original.clientId !== clientId && !received)) {
+    throw new ApiError(
+      "operation_not_found",
+      "No operation with this id was submitted or received by this client.",
+    );
+  }
+  const { fromWalletId, toWalletId, receiverPartition } = original;
+  if (
+    !received ||
+    (original.type !== "transfer" && original.type !== "capture") ||
+    original.status !== "succeeded" ||
+    fromWalletId === null ||
+    toWalletId === null ||
+    receiverPartition === null
+  ) {
+    throw new ApiError(
+      "operation_not_refundable",
+      "Only a succeeded transfer or capture into one of this client's wallets can be refunded.",
+    );
+  }
+  const amount = requested === undefined ? original.amount : BigInt(requested);
+  if (amount > original.amount) {
+    throw new ApiError(
+      "amount_exceeds_refundable",
+      `A refund sends back at most the original's amount (${original.amount}).`,
+    );
+  }
+  return {
+    partition: receiverPartition,
+    currency: original.currency,
+    amount,
+    fromWalletId: toWalletId,
+    toWalletId: fromWalletId,
+    holdId: null,
+    refundOf: original.id,
+    expiresInSeconds: null,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Clients } from "./resources/clients.ts";
-import { Holds, Payouts, TopUps, Transfers } from "./resources/money-movements.ts";
+import { Holds, Payouts, Refunds, TopUps, Transfers } from "./resources/money-movements.ts";
 import { Operations } from "./resources/operations.ts";
 import { Wallets } from "./resources/wallets.ts";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
@@ -25,6 +25,7 @@ export class Billing {
   readonly transfers: Transfers;
   readonly payouts: Payouts;
   readonly holds: Holds;
+  readonly refunds: Refunds;
   readonly operations: Operations;
   readonly webhookEndpoints: WebhookEndpoints;
 
@@ -36,6 +37,7 @@ export class Billing {
     this.transfers = new Transfers(transport);
     this.payouts = new Payouts(transport);
     this.holds = new Holds(transport);
+    this.refunds = new Refunds(transport);
     this.operations = new Operations(transport);
     this.webhookEndpoints = new WebhookEndpoints(transport);
   }

@@ -41,6 +41,7 @@ export type CreatePayout = RequestBody<"createPayout">;
 export type CreateHold = RequestBody<"createHold">;
 export type CaptureHold = RequestBody<"captureHold">;
 export type VoidHold = RequestBody<"voidHold">;
+export type CreateRefund = RequestBody<"createRefund">;
 /** One item of a bulk submission; `idempotencyKey` is generated when left out (see `operations.bulk`). */
 export type BulkItem = DistributiveOptionalKey<RequestBody<"submitOperations">["operations"][number]>;
 

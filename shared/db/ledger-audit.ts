@@ -128,6 +128,29 @@ const CHECKS: { name: string; query: (pendingBoundSeconds: number | undefined) =
              OR r.by_expiry <> (h.status = 'expired')))`,
   },
   {
+    // API.md, "Refunds": the cap holds however refunds arrive, and a refund is its original reversed.
+    name: "each original's succeeded refunds sum to its refundedAmount, within its amount; a refund reverses its original",
+    query: () => sql`
+      WITH refunds AS (
+        SELECT id, refund_of, amount, status, currency, from_wallet_id, to_wallet_id
+        FROM operations WHERE type = 'refund'
+      ), sums AS (
+        SELECT refund_of, coalesce(sum(amount) FILTER (WHERE status = 'succeeded'), 0) AS total
+        FROM refunds GROUP BY refund_of
+      )
+      SELECT o.id, o.type, o.status, o.amount::text, o.refunded_amount::text, s.total::text AS succeeded
+      FROM operations o
+      LEFT JOIN sums s ON s.refund_of = o.id
+      WHERE (o.refunded_amount <> 0 OR s.refund_of IS NOT NULL)
+        AND (o.refunded_amount <> coalesce(s.total, 0) OR o.refunded_amount > o.amount
+             OR o.type NOT IN ('transfer', 'capture') OR o.status <> 'succeeded')
+      UNION ALL
+      SELECT r.id, 'refund', r.status, r.amount::text, NULL, NULL
+      FROM refunds r JOIN operations o ON o.id = r.refund_of
+      WHERE r.from_wallet_id IS DISTINCT FROM o.to_wallet_id OR r.to_wallet_id IS DISTINCT FROM o.from_wallet_id
+         OR r.currency <> o.currency`,
+  },
+  {
     name: "pending exactly while queued: one queue row per pending operation, with its partition and seq",
     query: () => sql`
       SELECT coalesce(o.id, p.operation_id) AS id, o.status
@@ -145,8 +168,9 @@ const CHECKS: { name: string; query: (pendingBoundSeconds: number | undefined) =
       LEFT JOIN wallets f ON f.id = o.from_wallet_id
       LEFT JOIN wallets t ON t.id = o.to_wallet_id
       LEFT JOIN operations h ON h.id = o.hold_id
+      LEFT JOIN operations r ON r.id = o.refund_of
       WHERE c.id IS NULL OR (f.id IS NULL) <> (o.from_wallet_id IS NULL) OR (t.id IS NULL) <> (o.to_wallet_id IS NULL)
-         OR (h.id IS NULL) <> (o.hold_id IS NULL)
+         OR (h.id IS NULL) <> (o.hold_id IS NULL) OR (r.id IS NULL) <> (o.refund_of IS NULL)
       UNION ALL
       SELECT 'entry', e.id FROM entries e
       LEFT JOIN operations o ON o.id = e.operation_id

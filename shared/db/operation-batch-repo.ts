@@ -12,7 +12,11 @@ import type { NewOperation, Operation } from "./schema/index.ts";
  * An operation as the accept path inserts it (`pending`; the database adds `seq`, `created_at`
  * and a hold's `expires_at`, its `created_at` plus `expiresInSeconds`, null for other types).
  */
-export type NewPendingOperation = { expiresInSeconds: number | null } & Required<
+export type NewPendingOperation = {
+  expiresInSeconds: number | null;
+  /** A refund's original; absent or null for every other type. */
+  refundOf?: string | null;
+} & Required<
   Pick<
     NewOperation,
     | "id"
@@ -31,7 +35,7 @@ export type NewPendingOperation = { expiresInSeconds: number | null } & Required
 >;
 
 const COLUMNS = `id, client_id, type, status, amount::text AS amount, currency, from_wallet_id, to_wallet_id,
-  hold_id, expires_at, failure_code, failure_message, metadata, partition, seq::text AS seq, idempotency_key,
+  hold_id, refund_of, refunded_amount::text AS refunded_amount, expires_at, failure_code, failure_message, metadata, partition, seq::text AS seq, idempotency_key,
   request_hash, created_at, completed_at`;
 
 interface OperationRow {
@@ -44,6 +48,8 @@ interface OperationRow {
   from_wallet_id: string | null;
   to_wallet_id: string | null;
   hold_id: string | null;
+  refund_of: string | null;
+  refunded_amount: string;
   expires_at: Date | null;
   failure_code: string | null;
   failure_message: string | null;
@@ -68,6 +74,8 @@ function toOperation(r: OperationRow): Operation {
     fromWalletId: r.from_wallet_id,
     toWalletId: r.to_wallet_id,
     holdId: r.hold_id,
+    refundOf: r.refund_of,
+    refundedAmount: BigInt(r.refunded_amount),
     expiresAt: r.expires_at,
     failureCode: r.failure_code,
     failureMessage: r.failure_message,
@@ -89,7 +97,7 @@ function toOperation(r: OperationRow): Operation {
  * like the runners' ordered wallet locks. The insert order is not the acceptance order; `seq` is.
  *
  * Every reference is taken from the referenced row (`operations` has no foreign keys: see its
- * schema): the client, the wallets and a capture's or void's hold are joined; when one row's
+ * schema): the client, the wallets, a capture's or void's hold and a refund's original are joined; when one row's
  * reference is missing the statement inserts nothing and returns that row with `dangling`, for
  * the caller to raise.
  * Those rows are never deleted nor re-keyed (triggers refuse it), so no lock is needed for the
@@ -100,22 +108,24 @@ const INSERT_PENDING = `
   WITH arrival AS MATERIALIZED (
     SELECT u.*, nextval('operations_seq_seq'::regclass) AS seq
     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::char(3)[], $6::uuid[], $7::uuid[],
-                $8::uuid[], $9::int[], $10::jsonb[], $11::int[], $12::text[], $13::text[])
+                $8::uuid[], $9::int[], $10::jsonb[], $11::int[], $12::text[], $13::text[], $14::uuid[])
       AS u(id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id, expires_in,
-           metadata, partition, idempotency_key, request_hash)
+           metadata, partition, idempotency_key, request_hash, refund_of)
   ), referenced AS MATERIALIZED (
-    SELECT a.*, c.id AS client_ref, f.id AS from_ref, t.id AS to_ref, h.id AS hold_ref,
+    SELECT a.*, c.id AS client_ref, f.id AS from_ref, t.id AS to_ref, h.id AS hold_ref, r.id AS refund_ref,
            c.id IS NOT NULL AND (f.id IS NULL) = (a.from_wallet_id IS NULL)
-             AND (t.id IS NULL) = (a.to_wallet_id IS NULL) AND (h.id IS NULL) = (a.hold_id IS NULL) AS found
+             AND (t.id IS NULL) = (a.to_wallet_id IS NULL) AND (h.id IS NULL) = (a.hold_id IS NULL)
+             AND (r.id IS NULL) = (a.refund_of IS NULL) AS found
     FROM arrival a
     LEFT JOIN clients c ON c.id = a.client_id
     LEFT JOIN wallets f ON f.id = a.from_wallet_id
     LEFT JOIN wallets t ON t.id = a.to_wallet_id
     LEFT JOIN operations h ON h.id = a.hold_id
+    LEFT JOIN operations r ON r.id = a.refund_of
   ), inserted AS (
     INSERT INTO operations (id, client_id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id,
-                            expires_at, metadata, partition, idempotency_key, request_hash, seq)
-    SELECT id, client_ref, type, amount, currency, from_ref, to_ref, hold_ref,
+                            refund_of, expires_at, metadata, partition, idempotency_key, request_hash, seq)
+    SELECT id, client_ref, type, amount, currency, from_ref, to_ref, hold_ref, refund_ref,
            now() + make_interval(secs => expires_in), metadata, partition, idempotency_key, request_hash, seq
     FROM referenced
     WHERE NOT EXISTS (SELECT 1 FROM referenced WHERE NOT found)
@@ -167,6 +177,7 @@ export async function insertPendingMany(
       rows.map((o) => o.partition),
       rows.map((o) => o.idempotencyKey),
       rows.map((o) => o.requestHash),
+      rows.map((o) => o.refundOf ?? null),
     ],
   });
   const dangling = r.rows.filter((row) => row.dangling);
@@ -179,8 +190,10 @@ export async function insertPendingMany(
     const { expiresInSeconds: _, ...columns } = o;
     inserted.set(row.id, {
       ...columns,
+      refundOf: o.refundOf ?? null,
       expiresAt: row.expires_at,
       status: "pending",
+      refundedAmount: 0n,
       failureCode: null,
       failureMessage: null,
       seq: BigInt(row.seq),

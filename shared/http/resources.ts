@@ -94,7 +94,9 @@ export const operationSchema = z
     id: uuid,
     type: z
       .enum(OPERATION_TYPES)
-      .describe("`hold` reserves money, `capture` moves (part of) a hold, `void` releases one"),
+      .describe(
+        "`hold` reserves money, `capture` moves (part of) a hold, `void` releases one, `refund` sends (part of) a transfer or capture back",
+      ),
     status: z
       .enum(["pending", "succeeded", "failed"])
       .describe("`pending` until a worker applies it; then `succeeded` or `failed`, never changing again"),
@@ -114,12 +116,23 @@ export const operationSchema = z
       .nullable()
       .describe("The hold operation a capture or void resolves; null for every other type"),
     hold: holdSchema.nullable().describe("The hold's state, on a succeeded `hold` operation only"),
+    refundOf: uuid
+      .nullable()
+      .describe("The transfer or capture a refund sends money back along; null for every other type"),
+    refundedAmount: z
+      .int()
+      .min(0)
+      .max(MAX)
+      .nullable()
+      .describe(
+        "On a transfer or capture, the sum of its succeeded refunds (0 on a new one), never above `amount`; null for every other type",
+      ),
     failure: z
       .strictObject({
         code: z
           .enum(failureCodes)
           .describe(
-            "`insufficient_funds` (against the available balance), `balance_limit_exceeded` (a balance may not pass 2^53-1), `hold_not_active` (the hold was captured, voided or expired, or its operation failed), `internal_error` (set aside; no money moved)",
+            "`insufficient_funds` (against the available balance), `balance_limit_exceeded` (a balance may not pass 2^53-1), `hold_not_active` (the hold was captured, voided or expired, or its operation failed), `amount_exceeds_refundable` (a refund: the original's succeeded refunds and this one would pass its amount), `internal_error` (set aside; no money moved)",
           ),
         message: z.string(),
       })
@@ -147,6 +160,8 @@ export function operationResource(o: Operation, hold: Hold | null = null): Opera
     toWalletId: o.toWalletId,
     holdId: o.holdId,
     hold: o.type === "hold" && o.status === "succeeded" && hold ? holdResource(hold) : null,
+    refundOf: o.refundOf,
+    refundedAmount: o.type === "transfer" || o.type === "capture" ? toJsonAmount(o.refundedAmount) : null,
     failure: o.failureCode ? { code: o.failureCode as FailureCode, message: o.failureMessage ?? "" } : null,
     metadata: o.metadata,
     createdAt: o.createdAt.toISOString(),

@@ -131,6 +131,16 @@ export const voidBody = z.strictObject({
   metadata: metadataSchema.default({}),
 });
 
+export const refundBody = z.strictObject({
+  operationId: idSchema.describe(
+    "The original: a succeeded transfer or capture whose destination wallet is the caller's",
+  ),
+  amount: amountSchema
+    .optional()
+    .describe("Minor units to send back, 1..the original's amount; all of it by default"),
+  metadata: metadataSchema.default({}),
+});
+
 /**
  * 1..255 printable ASCII characters, not beginning or ending with a space: HTTP strips those from
  * a header value, so a bulk item's key with them would name another key than the same header
@@ -227,6 +237,7 @@ export type PayoutBody = z.infer<typeof payoutBody>;
 export type HoldBody = z.infer<typeof holdBody>;
 export type CaptureBody = z.infer<typeof captureBody>;
 export type VoidBody = z.infer<typeof voidBody>;
+export type RefundBody = z.infer<typeof refundBody>;
 
 /** Most items in one bulk submission (API.md, "Bulk submission"). */
 export const MAX_BULK_ITEMS = 1_000;
@@ -267,4 +278,5 @@ export const bulkItemSchemas = [
   item("hold", holdBody),
   item("capture", captureBody.extend(holdStep)),
   item("void", voidBody.extend(holdStep)),
+  item("refund", refundBody),
 ] as const;

@@ -87,6 +87,16 @@ export class Api {
     return this.post(`/v1/holds/${holdId}/void`, {}, { "idempotency-key": key });
   }
 
+  refund(
+    operationId: string,
+    amount?: number,
+    extra: { metadata?: Record<string, string> } = {},
+    key: string = randomUUID(),
+  ): Promise<Reply> {
+    const body = { operationId, ...(amount === undefined ? {} : { amount }), ...extra };
+    return this.post("/v1/refunds", body, { "idempotency-key": key });
+  }
+
   /** Waits (long poll) until the operation is final and returns it. */
   async settle(operationId: string): Promise<Reply["body"]> {
     for (let i = 0; i < 30; i++) {

@@ -12,7 +12,7 @@ import {
   type OperationRequest,
 } from "../../api/services/accept-operation.ts";
 import { Backpressure } from "../../api/services/backpressure.ts";
-import { holdFactsLoader } from "../../api/services/hold-facts.ts";
+import { holdFactsLoader, originalFactsLoader } from "../../api/services/facts-by-id.ts";
 import { WalletFactsCache } from "../../api/services/wallet-facts.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { findHolds } from "../../shared/db/operation-repo.ts";
@@ -52,6 +52,7 @@ beforeAll(async () => {
     findByKey: keyLookup(system.db.$client),
     holds: (ids) => findHolds(system.db, ids),
     holdFacts: holdFactsLoader(system.db.$client),
+    originals: originalFactsLoader(system.db.$client),
     // Every bound off: these tests are about grouping, not refusals.
     backpressure: new Backpressure(
       { maxPending: 0, maxInFlight: 0, maxEventLoopDelayMs: 0 },

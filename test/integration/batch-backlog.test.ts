@@ -114,6 +114,7 @@ describe("a batch write with thousands pending elsewhere", () => {
           entries: [],
           changedWallets: [],
           changedHolds: [],
+          changedRefundables: [],
           outcomes: batch.map((o) => ({
             operationId: o.id,
             status: "failed",

@@ -197,7 +197,7 @@ describe("opposite-direction transfer storm across two partitions", () => {
 });
 
 describe.each(REDIS_MODES)(
-  "2,000 concurrent requests of every type (payouts, holds, captures, voids, bulks), two worker processes, $name",
+  "2,000 concurrent requests of every type (payouts, holds, captures, voids, refunds, bulks), two worker processes, $name",
   (mode) => {
     let system: TestSystem;
     let api: Api;
@@ -220,6 +220,12 @@ describe.each(REDIS_MODES)(
       const deadlocksBefore = await deadlockCount(system.db);
       const random = rng(42);
       const holds: string[] = [];
+      /** Transfers and captures accepted so far: every wallet is the client's, so it received them all. */
+      const refundable: string[] = [];
+      const accepted = (into: string[]) => (reply: Reply) => {
+        if (reply.status === 202) into.push(reply.body.id);
+        return reply;
+      };
       const pick = () => wallets[Math.floor(random() * wallets.length)] as string;
       const other = (w: string) =>
         wallets[(wallets.indexOf(w) + 1 + Math.floor(random() * 10)) % wallets.length] as string;
@@ -244,27 +250,26 @@ describe.each(REDIS_MODES)(
               ),
             });
         if (r < 0.15) return () => api.topUp(from, amount * 2);
-        if (r < 0.45) return () => api.transfer(from, other(from), amount);
+        if (r < 0.45) return () => api.transfer(from, other(from), amount).then(accepted(refundable));
         if (r < 0.55) return () => api.payout(from, amount);
-        if (r < 0.75)
-          return async () => {
-            const reply = await api.hold(from, other(from), amount);
-            if (reply.status === 202) holds.push(reply.body.id);
-            return reply;
-          };
-        // A hold accepted earlier in the run, chosen when the task runs.
+        if (r < 0.75) return () => api.hold(from, other(from), amount).then(accepted(holds));
+        // A hold, or a transfer or capture, accepted earlier in the run, chosen when the task runs.
         const which = random();
         const part = 1 + Math.floor(random() * 5);
         return () => {
           const h = holds[Math.floor(which * holds.length)];
-          if (!h) return api.topUp(from, amount);
-          return r < 0.9 ? api.capture(h, part) : api.void(h);
+          const o = refundable[Math.floor(which * refundable.length)];
+          if (!h || !o) return api.topUp(from, amount);
+          if (r < 0.86) return api.capture(h, part).then(accepted(refundable));
+          return r < 0.92 ? api.void(h) : api.refund(o, part);
         };
       });
       const replies = await pool(tasks, 64);
-      // A capture above its hold is refused at once (422); everything else is accepted, a bulk's items too.
+      // Refused at once (422): a capture above its hold, a refund above its original or of one
+      // not (yet) succeeded; everything else is accepted, a bulk's items too.
+      const refusedAtOnce = ["amount_exceeds_hold", "amount_exceeds_refundable", "operation_not_refundable"];
       expect(
-        replies.filter((x) => x.status !== 202 && x.status !== 200 && x.body?.code !== "amount_exceeds_hold"),
+        replies.filter((x) => x.status !== 202 && x.status !== 200 && !refusedAtOnce.includes(x.body?.code)),
       ).toEqual([]);
       const bulks = replies.filter((x) => x.status === 200);
       expect(bulks.length).toBeGreaterThan(0);
@@ -280,6 +285,7 @@ describe.each(REDIS_MODES)(
         hold: ["insufficient_funds"],
         capture: ["hold_not_active"],
         void: ["hold_not_active"],
+        refund: ["insufficient_funds", "amount_exceeds_refundable"],
       };
       for (const f of failures.rows) expect(allowed[f.type]).toContain(f.failure_code);
       const byType = await system.db.execute<{ type: string; n: number }>(sql`
@@ -289,6 +295,7 @@ describe.each(REDIS_MODES)(
         "capture",
         "hold",
         "payout",
+        "refund",
         "top_up",
         "transfer",
         "void",

@@ -220,6 +220,17 @@ describe("real answers match the document", () => {
     await call(key, "GET", "/v1/operations/:id", `/v1/operations/${voided.body.id}?wait=10`);
     const captured = await call(key, "GET", "/v1/operations/:id", `/v1/operations/${hold.body.id}`);
     expect(captured.body.hold).toMatchObject({ status: "captured", capturedAmount: 400 });
+    // A refund of part of the capture (B back to A), and one of an unknown operation (404).
+    const refund = await call(key, "POST", "/v1/refunds", "/v1/refunds", {
+      body: { operationId: capture.body.id, amount: 100 },
+      headers: { "idempotency-key": "r1" },
+    });
+    const refunded = await call(key, "GET", "/v1/operations/:id", `/v1/operations/${refund.body.id}?wait=10`);
+    expect(refunded.body).toMatchObject({ status: "succeeded", refundOf: capture.body.id });
+    const original = await call(key, "GET", "/v1/operations/:id", `/v1/operations/${capture.body.id}`);
+    expect(original.body.refundedAmount).toBe(100);
+    const unknownOriginal = { body: { operationId: randomUUID() }, headers: { "idempotency-key": "r2" } };
+    expect((await call(key, "POST", "/v1/refunds", "/v1/refunds", unknownOriginal)).status).toBe(404);
     const unknownHold = { body: {}, headers: { "idempotency-key": "v2" } };
     const missing = await call(
       key,
@@ -242,9 +253,9 @@ describe("real answers match the document", () => {
     expect(bulk.body.data.map((x: Json) => x.status)).toEqual([202, 400, 404]);
     await call(key, "GET", "/v1/operations/:id", `/v1/operations/${bulk.body.data[0].operation.id}?wait=10`);
     expect((await call(key, "GET", "/v1/wallets/:id", `/v1/wallets/${A}`)).body).toMatchObject({
-      balance: 3_110,
+      balance: 3_210,
       heldBalance: 0,
-      availableBalance: 3_110,
+      availableBalance: 3_210,
     });
 
     // Errors.

@@ -68,6 +68,8 @@ describe.each(REDIS_MODES)("operations ($name)", (mode) => {
     toWalletId: expect.stringMatching(UUID_V7),
     holdId: null,
     hold: null,
+    refundOf: null,
+    refundedAmount: null,
     failure: null,
     metadata: {},
     createdAt: expect.stringMatching(ISO_UTC),
@@ -165,6 +167,7 @@ describe.each(REDIS_MODES)("operations ($name)", (mode) => {
           currency: "USD",
           fromWalletId: a,
           toWalletId: b,
+          refundedAmount: 0,
           metadata: { reason: "rent" },
         }),
       );

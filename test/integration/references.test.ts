@@ -143,6 +143,7 @@ describe("an entry is written only for a wallet and an operation the batch updat
             entries: [{ ...entry, [field]: randomUUID() }],
             changedWallets: [{ id: wallet, kind: "client", balance, held: 0n, version }],
             changedHolds: [],
+            changedRefundables: [],
             outcomes: pending.map((p) => ({ operationId: p.id, status: "succeeded" as const })),
           },
           {},

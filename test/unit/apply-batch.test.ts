@@ -82,7 +82,75 @@ describe("applyBatch: successes", () => {
       entries: [],
       changedWallets: [],
       changedHolds: [],
+      changedRefundables: [],
     });
+  });
+});
+
+describe("applyBatch: refunds", () => {
+  const refund = (id: string, amount: bigint, originalId = "T"): BatchOperation => ({
+    kind: "refund",
+    id,
+    amount,
+    debitWalletId: "B",
+    creditWalletId: "A",
+    originalId,
+  });
+  const original = (amount: bigint, refunded: bigint) => new Map([["T", { id: "T", amount, refunded }]]);
+
+  it("moves the money back and keeps a running refunded sum; a refund past what is left fails and moves nothing", () => {
+    const result = applyBatch(
+      [refund("r1", 60n), refund("r2", 30n), refund("r3", 20n), refund("r4", 10n)],
+      lockedMap(client("A", 0n), client("B", 200n)),
+      new Map(),
+      original(100n, 0n),
+    );
+    expect(result.outcomes).toEqual([
+      { operationId: "r1", status: "succeeded" },
+      { operationId: "r2", status: "succeeded" },
+      { operationId: "r3", status: "failed", failureCode: "amount_exceeds_refundable" },
+      { operationId: "r4", status: "succeeded" },
+    ]);
+    expect(result.changedRefundables).toEqual([{ id: "T", amount: 100n, refunded: 100n }]);
+    expect(result.changedWallets).toEqual([client("B", 100n, 3n), client("A", 100n, 3n)]);
+    expectDoubleEntry(result.entries);
+  });
+
+  it("starts from the original's refunded sum as locked", () => {
+    const result = applyBatch(
+      [refund("r1", 11n), refund("r2", 10n)],
+      lockedMap(client("A", 0n), client("B", 50n)),
+      new Map(),
+      original(100n, 90n),
+    );
+    expect(result.outcomes.map((o) => o.status)).toEqual(["failed", "succeeded"]);
+    expect(result.changedRefundables).toEqual([{ id: "T", amount: 100n, refunded: 100n }]);
+  });
+
+  it("a refund that fails on funds or the balance limit refunds nothing", () => {
+    const result = applyBatch(
+      [refund("r1", 30n), refund("r2", 5n)],
+      lockedMap(client("A", MAX - 4n), client("B", 20n)),
+      new Map(),
+      original(100n, 0n),
+    );
+    expect(result.outcomes).toEqual([
+      { operationId: "r1", status: "failed", failureCode: "insufficient_funds" },
+      { operationId: "r2", status: "failed", failureCode: "balance_limit_exceeded" },
+    ]);
+    expect(result.changedRefundables).toEqual([]);
+    expect(result.entries).toEqual([]);
+  });
+
+  it("throws when the original was not locked", () => {
+    expect(() =>
+      applyBatch(
+        [refund("r1", 1n, "U")],
+        lockedMap(client("A", 0n), client("B", 5n)),
+        new Map(),
+        original(9n, 0n),
+      ),
+    ).toThrow("original U was not locked for the batch");
   });
 });
 

@@ -50,6 +50,7 @@ describe("operation names", () => {
       "POST /v1/holds": "createHold",
       "POST /v1/holds/{id}/capture": "captureHold",
       "POST /v1/holds/{id}/void": "voidHold",
+      "POST /v1/refunds": "createRefund",
       "POST /v1/operations/bulk": "submitOperations",
       "GET /v1/operations": "listOperations",
       "GET /v1/operations/{id}": "getOperation",

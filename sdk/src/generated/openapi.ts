@@ -403,6 +403,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a transfer or capture, wholly or in part
+         * @description Sends money back along `operationId`, the original: a `succeeded` `transfer` or `capture` whose destination wallet is this client's. The receiver refunds, as a merchant refunds a charge; the original may have been submitted by another client (its id is on the receiver's entries). The refund debits the original's `toWalletId` and credits its `fromWalletId` (its own `fromWalletId` and `toWalletId` are those, swapped), and names the original in `refundOf`; it is applied in acceptance order with the other debits of the wallet it debits. Refunds may be partial and several: the original's `refundedAmount` is the sum of its succeeded refunds, and however many arrive at once, concurrently or in a bulk, that sum never passes the original's amount. At acceptance: 404 `operation_not_found` for an id this client neither submitted nor received; 422 `operation_not_refundable` for one it did that is not such an original (another type, a transfer it sent into another client's wallet, one still `pending` or `failed`); 422 `amount_exceeds_refundable` for more than the original's amount. When applied, it fails `insufficient_funds` (the refunding wallet's available balance), `balance_limit_exceeded`, or `amount_exceeds_refundable` (the original's succeeded refunds and this one would pass its amount). The request hash covers the body as sent: a refund without `amount` and one with the full amount are different requests under one key. Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.
+         */
+        post: operations["createRefund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -483,7 +503,7 @@ export interface components {
              * @description Stable machine-readable code (API.md, Errors)
              * @enum {string}
              */
-            code: "validation_error" | "idempotency_key_required" | "unauthorized" | "forbidden" | "not_found" | "wallet_not_found" | "hold_not_found" | "amount_exceeds_hold" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "currency_mismatch" | "rate_limited" | "overloaded" | "internal_error";
+            code: "validation_error" | "idempotency_key_required" | "unauthorized" | "forbidden" | "not_found" | "wallet_not_found" | "hold_not_found" | "amount_exceeds_hold" | "operation_not_found" | "operation_not_refundable" | "amount_exceeds_refundable" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "currency_mismatch" | "rate_limited" | "overloaded" | "internal_error";
             /** @description The same value as the X-Request-Id header */
             requestId: string;
             /** @description `validation_error` only: each invalid field, e.g. `body.amount`, `query.limit` */
@@ -617,10 +637,10 @@ export interface components {
             /** Format: uuid */
             id: string;
             /**
-             * @description `hold` reserves money, `capture` moves (part of) a hold, `void` releases one
+             * @description `hold` reserves money, `capture` moves (part of) a hold, `void` releases one, `refund` sends (part of) a transfer or capture back
              * @enum {string}
              */
-            type: "top_up" | "transfer" | "payout" | "hold" | "capture" | "void";
+            type: "top_up" | "transfer" | "payout" | "hold" | "capture" | "void" | "refund";
             /**
              * @description `pending` until a worker applies it; then `succeeded` or `failed`, never changing again
              * @enum {string}
@@ -641,13 +661,17 @@ export interface components {
             holdId: string | null;
             /** @description The hold's state, on a succeeded `hold` operation only */
             hold: components["schemas"]["Hold"] | null;
+            /** @description The transfer or capture a refund sends money back along; null for every other type */
+            refundOf: string | null;
+            /** @description On a transfer or capture, the sum of its succeeded refunds (0 on a new one), never above `amount`; null for every other type */
+            refundedAmount: number | null;
             /** @description Why it failed; null unless `status` is `failed` */
             failure: {
                 /**
-                 * @description `insufficient_funds` (against the available balance), `balance_limit_exceeded` (a balance may not pass 2^53-1), `hold_not_active` (the hold was captured, voided or expired, or its operation failed), `internal_error` (set aside; no money moved)
+                 * @description `insufficient_funds` (against the available balance), `balance_limit_exceeded` (a balance may not pass 2^53-1), `hold_not_active` (the hold was captured, voided or expired, or its operation failed), `amount_exceeds_refundable` (a refund: the original's succeeded refunds and this one would pass its amount), `internal_error` (set aside; no money moved)
                  * @enum {string}
                  */
-                code: "insufficient_funds" | "balance_limit_exceeded" | "hold_not_active" | "internal_error";
+                code: "insufficient_funds" | "balance_limit_exceeded" | "hold_not_active" | "amount_exceeds_refundable" | "internal_error";
                 message: string;
             } | null;
             /** @description At most 50 keys of 1..40 characters, string values of at most 500 characters */
@@ -882,7 +906,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers, holds): the two wallets hold different currencies. `amount_exceeds_hold` (captures): more than the held amount. */
+        /** @description `idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers, holds): the two wallets hold different currencies. `amount_exceeds_hold` (captures): more than the held amount. `operation_not_refundable` (refunds): the original is not a succeeded transfer or capture into this client's wallet. `amount_exceeds_refundable` (refunds): more than the original's amount. */
         Unprocessable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -908,6 +932,18 @@ export interface components {
         };
         /** @description `hold_not_found`: no hold operation with this id is this client's (missing, another client's, or an operation of another type). */
         HoldNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `operation_not_found`: no operation with this id was submitted or received by this client (missing, or between other clients). */
+        OperationNotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 RateLimit: components["headers"]["RateLimit"];
@@ -1442,7 +1478,7 @@ export interface operations {
                 cursor?: string;
                 walletId?: string;
                 status?: "pending" | "succeeded" | "failed";
-                type?: "top_up" | "transfer" | "payout" | "hold" | "capture" | "void";
+                type?: "top_up" | "transfer" | "payout" | "hold" | "capture" | "void" | "refund";
             };
             header?: never;
             path?: never;
@@ -1641,6 +1677,28 @@ export interface operations {
                         holdId: string;
                         /** @constant */
                         type: "void";
+                        /** @description This item's Idempotency-Key: the header's rules and key space */
+                        idempotencyKey: string;
+                    } | {
+                        /**
+                         * Format: uuid
+                         * @description The original: a succeeded transfer or capture whose destination wallet is the caller's
+                         */
+                        operationId: string;
+                        /**
+                         * Format: int64
+                         * @description Minor units to send back, 1..the original's amount; all of it by default
+                         */
+                        amount?: number;
+                        /**
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @default {}
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                        /** @constant */
+                        type: "refund";
                         /** @description This item's Idempotency-Key: the header's rules and key space */
                         idempotencyKey: string;
                     })[];
@@ -1905,6 +1963,68 @@ export interface operations {
             404: components["responses"]["HoldNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createRefund: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required. 1..255 printable ASCII, scoped to the client, kept at least 24 hours. The same key with the same body (compared canonically: parsed, defaults applied, keys sorted) answers the same operation again, however often and however concurrently it is sent; with another body it is a 422 and nothing is created. */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The original: a succeeded transfer or capture whose destination wallet is the caller's
+                     */
+                    operationId: string;
+                    /**
+                     * Format: int64
+                     * @description Minor units to send back, 1..the original's amount; all of it by default
+                     */
+                    amount?: number;
+                    /**
+                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                     * @default {}
+                     */
+                    metadata?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the operation is stored (`pending`) and will be applied by a worker. A replay of the same key and body answers the same operation in its current state, with `Idempotent-Replayed: true`. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description `/v1/operations/<id>`: poll it, or long-poll with `?wait=N` */
+                    Location: string;
+                    /** @description Present, `true`, when this answers a replay of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["OperationNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

@@ -4,6 +4,7 @@ import type {
   CaptureHold,
   CreateHold,
   CreatePayout,
+  CreateRefund,
   CreateTopUp,
   CreateTransfer,
   Operation,
@@ -106,5 +107,21 @@ export class Holds {
 
   void(holdId: string, body: VoidHold = {}, options?: AcceptOptions): Promise<Accepted> {
     return accept(this.#transport, `/v1/holds/${encodeURIComponent(holdId)}/void`, body, options);
+  }
+}
+
+/**
+ * `POST /v1/refunds`: sends all or part of a succeeded transfer or capture back, from the
+ * client's wallet that received it to the wallet it came from. Several partial refunds may
+ * follow; their succeeded sum never passes the original's amount.
+ */
+export class Refunds {
+  readonly #transport: Transport;
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  create(body: CreateRefund, options?: AcceptOptions): Promise<Accepted> {
+    return accept(this.#transport, "/v1/refunds", body, options);
   }
 }

@@ -15,8 +15,11 @@ import {
 } from "drizzle-orm/pg-core";
 import { createdAt } from "./columns.ts";
 
-/** The operation types of API.md. A hold reserves money; a capture moves (part of) it; a void releases it. */
-export const OPERATION_TYPES = ["top_up", "transfer", "payout", "hold", "capture", "void"] as const;
+/**
+ * The operation types of API.md. A hold reserves money; a capture moves (part of) it; a void
+ * releases it; a refund sends (part of) a transfer or capture back.
+ */
+export const OPERATION_TYPES = ["top_up", "transfer", "payout", "hold", "capture", "void", "refund"] as const;
 export type OperationType = (typeof OPERATION_TYPES)[number];
 
 /**
@@ -58,6 +61,13 @@ export const operations = pgTable(
     toWalletId: uuid("to_wallet_id"),
     /** The hold operation a capture or void resolves; null for every other type. */
     holdId: uuid("hold_id"),
+    /** The transfer or capture a refund sends money back along; null for every other type. */
+    refundOf: uuid("refund_of"),
+    /**
+     * The sum of a transfer's or capture's succeeded refunds, never above `amount`; written by the
+     * batch that applies each refund (0 on every other type, where the API says null).
+     */
+    refundedAmount: bigint("refunded_amount", { mode: "bigint" }).notNull().default(sql`0`),
     /** A hold's expiry: its acceptance plus `expiresInSeconds`; null for every other type. */
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
     /** Failure code when `failed` (e.g. insufficient_funds). */
@@ -83,7 +93,7 @@ export const operations = pgTable(
     check("operations_amount_positive", sql`${t.amount} > 0 AND ${t.amount} <= 9007199254740991`),
     check(
       "operations_type_valid",
-      sql`${t.type} IN ('top_up', 'transfer', 'payout', 'hold', 'capture', 'void')`,
+      sql`${t.type} IN ('top_up', 'transfer', 'payout', 'hold', 'capture', 'void', 'refund')`,
     ),
     check("operations_status_valid", sql`${t.status} IN ('pending', 'succeeded', 'failed')`),
     check("operations_source_matches_type", sql`(${t.type} = 'top_up') = (${t.fromWalletId} IS NULL)`),
@@ -91,6 +101,11 @@ export const operations = pgTable(
     check(
       "operations_hold_matches_type",
       sql`(${t.type} IN ('capture', 'void')) = (${t.holdId} IS NOT NULL)`,
+    ),
+    check("operations_refund_matches_type", sql`(${t.type} = 'refund') = (${t.refundOf} IS NOT NULL)`),
+    check(
+      "operations_refunded_within_amount",
+      sql`${t.refundedAmount} >= 0 AND ${t.refundedAmount} <= ${t.amount} AND (${t.refundedAmount} = 0 OR ${t.type} IN ('transfer', 'capture'))`,
     ),
     check("operations_expiry_matches_type", sql`(${t.type} = 'hold') = (${t.expiresAt} IS NOT NULL)`),
     check("operations_failure_iff_failed", sql`(${t.status} = 'failed') = (${t.failureCode} IS NOT NULL)`),
