@@ -16,7 +16,8 @@ import { type DemoReceiver, startDemoReceiver } from "./demo-receiver.ts";
  * what happened, through the TypeScript client (sdk/). The operator creates a client; the client
  * opens two wallets, tops one up and transfers from it at once, repeats the transfer under the
  * same Idempotency-Key, waits for the outcome (`operations.wait`), tries a transfer it cannot
- * afford, and reads balances and entries. A local webhook receiver hears about each outcome and
+ * afford, holds money and captures part of it, refunds part of the capture, and reads balances
+ * and entries. A local webhook receiver hears about each outcome and
  * verifies every delivery's signature (`verifyWebhook`).
  *
  * A client of the HTTP API like any other, not part of the system: it reads its settings from
@@ -142,6 +143,15 @@ async function main(): Promise<number> {
     `${status(captured)}; the hold is ${holdNow.hold?.status}, ${money(holdNow.hold?.capturedAmount ?? 0, "USD")} moved, the rest released`,
   );
 
+  // Bob, who received the capture, refunds part of it: 5.00 goes back to alice.
+  const refund = await billing.refunds.create({ operationId: capture.operation.id, amount: 500 });
+  const refunded = await billing.operations.wait(refund.operation.id, { timeoutMs: 10_000 });
+  const captureNow = await billing.operations.get(capture.operation.id);
+  step(
+    `Refund ${money(500, "USD")} of the capture, bob → alice (refunds.create: POST /v1/refunds)`,
+    `${status(refunded)}; the capture's refundedAmount is ${money(captureNow.refundedAmount ?? 0, "USD")}`,
+  );
+
   const topUpNow = await billing.operations.get(topUp.operation.id);
   const wallets: Wallet[] = await Promise.all([alice, bob].map((w) => billing.wallets.get(w.id)));
   const names = new Map(wallets.map((w) => [w.id, w.metadata.name ?? short(w.id)]));
@@ -149,7 +159,7 @@ async function main(): Promise<number> {
   console.log("\nOperations");
   console.log(
     table(
-      [topUpNow, done, refused, holdNow, captured].map((op) => ({
+      [topUpNow, done, refused, holdNow, captureNow, refunded].map((op) => ({
         operation: short(op.id),
         type: op.type,
         from: op.fromWalletId ? (names.get(op.fromWalletId) ?? short(op.fromWalletId)) : "(funding)",
@@ -194,7 +204,7 @@ async function main(): Promise<number> {
     );
   }
 
-  const webhooksOk = endpoint ? await showWebhooks(billing, endpoint, receiver, 5) : true;
+  const webhooksOk = endpoint ? await showWebhooks(billing, endpoint, receiver, 6) : true;
 
   const expected =
     webhooksOk &&
@@ -205,9 +215,11 @@ async function main(): Promise<number> {
     refused.failure?.code === "insufficient_funds" &&
     captured.status === "succeeded" &&
     holdNow.hold?.capturedAmount === 1_500 &&
-    wallets[0]?.balance === 5_950 &&
+    refunded.status === "succeeded" &&
+    captureNow.refundedAmount === 500 &&
+    wallets[0]?.balance === 6_450 &&
     wallets[0]?.heldBalance === 0 &&
-    wallets[1]?.balance === 4_050;
+    wallets[1]?.balance === 3_550;
   if (!expected) {
     console.error(
       "\ndemo: the outcome is not the expected one (see above). An operation still pending after" +
@@ -217,7 +229,7 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(
-    "\ndemo: done. Money moved exactly once; the refused transfer moved none; the hold moved what was captured.",
+    "\ndemo: done. Money moved exactly once; the refused transfer moved none; the hold moved what was captured; the refund sent part of it back.",
   );
   return 0;
 }

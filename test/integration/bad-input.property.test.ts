@@ -113,7 +113,10 @@ const invalidOperationsQuery = query.filter(
     q.walletId !== undefined,
 );
 
-/** Every route that moves or reserves money; a capture or void of a hold that does not exist is a 404 even with a valid body. */
+/**
+ * Every route that moves or reserves money; a capture or void of a hold that does not exist is a
+ * 404 even with a valid body, and so is a refund (its original is named in the body).
+ */
 const NO_HOLD = "01900000-0000-7000-8000-0000000000ff";
 const MONEY_ROUTES = [
   "/v1/top-ups",
@@ -122,10 +125,11 @@ const MONEY_ROUTES = [
   "/v1/holds",
   `/v1/holds/${NO_HOLD}/capture`,
   `/v1/holds/${NO_HOLD}/void`,
+  "/v1/refunds",
 ] as const;
 
 describe("bad input never causes a 5xx or a change, and always gets a problem body", () => {
-  it("POST /v1/top-ups, /transfers, /payouts, /holds and a hold's /capture and /void with arbitrary JSON bodies", async () => {
+  it("POST /v1/top-ups, /transfers, /payouts, /holds, a hold's /capture and /void, and /refunds with arbitrary JSON bodies", async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...MONEY_ROUTES), jsonValue(), fc.uuid(), async (route, body, key) => {
         const r = await api.post(route, body, { "idempotency-key": key });

@@ -44,17 +44,18 @@ describe("npm run demo", () => {
       DEMO_REQUIRE_WEBHOOKS: "true",
     });
     expect(out, out).toContain(
-      "demo: done. Money moved exactly once; the refused transfer moved none; the hold moved what was captured.",
+      "demo: done. Money moved exactly once; the refused transfer moved none; the hold moved what was captured; the refund sent part of it back.",
     );
     expect(code).toBe(0);
     expect(out).toContain("Idempotent-Replayed: true, same operation");
     expect(out).toMatch(/then failed \(insufficient_funds\)/);
     expect(out).toMatch(/the hold is captured, 15\.00 USD moved, the rest released/);
-    // The balances table: alice 100.00 - 25.50 - 15.00, bob 25.50 + 15.00.
-    expect(out).toMatch(/alice .* 59\.50 USD/);
-    expect(out).toMatch(/bob .* 40\.50 USD/);
-    // Five deliveries (the top-up, the transfer, the refused transfer, the hold, the capture), each verified.
-    expect(out.match(/ {2}verified {2}/g)).toHaveLength(5);
+    expect(out).toMatch(/succeeded; the capture's refundedAmount is 5\.00 USD/);
+    // The balances table: alice 100.00 - 25.50 - 15.00 + 5.00, bob 25.50 + 15.00 - 5.00.
+    expect(out).toMatch(/alice .* 64\.50 USD/);
+    expect(out).toMatch(/bob .* 35\.50 USD/);
+    // Six deliveries (the top-up, the transfer, the refused transfer, the hold, the capture, the refund), each verified.
+    expect(out.match(/ {2}verified {2}/g)).toHaveLength(6);
   });
 
   it("without a reachable api, says how to start one and exits 1", async () => {

@@ -102,6 +102,25 @@ describe("ledger audit", () => {
     );
   });
 
+  it("flags a refunded sum that is not its succeeded refunds, and a refund that does not reverse its original", async () => {
+    const a = await newWallet(api);
+    const b = await newWallet(api);
+    await api.settle((await api.topUp(a, 50)).body.id);
+    const transfer = await api.settle((await api.transfer(a, b, 40)).body.id);
+    const refund = await api.settle((await api.refund(transfer.id, 15)).body.id);
+    expect(refund.status).toBe("succeeded");
+    const check =
+      "each original's succeeded refunds sum to its refundedAmount, within its amount; a refund reverses its original";
+    const violations = async () =>
+      (await auditLedger(system.db)).checks.find((c) => c.name === check)?.violations ?? -1;
+    expect(await violations()).toBe(0);
+    await system.db.execute(sql`UPDATE operations SET refunded_amount = 16 WHERE id = ${transfer.id}`);
+    expect(await violations()).toBe(1);
+    await system.db.execute(sql`UPDATE operations SET refunded_amount = 15 WHERE id = ${transfer.id}`);
+    await system.db.execute(sql`UPDATE operations SET to_wallet_id = ${b} WHERE id = ${refund.id}`);
+    expect(await violations()).toBe(1);
+  });
+
   it("flags an entry dated before the entry it follows", async () => {
     const a = await newWallet(api);
     await api.settle((await api.topUp(a, 5)).body.id);

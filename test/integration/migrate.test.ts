@@ -153,6 +153,15 @@ describe("migration 0004 (the write path) on a database of the previous schema, 
         { id: "00000000-0000-7000-8000-00000000000a", balance: 70, version: 2 },
         { id: "00000000-0000-7000-8000-00000000000b", balance: 35, version: 2 },
       ]);
+      // Migration 0005: every operation reads refunded_amount 0 (a column default, no row rewritten).
+      const refunds = await handle.db.execute(
+        sql`SELECT type, refund_of, refunded_amount::int FROM operations ORDER BY id`,
+      );
+      expect(refunds.rows).toEqual([
+        { type: "top_up", refund_of: null, refunded_amount: 0 },
+        { type: "top_up", refund_of: null, refunded_amount: 0 },
+        { type: "transfer", refund_of: null, refunded_amount: 0 },
+      ]);
       const report = await auditLedger(handle.db, { pendingBoundSeconds: 0 });
       expect(report.checks.filter((c) => c.violations > 0)).toEqual([]);
     } finally {

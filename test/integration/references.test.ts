@@ -94,6 +94,7 @@ describe("an operation is inserted only with every reference found", () => {
     ["a source wallet", { fromWalletId: randomUUID() }],
     ["a destination wallet", { toWalletId: randomUUID() }],
     ["a hold", { type: "capture" as const, holdId: randomUUID() }],
+    ["a refund's original", { type: "refund" as const, refundOf: randomUUID() }],
   ])("that names %s that does not exist: the group inserts nothing and raises", async (_what, bad) => {
     const before = await moneySnapshot(system);
     const queued = await system.db.execute(sql`SELECT count(*)::int AS n FROM pending_operations`);

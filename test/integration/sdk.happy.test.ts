@@ -64,6 +64,19 @@ describe("payouts, holds, bulk and balances through the client", () => {
       capturedAmount: 120,
     });
 
+    const refund = await billing.refunds.create({ operationId: capture.operation.id, amount: 20 });
+    expect(await billing.operations.wait(refund.operation.id)).toMatchObject({
+      status: "succeeded",
+      type: "refund",
+      refundOf: capture.operation.id,
+      fromWalletId: b.id,
+      toWalletId: a.id,
+    });
+    expect((await billing.operations.get(capture.operation.id)).refundedAmount).toBe(20);
+    await expect(
+      billing.refunds.create({ operationId: capture.operation.id, amount: 121 }),
+    ).rejects.toMatchObject({ code: "amount_exceeds_refundable", status: 422 });
+
     const second = await billing.holds.create({ fromWalletId: a.id, toWalletId: b.id, amount: 50 });
     const voided = await billing.holds.void(second.operation.id);
     expect((await billing.operations.wait(voided.operation.id)).status).toBe("succeeded");
@@ -88,8 +101,8 @@ describe("payouts, holds, bulk and balances through the client", () => {
     ]);
     expect(results[3]?.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
     for (const r of results) if (r.status === 202) await billing.operations.wait(r.operation.id);
-    expect(await billing.wallets.get(a.id)).toMatchObject({ balance: 900 - 120 + 5, heldBalance: 0 });
-    expect(await billing.wallets.get(b.id)).toMatchObject({ balance: 120 + 10 - 5 });
+    expect(await billing.wallets.get(a.id)).toMatchObject({ balance: 900 - 120 + 20 + 5, heldBalance: 0 });
+    expect(await billing.wallets.get(b.id)).toMatchObject({ balance: 120 - 20 + 10 - 5 });
     expect(await billing.wallets.balanceAt(a.id, afterTopUp)).toMatchObject({ balance: 1_000, version: 1 });
   });
 });
