@@ -4,6 +4,7 @@ import type { Database } from "../shared/db/client.ts";
 import { findHolds } from "../shared/db/operation-repo.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
 import type { ApiMetrics } from "../shared/metrics/api-metrics.ts";
+import { OPERATION_CATALOG } from "../shared/operation-types/catalog.ts";
 import type { AddressPolicy } from "../shared/webhooks/address-guard.ts";
 import type { CompletionWaiters } from "./completion-waiters.ts";
 import { authenticator } from "./middleware/auth.ts";
@@ -95,13 +96,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(jsonBody);
   v1.use("/clients", clientsRoute({ db: deps.db }));
   v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions, walletFacts }));
-  v1.post("/top-ups", acceptHandler(operationDeps, "top_up"));
-  v1.post("/transfers", acceptHandler(operationDeps, "transfer"));
-  v1.post("/payouts", acceptHandler(operationDeps, "payout"));
-  v1.post("/holds", acceptHandler(operationDeps, "hold"));
-  v1.post("/holds/:id/capture", acceptHandler(operationDeps, "capture"));
-  v1.post("/holds/:id/void", acceptHandler(operationDeps, "void"));
-  v1.post("/refunds", acceptHandler(operationDeps, "refund"));
+  for (const t of OPERATION_CATALOG) v1.post(t.path, acceptHandler(operationDeps, t.type));
   v1.use("/operations", operationsRoute(operationDeps));
   v1.use(
     "/webhook-endpoints",

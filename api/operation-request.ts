@@ -1,41 +1,23 @@
+import type { z } from "zod";
 import {
-  captureBody,
-  holdBody,
-  payoutBody,
-  refundBody,
-  topUpBody,
-  transferBody,
-  voidBody,
-} from "../shared/http/schemas.ts";
-import type { OperationRequest } from "./services/accept-operation.ts";
+  type OperationRequest,
+  type OperationType,
+  operationType,
+} from "../shared/operation-types/catalog.ts";
 import { validate } from "./validate.ts";
 
-export type OperationType = OperationRequest["type"];
-
 /**
- * Validates the body of an operation of `type` (400 `validation_error` naming each field under
- * `where`); `holdId` is the hold of a capture or void (the path's `:id`, lower-cased).
+ * Validates the body of an operation of `type` with its catalog entry's schema (400
+ * `validation_error` naming each field under `where`); `pathId` is the path's `:id` (a capture's
+ * or void's hold), lower-cased, for a type that has one.
  */
 export function parseOperationRequest(
   type: OperationType,
   body: unknown,
   where: string,
-  holdId = "",
+  pathId = "",
 ): OperationRequest {
-  switch (type) {
-    case "top_up":
-      return { type, ...validate(topUpBody, body, where) };
-    case "transfer":
-      return { type, ...validate(transferBody, body, where) };
-    case "payout":
-      return { type, ...validate(payoutBody, body, where) };
-    case "hold":
-      return { type, ...validate(holdBody, body, where) };
-    case "capture":
-      return { type, holdId, ...validate(captureBody, body, where) };
-    case "void":
-      return { type, holdId, ...validate(voidBody, body, where) };
-    case "refund":
-      return { type, ...validate(refundBody, body, where) };
-  }
+  const def = operationType(type);
+  const parsed = validate(def.body as z.ZodType<Record<string, unknown>>, body, where);
+  return { type, ...(def.pathId ? { [def.pathId]: pathId } : {}), ...parsed } as OperationRequest;
 }

@@ -1,3 +1,4 @@
+import { operationType } from "../shared/operation-types/catalog.ts";
 import type { BatchOperation } from "./apply-batch.ts";
 import type { PendingOperation } from "./batch-repo.ts";
 
@@ -14,7 +15,7 @@ export interface BatchPlan {
 
 /**
  * The pending operations of a batch as the runner applies them. A top-up debits, a payout
- * credits, the funding account `funding(currency)` of the partition. A capture's and a void's
+ * credits, the funding account `funding(currency)` of the partition (the catalog's `ledger.funding`). A capture's and a void's
  * wallets are their hold's (copied onto them at acceptance), so the wallets of the whole batch
  * are known before anything is locked. A refund moves money like a transfer (its wallets are
  * its original's, swapped) and names its original, whose refunded sum the batch keeps.
@@ -36,8 +37,9 @@ export function planBatch(
   const holdIds: string[] = [];
   const originalIds: string[] = [];
   const operations = pending.map((op) => {
-    const from = op.type === "top_up" ? fundingOf(op.currency) : required(op.fromWalletId, "source", op);
-    const to = op.type === "payout" ? fundingOf(op.currency) : required(op.toWalletId, "destination", op);
+    const { funding: side } = operationType(op.type).ledger;
+    const from = side === "debit" ? fundingOf(op.currency) : required(op.fromWalletId, "source", op);
+    const to = side === "credit" ? fundingOf(op.currency) : required(op.toWalletId, "destination", op);
     walletIds.push(from, to);
     const holdId = op.type === "capture" || op.type === "void" ? required(op.holdId, "hold", op) : "";
     if (holdId) holdIds.push(holdId);

@@ -3,6 +3,7 @@ import type { Queryable } from "../shared/db/client.ts";
 import { EXPIRY_KEY_PREFIX } from "../shared/db/hold-facts-repo.ts";
 import type { OperationType } from "../shared/db/schema/index.ts";
 import { newId, UUID_V7_SQL } from "../shared/ids.ts";
+import { operationType } from "../shared/operation-types/catalog.ts";
 import type { EntryDraft, HoldState, LockedWallet, Outcome, Refundable } from "./apply-batch.ts";
 import { type Micros, micros } from "./micros.ts";
 
@@ -111,7 +112,7 @@ export async function fundingFor(
   const missing = [
     ...new Set(
       pending
-        .filter((op) => (op.type === "top_up" || op.type === "payout") && !cache.has(key(op.currency)))
+        .filter((op) => operationType(op.type).ledger.funding !== null && !cache.has(key(op.currency)))
         .map((op) => op.currency),
     ),
   ];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { idempotencyKeySchema } from "../../shared/http/fields.ts";
 import {
   balanceAtSchema,
   createdClientSchema,
@@ -13,11 +14,8 @@ import {
   createClientBody,
   createWalletBody,
   getOperationQuery,
-  idempotencyKeySchema,
   listOperationsQuery,
   pageQuery,
-  topUpBody,
-  transferBody,
 } from "../../shared/http/schemas.ts";
 import {
   authenticatedErrors,
@@ -138,36 +136,6 @@ export const moneyRouteDocs: RouteDocs = {
       "400": problems.badRequest,
       "404": problems.walletNotFound,
       ...authenticatedErrors,
-    },
-  },
-  "POST /v1/top-ups": {
-    operationId: "createTopUp",
-    tags: ["Operations"],
-    summary: "Top up a wallet",
-    description: `Credits the client's own wallet with money from outside (the currency's funding account), asynchronously. ${ACCEPT_ORDER} Operations that check the same wallet's balance (its top-ups, its outgoing transfers) are applied in acceptance order.`,
-    security: clientSecurity,
-    requestParams: { header: idempotencyKey },
-    requestBody: json(topUpBody),
-    responses: {
-      "202": accepted,
-      "404": problems.walletNotFound,
-      "422": problems.unprocessable,
-      ...postErrors,
-    },
-  },
-  "POST /v1/transfers": {
-    operationId: "createTransfer",
-    tags: ["Operations"],
-    summary: "Transfer between wallets",
-    description: `Moves money from one of the client's wallets to any existing wallet of the same currency (another client's too: wallet ids cannot be guessed, but the outcome does reveal whether a destination exists), asynchronously. \`fromWalletId == toWalletId\` is a 400. ${ACCEPT_ORDER} Transfers out of a wallet are applied in the order they were accepted; the source's balance is checked then (\`insufficient_funds\`), and so is the destination's upper bound (\`balance_limit_exceeded\`).`,
-    security: clientSecurity,
-    requestParams: { header: idempotencyKey },
-    requestBody: json(transferBody),
-    responses: {
-      "202": accepted,
-      "404": problems.walletNotFound,
-      "422": problems.unprocessable,
-      ...postErrors,
     },
   },
   "GET /v1/operations": {

@@ -1,7 +1,7 @@
-import { holdRouteDocs } from "./hold-route-docs.ts";
+import { bulkRouteDocs } from "./bulk-route-docs.ts";
 import { moneyRouteDocs } from "./money-route-docs.ts";
+import { operationRouteDocs } from "./operation-route-docs.ts";
 import { opsRouteDocs } from "./ops-route-docs.ts";
-import { refundRouteDocs } from "./refund-route-docs.ts";
 import type { RouteDocs } from "./route-docs.ts";
 import { webhookRouteDocs } from "./webhook-route-docs.ts";
 
@@ -13,7 +13,7 @@ import { webhookRouteDocs } from "./webhook-route-docs.ts";
 export const routeRegistry: RouteDocs = {
   ...opsRouteDocs,
   ...moneyRouteDocs,
-  ...holdRouteDocs,
-  ...refundRouteDocs,
+  ...operationRouteDocs,
+  ...bulkRouteDocs,
   ...webhookRouteDocs,
 };

@@ -1,7 +1,9 @@
 import type { RequestHandler } from "express";
+import { z } from "zod";
 import { ApiError, problemBody } from "../../shared/errors.ts";
 import { operationResource } from "../../shared/http/resources.ts";
-import { bulkEnvelope, bulkItemHead } from "../../shared/http/schemas.ts";
+import { bulkEnvelope } from "../../shared/http/schemas.ts";
+import { bulkItemHead, operationType } from "../../shared/operation-types/catalog.ts";
 import { clientIdOf } from "../middleware/auth.ts";
 import type { ChargeMore } from "../middleware/rate-limit.ts";
 import { parseOperationRequest } from "../operation-request.ts";
@@ -40,18 +42,21 @@ export function bulkHandler(deps: AcceptDeps): RequestHandler {
   };
 }
 
+const PATH_ID = z.string().max(100);
+
 /**
  * An item as the single route would see it: its `type` picks the body schema, its
- * `idempotencyKey` is the header's (checked before the body, as the header is), a capture's or
- * void's `holdId` is the path's `:id`.
+ * `idempotencyKey` is the header's (checked before the body, as the header is), the field its
+ * type's path id fills (a capture's or void's `holdId`) is the path's `:id`.
  */
 function bulkItem(item: Record<string, unknown>, where: string): BulkItem {
   try {
-    const { type, idempotencyKey, holdId } = validate(
+    const { type, idempotencyKey } = validate(
       bulkItemHead,
-      { type: item.type, idempotencyKey: item.idempotencyKey, holdId: item.holdId },
+      { type: item.type, idempotencyKey: item.idempotencyKey },
       where,
     );
+    const { pathId } = operationType(type);
     if (idempotencyKey === undefined) {
       throw new ApiError(
         "idempotency_key_required",
@@ -59,19 +64,18 @@ function bulkItem(item: Record<string, unknown>, where: string): BulkItem {
       );
     }
     const { type: _type, idempotencyKey: _key, ...rest } = item;
-    const holdStep = type === "capture" || type === "void";
-    if (holdStep) {
-      if (holdId === undefined) {
+    let id = "";
+    if (pathId) {
+      if (item[pathId] === undefined) {
         throw new ApiError("validation_error", `The request ${where} is invalid.`, {
-          errors: [{ path: `${where}.holdId`, message: "a capture or void names its hold" }],
+          errors: [{ path: `${where}.${pathId}`, message: `a ${type} names its ${pathId}` }],
         });
       }
-      delete rest.holdId;
+      // As the path's `:id`: any string, resolved (or not found) by the type's placement.
+      id = validate(PATH_ID, item[pathId], `${where}.${pathId}`).toLowerCase();
+      delete rest[pathId];
     }
-    return {
-      idempotencyKey,
-      request: parseOperationRequest(type, rest, where, holdStep ? String(holdId).toLowerCase() : ""),
-    };
+    return { idempotencyKey, request: parseOperationRequest(type, rest, where, id) };
   } catch (err) {
     if (err instanceof ApiError) return { refused: err };
     throw err;

@@ -6,18 +6,15 @@ import {
   type OperationWithHold,
 } from "../../shared/db/operation-repo.ts";
 import { ApiError } from "../../shared/errors.ts";
+import { idempotencyKeySchema, idSchema } from "../../shared/http/fields.ts";
 import { operationResource } from "../../shared/http/resources.ts";
-import {
-  getOperationQuery,
-  idempotencyKeySchema,
-  idSchema,
-  listOperationsQuery,
-} from "../../shared/http/schemas.ts";
+import { getOperationQuery, listOperationsQuery } from "../../shared/http/schemas.ts";
 import { isUuid } from "../../shared/ids.ts";
+import type { OperationType } from "../../shared/operation-types/catalog.ts";
 import type { CompletionWaiters } from "../completion-waiters.ts";
 import { clientIdOf } from "../middleware/auth.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
-import { type OperationType, parseOperationRequest } from "../operation-request.ts";
+import { parseOperationRequest } from "../operation-request.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { type AcceptDeps, type Accepted, acceptOperation } from "../services/accept-operation.ts";
 import { ownWallet } from "../services/own-wallet.ts";
@@ -46,9 +43,8 @@ function sendAccepted(res: Response, { operation, replayed, hold }: Accepted): v
 }
 
 /**
- * A POST that moves or reserves money (`/v1/top-ups`, `/v1/transfers`, `/v1/payouts`,
- * `/v1/holds`, `/v1/holds/:id/capture`, `/v1/holds/:id/void`): accepted durably, applied
- * asynchronously (202).
+ * The POST of an operation type (its catalog entry's path: `/v1/top-ups`, `/v1/holds/:id/capture`,
+ * `/v1/refunds`, …): accepted durably, applied asynchronously (202).
  */
 export function acceptHandler(deps: AcceptDeps, type: OperationType): RequestHandler {
   return async (req, res) => {
@@ -56,8 +52,8 @@ export function acceptHandler(deps: AcceptDeps, type: OperationType): RequestHan
     // The key header before the body: API.md checks it before fromWalletId == toWalletId, which
     // is part of the transfer schema.
     const key = idempotencyKey(req.get("idempotency-key"));
-    const holdId = String(req.params.id ?? "").toLowerCase();
-    const request = parseOperationRequest(type, req.body, "body", holdId);
+    const pathId = String(req.params.id ?? "").toLowerCase();
+    const request = parseOperationRequest(type, req.body, "body", pathId);
     sendAccepted(res, await acceptOperation(deps, clientId, key, request));
   };
 }

@@ -5,8 +5,9 @@ import { listWalletEntries, settledBalanceAt } from "../../shared/db/entry-repo.
 import { withTx } from "../../shared/db/transaction.ts";
 import { ensureFundingAccounts, insertWallet, listClientWallets } from "../../shared/db/wallet-repo.ts";
 import { ApiError } from "../../shared/errors.ts";
+import { idSchema } from "../../shared/http/fields.ts";
 import { type BalanceAtResource, entryResource, walletResource } from "../../shared/http/resources.ts";
-import { balanceAtQuery, createWalletBody, idSchema, pageQuery } from "../../shared/http/schemas.ts";
+import { balanceAtQuery, createWalletBody, pageQuery } from "../../shared/http/schemas.ts";
 import { newId, partitionOf } from "../../shared/ids.ts";
 import { toJsonAmount } from "../../shared/money.ts";
 import { clientIdOf } from "../middleware/auth.ts";

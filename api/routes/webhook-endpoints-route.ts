@@ -10,7 +10,8 @@ import {
   MAX_ENDPOINTS_PER_CLIENT,
 } from "../../shared/db/webhook-endpoint-repo.ts";
 import { ApiError } from "../../shared/errors.ts";
-import { createWebhookEndpointBody, idSchema, pageQuery } from "../../shared/http/schemas.ts";
+import { idSchema } from "../../shared/http/fields.ts";
+import { createWebhookEndpointBody, pageQuery } from "../../shared/http/schemas.ts";
 import {
   createdWebhookEndpointResource,
   webhookDeliveryResource,

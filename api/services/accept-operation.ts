@@ -7,33 +7,18 @@ import { findByIdempotencyKeys, idempotencyScope } from "../../shared/db/operati
 import type { OriginalFacts } from "../../shared/db/refund-facts-repo.ts";
 import type { Hold, Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
-import type {
-  CaptureBody,
-  HoldBody,
-  PayoutBody,
-  RefundBody,
-  TopUpBody,
-  TransferBody,
-  VoidBody,
-} from "../../shared/http/schemas.ts";
-import { isUuid, newId } from "../../shared/ids.ts";
+import { newId } from "../../shared/ids.ts";
 import { errorSummary } from "../../shared/log-safe.ts";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
+import { type OperationRequest, placeRequest } from "../../shared/operation-types/catalog.ts";
+import type { Lookups, Placement } from "../../shared/operation-types/define.ts";
 import type { AcceptBatcher, RowResult } from "./accept-batcher.ts";
 import type { Backpressure, Refusal } from "./backpressure.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
 import { NothingCreated } from "./lost-insert.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
-/** A parsed request of each operation type: the single routes' bodies and a bulk's items. */
-export type OperationRequest =
-  | ({ type: "top_up" } & TopUpBody)
-  | ({ type: "transfer" } & TransferBody)
-  | ({ type: "payout" } & PayoutBody)
-  | ({ type: "hold" } & HoldBody)
-  | ({ type: "capture"; holdId: string } & CaptureBody)
-  | ({ type: "void"; holdId: string } & VoidBody)
-  | ({ type: "refund" } & RefundBody);
+export type { OperationRequest };
 
 export interface AcceptDeps {
   walletFacts: WalletFactsCache;
@@ -57,19 +42,6 @@ export interface Accepted {
   replayed: boolean;
   /** A replayed hold operation that succeeded: its hold now (a replay answers the current state). */
   hold?: Hold;
-}
-
-/** Where an accepted request goes: what the insert needs beyond the request itself. */
-interface Route {
-  /** The partition of the wallet whose balance is checked (a hold's source for its steps). */
-  partition: number;
-  currency: string;
-  amount: bigint;
-  fromWalletId: string | null;
-  toWalletId: string | null;
-  holdId: string | null;
-  refundOf: string | null;
-  expiresInSeconds: number | null;
 }
 
 /**
@@ -230,31 +202,24 @@ async function prepare(
   request: OperationRequest,
 ): Promise<Prepared> {
   const hash = requestHash(request);
-  let route: Route;
+  let placement: Placement;
   try {
-    route = await resolveRoute(deps, clientId, request);
+    placement = await placeRequest(request, lookupsOf(deps), clientId);
   } catch (err) {
     const existing = await deps.findByKey(clientId, idempotencyKey);
     if (existing) return { answer: replay(existing, hash) };
     throw err;
   }
+  const row = { id: newId(), clientId, type: request.type, ...placement, metadata: request.metadata };
+  return { row: { ...row, idempotencyKey, requestHash: hash } };
+}
+
+/** What a type's placement reads, from the accept path's caches and loaders. */
+function lookupsOf(deps: AcceptDeps): Lookups {
   return {
-    row: {
-      id: newId(),
-      clientId,
-      type: request.type,
-      amount: route.amount,
-      currency: route.currency,
-      fromWalletId: route.fromWalletId,
-      toWalletId: route.toWalletId,
-      holdId: route.holdId,
-      refundOf: route.refundOf,
-      expiresInSeconds: route.expiresInSeconds,
-      metadata: request.metadata,
-      partition: route.partition,
-      idempotencyKey,
-      requestHash: hash,
-    },
+    wallet: (id) => deps.walletFacts.get(id),
+    hold: deps.holdFacts,
+    original: deps.originals,
   };
 }
 
@@ -281,140 +246,6 @@ function replay(existing: Operation, hash: string): Accepted {
     );
   }
   return { operation: existing, replayed: true };
-}
-
-const walletNotFound = (field: string) =>
-  new ApiError("wallet_not_found", `No wallet with this id (${field}) is available to this client.`);
-
-/** The wallet checks of API.md, in its order: the caller's own wallet, then the destination, then the currency. */
-async function resolveRoute(
-  deps: Pick<AcceptDeps, "walletFacts" | "holdFacts" | "originals">,
-  clientId: string,
-  request: OperationRequest,
-): Promise<Route> {
-  const own = async (id: string, field: string) => {
-    const wallet = await deps.walletFacts.get(id);
-    if (wallet?.kind !== "client" || wallet.clientId !== clientId) throw walletNotFound(field);
-    return wallet;
-  };
-  switch (request.type) {
-    case "top_up":
-    case "payout": {
-      // The caller's wallet: credited from (a top-up) or debited to (a payout) its partition's funding account.
-      const wallet = await own(request.walletId, "walletId");
-      const topUp = request.type === "top_up";
-      return {
-        partition: wallet.partition,
-        currency: wallet.currency,
-        amount: BigInt(request.amount),
-        fromWalletId: topUp ? null : wallet.id,
-        toWalletId: topUp ? wallet.id : null,
-        holdId: null,
-        refundOf: null,
-        expiresInSeconds: null,
-      };
-    }
-    case "transfer":
-    case "hold": {
-      const [from, to] = await Promise.all([
-        own(request.fromWalletId, "fromWalletId"),
-        deps.walletFacts.get(request.toWalletId),
-      ]);
-      if (to?.kind !== "client") throw walletNotFound("toWalletId");
-      if (from.currency !== to.currency) {
-        // Says only that they differ: the destination may be another client's wallet.
-        throw new ApiError(
-          "currency_mismatch",
-          "The source and destination wallets hold different currencies; money moves in one currency.",
-        );
-      }
-      return {
-        partition: from.partition,
-        currency: from.currency,
-        amount: BigInt(request.amount),
-        fromWalletId: from.id,
-        toWalletId: to.id,
-        holdId: null,
-        refundOf: null,
-        expiresInSeconds: request.type === "hold" ? request.expiresInSeconds : null,
-      };
-    }
-    case "capture":
-    case "void": {
-      const hold = isUuid(request.holdId) ? await deps.holdFacts(request.holdId) : undefined;
-      if (!hold || hold.clientId !== clientId) {
-        throw new ApiError("hold_not_found", "No hold with this id is available to this client.");
-      }
-      const amount =
-        request.type === "capture" && request.amount !== undefined ? BigInt(request.amount) : hold.amount;
-      if (amount > hold.amount) {
-        throw new ApiError(
-          "amount_exceeds_hold",
-          `A capture moves at most the held amount (${hold.amount}); the rest of the hold is released.`,
-        );
-      }
-      return {
-        partition: hold.partition,
-        currency: hold.currency,
-        amount,
-        fromWalletId: hold.fromWalletId,
-        toWalletId: hold.toWalletId,
-        holdId: hold.id,
-        refundOf: null,
-        expiresInSeconds: null,
-      };
-    }
-    case "refund":
-      return refundRoute(await deps.originals(request.operationId), clientId, request.amount);
-  }
-}
-
-/**
- * A refund's acceptance checks (API.md, "Refunds"): the original must be one the caller
- * submitted or received (404 otherwise, as for a missing one), a succeeded transfer or capture
- * into the caller's wallet (422 otherwise), and the amount at most the original's. The refund
- * debits the original's destination, the receiver's wallet, so it is applied in that wallet's
- * partition, in order with its other debits and with every other refund of the same original.
- */
-function refundRoute(original: OriginalFacts | undefined, clientId: string, requested?: number): Route {
-  const received = original?.receiverId === clientId;
-  if (!original || (original.clientId !== clientId && !received)) {
-    throw new ApiError(
-      "operation_not_found",
-      "No operation with this id was submitted or received by this client.",
-    );
-  }
-  const { fromWalletId, toWalletId, receiverPartition } = original;
-  if (
-    !received ||
-    (original.type !== "transfer" && original.type !== "capture") ||
-    original.status !== "succeeded" ||
-    fromWalletId === null ||
-    toWalletId === null ||
-    receiverPartition === null
-  ) {
-    throw new ApiError(
-      "operation_not_refundable",
-      "Only a succeeded transfer or capture into one of this client's wallets can be refunded.",
-    );
-  }
-  const amount = requested === undefined ? original.amount : BigInt(requested);
-  if (amount > original.amount) {
-    throw new ApiError(
-      "amount_exceeds_refundable",
-      `A refund sends back at most the original's amount (${original.amount}).`,
-    );
-  }
-  return {
-    partition: receiverPartition,
-    currency: original.currency,
-    amount,
-    fromWalletId: toWalletId,
-    toWalletId: fromWalletId,
-    holdId: null,
-    refundOf: original.id,
-    expiresInSeconds: null,
-  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { sqlTypeList } from "../operation-types/catalog.ts";
 import type { Database } from "./client.ts";
 import { transaction } from "./transaction.ts";
 
@@ -13,6 +14,11 @@ export interface AuditReport {
   ok: boolean;
   checks: AuditCheck[];
 }
+
+/** The catalog's lists the checks name (shared/operation-types/catalog.ts). */
+const POSTING = sql.raw(sqlTypeList((l) => l.posts));
+const FUNDED = sql.raw(sqlTypeList((l) => l.funding !== null));
+const REFUNDABLE = sql.raw(sqlTypeList((l) => l.refundable));
 
 /**
  * The invariants of ARCHITECTURE.md as set-based queries, each returning the offending rows.
@@ -88,14 +94,14 @@ const CHECKS: { name: string; query: (pendingBoundSeconds: number | undefined) =
       SELECT o.id, o.type, o.status, count(e.id)::int AS entries
       FROM operations o
       LEFT JOIN entries e ON e.operation_id = o.id
-      LEFT JOIN wallets f ON o.type IN ('top_up', 'payout') AND f.kind = 'funding'
+      LEFT JOIN wallets f ON o.type IN (${FUNDED}) AND f.kind = 'funding'
                          AND f.currency = o.currency AND f.partition = o.partition
       GROUP BY o.id
-      HAVING (o.status = 'succeeded' AND o.type NOT IN ('hold', 'void') AND (
+      HAVING (o.status = 'succeeded' AND o.type IN (${POSTING}) AND (
                 count(e.id) <> 2
                 OR count(*) FILTER (WHERE e.wallet_id = coalesce(o.to_wallet_id, f.id) AND e.amount = o.amount) <> 1
                 OR count(*) FILTER (WHERE e.wallet_id = coalesce(o.from_wallet_id, f.id) AND e.amount = -o.amount) <> 1))
-          OR ((o.status <> 'succeeded' OR o.type IN ('hold', 'void')) AND count(e.id) <> 0)`,
+          OR ((o.status <> 'succeeded' OR o.type NOT IN (${POSTING})) AND count(e.id) <> 0)`,
   },
   {
     name: "a hold exactly for each succeeded hold operation, as it was placed",
@@ -143,7 +149,7 @@ const CHECKS: { name: string; query: (pendingBoundSeconds: number | undefined) =
       LEFT JOIN sums s ON s.refund_of = o.id
       WHERE (o.refunded_amount <> 0 OR s.refund_of IS NOT NULL)
         AND (o.refunded_amount <> coalesce(s.total, 0) OR o.refunded_amount > o.amount
-             OR o.type NOT IN ('transfer', 'capture') OR o.status <> 'succeeded')
+             OR o.type NOT IN (${REFUNDABLE}) OR o.status <> 'succeeded')
       UNION ALL
       SELECT r.id, 'refund', r.status, r.amount::text, NULL, NULL
       FROM refunds r JOIN operations o ON o.id = r.refund_of

@@ -1,5 +1,6 @@
+import { getTableColumns } from "drizzle-orm";
 import type { Queryable } from "./client.ts";
-import type { NewOperation, Operation } from "./schema/index.ts";
+import { type NewOperation, type Operation, operations } from "./schema/index.ts";
 
 /**
  * The accept path's statements, on the raw pg pool with named (prepared) statements: one
@@ -34,59 +35,22 @@ export type NewPendingOperation = {
   >
 >;
 
-const COLUMNS = `id, client_id, type, status, amount::text AS amount, currency, from_wallet_id, to_wallet_id,
-  hold_id, refund_of, refunded_amount::text AS refunded_amount, expires_at, failure_code, failure_message, metadata, partition, seq::text AS seq, idempotency_key,
-  request_hash, created_at, completed_at`;
+/**
+ * Every column of `operations`, as the raw statements select it, and a selected row as the
+ * Drizzle-inferred `Operation`: both derived from the table's definition, so a new column needs
+ * no edit here. Each value goes through its column's own driver mapping (a bigint's text to
+ * BigInt, say): the one row mapping of operations, beside Drizzle's own.
+ */
+const COLUMN_ENTRIES = Object.entries(getTableColumns(operations));
+const COLUMNS = COLUMN_ENTRIES.map(([key, c]) => `"${c.name}" AS "${key}"`).join(", ");
 
-interface OperationRow {
-  id: string;
-  client_id: string;
-  type: Operation["type"];
-  status: Operation["status"];
-  amount: string;
-  currency: string;
-  from_wallet_id: string | null;
-  to_wallet_id: string | null;
-  hold_id: string | null;
-  refund_of: string | null;
-  refunded_amount: string;
-  expires_at: Date | null;
-  failure_code: string | null;
-  failure_message: string | null;
-  metadata: Record<string, string>;
-  partition: number;
-  seq: string;
-  idempotency_key: string;
-  request_hash: string;
-  created_at: Date;
-  completed_at: Date | null;
-}
-
-/** A row of {@link COLUMNS} as the Drizzle-inferred `Operation` (bigints as BigInt). */
-function toOperation(r: OperationRow): Operation {
-  return {
-    id: r.id,
-    clientId: r.client_id,
-    type: r.type,
-    status: r.status,
-    amount: BigInt(r.amount),
-    currency: r.currency,
-    fromWalletId: r.from_wallet_id,
-    toWalletId: r.to_wallet_id,
-    holdId: r.hold_id,
-    refundOf: r.refund_of,
-    refundedAmount: BigInt(r.refunded_amount),
-    expiresAt: r.expires_at,
-    failureCode: r.failure_code,
-    failureMessage: r.failure_message,
-    metadata: r.metadata,
-    partition: r.partition,
-    seq: BigInt(r.seq),
-    idempotencyKey: r.idempotency_key,
-    requestHash: r.request_hash,
-    createdAt: r.created_at,
-    completedAt: r.completed_at,
-  };
+function toOperation(row: Record<string, unknown>): Operation {
+  return Object.fromEntries(
+    COLUMN_ENTRIES.map(([key, c]) => {
+      const value = row[key];
+      return [key, value === null ? null : c.mapFromDriverValue(value)];
+    }),
+  ) as Operation;
 }
 
 /**
@@ -223,14 +187,17 @@ export async function findByIdempotencyKeys(
   db: Queryable,
   pairs: { clientId: string; idempotencyKey: string }[],
 ): Promise<Map<string, Operation>> {
-  const r = await db.query<OperationRow>({
+  const r = await db.query<Record<string, unknown>>({
     name: "operations.find-by-idempotency-keys",
     text: `SELECT ${COLUMNS} FROM operations
            WHERE (client_id, idempotency_key) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
     values: [pairs.map((p) => p.clientId), pairs.map((p) => p.idempotencyKey)],
   });
   return new Map(
-    r.rows.map((row) => [idempotencyScope(row.client_id, row.idempotency_key), toOperation(row)]),
+    r.rows.map((row) => {
+      const operation = toOperation(row);
+      return [idempotencyScope(operation.clientId, operation.idempotencyKey), operation];
+    }),
   );
 }
 

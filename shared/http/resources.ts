@@ -9,7 +9,8 @@ import {
 } from "../db/schema/index.ts";
 import { ERRORS, type ErrorCode, FAILURE_MESSAGES, type FailureCode } from "../errors.ts";
 import { toJsonAmount } from "../money.ts";
-import { metadataSchema } from "./schemas.ts";
+import { operationType } from "../operation-types/catalog.ts";
+import { metadataSchema } from "./fields.ts";
 
 /**
  * The JSON shapes of API.md's resources: zod schemas that the OpenAPI document declares (and
@@ -161,7 +162,7 @@ export function operationResource(o: Operation, hold: Hold | null = null): Opera
     holdId: o.holdId,
     hold: o.type === "hold" && o.status === "succeeded" && hold ? holdResource(hold) : null,
     refundOf: o.refundOf,
-    refundedAmount: o.type === "transfer" || o.type === "capture" ? toJsonAmount(o.refundedAmount) : null,
+    refundedAmount: operationType(o.type).ledger.refundable ? toJsonAmount(o.refundedAmount) : null,
     failure: o.failureCode ? { code: o.failureCode as FailureCode, message: o.failureMessage ?? "" } : null,
     metadata: o.metadata,
     createdAt: o.createdAt.toISOString(),

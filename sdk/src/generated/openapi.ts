@@ -223,46 +223,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/top-ups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Top up a wallet
-         * @description Credits the client's own wallet with money from outside (the currency's funding account), asynchronously. Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`. Operations that check the same wallet's balance (its top-ups, its outgoing transfers) are applied in acceptance order.
-         */
-        post: operations["createTopUp"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/transfers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Transfer between wallets
-         * @description Moves money from one of the client's wallets to any existing wallet of the same currency (another client's too: wallet ids cannot be guessed, but the outcome does reveal whether a destination exists), asynchronously. `fromWalletId == toWalletId` is a 400. Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`. Transfers out of a wallet are applied in the order they were accepted; the source's balance is checked then (`insufficient_funds`), and so is the destination's upper bound (`balance_limit_exceeded`).
-         */
-        post: operations["createTransfer"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/operations": {
         parameters: {
             query?: never;
@@ -303,7 +263,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/operations/bulk": {
+    "/v1/top-ups": {
         parameters: {
             query?: never;
             header?: never;
@@ -313,10 +273,30 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Submit up to 1,000 operations at once
-         * @description Each item is its own operation, accepted or refused on its own with the single route's checks, in the same order and with the same codes; its `idempotencyKey` follows the Idempotency-Key header's rules and shares its key space (an item and a single request with the same key and body are one operation). Items that debit the same wallet are accepted, and so applied, in array order. Two items with the same key: the first is the operation, a later one with the same body its replay (`replayed: true`), one with another body 422 `idempotency_key_reused`. Answered 200 with one result per item, in order: `{ status: 202, replayed, operation }` or `{ status: 400 | 404 | 422, error }` (a problem whose `requestId` is this request's), or `{ status: 500 | 503, error }` for an item the database failed on while others were accepted (a 503 item says whether it was created, as a single request's 503 does). The request is refused as a whole, and nothing created, only for its envelope: 400 `validation_error` when the body is not `{ "operations": [1..1000 objects] }` (an item's own errors go in its result), 413 over 1 MiB, 415, 429 (a bulk of n items counts n against the rate limit), 503 `overloaded` (backpressure, or the database failed and nothing of the request was created; retrying with the same keys is safe).
+         * Top up a wallet
+         * @description Credits the client's own wallet with money from outside (the currency's funding account), asynchronously. Operations that check the same wallet's balance (its top-ups, its outgoing transfers) are applied in acceptance order. Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.
          */
-        post: operations["submitOperations"];
+        post: operations["createTopUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer between wallets
+         * @description Moves money from one of the client's wallets to any existing wallet of the same currency (another client's too: wallet ids cannot be guessed, but the outcome does reveal whether a destination exists), asynchronously. `fromWalletId == toWalletId` is a 400. Transfers out of a wallet are applied in the order they were accepted; the source's balance is checked then (`insufficient_funds`), and so is the destination's upper bound (`balance_limit_exceeded`). The receiver may refund it (`POST /v1/refunds`). Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.
+         */
+        post: operations["createTransfer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -334,7 +314,7 @@ export interface paths {
         put?: never;
         /**
          * Pay money out of a wallet
-         * @description Money leaves the system (a withdrawal to the outside world): the client's own wallet is debited and the currency's funding account credited, asynchronously. Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`. The wallet's available balance (its balance less its active holds) is checked when the payout is applied (`insufficient_funds`).
+         * @description Money leaves the system (a withdrawal to the outside world): the client's own wallet is debited and the currency's funding account credited, asynchronously. The wallet's available balance (its balance less its active holds) is checked when the payout is applied (`insufficient_funds`). Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.
          */
         post: operations["createPayout"];
         delete?: never;
@@ -354,7 +334,7 @@ export interface paths {
         put?: never;
         /**
          * Reserve money (authorize)
-         * @description Reserves `amount` of the source wallet's available balance for a later capture to `toWalletId` (any existing wallet of the same currency), asynchronously: once applied the source's `heldBalance` grows and its `availableBalance` shrinks, no entry is posted, and the operation's `hold` shows the hold's state; or it fails `insufficient_funds`. A hold still active at `expiresAt` (its `createdAt` plus `expiresInSeconds`) is voided by the system: a `void` operation with `metadata.reason = "expired"` appears in the client's operations and webhooks. Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`. A hold, its capture and its void are applied in acceptance order with the source wallet's other debits. A hold is captured or voided at most once, whatever arrives concurrently: the first applied wins, the rest fail `hold_not_active`, as does a capture or void of a hold whose own operation failed, or one accepted at or after the hold's `expiresAt`. A capture may be accepted while its hold is still pending: it is applied after it.
+         * @description Reserves `amount` of the source wallet's available balance for a later capture to `toWalletId` (any existing wallet of the same currency), asynchronously: once applied the source's `heldBalance` grows and its `availableBalance` shrinks, no entry is posted, and the operation's `hold` shows the hold's state; or it fails `insufficient_funds`. A hold still active at `expiresAt` (its `createdAt` plus `expiresInSeconds`) is voided by the system: a `void` operation with `metadata.reason = "expired"` appears in the client's operations and webhooks. A hold, its capture and its void are applied in acceptance order with the source wallet's other debits. A hold is captured or voided at most once, whatever arrives concurrently: the first applied wins, the rest fail `hold_not_active`, as does a capture or void of a hold whose own operation failed, or one accepted at or after the hold's `expiresAt`. A capture may be accepted while its hold is still pending: it is applied after it. Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.
          */
         post: operations["createHold"];
         delete?: never;
@@ -374,7 +354,7 @@ export interface paths {
         put?: never;
         /**
          * Capture a hold, wholly or in part
-         * @description Moves `amount` (all of the hold by default) from the hold's source to its destination (two entries) and releases the rest of the hold. `:id` is the hold operation's id. A capture above the held amount is a 422 `amount_exceeds_hold` at once. The request hash covers the body as sent: a capture without `amount` and one with the full amount are different requests under one key. A capture that fails (`balance_limit_exceeded` on the destination) leaves the hold active. A hold, its capture and its void are applied in acceptance order with the source wallet's other debits. A hold is captured or voided at most once, whatever arrives concurrently: the first applied wins, the rest fail `hold_not_active`, as does a capture or void of a hold whose own operation failed, or one accepted at or after the hold's `expiresAt`. A capture may be accepted while its hold is still pending: it is applied after it.
+         * @description Moves `amount` (all of the hold by default) from the hold's source to its destination (two entries) and releases the rest of the hold. `:id` is the hold operation's id. A capture above the held amount is a 422 `amount_exceeds_hold` at once. The request hash covers the body as sent: a capture without `amount` and one with the full amount are different requests under one key. A capture that fails (`balance_limit_exceeded` on the destination) leaves the hold active. The receiver may refund it (`POST /v1/refunds`). A hold, its capture and its void are applied in acceptance order with the source wallet's other debits. A hold is captured or voided at most once, whatever arrives concurrently: the first applied wins, the rest fail `hold_not_active`, as does a capture or void of a hold whose own operation failed, or one accepted at or after the hold's `expiresAt`. A capture may be accepted while its hold is still pending: it is applied after it. Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.
          */
         post: operations["captureHold"];
         delete?: never;
@@ -394,7 +374,7 @@ export interface paths {
         put?: never;
         /**
          * Void a hold
-         * @description Releases all of the hold: no entry is posted; the source's `heldBalance` shrinks by the hold's amount. The void's `amount` is the amount it releases. A hold, its capture and its void are applied in acceptance order with the source wallet's other debits. A hold is captured or voided at most once, whatever arrives concurrently: the first applied wins, the rest fail `hold_not_active`, as does a capture or void of a hold whose own operation failed, or one accepted at or after the hold's `expiresAt`. A capture may be accepted while its hold is still pending: it is applied after it.
+         * @description Releases all of the hold: no entry is posted; the source's `heldBalance` shrinks by the hold's amount. The void's `amount` is the amount it releases. A hold, its capture and its void are applied in acceptance order with the source wallet's other debits. A hold is captured or voided at most once, whatever arrives concurrently: the first applied wins, the rest fail `hold_not_active`, as does a capture or void of a hold whose own operation failed, or one accepted at or after the hold's `expiresAt`. A capture may be accepted while its hold is still pending: it is applied after it. Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.
          */
         post: operations["voidHold"];
         delete?: never;
@@ -417,6 +397,26 @@ export interface paths {
          * @description Sends money back along `operationId`, the original: a `succeeded` `transfer` or `capture` whose destination wallet is this client's. The receiver refunds, as a merchant refunds a charge; the original may have been submitted by another client (its id is on the receiver's entries). The refund debits the original's `toWalletId` and credits its `fromWalletId` (its own `fromWalletId` and `toWalletId` are those, swapped), and names the original in `refundOf`; it is applied in acceptance order with the other debits of the wallet it debits. Refunds may be partial and several: the original's `refundedAmount` is the sum of its succeeded refunds, and however many arrive at once, concurrently or in a bulk, that sum never passes the original's amount. At acceptance: 404 `operation_not_found` for an id this client neither submitted nor received; 422 `operation_not_refundable` for one it did that is not such an original (another type, a transfer it sent into another client's wallet, one still `pending` or `failed`); 422 `amount_exceeds_refundable` for more than the original's amount. When applied, it fails `insufficient_funds` (the refunding wallet's available balance), `balance_limit_exceeded`, or `amount_exceeds_refundable` (the original's succeeded refunds and this one would pass its amount). The request hash covers the body as sent: a refund without `amount` and one with the full amount are different requests under one key. Checked at once, in this order: authentication (401), the Idempotency-Key header and the body (400), the idempotency key (a replay answers here; another body under the key is 422), the wallets (404, 422), backpressure (503, never for a replay). Balances are checked when the operation is applied: an operation that cannot be applied ends `failed` with `failure.code`.
          */
         post: operations["createRefund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit up to 1,000 operations at once
+         * @description Each item is its own operation, accepted or refused on its own with the single route's checks, in the same order and with the same codes; its `idempotencyKey` follows the Idempotency-Key header's rules and shares its key space (an item and a single request with the same key and body are one operation). Items that debit the same wallet are accepted, and so applied, in array order. Two items with the same key: the first is the operation, a later one with the same body its replay (`replayed: true`), one with another body 422 `idempotency_key_reused`. Answered 200 with one result per item, in order: `{ status: 202, replayed, operation }` or `{ status: 400 | 404 | 422, error }` (a problem whose `requestId` is this request's), or `{ status: 500 | 503, error }` for an item the database failed on while others were accepted (a 503 item says whether it was created, as a single request's 503 does). The request is refused as a whole, and nothing created, only for its envelope: 400 `validation_error` when the body is not `{ "operations": [1..1000 objects] }` (an item's own errors go in its result), 413 over 1 MiB, 415, 429 (a bulk of n items counts n against the rate limit), 503 `overloaded` (backpressure, or the database failed and nothing of the request was created; retrying with the same keys is safe).
+         */
+        post: operations["submitOperations"];
         delete?: never;
         options?: never;
         head?: never;
@@ -633,6 +633,11 @@ export interface components {
              */
             createdAt: string;
         };
+        OperationPage: {
+            data: components["schemas"]["Operation"][];
+            /** @description Pass as `?cursor=` to get the next page; null on the last page */
+            nextCursor: string | null;
+        };
         Operation: {
             /** Format: uuid */
             id: string;
@@ -701,11 +706,6 @@ export interface components {
             capturedAmount: number | null;
             /** @description When the hold stopped being active; null while active */
             releasedAt: string | null;
-        };
-        OperationPage: {
-            data: components["schemas"]["Operation"][];
-            /** @description Pass as `?cursor=` to get the next page; null on the last page */
-            nextCursor: string | null;
         };
         BulkResponse: {
             /** @description One result per item, in the items' order */
@@ -906,8 +906,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers, holds): the two wallets hold different currencies. `amount_exceeds_hold` (captures): more than the held amount. `operation_not_refundable` (refunds): the original is not a succeeded transfer or capture into this client's wallet. `amount_exceeds_refundable` (refunds): more than the original's amount. */
-        Unprocessable: {
+        /** @description `not_found`: no such resource (or none this client may see), or no such route. */
+        NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 RateLimit: components["headers"]["RateLimit"];
@@ -918,8 +918,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `not_found`: no such resource (or none this client may see), or no such route. */
-        NotFound: {
+        /** @description `idempotency_key_reused`: the Idempotency-Key was used before with a different body; nothing was created. `currency_mismatch` (transfers, holds): the two wallets hold different currencies. `amount_exceeds_hold` (captures): more than the held amount. `operation_not_refundable` (refunds): the original is not a succeeded transfer or capture into this client's wallet. `amount_exceeds_refundable` (refunds): more than the original's amount. */
+        Unprocessable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 RateLimit: components["headers"]["RateLimit"];
@@ -1350,6 +1350,79 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listOperations: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..100 (default 20) */
+                limit?: number;
+                cursor?: string;
+                walletId?: string;
+                status?: "pending" | "succeeded" | "failed";
+                type?: "top_up" | "transfer" | "payout" | "hold" | "capture" | "void" | "refund";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of operations */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["WalletNotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getOperation: {
+        parameters: {
+            query?: {
+                /** @description Seconds to wait while the operation is pending, 0..30 (default 0) */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Operation id (a UUID; anything else is a 404) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     createTopUp: {
         parameters: {
             query?: never;
@@ -1465,264 +1538,6 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
-            429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
-        };
-    };
-    listOperations: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1..100 (default 20) */
-                limit?: number;
-                cursor?: string;
-                walletId?: string;
-                status?: "pending" | "succeeded" | "failed";
-                type?: "top_up" | "transfer" | "payout" | "hold" | "capture" | "void" | "refund";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of operations */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OperationPage"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["WalletNotFound"];
-            429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
-        };
-    };
-    getOperation: {
-        parameters: {
-            query?: {
-                /** @description Seconds to wait while the operation is pending, 0..30 (default 0) */
-                wait?: number;
-            };
-            header?: never;
-            path: {
-                /** @description Operation id (a UUID; anything else is a 404) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The operation */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Operation"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
-        };
-    };
-    submitOperations: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description 1..1000 operations, each accepted or refused on its own, answered in this order */
-                    operations: ({
-                        /** Format: uuid */
-                        walletId: string;
-                        /**
-                         * Format: int64
-                         * @description Integer number of minor units (cents), 1..9007199254740991
-                         */
-                        amount: number;
-                        /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
-                         * @default {}
-                         */
-                        metadata?: {
-                            [key: string]: string;
-                        };
-                        /** @constant */
-                        type: "top_up";
-                        /** @description This item's Idempotency-Key: the header's rules and key space */
-                        idempotencyKey: string;
-                    } | {
-                        /** Format: uuid */
-                        fromWalletId: string;
-                        /** Format: uuid */
-                        toWalletId: string;
-                        /**
-                         * Format: int64
-                         * @description Integer number of minor units (cents), 1..9007199254740991
-                         */
-                        amount: number;
-                        /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
-                         * @default {}
-                         */
-                        metadata?: {
-                            [key: string]: string;
-                        };
-                        /** @constant */
-                        type: "transfer";
-                        /** @description This item's Idempotency-Key: the header's rules and key space */
-                        idempotencyKey: string;
-                    } | {
-                        /** Format: uuid */
-                        walletId: string;
-                        /**
-                         * Format: int64
-                         * @description Integer number of minor units (cents), 1..9007199254740991
-                         */
-                        amount: number;
-                        /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
-                         * @default {}
-                         */
-                        metadata?: {
-                            [key: string]: string;
-                        };
-                        /** @constant */
-                        type: "payout";
-                        /** @description This item's Idempotency-Key: the header's rules and key space */
-                        idempotencyKey: string;
-                    } | {
-                        /** Format: uuid */
-                        fromWalletId: string;
-                        /** Format: uuid */
-                        toWalletId: string;
-                        /**
-                         * Format: int64
-                         * @description Integer number of minor units (cents), 1..9007199254740991
-                         */
-                        amount: number;
-                        /**
-                         * Format: int32
-                         * @description Seconds until the system voids the hold if it is still active, 1..2592000 (30 days); 7 days by default
-                         * @default 604800
-                         */
-                        expiresInSeconds?: number;
-                        /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
-                         * @default {}
-                         */
-                        metadata?: {
-                            [key: string]: string;
-                        };
-                        /** @constant */
-                        type: "hold";
-                        /** @description This item's Idempotency-Key: the header's rules and key space */
-                        idempotencyKey: string;
-                    } | {
-                        /**
-                         * Format: int64
-                         * @description Minor units to move, 1..the held amount; all of it by default
-                         */
-                        amount?: number;
-                        /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
-                         * @default {}
-                         */
-                        metadata?: {
-                            [key: string]: string;
-                        };
-                        /**
-                         * Format: uuid
-                         * @description The hold operation's id
-                         */
-                        holdId: string;
-                        /** @constant */
-                        type: "capture";
-                        /** @description This item's Idempotency-Key: the header's rules and key space */
-                        idempotencyKey: string;
-                    } | {
-                        /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
-                         * @default {}
-                         */
-                        metadata?: {
-                            [key: string]: string;
-                        };
-                        /**
-                         * Format: uuid
-                         * @description The hold operation's id
-                         */
-                        holdId: string;
-                        /** @constant */
-                        type: "void";
-                        /** @description This item's Idempotency-Key: the header's rules and key space */
-                        idempotencyKey: string;
-                    } | {
-                        /**
-                         * Format: uuid
-                         * @description The original: a succeeded transfer or capture whose destination wallet is the caller's
-                         */
-                        operationId: string;
-                        /**
-                         * Format: int64
-                         * @description Minor units to send back, 1..the original's amount; all of it by default
-                         */
-                        amount?: number;
-                        /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
-                         * @default {}
-                         */
-                        metadata?: {
-                            [key: string]: string;
-                        };
-                        /** @constant */
-                        type: "refund";
-                        /** @description This item's Idempotency-Key: the header's rules and key space */
-                        idempotencyKey: string;
-                    })[];
-                };
-            };
-        };
-        responses: {
-            /** @description One result per item, in order */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BulkResponse"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -1963,6 +1778,7 @@ export interface operations {
             404: components["responses"]["HoldNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -2025,6 +1841,191 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    submitOperations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description 1..1000 operations, each accepted or refused on its own, answered in this order */
+                    operations: ({
+                        /** Format: uuid */
+                        walletId: string;
+                        /**
+                         * Format: int64
+                         * @description Integer number of minor units (cents), 1..9007199254740991
+                         */
+                        amount: number;
+                        /**
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @default {}
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                        /** @constant */
+                        type: "top_up";
+                        /** @description This item's Idempotency-Key: the header's rules and key space */
+                        idempotencyKey: string;
+                    } | {
+                        /** Format: uuid */
+                        fromWalletId: string;
+                        /** Format: uuid */
+                        toWalletId: string;
+                        /**
+                         * Format: int64
+                         * @description Integer number of minor units (cents), 1..9007199254740991
+                         */
+                        amount: number;
+                        /**
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @default {}
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                        /** @constant */
+                        type: "transfer";
+                        /** @description This item's Idempotency-Key: the header's rules and key space */
+                        idempotencyKey: string;
+                    } | {
+                        /** Format: uuid */
+                        walletId: string;
+                        /**
+                         * Format: int64
+                         * @description Integer number of minor units (cents), 1..9007199254740991
+                         */
+                        amount: number;
+                        /**
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @default {}
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                        /** @constant */
+                        type: "payout";
+                        /** @description This item's Idempotency-Key: the header's rules and key space */
+                        idempotencyKey: string;
+                    } | {
+                        /** Format: uuid */
+                        fromWalletId: string;
+                        /** Format: uuid */
+                        toWalletId: string;
+                        /**
+                         * Format: int64
+                         * @description Integer number of minor units (cents), 1..9007199254740991
+                         */
+                        amount: number;
+                        /**
+                         * Format: int32
+                         * @description Seconds until the system voids the hold if it is still active, 1..2592000 (30 days); 7 days by default
+                         * @default 604800
+                         */
+                        expiresInSeconds?: number;
+                        /**
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @default {}
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                        /** @constant */
+                        type: "hold";
+                        /** @description This item's Idempotency-Key: the header's rules and key space */
+                        idempotencyKey: string;
+                    } | {
+                        /**
+                         * Format: int64
+                         * @description Minor units to move, 1..the held amount; all of it by default
+                         */
+                        amount?: number;
+                        /**
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @default {}
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                        /** @constant */
+                        type: "capture";
+                        /** @description This item's Idempotency-Key: the header's rules and key space */
+                        idempotencyKey: string;
+                        /**
+                         * Format: uuid
+                         * @description The hold operation's id
+                         */
+                        holdId: string;
+                    } | {
+                        /**
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @default {}
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                        /** @constant */
+                        type: "void";
+                        /** @description This item's Idempotency-Key: the header's rules and key space */
+                        idempotencyKey: string;
+                        /**
+                         * Format: uuid
+                         * @description The hold operation's id
+                         */
+                        holdId: string;
+                    } | {
+                        /**
+                         * Format: uuid
+                         * @description The original: a succeeded transfer or capture whose destination wallet is the caller's
+                         */
+                        operationId: string;
+                        /**
+                         * Format: int64
+                         * @description Minor units to send back, 1..the original's amount; all of it by default
+                         */
+                        amount?: number;
+                        /**
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @default {}
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                        /** @constant */
+                        type: "refund";
+                        /** @description This item's Idempotency-Key: the header's rules and key space */
+                        idempotencyKey: string;
+                    })[];
+                };
+            };
+        };
+        responses: {
+            /** @description One result per item, in order */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

@@ -13,14 +13,13 @@ import {
   unique,
   uuid,
 } from "drizzle-orm/pg-core";
+import { OPERATION_TYPES, type OperationType, sqlTypeList } from "../../operation-types/catalog.ts";
 import { createdAt } from "./columns.ts";
 
-/**
- * The operation types of API.md. A hold reserves money; a capture moves (part of) it; a void
- * releases it; a refund sends (part of) a transfer or capture back.
- */
-export const OPERATION_TYPES = ["top_up", "transfer", "payout", "hold", "capture", "void", "refund"] as const;
-export type OperationType = (typeof OPERATION_TYPES)[number];
+export { OPERATION_TYPES, type OperationType };
+
+/** An operation's statuses: `pending`, then `succeeded` or `failed`, once. */
+export const OPERATION_STATUSES = ["pending", "succeeded", "failed"] as const;
 
 /**
  * Money movements, accepted `pending` and set `succeeded` or `failed` exactly once by a partition
@@ -42,12 +41,10 @@ export const operations = pgTable(
     id: uuid("id").primaryKey(),
     /** The client that submitted it (a reference the database keeps: see {@link operations}). */
     clientId: uuid("client_id").notNull(),
-    /** One of {@link OPERATION_TYPES}. */
+    /** One of the catalog's types (shared/operation-types/catalog.ts). */
     type: text("type", { enum: OPERATION_TYPES }).notNull(),
     /** "pending", then "succeeded" or "failed". */
-    status: text("status", { enum: ["pending", "succeeded", "failed"] })
-      .notNull()
-      .default("pending"),
+    status: text("status", { enum: OPERATION_STATUSES }).notNull().default("pending"),
     /** Minor units, 1..2^53-1. */
     amount: bigint("amount", { mode: "bigint" }).notNull(),
     /** ISO 4217 code of both wallets. */
@@ -91,11 +88,11 @@ export const operations = pgTable(
   (t) => [
     unique("operations_client_idempotency_key").on(t.clientId, t.idempotencyKey),
     check("operations_amount_positive", sql`${t.amount} > 0 AND ${t.amount} <= 9007199254740991`),
+    check("operations_type_valid", sql`${t.type} IN (${sql.raw(sqlTypeList(() => true))})`),
     check(
-      "operations_type_valid",
-      sql`${t.type} IN ('top_up', 'transfer', 'payout', 'hold', 'capture', 'void', 'refund')`,
+      "operations_status_valid",
+      sql`${t.status} IN (${sql.raw(OPERATION_STATUSES.map((status) => `'${status}'`).join(", "))})`,
     ),
-    check("operations_status_valid", sql`${t.status} IN ('pending', 'succeeded', 'failed')`),
     check("operations_source_matches_type", sql`(${t.type} = 'top_up') = (${t.fromWalletId} IS NULL)`),
     check("operations_destination_matches_type", sql`(${t.type} = 'payout') = (${t.toWalletId} IS NULL)`),
     check(
@@ -105,7 +102,7 @@ export const operations = pgTable(
     check("operations_refund_matches_type", sql`(${t.type} = 'refund') = (${t.refundOf} IS NOT NULL)`),
     check(
       "operations_refunded_within_amount",
-      sql`${t.refundedAmount} >= 0 AND ${t.refundedAmount} <= ${t.amount} AND (${t.refundedAmount} = 0 OR ${t.type} IN ('transfer', 'capture'))`,
+      sql`${t.refundedAmount} >= 0 AND ${t.refundedAmount} <= ${t.amount} AND (${t.refundedAmount} = 0 OR ${t.type} IN (${sql.raw(sqlTypeList((l) => l.refundable))}))`,
     ),
     check("operations_expiry_matches_type", sql`(${t.type} = 'hold') = (${t.expiresAt} IS NOT NULL)`),
     check("operations_failure_iff_failed", sql`(${t.status} = 'failed') = (${t.failureCode} IS NOT NULL)`),

@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
+import { defineOperationType } from "./define.ts";
+import { sourceAndDestination } from "./placement.ts";
+
+/** Longest a hold may last: 30 days, s. */
+export const MAX_HOLD_SECONDS = 2_592_000;
+
+/** What the docs of a hold, its capture and its void all say of the three. */
+export const HOLD_STEPS =
+  "A hold, its capture and its void are applied in acceptance order with the source wallet's other debits. A hold is captured or voided at most once, whatever arrives concurrently: the first applied wins, the rest fail `hold_not_active`, as does a capture or void of a hold whose own operation failed, or one accepted at or after the hold's `expiresAt`. A capture may be accepted while its hold is still pending: it is applied after it.";
+
+/** A hold: reserves money of the caller's wallet for a later capture to a destination. */
+export const hold = defineOperationType({
+  type: "hold",
+  path: "/holds",
+  body: z
+    .strictObject({
+      fromWalletId: idSchema,
+      toWalletId: idSchema,
+      amount: amountSchema,
+      expiresInSeconds: z
+        .number()
+        .int("a whole number of seconds")
+        .min(1)
+        .max(MAX_HOLD_SECONDS)
+        .default(604_800)
+        .describe(
+          "Seconds until the system voids the hold if it is still active, 1..2592000 (30 days); 7 days by default",
+        ),
+      metadata: metadataSchema.default({}),
+    })
+    .refine((b) => b.fromWalletId !== b.toWalletId, {
+      message: "fromWalletId and toWalletId must differ",
+      path: ["toWalletId"],
+    }),
+  docs: {
+    operationId: "createHold",
+    tag: "Holds",
+    summary: "Reserve money (authorize)",
+    description: `Reserves \`amount\` of the source wallet's available balance for a later capture to \`toWalletId\` (any existing wallet of the same currency), asynchronously: once applied the source's \`heldBalance\` grows and its \`availableBalance\` shrinks, no entry is posted, and the operation's \`hold\` shows the hold's state; or it fails \`insufficient_funds\`. A hold still active at \`expiresAt\` (its \`createdAt\` plus \`expiresInSeconds\`) is voided by the system: a \`void\` operation with \`metadata.reason = "expired"\` appears in the client's operations and webhooks. ${HOLD_STEPS}`,
+    notFound: "wallet_not_found",
+  },
+  ledger: { posts: false, funding: null, refundable: false },
+  async place(request, lookups, clientId) {
+    const { from, to } = await sourceAndDestination(lookups, clientId, request);
+    return {
+      partition: from.partition,
+      currency: from.currency,
+      amount: BigInt(request.amount),
+      fromWalletId: from.id,
+      toWalletId: to.id,
+      holdId: null,
+      refundOf: null,
+      expiresInSeconds: request.expiresInSeconds,
+    };
+  },
+});

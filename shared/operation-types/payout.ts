@@ -1,0 +1,35 @@
+import { z } from "zod";
+import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
+import { defineOperationType, NO_REFERENCES } from "./define.ts";
+import { ownWallet } from "./placement.ts";
+
+/** A payout: money leaves the system from the caller's wallet (to the currency's funding account). */
+export const payout = defineOperationType({
+  type: "payout",
+  path: "/payouts",
+  body: z.strictObject({
+    walletId: idSchema,
+    amount: amountSchema,
+    metadata: metadataSchema.default({}),
+  }),
+  docs: {
+    operationId: "createPayout",
+    tag: "Operations",
+    summary: "Pay money out of a wallet",
+    description:
+      "Money leaves the system (a withdrawal to the outside world): the client's own wallet is debited and the currency's funding account credited, asynchronously. The wallet's available balance (its balance less its active holds) is checked when the payout is applied (`insufficient_funds`).",
+    notFound: "wallet_not_found",
+  },
+  ledger: { posts: true, funding: "credit", refundable: false },
+  async place(request, lookups, clientId) {
+    const wallet = await ownWallet(lookups, clientId, request.walletId, "walletId");
+    return {
+      partition: wallet.partition,
+      currency: wallet.currency,
+      amount: BigInt(request.amount),
+      fromWalletId: wallet.id,
+      toWalletId: null,
+      ...NO_REFERENCES,
+    };
+  },
+});

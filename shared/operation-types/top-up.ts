@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
+import { defineOperationType, NO_REFERENCES } from "./define.ts";
+import { ownWallet } from "./placement.ts";
+
+/** A top-up: money from outside (the currency's funding account) into the caller's wallet. */
+export const topUp = defineOperationType({
+  type: "top_up",
+  path: "/top-ups",
+  body: z.strictObject({
+    walletId: idSchema,
+    amount: amountSchema,
+    metadata: metadataSchema.default({}),
+  }),
+  docs: {
+    operationId: "createTopUp",
+    tag: "Operations",
+    summary: "Top up a wallet",
+    description:
+      "Credits the client's own wallet with money from outside (the currency's funding account), asynchronously. Operations that check the same wallet's balance (its top-ups, its outgoing transfers) are applied in acceptance order.",
+    notFound: "wallet_not_found",
+  },
+  ledger: { posts: true, funding: "debit", refundable: false },
+  async place(request, lookups, clientId) {
+    // Applied in the wallet's partition, whose funding account it debits.
+    const wallet = await ownWallet(lookups, clientId, request.walletId, "walletId");
+    return {
+      partition: wallet.partition,
+      currency: wallet.currency,
+      amount: BigInt(request.amount),
+      fromWalletId: null,
+      toWalletId: wallet.id,
+      ...NO_REFERENCES,
+    };
+  },
+});

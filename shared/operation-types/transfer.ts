@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
+import { defineOperationType, NO_REFERENCES } from "./define.ts";
+import { sourceAndDestination } from "./placement.ts";
+
+/** A transfer: from one of the caller's wallets to any client's wallet of the same currency. */
+export const transfer = defineOperationType({
+  type: "transfer",
+  path: "/transfers",
+  body: z
+    .strictObject({
+      fromWalletId: idSchema,
+      toWalletId: idSchema,
+      amount: amountSchema,
+      metadata: metadataSchema.default({}),
+    })
+    .refine((b) => b.fromWalletId !== b.toWalletId, {
+      message: "fromWalletId and toWalletId must differ",
+      path: ["toWalletId"],
+    }),
+  docs: {
+    operationId: "createTransfer",
+    tag: "Operations",
+    summary: "Transfer between wallets",
+    description:
+      "Moves money from one of the client's wallets to any existing wallet of the same currency (another client's too: wallet ids cannot be guessed, but the outcome does reveal whether a destination exists), asynchronously. `fromWalletId == toWalletId` is a 400. Transfers out of a wallet are applied in the order they were accepted; the source's balance is checked then (`insufficient_funds`), and so is the destination's upper bound (`balance_limit_exceeded`). The receiver may refund it (`POST /v1/refunds`).",
+    notFound: "wallet_not_found",
+  },
+  ledger: { posts: true, funding: null, refundable: true },
+  async place(request, lookups, clientId) {
+    const { from, to } = await sourceAndDestination(lookups, clientId, request);
+    return {
+      partition: from.partition,
+      currency: from.currency,
+      amount: BigInt(request.amount),
+      fromWalletId: from.id,
+      toWalletId: to.id,
+      ...NO_REFERENCES,
+    };
+  },
+});
