@@ -7,7 +7,7 @@ import type { RedisClient } from "../shared/redis/connection.ts";
 const REREAD_MS = 1_000;
 
 /**
- * Long-poll support for `GET /v1/operations/:id?wait=N` (ARCHITECTURE.md step 4): one Redis
+ * Long-poll support for `GET /v1/operations/:id?wait=N` (docs/design.md step 4): one Redis
  * subscription per api process to the runners' completion announcements. A waiter is registered
  * before the first read, so an announcement between the read and the wait is not missed; the
  * request re-reads every second and at the deadline, and holds no database connection meanwhile.

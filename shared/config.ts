@@ -16,7 +16,9 @@ const postgresUrl = z
 const redisUrl = z
   .string()
   .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
-  .describe("Redis connection string, e.g. redis://127.0.0.1:6379");
+  .describe(
+    "Connection string of one Redis server, e.g. redis://127.0.0.1:6379; this or REDIS_CLUSTER_NODES is required",
+  );
 
 /** One seed node of a Redis Cluster: `host:port` (`[v6address]:port`), or a `redis://`/`rediss://` URL. */
 const CLUSTER_NODE =
@@ -164,7 +166,7 @@ export const apiConfigSchema = baseConfigSchema
     BACKPRESSURE_MAX_PENDING: int(0, 1_000_000)
       .default(20_000)
       .describe(
-        "Pending operations (all partitions) at which new top-ups and transfers get 503 overloaded; 0 turns the check off",
+        "Pending operations (all partitions) at which new money requests (a bulk's items each count) get 503 overloaded; 0 turns the check off",
       ),
     BACKPRESSURE_MAX_IN_FLIGHT: int(0, 1_000_000)
       .default(1_000)
@@ -174,7 +176,7 @@ export const apiConfigSchema = baseConfigSchema
     BACKPRESSURE_MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000)
       .default(500)
       .describe(
-        "Event-loop delay (p99 over the last 250 ms) at which new top-ups and transfers get 503 overloaded, ms; 0 turns the check off",
+        "Event-loop delay (p99 over the last 250 ms) at which new money requests get 503 overloaded, ms; 0 turns the check off",
       ),
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
   })

@@ -1,5 +1,5 @@
 /**
- * The one error vocabulary of the HTTP API (API.md, "Errors"). Handlers throw {@link ApiError};
+ * The one error vocabulary of the HTTP API (docs/api.md, "Errors"). Handlers throw {@link ApiError};
  * one Express middleware renders it as RFC 9457 problem details.
  */
 export type ErrorCode =

@@ -188,7 +188,7 @@ export interface OutcomeRow {
 
 /**
  * The CTE that writes webhook deliveries for the operations the `outcomes` CTE completed: one
- * per live endpoint of the submitting client subscribed to the outcome (ARCHITECTURE.md step 5).
+ * per live endpoint of the submitting client subscribed to the outcome (docs/design.md step 5).
  * Deliveries are written here, in the money transaction, rather than flagging operations "to
  * notify" for a later pass: the rows exist exactly when the outcome commits (a crash or a Redis
  * flush cannot separate them), no second scan of operations is needed, and each sender claims

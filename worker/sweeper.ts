@@ -30,7 +30,7 @@ type SweeperDeps = {
 };
 
 /**
- * Recovery timer (ARCHITECTURE.md step 6), run by every worker; safe in many processes at once
+ * Recovery timer (docs/design.md step 6), run by every worker; safe in many processes at once
  * because it only rings doorbells and accepts idempotent operations. Each sweep runs three steps,
  * each on its own, so that one that fails (a Redis node that does not answer) stops neither the
  * others nor the next sweep: it re-asserts global concurrency 1 on every partition queue, which
@@ -113,7 +113,7 @@ const staleSql = (graceMs: number) => sql`
   WHERE o.created_at < now() - make_interval(secs => ${graceMs / 1000})`;
 
 /**
- * Expiry goes through the queue, not around it (ARCHITECTURE.md, "Payouts, holds and bulk"):
+ * Expiry goes through the queue, not around it (docs/design.md, "Payouts, holds and balances at an instant"):
  * each active hold past its expiry gets a `void` accepted into its partition, with
  * `metadata.reason = "expired"`, under its client and the key {@link expiryKey} of its attempt,
  * exactly one per hold and attempt however many sweepers run (the unique key decides; a second

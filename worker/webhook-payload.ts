@@ -3,7 +3,7 @@ import type { Operation, WebhookEventType } from "../shared/db/schema/index.ts";
 import { holdAsPlaced, operationResource } from "../shared/http/resources.ts";
 
 /**
- * The body of a delivery (API.md, "Webhooks"): `{ type, timestamp, data }`, `data` being the
+ * The body of a delivery (docs/api.md, "Webhooks"): `{ type, timestamp, data }`, `data` being the
  * operation exactly as `GET /v1/operations/:id` returns it. Built at send time from the
  * operation row, which is final and never changes once completed, so every retry of a message
  * carries the same bytes (a hold operation's `hold` is the hold as placed, active: what it was

@@ -74,7 +74,7 @@ const STOP_GRACE_MS = 5_000;
 const RECORD_TRIES = 5;
 
 /**
- * Starts the webhook sender (ARCHITECTURE.md step 5): a loop in every worker process that
+ * Starts the webhook sender (docs/design.md step 5): a loop in every worker process that
  * claims due deliveries from Postgres, POSTs each one signed with the `standardwebhooks`
  * reference implementation, records the attempt and schedules the next. Concurrency is bounded
  * overall and per endpoint, so a slow or dead endpoint holds at most `endpointConcurrency`

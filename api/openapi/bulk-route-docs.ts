@@ -6,7 +6,7 @@ import { clientSecurity, jsonResponse, postErrors } from "./common-docs.ts";
 import { json } from "./money-route-docs.ts";
 import type { RouteDocs } from "./route-docs.ts";
 
-/** Bulk submission (API.md, "Bulk submission"): every type's items through the same accept path. */
+/** Bulk submission (docs/api.md, "Bulk submission"): every type's items through the same accept path. */
 
 type DiscriminatedItem = z.ZodObject<{ type: z.ZodLiteral<string> }>;
 

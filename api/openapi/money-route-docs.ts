@@ -29,7 +29,7 @@ import {
 } from "./common-docs.ts";
 import type { RouteDocs } from "./route-docs.ts";
 
-/** The `/v1` routes of API.md, documented from the zod schemas that validate them. */
+/** The `/v1` routes of docs/api.md, documented from the zod schemas that validate them. */
 
 export const json = <T extends z.ZodType>(schema: T) => ({
   required: true,

@@ -32,7 +32,7 @@ function toPaths(routes: RouteDocs): ZodOpenApiPathsObject {
   return paths;
 }
 
-/** `info.version` of the document: the version of the HTTP contract (API.md, v1). */
+/** `info.version` of the document: the version of the HTTP contract (docs/api.md, v1). */
 export const API_VERSION = "1.0.0";
 
 /** The OpenAPI 3.1 document of the api, generated from the route registry's zod schemas. */

@@ -3,7 +3,7 @@ import { problemSchema } from "../../shared/http/resources.ts";
 import { plainHeaders, retryAfter } from "./common-docs.ts";
 import type { RouteDocs } from "./route-docs.ts";
 
-/** The operations endpoints (API.md): no authentication, not rate limited. */
+/** The operations endpoints (docs/api.md): no authentication, not rate limited. */
 
 const text = (description: string, mediaType: string) => ({
   description,

@@ -15,7 +15,7 @@ import {
 } from "./common-docs.ts";
 import type { RouteDocs } from "./route-docs.ts";
 
-/** `/v1/webhook-endpoints` (API.md, "Webhooks"), documented from the zod schemas that validate them. */
+/** `/v1/webhook-endpoints` (docs/api.md, "Webhooks"), documented from the zod schemas that validate them. */
 
 const DELIVERY =
   "When an operation of this client reaches `succeeded` or `failed`, each of its endpoints subscribed to that event gets a POST with body `{ type, timestamp, data: <operation> }` and the Standard Webhooks headers `webhook-id` (the same on every retry of one message), `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the base64-decoded part of the secret after `whsec_`). Delivery is at least once and unordered: a non-2xx answer, a redirect (never followed) or a timeout is retried on the WEBHOOK_RETRY_SCHEDULE; after the last attempt the delivery is `failed`.";

@@ -11,7 +11,7 @@ import { type AcceptDeps, acceptMany, type BulkItem } from "../services/accept-o
 import { validate } from "../validate.ts";
 
 /**
- * `POST /v1/operations/bulk` (API.md, "Bulk submission"): up to 1,000 operations in one request,
+ * `POST /v1/operations/bulk` (docs/api.md, "Bulk submission"): up to 1,000 operations in one request,
  * each accepted or refused on its own with the single routes' checks and codes, through the same
  * accept path (one insert for the whole bulk), answered in item order. The request is refused
  * as a whole only for the envelope's own reasons: 400 for a body that is not

@@ -49,7 +49,7 @@ function sendAccepted(res: Response, { operation, replayed, hold }: Accepted): v
 export function acceptHandler(deps: AcceptDeps, type: OperationType): RequestHandler {
   return async (req, res) => {
     const clientId = clientIdOf(res);
-    // The key header before the body: API.md checks it before fromWalletId == toWalletId, which
+    // The key header before the body: docs/api.md checks it before fromWalletId == toWalletId, which
     // is part of the transfer schema.
     const key = idempotencyKey(req.get("idempotency-key"));
     const pathId = String(req.params.id ?? "").toLowerCase();

@@ -35,7 +35,7 @@ function operationsOf(openApiJson: string): DocsOperation[] {
   );
 }
 
-/** The operations endpoints of API.md: no authentication, not rate limited. */
+/** The operations endpoints of docs/api.md: no authentication, not rate limited. */
 export function opsRoute(deps: OpsDeps): Router {
   const router = mountedRouter();
 

@@ -43,7 +43,7 @@ interface Waiter {
 
 /**
  * Groups concurrent accepts into one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`
- * (ARCHITECTURE.md, "A budget per operation"). Requests that arrive while up to `maxInFlight`
+ * (docs/design.md, step 1). Requests that arrive while up to `maxInFlight`
  * groups are in flight wait and leave together in the next group, so the group grows with the
  * load (group commit) and a lone request waits only for the end of its event-loop turn.
  *

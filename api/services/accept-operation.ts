@@ -48,7 +48,7 @@ export interface Accepted {
  * Accepts an operation of any type: checks wallets from the immutable-facts cache, inserts the
  * pending operation under the client's idempotency key (the unique index decides) with the
  * group of concurrent accepts, whose doorbells are rung once the group committed. Checks run in
- * API.md's order: a replay answers before the wallet checks and before backpressure, so on a
+ * docs/api.md's order: a replay answers before the wallet checks and before backpressure, so on a
  * wallet error or when overloaded the key is looked up first.
  */
 export async function acceptOperation(
@@ -70,7 +70,7 @@ async function acceptOne(
   const prepared = await prepare(deps, clientId, idempotencyKey, request);
   if ("answer" in prepared) return prepared.answer;
 
-  // Backpressure, last of the checks (API.md): sampled state, no I/O unless overloaded, where a
+  // Backpressure, last of the checks (docs/api.md): sampled state, no I/O unless overloaded, where a
   // replay is still answered and nothing new is created. A refused request is not in flight:
   // its key look-up is coalesced with the others' (a few statements however many are refused).
   const refusal = deps.backpressure.refusal();
@@ -111,7 +111,7 @@ async function withHolds<T extends Accepted | ApiError>(deps: AcceptDeps, answer
 export type BulkItem = { idempotencyKey: string; request: OperationRequest } | { refused: ApiError };
 
 /**
- * Accepts the items of a bulk submission (API.md, "Bulk submission"), each as
+ * Accepts the items of a bulk submission (docs/api.md, "Bulk submission"), each as
  * {@link acceptOperation} would on its own, with the same checks and codes, and answers each:
  * the rows that pass are inserted together, in array order (`submitMany`), so items that
  * debit one wallet are applied in array order. Backpressure refuses the whole request before
@@ -145,7 +145,7 @@ export async function acceptMany(
   } finally {
     leave();
   }
-  // Nothing was created for any row: the whole request is refused, as API.md's 503 says. Else
+  // Nothing was created for any row: the whole request is refused, as docs/api.md's 503 says. Else
   // each row is answered on its own, a failed one with its own error (lost-insert.ts).
   if (outcomes.length > 0 && outcomes.every((o) => "failed" in o && o.failed instanceof NothingCreated)) {
     throw (outcomes[0] as { failed: NothingCreated }).failed;

@@ -46,7 +46,7 @@ const SAMPLED_ROWS_PER_SECOND = 20_000;
 const SAMPLE_CAP_WITHOUT_BOUND = 10_000;
 
 /**
- * Backpressure (ARCHITECTURE.md "Backpressure, not collapse"): decides, without any I/O on the
+ * Backpressure (docs/operations.md, "Backpressure"): decides, without any I/O on the
  * request path, whether a new money request must be refused with 503 `overloaded`. The backlog
  * and the event-loop delay are sampled every {@link SAMPLE_INTERVAL_MS} by one timer per api
  * process; in-flight accepts are counted as they start and end.

@@ -2,7 +2,7 @@ import type { Problem, ProblemCode } from "./types.ts";
 
 /**
  * An error answer of the API (4xx, 5xx), carrying its problem details (RFC 9457): `code` is the
- * stable machine-readable one (API.md, Errors), `errors` lists each invalid field of a
+ * stable machine-readable one (docs/api.md, Errors), `errors` lists each invalid field of a
  * `validation_error`, `requestId` is the answer's X-Request-Id (quote it when asking for help).
  */
 export class BillingError extends Error {

@@ -1,4 +1,4 @@
-/** @wallet-billing/sdk: a typed client of the wallet billing API (README, "Using the TypeScript client"). */
+/** @wallet-billing/sdk: a typed client of the wallet billing API (sdk/README.md). */
 export { Billing } from "./billing.ts";
 export { BillingConnectionError, BillingError } from "./errors.ts";
 export type { components, operations, paths } from "./generated/openapi.ts";

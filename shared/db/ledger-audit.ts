@@ -21,7 +21,7 @@ const FUNDED = sql.raw(sqlTypeList((l) => l.funding !== null));
 const REFUNDABLE = sql.raw(sqlTypeList((l) => l.refundable));
 
 /**
- * The invariants of ARCHITECTURE.md as set-based queries, each returning the offending rows.
+ * The invariants of docs/design.md as set-based queries, each returning the offending rows.
  * Run together in one REPEATABLE READ READ ONLY transaction, they see one instant of the ledger,
  * so the audit is exact while the system runs.
  */
@@ -134,7 +134,7 @@ const CHECKS: { name: string; query: (pendingBoundSeconds: number | undefined) =
              OR r.by_expiry <> (h.status = 'expired')))`,
   },
   {
-    // API.md, "Refunds": the cap holds however refunds arrive, and a refund is its original reversed.
+    // docs/api.md, "Refunds": the cap holds however refunds arrive, and a refund is its original reversed.
     name: "each original's succeeded refunds sum to its refundedAmount, within its amount; a refund reverses its original",
     query: () => sql`
       WITH refunds AS (

@@ -5,7 +5,7 @@ import { type NewOperation, type Operation, operations } from "./schema/index.ts
 /**
  * The accept path's statements, on the raw pg pool with named (prepared) statements: one
  * multi-row insert per group of concurrent accepts instead of one Drizzle-built insert per
- * request (ARCHITECTURE.md, "A budget per operation"). Each pooled connection parses and plans
+ * request (docs/design.md, step 1). Each pooled connection parses and plans
  * a named statement once, then only binds arrays.
  */
 

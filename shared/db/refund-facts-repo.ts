@@ -2,7 +2,7 @@ import type { Queryable } from "./client.ts";
 import type { Operation } from "./schema/index.ts";
 
 /**
- * What the acceptance of a refund needs of the operation it names (API.md, "Refunds"): who
+ * What the acceptance of a refund needs of the operation it names (docs/api.md, "Refunds"): who
  * submitted it, who received it, whether it may be refunded and along which wallets. Read fresh
  * for every refund (an original still `pending` is refused, and may succeed a moment later).
  */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The field schemas every request body is made of (API.md): metadata, currency, amount, ids and
+ * The field schemas every request body is made of (docs/api.md): metadata, currency, amount, ids and
  * the Idempotency-Key. Objects are strict where they are used: an unknown field is a 400.
  */
 
@@ -14,7 +14,7 @@ const codePoints = (s: string): number => [...s].length;
 export const storable = (s: string): boolean => s.isWellFormed() && !s.includes("\u0000");
 export const STORABLE = "must be well-formed Unicode without U+0000";
 
-/** API.md's metadata limits: keys, key length and value length in Unicode code points. */
+/** docs/api.md's metadata limits: keys, key length and value length in Unicode code points. */
 const METADATA_MAX_KEYS = 50;
 const METADATA_MAX_KEY_LENGTH = 40;
 const METADATA_MAX_VALUE_LENGTH = 500;

@@ -13,7 +13,7 @@ import { operationType } from "../operation-types/catalog.ts";
 import { metadataSchema } from "./fields.ts";
 
 /**
- * The JSON shapes of API.md's resources: zod schemas that the OpenAPI document declares (and
+ * The JSON shapes of docs/api.md's resources: zod schemas that the OpenAPI document declares (and
  * the tests check real responses against), the TypeScript types derived from them, and the
  * functions that build them from database rows.
  */
@@ -225,7 +225,7 @@ export const createdClientSchema = z
   })
   .meta({ id: "CreatedClient" });
 
-/** Most items of one page: the largest `?limit=` (API.md, Lists). */
+/** Most items of one page: the largest `?limit=` (docs/api.md, "Conventions"). */
 export const MAX_PAGE_SIZE = 100;
 
 /** A page of `item`s, newest first. */
@@ -265,7 +265,7 @@ export const problemSchema = z
     title: z.string(),
     status: z.int().min(400).max(599),
     detail: z.string().describe("What went wrong and what to do, for a human"),
-    code: z.enum(errorCodes).describe("Stable machine-readable code (API.md, Errors)"),
+    code: z.enum(errorCodes).describe("Stable machine-readable code (docs/api.md, Errors)"),
     requestId: z.string().describe("The same value as the X-Request-Id header"),
     errors: z
       .array(z.strictObject({ path: z.string(), message: z.string() }))

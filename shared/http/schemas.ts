@@ -5,7 +5,7 @@ import { MAX_WEBHOOK_URL_LENGTH, parseWebhookUrl } from "../webhooks/webhook-url
 import { currencySchema, idSchema, metadataSchema, STORABLE, storable } from "./fields.ts";
 
 /**
- * Request schemas of the HTTP API (API.md) beside the operation types' bodies (each in its
+ * Request schemas of the HTTP API (docs/api.md) beside the operation types' bodies (each in its
  * module of shared/operation-types/). The same schemas validate requests and generate the
  * OpenAPI document. Objects are strict: an unknown field is a 400, not ignored.
  */
@@ -96,7 +96,7 @@ export const createWebhookEndpointBody = z.strictObject({
     }),
 });
 
-/** Most items in one bulk submission (API.md, "Bulk submission"). */
+/** Most items in one bulk submission (docs/api.md, "Bulk submission"). */
 export const MAX_BULK_ITEMS = 1_000;
 
 /**

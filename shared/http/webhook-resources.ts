@@ -3,7 +3,7 @@ import { WEBHOOK_EVENT_TYPES, type WebhookEndpoint } from "../db/schema/index.ts
 import type { DeliveryRow } from "../db/webhook-endpoint-repo.ts";
 import { pageOf, timestamp, uuid } from "./resources.ts";
 
-/** The JSON shapes of API.md's webhook resources (zod schemas for the OpenAPI document, and builders). */
+/** The JSON shapes of docs/api.md's webhook resources (zod schemas for the OpenAPI document, and builders). */
 
 const eventType = z.enum(WEBHOOK_EVENT_TYPES);
 

@@ -43,7 +43,7 @@ export interface OperationTypeDef<
   /**
    * Where an accepted request goes: which wallet is debited (its partition applies it), which
    * wallets must be the caller's, and the columns of its row. Throws the acceptance's API errors
-   * in API.md's order. Its only I/O is through `lookups`.
+   * in docs/api.md's order. Its only I/O is through `lookups`.
    */
   place(request: RequestOf<T, B, P>, lookups: Lookups, clientId: string): Promise<Placement>;
 }

@@ -1,7 +1,7 @@
 import { ApiError } from "../errors.ts";
 import type { Lookups, WalletFacts } from "./define.ts";
 
-/** The placement checks several types share, in API.md's order. */
+/** The placement checks several types share, in docs/api.md's order. */
 
 const walletNotFound = (field: string) =>
   new ApiError("wallet_not_found", `No wallet with this id (${field}) is available to this client.`);

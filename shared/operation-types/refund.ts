@@ -30,7 +30,7 @@ export const refund = defineOperationType({
 });
 
 /**
- * A refund's acceptance checks (API.md, "Refunds"): the original must be one the caller
+ * A refund's acceptance checks (docs/api.md, "Refunds"): the original must be one the caller
  * submitted or received (404 otherwise, as for a missing one), a succeeded transfer or capture
  * into the caller's wallet (422 otherwise), and the amount at most the original's. The refund
  * debits the original's destination, the receiver's wallet, so it is applied in that wallet's

@@ -9,7 +9,7 @@ import { z } from "zod";
 export const queueCatalog = {
   /**
    * A doorbell says "partition p has pending operations"; the work and its order live in
-   * Postgres (ARCHITECTURE.md, step 2). Global concurrency 1 per queue: one runner per partition.
+   * Postgres (docs/design.md, step 2). Global concurrency 1 per queue: one runner per partition.
    */
   doorbell: {
     payload: z.object({ partition: z.number().int().min(0) }).strict(),
@@ -51,7 +51,7 @@ export interface Keyspace {
   readonly cluster: boolean;
   /** The BullMQ queue name of `family` for `partition`. */
   queueName(family: QueueFamily, partition: number): string;
-  /** Redis key of a partition's dirty flag (ARCHITECTURE.md step 2). */
+  /** Redis key of a partition's dirty flag (docs/design.md step 2). */
   dirtyKey(partition: number): string;
 }
 

@@ -9,7 +9,7 @@ import { type Keyspace, keyspace, parsePayload, queueCatalog } from "./catalog.t
 const DIRTY_TTL_MS = 10_000;
 
 /**
- * Rings partition doorbells with the dirty-flag protocol (ARCHITECTURE.md step 2): after the
+ * Rings partition doorbells with the dirty-flag protocol (docs/design.md step 2): after the
  * operations are committed, `SET dirty:p 1 PX … GET` for each partition, and add a doorbell job
  * with a fresh unique id only where the flag was not already set. Never a reused job id, never
  * BullMQ deduplication: both silently drop adds. On a Redis Cluster the names carry each

@@ -2,7 +2,7 @@ import { lookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
 
 /**
- * The SSRF rule for webhook endpoints (API.md, "Webhooks"): unless the operator allows private
+ * The SSRF rule for webhook endpoints (docs/api.md, "Webhooks"): unless the operator allows private
  * networks, a URL's host must be, or resolve only to, public unicast addresses. An allowlist:
  * ipaddr.js names every special-purpose range (loopback, private, link-local, CGNAT, unique
  * local, multicast, unspecified, NAT64, 6to4, Teredo, documentation, reserved …) and only what

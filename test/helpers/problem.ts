@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import type { Reply } from "./http.ts";
 
-/** The error codes of API.md ("Errors") and the status each one is sent with. */
+/** The error codes of docs/api.md ("Errors") and the status each one is sent with. */
 export const PROBLEM_STATUS = {
   validation_error: 400,
   idempotency_key_required: 400,

@@ -10,7 +10,7 @@ import { ADMIN_TOKEN, startSystem, type TestSystem } from "../helpers/system.ts"
 /**
  * Property-based bad input (fast-check): arbitrary JSON, raw bodies, headers, ids, query
  * strings, unicode, huge numbers, deep nesting and oversized bodies thrown at every route.
- * Whatever the input: never a 5xx, always an RFC 9457 problem whose `code` is one of API.md's
+ * Whatever the input: never a 5xx, always an RFC 9457 problem whose `code` is one of docs/api.md's
  * with its status, and nothing in the database changes (every generated input is invalid).
  */
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.stop());
 
-/** A refusal as API.md wants it: a 4xx problem body whose code matches its status. */
+/** A refusal as docs/api.md wants it: a 4xx problem body whose code matches its status. */
 function expectCleanRefusal(r: Reply, what: string): void {
   const context = `${what} → ${r.status} ${JSON.stringify(r.body)?.slice(0, 300)}`;
   expect(r.status, context).toBeGreaterThanOrEqual(400);

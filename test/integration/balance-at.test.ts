@@ -9,7 +9,7 @@ import { startSystem, type TestSystem } from "../helpers/system.ts";
 import { until } from "../helpers/throwaway.ts";
 
 /**
- * `GET /v1/wallets/:id/balance?at=` (API.md): the posted balance and version as of an instant,
+ * `GET /v1/wallets/:id/balance?at=` (docs/api.md): the posted balance and version as of an instant,
  * from the entries, checked against a running sum the test keeps of the same entries; and an
  * answer, once given, never changes: not while a batch that posts to the wallet is between its
  * write and its COMMIT (held there by the runner's `beforeCommit` hook), not on an api host

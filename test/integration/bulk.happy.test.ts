@@ -6,7 +6,7 @@ import { expectAuditClean, operationsWithKey } from "../helpers/money.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
- * `POST /v1/operations/bulk` (API.md, "Bulk submission"): each item its own operation through
+ * `POST /v1/operations/bulk` (docs/api.md, "Bulk submission"): each item its own operation through
  * the single routes' accept path, answered in order; same-wallet debits applied in array order;
  * idempotency shared with the single routes. The money is asserted.
  */

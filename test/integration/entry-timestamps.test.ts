@@ -4,7 +4,7 @@ import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
- * An entry's `createdAt` agrees with its posting order (API.md: `balance?at=` counts the entries
+ * An entry's `createdAt` agrees with its posting order (docs/api.md: `balance?at=` counts the entries
  * at or before an instant). Two batches contend for one wallet, and the one that began first
  * takes the wallet's lock last: its entries must still be stamped after the other's.
  */

@@ -12,7 +12,7 @@ import { expectProblem } from "../helpers/problem.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
- * Every error of API.md's "Holds" section, each provoked and answered with its whole problem
+ * Every error of docs/api.md's "Holds" section, each provoked and answered with its whole problem
  * body (acceptance) or its failure code (application), nothing created or moved where refused.
  */
 

@@ -7,7 +7,7 @@ import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
  * A capture or a client's void accepted before its hold's `expiresAt` applies; one accepted at
- * or after it fails `hold_not_active` (API.md, "Holds"). Postgres keeps these times in
+ * or after it fails `hold_not_active` (docs/api.md, "Holds"). Postgres keeps these times in
  * microseconds; here both fall in one millisecond, a few hundred microseconds apart. The
  * operations are accepted through the api with their doorbells held back, their times are then
  * set in the database, and only then is the partition rung. The sweeper (which would void the

@@ -5,7 +5,7 @@ import { expectAuditClean } from "../helpers/money.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
- * Holds (API.md, "Holds"): a hold reserves available balance without an entry, a capture moves
+ * Holds (docs/api.md, "Holds"): a hold reserves available balance without an entry, a capture moves
  * (part of) it with two entries and releases the rest, a void releases it all without an entry.
  * The money is asserted: balances, held and available amounts, entries and versions.
  */

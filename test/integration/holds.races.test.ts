@@ -7,7 +7,7 @@ import { startSystem, type TestSystem } from "../helpers/system.ts";
 import { createEndpoint, payloadOf, type Receiver, startReceiver } from "../helpers/webhooks.ts";
 
 /**
- * A hold is captured or voided at most once, whatever arrives concurrently (API.md, "Holds"),
+ * A hold is captured or voided at most once, whatever arrives concurrently (docs/api.md, "Holds"),
  * and expiry is one system void per hold however many workers sweep. Two worker processes,
  * each with a sweeper every 100 ms.
  */

@@ -11,7 +11,7 @@ import { expectProblem } from "../helpers/problem.ts";
 import { ADMIN_TOKEN, startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
- * What the body's text says, not what `JSON.parse` makes of it (API.md, "Conventions"): an
+ * What the body's text says, not what `JSON.parse` makes of it (docs/api.md, "Conventions"): an
  * amount is an integer literal, an object never holds a name twice (I-JSON), and a metadata key
  * never vanishes.
  */

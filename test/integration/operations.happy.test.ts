@@ -57,7 +57,7 @@ describe.each(REDIS_MODES)("operations ($name)", (mode) => {
     return p;
   };
 
-  /** The operation resource shape of API.md, with the given fields fixed. */
+  /** The operation resource shape of docs/api.md, with the given fields fixed. */
   const operationShape = (fields: Record<string, unknown>) => ({
     id: expect.stringMatching(UUID_V7),
     type: expect.any(String),

@@ -11,7 +11,7 @@ import { expectProblem, problemWithoutRequestId } from "../helpers/problem.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
- * Another client's holds and wallets are reported exactly as missing ones (API.md,
+ * Another client's holds and wallets are reported exactly as missing ones (docs/api.md,
  * "Authentication"): a foreign hold is 404 `hold_not_found` like an unknown id, a payout or hold
  * from another client's wallet is 404 `wallet_not_found` like an unknown wallet. Any existing
  * wallet may still be a hold's destination.

@@ -4,7 +4,7 @@ import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { expectAuditClean } from "../helpers/money.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
-/** Payouts (API.md, "Payouts"): money leaves the system, the funding account of the wallet's partition takes it back. */
+/** Payouts (docs/api.md, "Operations"): money leaves the system, the funding account of the wallet's partition takes it back. */
 
 let system: TestSystem;
 let api: Api;

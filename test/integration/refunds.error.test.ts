@@ -12,7 +12,7 @@ import { expectProblem, type ProblemCode } from "../helpers/problem.ts";
 import { type SpawnedWorker, startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
- * Every error of API.md's "Refunds" section, each provoked and answered with its problem body
+ * Every error of docs/api.md's "Refunds" section, each provoked and answered with its problem body
  * (acceptance: nothing created, nothing moved, the original's refundedAmount unchanged) or its
  * failure code (application).
  */

@@ -4,7 +4,7 @@ import { expectAuditClean } from "../helpers/money.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
- * Refunds (API.md, "Refunds"): the receiver of a transfer or capture sends all or part of it
+ * Refunds (docs/api.md, "Refunds"): the receiver of a transfer or capture sends all or part of it
  * back, once or in several steps; the refund is the original reversed, and the original's
  * `refundedAmount` is the sum of its succeeded refunds. The money is asserted: balances,
  * entries, versions and the refunded sums.

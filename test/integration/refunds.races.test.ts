@@ -8,7 +8,7 @@ import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
  * However many refunds of one original arrive at once, singly or in bulks, their succeeded sum
- * never passes its amount (API.md, "Refunds"); a refund and a spend of the same money: one wins.
+ * never passes its amount (docs/api.md, "Refunds"); a refund and a spend of the same money: one wins.
  * Two worker processes, a small batch cap so that the refunds of one original span batches.
  */
 

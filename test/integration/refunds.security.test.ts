@@ -19,7 +19,7 @@ import {
 } from "../helpers/webhooks.ts";
 
 /**
- * Who may refund (API.md, "Refunds"): only the receiver of a transfer or capture. Its submitter
+ * Who may refund (docs/api.md, "Refunds"): only the receiver of a transfer or capture. Its submitter
  * is told it is not refundable (422); a third client learns nothing, the answer being exactly
  * that for an unknown id (404). A refund's webhooks go to the refunder, as every operation's go
  * to its submitter.

@@ -13,7 +13,7 @@ import {
 } from "../helpers/webhooks.ts";
 
 /**
- * The SSRF rule (API.md, "Webhooks"): with WEBHOOK_ALLOW_PRIVATE_NETWORKS off, endpoint URLs
+ * The SSRF rule (docs/api.md, "Webhooks"): with WEBHOOK_ALLOW_PRIVATE_NETWORKS off, endpoint URLs
  * must point at public unicast addresses, checked at creation and again on every connection.
  * Names under `.test` resolve through injected resolvers only; the clients that create
  * endpoints on non-public addresses never submit an operation, so nothing is ever sent there.

@@ -500,7 +500,7 @@ export interface components {
             /** @description What went wrong and what to do, for a human */
             detail: string;
             /**
-             * @description Stable machine-readable code (API.md, Errors)
+             * @description Stable machine-readable code (docs/api.md, Errors)
              * @enum {string}
              */
             code: "validation_error" | "idempotency_key_required" | "unauthorized" | "forbidden" | "not_found" | "wallet_not_found" | "hold_not_found" | "amount_exceeds_hold" | "operation_not_found" | "operation_not_refundable" | "amount_exceeds_refundable" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "currency_mismatch" | "rate_limited" | "overloaded" | "internal_error";

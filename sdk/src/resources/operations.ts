@@ -8,7 +8,7 @@ export interface BulkSubmitted {
   requestId: string;
 }
 
-/** The longest `?wait=` the API holds a request, s (API.md). */
+/** The longest `?wait=` the API holds a request, s (docs/api.md). */
 const MAX_WAIT_SECONDS = 30;
 
 export interface WaitOptions extends CallOptions {

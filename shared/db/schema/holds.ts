@@ -3,7 +3,7 @@ import { bigint, check, index, pgTable, text, timestamp, uuid } from "drizzle-or
 import { operations } from "./operations.ts";
 import { wallets } from "./wallets.ts";
 
-/** A hold's states (API.md, "Holds"): `active` until captured, voided or expired, once. */
+/** A hold's states (docs/api.md, "Holds"): `active` until captured, voided or expired, once. */
 export const HOLD_STATUSES = ["active", "captured", "voided", "expired"] as const;
 export type HoldStatus = (typeof HOLD_STATUSES)[number];
 

@@ -41,7 +41,7 @@ export const wallets = pgTable(
     version: bigint("version", { mode: "bigint" }).notNull().default(sql`0`),
     /** Partition queue whose runner debits this wallet, computed once at creation. Never changes. */
     partition: integer("partition").notNull(),
-    /** Client-supplied string map (API.md limits). */
+    /** Client-supplied string map (docs/api.md limits). */
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

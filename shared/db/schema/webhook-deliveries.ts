@@ -6,7 +6,7 @@ import { webhookEndpoints } from "./webhook-endpoints.ts";
 
 /**
  * One message: one operation outcome for one endpoint. Written by the partition runner in the
- * money transaction (ARCHITECTURE.md step 5), then claimed, sent and retried by webhook senders.
+ * money transaction (docs/design.md step 5), then claimed, sent and retried by webhook senders.
  * Its id is the Standard Webhooks message id (`webhook-id: msg_<id>`), the same on every retry.
  */
 export const webhookDeliveries = pgTable(

@@ -3,7 +3,7 @@ import { check, index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-cor
 import { clients } from "./clients.ts";
 import { createdAt } from "./columns.ts";
 
-/** The event types an endpoint can subscribe to (API.md, "Webhooks"). */
+/** The event types an endpoint can subscribe to (docs/api.md, "Webhooks"). */
 export const WEBHOOK_EVENT_TYPES = ["operation.succeeded", "operation.failed"] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
