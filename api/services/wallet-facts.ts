@@ -1,14 +1,6 @@
 import type { Database } from "../../shared/db/client.ts";
+import type { WalletFacts } from "../../shared/operation-types/define.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
-
-/** What the accept path needs of a wallet. None of it ever changes, so it is cached per process. */
-export interface WalletFacts {
-  id: string;
-  kind: "client" | "funding";
-  clientId: string | null;
-  currency: string;
-  partition: number;
-}
 
 /** Wallets remembered per process; about 150 bytes each, so 30 MB at most. */
 const CACHE_LIMIT = 200_000;

@@ -49,7 +49,7 @@ function explaining(client: pg.PoolClient, plans: PlanNode[]): Pick<pg.PoolClien
         q.values,
       );
       for (const row of r.rows) plans.push(...row["QUERY PLAN"].map((p) => p.Plan));
-      return { rows: [{ ids: [], deliveries: 0, entries: 0 }] };
+      return { rows: [{ ids: [], deliveries: 0, entries: 0, refunded: 0 }] };
     }) as unknown as pg.PoolClient["query"],
   };
 }
