@@ -3,6 +3,7 @@ import {
   type Entry,
   HOLD_STATUSES,
   type Hold,
+  OPERATION_STATUSES,
   OPERATION_TYPES,
   type Operation,
   type Wallet,
@@ -99,7 +100,7 @@ export const operationSchema = z
         "`hold` reserves money, `capture` moves (part of) a hold, `void` releases one, `refund` sends (part of) a transfer or capture back",
       ),
     status: z
-      .enum(["pending", "succeeded", "failed"])
+      .enum(OPERATION_STATUSES)
       .describe("`pending` until a worker applies it; then `succeeded` or `failed`, never changing again"),
     amount: z
       .int()

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
 import { defineOperationType } from "./define.ts";
-import { sourceAndDestination } from "./placement.ts";
+import { movePlacement, sourceAndDestination } from "./placement.ts";
 
 /** Longest a hold may last: 30 days, s. */
 export const MAX_HOLD_SECONDS = 2_592_000;
@@ -43,15 +43,10 @@ export const hold = defineOperationType({
   },
   ledger: { posts: false, funding: null, refundable: false },
   async place(request, lookups, clientId) {
+    // Reserved in the source's partition, where its capture or void will be applied too.
     const { from, to } = await sourceAndDestination(lookups, clientId, request);
     return {
-      partition: from.partition,
-      currency: from.currency,
-      amount: BigInt(request.amount),
-      fromWalletId: from.id,
-      toWalletId: to.id,
-      holdId: null,
-      refundOf: null,
+      ...movePlacement(from, request.amount, from.id, to.id),
       expiresInSeconds: request.expiresInSeconds,
     };
   },

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
-import { defineOperationType, NO_REFERENCES } from "./define.ts";
-import { ownWallet } from "./placement.ts";
+import { defineOperationType } from "./define.ts";
+import { movePlacement, ownWallet } from "./placement.ts";
 
 /** A payout: money leaves the system from the caller's wallet (to the currency's funding account). */
 export const payout = defineOperationType({
@@ -22,14 +22,8 @@ export const payout = defineOperationType({
   },
   ledger: { posts: true, funding: "credit", refundable: false },
   async place(request, lookups, clientId) {
+    // Applied in the wallet's partition, whose funding account it credits.
     const wallet = await ownWallet(lookups, clientId, request.walletId, "walletId");
-    return {
-      partition: wallet.partition,
-      currency: wallet.currency,
-      amount: BigInt(request.amount),
-      fromWalletId: wallet.id,
-      toWalletId: null,
-      ...NO_REFERENCES,
-    };
+    return movePlacement(wallet, request.amount, wallet.id, null);
   },
 });

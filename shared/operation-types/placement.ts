@@ -1,5 +1,5 @@
 import { ApiError } from "../errors.ts";
-import type { Lookups, WalletFacts } from "./define.ts";
+import { type Lookups, NO_REFERENCES, type Placement, type WalletFacts } from "./define.ts";
 
 /** The placement checks several types share, in docs/api.md's order. */
 
@@ -41,3 +41,21 @@ export async function sourceAndDestination(
   }
   return { from, to };
 }
+
+/**
+ * Money between two wallets (null: the currency's funding account of the partition), applied in
+ * the partition of `debited`, the wallet whose balance is checked; no hold, original or expiry.
+ */
+export const movePlacement = (
+  debited: WalletFacts,
+  amount: number,
+  fromWalletId: string | null,
+  toWalletId: string | null,
+): Placement => ({
+  partition: debited.partition,
+  currency: debited.currency,
+  amount: BigInt(amount),
+  fromWalletId,
+  toWalletId,
+  ...NO_REFERENCES,
+});

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
-import { defineOperationType, NO_REFERENCES } from "./define.ts";
-import { ownWallet } from "./placement.ts";
+import { defineOperationType } from "./define.ts";
+import { movePlacement, ownWallet } from "./placement.ts";
 
 /** A top-up: money from outside (the currency's funding account) into the caller's wallet. */
 export const topUp = defineOperationType({
@@ -24,13 +24,6 @@ export const topUp = defineOperationType({
   async place(request, lookups, clientId) {
     // Applied in the wallet's partition, whose funding account it debits.
     const wallet = await ownWallet(lookups, clientId, request.walletId, "walletId");
-    return {
-      partition: wallet.partition,
-      currency: wallet.currency,
-      amount: BigInt(request.amount),
-      fromWalletId: null,
-      toWalletId: wallet.id,
-      ...NO_REFERENCES,
-    };
+    return movePlacement(wallet, request.amount, null, wallet.id);
   },
 });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
-import { defineOperationType, NO_REFERENCES } from "./define.ts";
-import { sourceAndDestination } from "./placement.ts";
+import { defineOperationType } from "./define.ts";
+import { movePlacement, sourceAndDestination } from "./placement.ts";
 
 /** A transfer: from one of the caller's wallets to any client's wallet of the same currency. */
 export const transfer = defineOperationType({
@@ -29,13 +29,6 @@ export const transfer = defineOperationType({
   ledger: { posts: true, funding: null, refundable: true },
   async place(request, lookups, clientId) {
     const { from, to } = await sourceAndDestination(lookups, clientId, request);
-    return {
-      partition: from.partition,
-      currency: from.currency,
-      amount: BigInt(request.amount),
-      fromWalletId: from.id,
-      toWalletId: to.id,
-      ...NO_REFERENCES,
-    };
+    return movePlacement(from, request.amount, from.id, to.id);
   },
 });
