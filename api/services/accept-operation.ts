@@ -18,8 +18,6 @@ import { CoalescingLoader } from "./coalescing-loader.ts";
 import { NothingCreated } from "./lost-insert.ts";
 import type { WalletFactsCache } from "./wallet-facts.ts";
 
-export type { OperationRequest };
-
 export interface AcceptDeps {
   walletFacts: WalletFactsCache;
   /** The hold operation a capture or void names ({@link holdFactsLoader}). */

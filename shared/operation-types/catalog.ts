@@ -12,7 +12,7 @@ import { voidHold } from "./void.ts";
 /**
  * Every operation type, once (docs/design.md, "Adding an operation type"). The routes, the
  * request union, the bulk items, the OpenAPI operations, the `type` CHECK and the audit's lists
- * are derived from it; test/unit/operation-catalog.test.ts fails when one of them disagrees.
+ * are derived from it; test/integration/operation-catalog.test.ts fails when one of them disagrees.
  */
 export const OPERATION_CATALOG = [topUp, transfer, payout, hold, capture, voidHold, refund] as const;
 
@@ -51,7 +51,7 @@ export function placeRequest(
   );
 }
 
-/** The types whose succeeded operations match `pick`, as a SQL list (`'a', 'b'`) for the audit. */
+/** The types whose ledger facts match `pick`, as a SQL list (`'a', 'b'`) for the audit. */
 export const sqlTypeList = (pick: (ledger: OperationTypeDef["ledger"]) => boolean): string =>
   OPERATION_CATALOG.filter((t) => pick(t.ledger))
     .map((t) => `'${t.type}'`)

@@ -9,7 +9,6 @@ import {
   type Accepted,
   acceptOperation,
   keyLookup,
-  type OperationRequest,
 } from "../../api/services/accept-operation.ts";
 import { Backpressure } from "../../api/services/backpressure.ts";
 import { holdFactsLoader, originalFactsLoader } from "../../api/services/facts-by-id.ts";
@@ -19,6 +18,7 @@ import { findHolds } from "../../shared/db/operation-repo.ts";
 import { deadlockCount } from "../../shared/db/settings-repo.ts";
 import type { ApiError } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
+import type { OperationRequest } from "../../shared/operation-types/catalog.ts";
 import { Doorbells } from "../../shared/queues/doorbells.ts";
 import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
 import { operationsWithKey } from "../helpers/money.ts";
