@@ -22,7 +22,7 @@ import { AcceptBatcher } from "./services/accept-batcher.ts";
 import { keyLookup } from "./services/accept-operation.ts";
 import { AddressFailures } from "./services/address-failures.ts";
 import type { Backpressure } from "./services/backpressure.ts";
-import { holdFactsLoader, originalFactsLoader } from "./services/facts-by-id.ts";
+import { acceptLookups } from "./services/facts-by-id.ts";
 import { WalletFactsCache } from "./services/wallet-facts.ts";
 
 export interface AppDeps {
@@ -66,13 +66,11 @@ export function createApp(deps: AppDeps): express.Express {
   });
   const operationDeps = {
     db: deps.db,
-    walletFacts,
     waiters: deps.waiters,
     batcher,
     findByKey: keyLookup(deps.db.$client),
     holds: (ids: string[]) => findHolds(deps.db, ids),
-    holdFacts: holdFactsLoader(deps.db.$client),
-    originals: originalFactsLoader(deps.db.$client),
+    lookups: acceptLookups(deps.db.$client, walletFacts),
     backpressure: deps.backpressure,
     metrics: deps.metrics,
     log: deps.log,

@@ -103,40 +103,13 @@ export function applyBatch(
   lockedHolds: ReadonlyMap<string, HoldState> = new Map(),
   lockedOriginals: ReadonlyMap<string, Refundable> = new Map(),
 ): BatchResult {
-  const wallets = new Map<string, LockedWallet>();
-  const wallet = (id: string): LockedWallet => {
-    let w = wallets.get(id);
-    if (!w) {
-      const row = locked.get(id);
-      if (!row) throw new Error(`wallet ${id} was not locked for the batch`);
-      w = { ...row };
-      wallets.set(id, w);
-    }
-    return w;
-  };
-  const holds = new Map<string, HoldState>();
-  const hold = (id: string): HoldState | undefined => {
-    let h = holds.get(id);
-    if (!h) {
-      const row = lockedHolds.get(id);
-      if (!row) return undefined;
-      h = { ...row };
-      holds.set(id, h);
-    }
-    return h;
-  };
-
-  const originals = new Map<string, Refundable>();
-  const original = (id: string): Refundable => {
-    let r = originals.get(id);
-    if (!r) {
-      const row = lockedOriginals.get(id);
-      if (!row) throw new Error(`original ${id} was not locked for the batch`);
-      r = { ...row };
-      originals.set(id, r);
-    }
-    return r;
-  };
+  // The batch's own copies of the locked rows, made when an operation first touches one.
+  const wallets = new Copies(locked);
+  const holds = new Copies(lockedHolds);
+  const originals = new Copies(lockedOriginals);
+  const wallet = (id: string): LockedWallet => wallets.get(id) ?? notLocked("wallet", id);
+  const hold = (id: string): HoldState | undefined => holds.get(id);
+  const original = (id: string): Refundable => originals.get(id) ?? notLocked("original", id);
 
   const outcomes: Outcome[] = [];
   const entries: EntryDraft[] = [];
@@ -199,7 +172,7 @@ export function applyBatch(
           expiresAt: op.expiresAt,
           capturedAmount: null,
         };
-        holds.set(op.id, placed);
+        holds.add(placed);
         changedHolds.add(op.id);
         return "succeeded";
       }
@@ -244,10 +217,38 @@ export function applyBatch(
     outcomes,
     entries,
     changedWallets: [...changedWallets].map((id) => wallet(id)),
-    changedHolds: [...changedHolds].map((id) => holds.get(id) as HoldState),
+    changedHolds: [...changedHolds].map((id) => hold(id) as HoldState),
     changedRefundables: [...changedOriginals].map((id) => original(id)),
   };
 }
+
+/** Copies of locked rows, each made the first time it is asked for; rows new to the batch are added. */
+class Copies<T extends { id: string }> {
+  private readonly copies = new Map<string, T>();
+  private readonly locked: ReadonlyMap<string, T>;
+  constructor(locked: ReadonlyMap<string, T>) {
+    this.locked = locked;
+  }
+
+  get(id: string): T | undefined {
+    let copy = this.copies.get(id);
+    if (!copy) {
+      const row = this.locked.get(id);
+      if (!row) return undefined;
+      copy = { ...row };
+      this.copies.set(id, copy);
+    }
+    return copy;
+  }
+
+  add(row: T): void {
+    this.copies.set(row.id, row);
+  }
+}
+
+const notLocked = (what: string, id: string): never => {
+  throw new Error(`${what} ${id} was not locked for the batch`);
+};
 
 /**
  * A credit keeps a client wallet within 2^53-1, and any balance within Postgres's bigint (a

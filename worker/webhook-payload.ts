@@ -1,22 +1,19 @@
 import { Webhook } from "standardwebhooks";
 import type { Operation, WebhookEventType } from "../shared/db/schema/index.ts";
-import { holdAsPlaced, operationResource } from "../shared/http/resources.ts";
+import { operationAsCompleted } from "../shared/http/resources.ts";
 
 /**
  * The body of a delivery (docs/api.md, "Webhooks"): `{ type, timestamp, data }`, `data` being the
- * operation exactly as `GET /v1/operations/:id` returns it. Built at send time from the
- * operation row, which is final and never changes once completed, so every retry of a message
- * carries the same bytes (a hold operation's `hold` is the hold as placed, active: what it was
- * when the event happened, not what a later capture made of it; a transfer's or capture's
- * `refundedAmount` is 0, as it was when it completed: a refund is accepted only after its
- * original succeeded). `timestamp` is when the event happened: the operation's completion.
+ * operation as `GET /v1/operations/:id` returned it when it completed ({@link operationAsCompleted}),
+ * built at send time, so every retry of a message carries the same bytes. `timestamp` is when
+ * the event happened: the operation's completion.
  */
 export function webhookBody(eventType: WebhookEventType, operation: Operation): string {
   const occurredAt = operation.completedAt ?? operation.createdAt;
   return JSON.stringify({
     type: eventType,
     timestamp: occurredAt.toISOString(),
-    data: operationResource({ ...operation, refundedAmount: 0n }, holdAsPlaced(operation)),
+    data: operationAsCompleted(operation),
   });
 }
 

@@ -1,10 +1,8 @@
 import type { Logger } from "pino";
 import { requestHash } from "../../shared/canonical.ts";
 import type { Queryable } from "../../shared/db/client.ts";
-import type { HoldFacts } from "../../shared/db/hold-facts-repo.ts";
 import type { NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { findByIdempotencyKeys, idempotencyScope } from "../../shared/db/operation-batch-repo.ts";
-import type { OriginalFacts } from "../../shared/db/refund-facts-repo.ts";
 import type { Hold, Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
@@ -16,14 +14,10 @@ import type { AcceptBatcher, RowResult } from "./accept-batcher.ts";
 import type { Backpressure, Refusal } from "./backpressure.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
 import { NothingCreated } from "./lost-insert.ts";
-import type { WalletFactsCache } from "./wallet-facts.ts";
 
 export interface AcceptDeps {
-  walletFacts: WalletFactsCache;
-  /** The hold operation a capture or void names ({@link holdFactsLoader}). */
-  holdFacts: (id: string) => Promise<HoldFacts | undefined>;
-  /** The operation a refund names ({@link originalFactsLoader}). */
-  originals: (id: string) => Promise<OriginalFacts | undefined>;
+  /** What a type's placement reads: wallets, holds, refunds' originals ({@link acceptLookups}). */
+  lookups: Lookups;
   /** Inserts with the next group of concurrent accepts, then rings the group's doorbells. */
   batcher: Pick<AcceptBatcher, "submit" | "submitMany">;
   /** The holds of these succeeded hold operations, by id (findHolds). */
@@ -202,7 +196,7 @@ async function prepare(
   const hash = requestHash(request);
   let placement: Placement;
   try {
-    placement = await placeRequest(request, lookupsOf(deps), clientId);
+    placement = await placeRequest(request, deps.lookups, clientId);
   } catch (err) {
     const existing = await deps.findByKey(clientId, idempotencyKey);
     if (existing) return { answer: replay(existing, hash) };
@@ -210,15 +204,6 @@ async function prepare(
   }
   const row = { id: newId(), clientId, type: request.type, ...placement, metadata: request.metadata };
   return { row: { ...row, idempotencyKey, requestHash: hash } };
-}
-
-/** What a type's placement reads, from the accept path's caches and loaders. */
-function lookupsOf(deps: AcceptDeps): Lookups {
-  return {
-    wallet: (id) => deps.walletFacts.get(id),
-    hold: deps.holdFacts,
-    original: deps.originals,
-  };
 }
 
 /** The answer to an inserted row: a new operation, or the one its key already held. */

@@ -74,3 +74,12 @@ export const idempotencyKeySchema = z
     "1..255 printable ASCII characters, not beginning or ending with a space",
   )
   .meta({ override: { minLength: 1, maxLength: 255 } });
+
+/** The refinement of a body that moves money between two wallets: they differ (400 on `toWalletId`). */
+export const DISTINCT_WALLETS: [
+  (b: { fromWalletId: string; toWalletId: string }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (b) => b.fromWalletId !== b.toWalletId,
+  { message: "fromWalletId and toWalletId must differ", path: ["toWalletId"] },
+];

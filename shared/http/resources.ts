@@ -172,10 +172,16 @@ export function operationResource(o: Operation, hold: Hold | null = null): Opera
 }
 
 /**
- * A succeeded hold operation's hold as it was when the operation completed: active, nothing
- * captured. The state the webhook of that event carries, the same bytes on every retry.
+ * The operation resource as it was when the operation completed, which the webhook of that event
+ * carries, the same bytes on every retry whatever happened since: a succeeded hold operation's
+ * hold as placed (active, nothing captured), a transfer's or capture's `refundedAmount` 0 (a
+ * refund is accepted only once its original succeeded).
  */
-export function holdAsPlaced(o: Operation): Hold | null {
+export function operationAsCompleted(o: Operation): OperationResource {
+  return operationResource({ ...o, refundedAmount: 0n }, holdAsPlaced(o));
+}
+
+function holdAsPlaced(o: Operation): Hold | null {
   if (o.type !== "hold" || o.status !== "succeeded" || !o.expiresAt || !o.fromWalletId || !o.toWalletId) {
     return null;
   }

@@ -30,11 +30,15 @@ export type OperationRequest = Catalog extends infer D
     : never
   : never;
 
-/** The catalog's entry of `type`. */
+const BY_TYPE = new Map<string, OperationTypeDef<OperationType>>(
+  OPERATION_CATALOG.map((t) => [t.type, t as unknown as OperationTypeDef<OperationType>]),
+);
+
+/** The catalog's entry of `type` (asked per operation by resources, batches and placements). */
 export function operationType(type: OperationType): OperationTypeDef<OperationType> {
-  const def = OPERATION_CATALOG.find((t) => t.type === type);
+  const def = BY_TYPE.get(type);
   if (!def) throw new Error(`unknown operation type ${type}`);
-  return def as unknown as OperationTypeDef<OperationType>;
+  return def;
 }
 
 /** Places a request with its own type's entry (define.ts, `place`). */

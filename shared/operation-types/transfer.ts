@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
+import { amountSchema, DISTINCT_WALLETS, idSchema, metadataSchema } from "../http/fields.ts";
 import { defineOperationType } from "./define.ts";
 import { movePlacement, sourceAndDestination } from "./placement.ts";
 
@@ -14,10 +14,7 @@ export const transfer = defineOperationType({
       amount: amountSchema,
       metadata: metadataSchema.default({}),
     })
-    .refine((b) => b.fromWalletId !== b.toWalletId, {
-      message: "fromWalletId and toWalletId must differ",
-      path: ["toWalletId"],
-    }),
+    .refine(...DISTINCT_WALLETS),
   docs: {
     operationId: "createTransfer",
     tag: "Operations",

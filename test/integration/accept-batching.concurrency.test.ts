@@ -11,7 +11,7 @@ import {
   keyLookup,
 } from "../../api/services/accept-operation.ts";
 import { Backpressure } from "../../api/services/backpressure.ts";
-import { holdFactsLoader, originalFactsLoader } from "../../api/services/facts-by-id.ts";
+import { acceptLookups } from "../../api/services/facts-by-id.ts";
 import { WalletFactsCache } from "../../api/services/wallet-facts.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { findHolds } from "../../shared/db/operation-repo.ts";
@@ -47,12 +47,10 @@ beforeAll(async () => {
   doorbells = new Doorbells(system.redis, system.prefix, system.partitions);
   const log = pino({ level: "silent" });
   deps = {
-    walletFacts: new WalletFactsCache(system.db),
+    lookups: acceptLookups(system.db.$client, new WalletFactsCache(system.db)),
     batcher: new AcceptBatcher({ db: system.db.$client, ring: (ps) => doorbells.ring(ps), log }),
     findByKey: keyLookup(system.db.$client),
     holds: (ids) => findHolds(system.db, ids),
-    holdFacts: holdFactsLoader(system.db.$client),
-    originals: originalFactsLoader(system.db.$client),
     // Every bound off: these tests are about grouping, not refusals.
     backpressure: new Backpressure(
       { maxPending: 0, maxInFlight: 0, maxEventLoopDelayMs: 0 },
