@@ -139,6 +139,26 @@ export function loadAverage(): number {
   return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
 }
 
+/**
+ * The host's reserved huge pages (`HugePages_Total`, `HugePages_Free` of /proc/meminfo): a
+ * Postgres on this host with `huge_pages = try` maps its shared buffers on them when enough are
+ * free at its start, which docs/performance.md measured to matter ("Postgres settings").
+ */
+export function hugePages(): HugePages {
+  return hugePagesOf(readFileSync("/proc/meminfo", "utf8"));
+}
+
+export interface HugePages {
+  total: number;
+  free: number;
+}
+
+/** {@link hugePages} from the text of /proc/meminfo (0 for a field it lacks). */
+export function hugePagesOf(meminfo: string): HugePages {
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)$`, "m").exec(meminfo)?.[1] ?? 0);
+  return { total: field("HugePages_Total"), free: field("HugePages_Free") };
+}
+
 export interface RssSample {
   /** Seconds since sampling started. */
   t: number;

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchOptions } from "./bench-options.ts";
-import type { RssSample } from "./bench-processes.ts";
+import type { HugePages, RssSample } from "./bench-processes.ts";
 import { lineChart, type Series } from "./chart-svg.ts";
 import type { PgbenchRun, ServerFacts } from "./pg-reference.ts";
 import type { ScenarioResult } from "./run-scenario.ts";
@@ -10,7 +10,14 @@ export interface BenchRun {
   startedAt: string;
   command: string;
   options: BenchOptions;
-  machine: { cores: number; node: string; load1Start: number; load1End: number };
+  machine: {
+    cores: number;
+    node: string;
+    load1Start: number;
+    load1End: number;
+    /** The host's reserved huge pages at the start (2 MB each on x86-64). */
+    hugePages: HugePages;
+  };
   server: ServerFacts;
   pgbench: { before?: PgbenchRun; after?: PgbenchRun; meanTps: number };
   /** The rate open loops were set from (uniform's settled ops/s, or --rate). */
@@ -122,9 +129,9 @@ function markdown(run: BenchRun): string {
     "",
     `Command: \`${run.command}\``,
     "",
-    `Machine: ${run.machine.cores} cores, Node ${run.machine.node}, load average (1 min) ${run.machine.load1Start} at start, ${run.machine.load1End} at end.`,
+    `Machine: ${run.machine.cores} cores, Node ${run.machine.node}, load average (1 min) ${run.machine.load1Start} at start, ${run.machine.load1End} at end; huge pages reserved ${run.machine.hugePages.total}, free ${run.machine.hugePages.free}.`,
     `Postgres ${run.server.version}: fsync=${s.fsync}, synchronous_commit=${s.synchronous_commit}, full_page_writes=${s.full_page_writes}` +
-      ` → ${run.server.durable ? "durable" : "**FAIL: a durability setting is off**"}; shared_buffers=${s.shared_buffers}, max_connections=${s.max_connections}.`,
+      ` → ${run.server.durable ? "durable" : "**FAIL: a durability setting is off**"}; shared_buffers=${s.shared_buffers}, huge_pages=${s.huge_pages}, max_connections=${s.max_connections}.`,
     "",
     `Reference: pgbench TPC-B (\`-i -s 16\`, \`-c 16 -j 2 -T ${run.options.pgbenchSeconds}\`): before ${run.pgbench.before?.tps ?? "—"} tps, after ${run.pgbench.after?.tps ?? "—"} tps, **mean ${run.pgbench.meanTps} tps**.`,
     `Processes: the api as ${run.options.apiProcesses === 1 ? "one process" : `API_PROCESSES=${run.options.apiProcesses}`}, ${run.options.workers} worker processes, ${run.options.partitions} partitions.`,

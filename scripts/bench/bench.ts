@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { type BenchOptions, parseBenchOptions } from "./bench-options.ts";
-import { loadAverage } from "./bench-processes.ts";
+import { hugePages, loadAverage } from "./bench-processes.ts";
 import { type BenchRun, verdict, writeReports } from "./bench-report.ts";
 import { dropDatabase, type PgbenchRun, pgbenchInit, pgbenchRun, serverFacts } from "./pg-reference.ts";
 import { runScenario } from "./run-scenario.ts";
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
     options: o,
-    machine: { cores: cpus().length, node: process.version, load1Start, load1End: 0 },
+    machine: { cores: cpus().length, node: process.version, load1Start, load1End: 0, hugePages: hugePages() },
     server,
     pgbench: { meanTps: 0 },
     peakRate: o.rate ?? DEFAULT_PEAK,

@@ -39,14 +39,16 @@ export async function serverFacts(serverUrl: string): Promise<ServerFacts> {
       "commit_delay",
       "max_connections",
       "shared_buffers",
+      "huge_pages",
       "max_wal_size",
       "shared_preload_libraries",
     ];
-    const r = await c.query<{ name: string; setting: string; unit: string | null }>(
-      "SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)",
+    // current_setting() as SHOW prints it ("128MB"; pg_settings' raw value is in units of 8kB).
+    const r = await c.query<{ name: string; setting: string }>(
+      "SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1)",
       [names],
     );
-    const settings = Object.fromEntries(r.rows.map((row) => [row.name, row.setting + (row.unit ?? "")]));
+    const settings = Object.fromEntries(r.rows.map((row) => [row.name, row.setting]));
     const version =
       (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? "?";
     return { version, settings, durable: DURABILITY_SETTINGS.every((s) => settings[s] === "on") };
