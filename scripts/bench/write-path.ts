@@ -124,9 +124,14 @@ async function main(): Promise<void> {
     const acceptPid =
       (await accept.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid ?? 0;
     const batchPid = (await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid ?? 0;
-    // pg_stat_statements is read from the server's `postgres` database, where it is installed.
+    // pg_stat_statements is read from the server's `postgres` database, where it is installed
+    // (and answers only while the server preloads it).
     const hasStatements = await withPg(serverUrl, "postgres", async (c) => {
-      const r = await c.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'");
+      const r = await c.query(
+        `SELECT 1 FROM pg_extension
+         WHERE extname = 'pg_stat_statements'
+           AND current_setting('shared_preload_libraries') ~ 'pg_stat_statements'`,
+      );
       if (r.rowCount === 1) await c.query("SELECT pg_stat_statements_reset()");
       return r.rowCount === 1;
     });

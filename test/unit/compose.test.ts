@@ -182,6 +182,17 @@ describe("docker-compose.yml: topology", () => {
     expect(words).toContain("--maxmemory-policy noeviction");
   });
 
+  it("Postgres takes shared_buffers from POSTGRES_SHARED_BUFFERS (128MB unset) and has room in /dev/shm", () => {
+    expect(commandWords(s.postgres?.command)).toEqual([
+      "postgres",
+      "-c",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's interpolation, not JavaScript's.
+      "shared_buffers=${POSTGRES_SHARED_BUFFERS:-128MB}",
+    ]);
+    // Docker's default is 64 MB; a parallel hash join of the ledger audit can need more.
+    expect(s.postgres?.shm_size).toBe("256mb");
+  });
+
   it("Postgres, Redis, the api and the workers have health checks (`up --wait` needs them)", () => {
     expect(commandWords(s.postgres?.healthcheck?.test).join(" ")).toContain("pg_isready");
     expect(commandWords(s.redis?.healthcheck?.test).join(" ")).toContain("redis-cli ping");

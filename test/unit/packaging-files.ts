@@ -133,6 +133,7 @@ const composeService = z.looseObject({
   depends_on: z.record(z.string(), dependency).optional(),
   healthcheck: healthcheck.optional(),
   container_name: z.string().optional(),
+  shm_size: z.string().optional(),
   deploy: z.looseObject({ replicas: z.number().int().optional() }).optional(),
 });
 export type ComposeService = z.infer<typeof composeService>;
