@@ -1,3 +1,4 @@
+import { operationType } from "../operation-types/catalog.ts";
 import type { Queryable } from "./client.ts";
 import type { Operation } from "./schema/index.ts";
 
@@ -10,7 +11,8 @@ export interface OriginalFacts {
   id: string;
   /** The client that submitted it. */
   clientId: string;
-  type: Operation["type"];
+  /** Whether its type may be refunded (the catalog's `ledger.refundable`: a transfer, a capture). */
+  refundable: boolean;
   status: Operation["status"];
   amount: bigint;
   currency: string;
@@ -49,7 +51,7 @@ export async function originalFactsByIds(db: Queryable, ids: string[]): Promise<
       {
         id: o.id,
         clientId: o.client_id,
-        type: o.type,
+        refundable: operationType(o.type).ledger.refundable,
         status: o.status,
         amount: BigInt(o.amount),
         currency: o.currency,

@@ -75,11 +75,37 @@ export const idempotencyKeySchema = z
   )
   .meta({ override: { minLength: 1, maxLength: 255 } });
 
-/** The refinement of a body that moves money between two wallets: they differ (400 on `toWalletId`). */
-export const DISTINCT_WALLETS: [
-  (b: { fromWalletId: string; toWalletId: string }) => boolean,
-  { message: string; path: string[] },
-] = [
-  (b) => b.fromWalletId !== b.toWalletId,
-  { message: "fromWalletId and toWalletId must differ", path: ["toWalletId"] },
-];
+/**
+ * The body of a movement between one of the caller's wallets and the outside (a top-up's, a
+ * payout's): the wallet, the amount, metadata.
+ */
+export const oneWalletBody = () =>
+  z.strictObject({ walletId: idSchema, amount: amountSchema, metadata: metadataSchema.default({}) });
+
+type TwoWallets = { fromWalletId: string; toWalletId: string };
+
+/**
+ * The body of a movement from one of the caller's wallets to another (a transfer's, a hold's):
+ * the two wallets, the amount, the type's own `fields`, metadata; the wallets must differ (400 on
+ * `toWalletId`).
+ */
+export const twoWalletBody = <F extends z.ZodRawShape>(fields: F) =>
+  z
+    .strictObject({
+      fromWalletId: idSchema,
+      toWalletId: idSchema,
+      amount: amountSchema,
+      ...fields,
+      metadata: metadataSchema.default({}),
+    })
+    .refine(
+      (b) => {
+        // The body's type is generic in `fields`; the two wallets are in it whatever they are.
+        const { fromWalletId, toWalletId } = b as unknown as TwoWallets;
+        return fromWalletId !== toWalletId;
+      },
+      {
+        message: "fromWalletId and toWalletId must differ",
+        path: ["toWalletId"],
+      },
+    );

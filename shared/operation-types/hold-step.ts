@@ -1,6 +1,6 @@
 import { ApiError } from "../errors.ts";
 import { isUuid } from "../ids.ts";
-import type { Lookups, Placement } from "./define.ts";
+import { type Lookups, NO_REFERENCES, type Placement } from "./define.ts";
 
 /**
  * A capture's or void's placement: its hold's wallets and partition (the source's, so that a
@@ -30,8 +30,7 @@ export async function holdStep(
     amount,
     fromWalletId: hold.fromWalletId,
     toWalletId: hold.toWalletId,
+    ...NO_REFERENCES,
     holdId: hold.id,
-    refundOf: null,
-    expiresInSeconds: null,
   };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { amountSchema, DISTINCT_WALLETS, idSchema, metadataSchema } from "../http/fields.ts";
+import { twoWalletBody } from "../http/fields.ts";
 import { defineOperationType } from "./define.ts";
 import { movePlacement, sourceAndDestination } from "./placement.ts";
 
@@ -14,23 +14,17 @@ export const HOLD_STEPS =
 export const hold = defineOperationType({
   type: "hold",
   path: "/holds",
-  body: z
-    .strictObject({
-      fromWalletId: idSchema,
-      toWalletId: idSchema,
-      amount: amountSchema,
-      expiresInSeconds: z
-        .number()
-        .int("a whole number of seconds")
-        .min(1)
-        .max(MAX_HOLD_SECONDS)
-        .default(604_800)
-        .describe(
-          "Seconds until the system voids the hold if it is still active, 1..2592000 (30 days); 7 days by default",
-        ),
-      metadata: metadataSchema.default({}),
-    })
-    .refine(...DISTINCT_WALLETS),
+  body: twoWalletBody({
+    expiresInSeconds: z
+      .number()
+      .int("a whole number of seconds")
+      .min(1)
+      .max(MAX_HOLD_SECONDS)
+      .default(604_800)
+      .describe(
+        "Seconds until the system voids the hold if it is still active, 1..2592000 (30 days); 7 days by default",
+      ),
+  }),
   docs: {
     operationId: "createHold",
     tag: "Holds",

@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
+import { oneWalletBody } from "../http/fields.ts";
 import { defineOperationType } from "./define.ts";
 import { movePlacement, ownWallet } from "./placement.ts";
 
@@ -7,11 +6,7 @@ import { movePlacement, ownWallet } from "./placement.ts";
 export const payout = defineOperationType({
   type: "payout",
   path: "/payouts",
-  body: z.strictObject({
-    walletId: idSchema,
-    amount: amountSchema,
-    metadata: metadataSchema.default({}),
-  }),
+  body: oneWalletBody(),
   docs: {
     operationId: "createPayout",
     tag: "Operations",

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { OriginalFacts } from "../db/refund-facts-repo.ts";
 import { ApiError } from "../errors.ts";
 import { amountSchema, idSchema, metadataSchema } from "../http/fields.ts";
-import { defineOperationType, type Placement } from "./define.ts";
+import { defineOperationType, NO_REFERENCES, type Placement } from "./define.ts";
 
 /** A refund: the receiver of a transfer or capture sends all or part of it back. */
 export const refund = defineOperationType({
@@ -51,7 +51,7 @@ function refundPlacement(
   const { fromWalletId, toWalletId, receiverPartition } = original;
   if (
     !received ||
-    (original.type !== "transfer" && original.type !== "capture") ||
+    !original.refundable ||
     original.status !== "succeeded" ||
     fromWalletId === null ||
     toWalletId === null ||
@@ -75,8 +75,7 @@ function refundPlacement(
     amount,
     fromWalletId: toWalletId,
     toWalletId: fromWalletId,
-    holdId: null,
+    ...NO_REFERENCES,
     refundOf: original.id,
-    expiresInSeconds: null,
   };
 }

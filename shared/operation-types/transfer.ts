@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { amountSchema, DISTINCT_WALLETS, idSchema, metadataSchema } from "../http/fields.ts";
+import { twoWalletBody } from "../http/fields.ts";
 import { defineOperationType } from "./define.ts";
 import { movePlacement, sourceAndDestination } from "./placement.ts";
 
@@ -7,14 +6,7 @@ import { movePlacement, sourceAndDestination } from "./placement.ts";
 export const transfer = defineOperationType({
   type: "transfer",
   path: "/transfers",
-  body: z
-    .strictObject({
-      fromWalletId: idSchema,
-      toWalletId: idSchema,
-      amount: amountSchema,
-      metadata: metadataSchema.default({}),
-    })
-    .refine(...DISTINCT_WALLETS),
+  body: twoWalletBody({}),
   docs: {
     operationId: "createTransfer",
     tag: "Operations",
