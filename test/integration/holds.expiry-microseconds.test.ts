@@ -18,11 +18,20 @@ describe("a capture or void accepted within the millisecond of its hold's expiry
   let api: Api;
   let doorbells: Doorbells;
   const held: number[] = [];
+  /** Resolves the wait for a partition's runner to drain (its last, empty select). */
+  const drains = new Map<number, () => void>();
 
   beforeAll(async () => {
     system = await startSystem({
       partitions: 2,
-      inProcessWorker: {},
+      inProcessWorker: {
+        hooks: {
+          afterEmptySelect: async (partition) => {
+            drains.get(partition)?.();
+            drains.delete(partition);
+          },
+        },
+      },
       workerSettings: { SWEEP_INTERVAL_MS: "600000" },
       ring: async (partitions) => {
         held.push(...partitions);
@@ -36,14 +45,19 @@ describe("a capture or void accepted within the millisecond of its hold's expiry
     await system?.stop();
   });
 
-  /** Rings the partitions of the accepts so far. */
-  const ringHeld = async () => {
-    for (const p of new Set(held.splice(0))) await doorbells.addJob(p);
-  };
+  /**
+   * Applies an accepted operation: rings the partitions of the accepts so far and waits for the
+   * operation to settle and for those partitions' runners to drain, so that no runner is still
+   * reading the queue when the next operation is accepted and its times set.
+   */
   const settle = async (r: Reply) => {
     expect(r.status).toBe(202);
-    await ringHeld();
-    return api.settle(r.body.id);
+    const partitions = [...new Set(held.splice(0))];
+    const drained = partitions.map((p) => new Promise<void>((resolve) => drains.set(p, resolve)));
+    for (const p of partitions) await doorbells.addJob(p);
+    const settled = await api.settle(r.body.id);
+    await Promise.all(drained);
+    return settled;
   };
   const wallet = async (id: string) => (await api.get(`/v1/wallets/${id}`)).body;
 
