@@ -217,9 +217,17 @@ const NOTIFY = `subscribed AS MATERIALIZED (
  * writes their webhook deliveries ({@link NOTIFY}) and ends in the CTE `outcomes`: one row per
  * operation this statement completed.
  *
- * Still pending is asked as `completed_at IS NULL` (the CHECK `operations_completed_iff_final`):
- * each operation is one probe of the primary key. The update changes no indexed column, so it is
- * HOT (the table's fillfactor leaves room on the page) and writes no index entry.
+ * Still pending is asked as `completed_at IS NULL` (the CHECK `operations_completed_iff_final`).
+ * The update changes no indexed column, so it is HOT (the table's fillfactor leaves room on the
+ * page) and writes no index entry.
+ *
+ * Written so that no statistics can make it quadratic. The operations are read by the primary key
+ * (`id = ANY`), one probe each. The guard is a condition of the join (`OR v.id IS NULL`, never
+ * true), not of `operations` alone: statistics from an ANALYZE that saw hardly any pending
+ * operation, the usual case, estimate the guarded read at one row. The planner then scanned
+ * `operations` for every pending operation, of all partitions, and compared each with every row
+ * of the batch: 2,000 × 400 in test/integration/batch-backlog.test.ts, up to 690 ms a batch in
+ * `write-path.ts` (docs/performance.md).
  */
 const outcomes = (first: number): string => `outcomes AS (
     UPDATE operations AS o
@@ -227,7 +235,7 @@ const outcomes = (first: number): string => `outcomes AS (
         completed_at = (SELECT at FROM stamp)
     FROM unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[])
       AS v(id, status, code, message)
-    WHERE o.id = v.id AND o.completed_at IS NULL
+    WHERE o.id = v.id AND o.id = ANY ($${first}::uuid[]) AND (o.completed_at IS NULL OR v.id IS NULL)
     RETURNING o.id, o.client_id, o.status, o.partition, o.seq
   ), dequeued AS (
     DELETE FROM pending_operations AS p
