@@ -2,7 +2,10 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lockPending, writeBatch } from "../../worker/batch-repo.ts";
+import { FAILURE_MESSAGES } from "../../shared/errors.ts";
+import { applyBatch } from "../../worker/apply-batch.ts";
+import { planBatch } from "../../worker/batch-plan.ts";
+import { fundingFor, lockPending, lockWallets, writeBatch } from "../../worker/batch-repo.ts";
 import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
@@ -20,8 +23,9 @@ import { startSystem, type TestSystem } from "../helpers/system.ts";
  * again: the guard `completed_at IS NULL`, estimated at one row, made the planner scan
  * `operations` for every pending row and compare each with every operation of the batch (here
  * 2,000 × 400; 430-690 ms for one batch in `write-path.ts`). A batch of 50, as this test once
- * used, kept the plan by key. So the batch here is a full one, and no join of the write may
- * compare more rows than the batch has.
+ * used, kept the plan by key. So the batch here is a full one, applied as the runner applies it
+ * (its entries, balances and statuses), and no join of the write may compare more rows than the
+ * batch has entries.
  */
 
 let system: TestSystem;
@@ -50,8 +54,11 @@ interface PlanNode {
 /** Every node of a plan, depth first. */
 const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
-/** A client through which each statement runs under EXPLAIN ANALYZE instead: the plans are kept. */
-function explaining(client: pg.PoolClient, plans: PlanNode[]): Pick<pg.PoolClient, "query"> {
+/**
+ * A client through which each statement runs under EXPLAIN ANALYZE instead: the plans are kept,
+ * and the write's summary row says it posted the `entries` it was given.
+ */
+function explaining(client: pg.PoolClient, plans: PlanNode[], entries: number): Pick<pg.PoolClient, "query"> {
   return {
     query: (async (q: pg.QueryConfig) => {
       const r = await client.query<{ "QUERY PLAN": { Plan: PlanNode }[] }>(
@@ -59,7 +66,7 @@ function explaining(client: pg.PoolClient, plans: PlanNode[]): Pick<pg.PoolClien
         q.values,
       );
       for (const row of r.rows) plans.push(...row["QUERY PLAN"].map((p) => p.Plan));
-      return { rows: [{ ids: [], deliveries: 0, entries: 0, refunded: 0 }] };
+      return { rows: [{ ids: [], deliveries: 0, entries, refunded: 0 }] };
     }) as unknown as pg.PoolClient["query"],
   };
 }
@@ -109,7 +116,7 @@ describe("a batch write with thousands pending elsewhere", () => {
     expect(await pendingCount()).toBe(BACKLOG);
     const before = await balances(wallets);
 
-    // One partition's batch, as the runner writes it: lock, then the outcomes, under EXPLAIN.
+    // One partition's full batch, as the runner applies it: locks, then the write, under EXPLAIN.
     const client = await system.db.$client.connect();
     const plans: PlanNode[] = [];
     let batch: Awaited<ReturnType<typeof lockPending>>;
@@ -122,21 +129,11 @@ describe("a batch write with thousands pending elsewhere", () => {
       expect(n).toBeGreaterThanOrEqual(BACKLOG / 4);
       batch = await lockPending(client, partition, CAP);
       expect(batch.length).toBe(Math.min(n, CAP));
-      await writeBatch(
-        explaining(client, plans),
-        {
-          entries: [],
-          changedWallets: [],
-          changedHolds: [],
-          changedRefundables: [],
-          outcomes: batch.map((o) => ({
-            operationId: o.id,
-            status: "failed",
-            failureCode: "insufficient_funds",
-          })),
-        },
-        { insufficient_funds: "test" },
-      );
+      // The batch as the runner applies it: every top-up succeeds, two entries each.
+      const plan = planBatch(batch, await fundingFor(client, partition, batch, new Map()));
+      const result = applyBatch(plan.operations, await lockWallets(client, plan.walletIds));
+      expect(result.entries.length).toBe(2 * batch.length);
+      await writeBatch(explaining(client, plans, result.entries.length), result, FAILURE_MESSAGES);
     } finally {
       await client.query("ROLLBACK");
       client.release();
@@ -171,9 +168,9 @@ describe("a batch write with thousands pending elsewhere", () => {
       expect(n["Actual Rows"] * n["Actual Loops"]).toBeLessThanOrEqual(batch.length);
       expect(n["Index Name"]).toBe("operations_pkey");
     }
-    // No join compares the batch's rows with each other: work linear in the batch.
+    // No join compares the batch's rows (operations, entries) with each other: work linear in it.
     for (const n of plans.flatMap(nodesOf)) {
-      expect(n["Rows Removed by Join Filter"] ?? 0).toBeLessThanOrEqual(batch.length);
+      expect(n["Rows Removed by Join Filter"] ?? 0).toBeLessThanOrEqual(2 * batch.length);
     }
 
     // Rolled back: nothing moved. Then the backlog drains, every cent of it.
