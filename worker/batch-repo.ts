@@ -221,13 +221,13 @@ const NOTIFY = `subscribed AS MATERIALIZED (
  * The update changes no indexed column, so it is HOT (the table's fillfactor leaves room on the
  * page) and writes no index entry.
  *
- * Written so that no statistics can make it quadratic. The operations are read by the primary key
- * (`id = ANY`), one probe each. The guard is a condition of the join (`OR v.id IS NULL`, never
- * true), not of `operations` alone: statistics from an ANALYZE that saw hardly any pending
- * operation, the usual case, estimate the guarded read at one row. The planner then scanned
- * `operations` for every pending operation, of all partitions, and compared each with every row
- * of the batch: 2,000 × 400 in test/integration/batch-backlog.test.ts, up to 690 ms a batch in
- * `write-path.ts` (docs/performance.md).
+ * Written so that the guard's estimate cannot make it quadratic. Operations are read by the
+ * primary key (`id = ANY`), one probe each. The guard is a condition of the join (`OR v.id IS
+ * NULL`, never true), not of `operations` alone: statistics from an ANALYZE that saw hardly any
+ * pending operation, the usual case, estimate the guarded read at one row. The planner then
+ * scanned `operations` for every pending operation, of all partitions, and compared each with
+ * every row of the batch: 2,000 × 400 in test/integration/batch-backlog.test.ts, up to 690 ms a
+ * batch in `write-path.ts` (docs/performance.md).
  */
 const outcomes = (first: number): string => `outcomes AS (
     UPDATE operations AS o
