@@ -17,8 +17,9 @@ export interface BatchPlan {
  * The pending operations of a batch as the runner applies them. A top-up debits, a payout
  * credits, the funding account `funding(currency)` of the partition (the catalog's
  * `ledger.funding`). A capture's and a void's wallets are their hold's (copied onto them at
- * acceptance), so the wallets of the whole batch are known before anything is locked. A refund moves money like a transfer (its wallets are
- * its original's, swapped) and names its original, whose refunded sum the batch keeps.
+ * acceptance), so the wallets of the whole batch are known before anything is locked. A refund
+ * moves money like a transfer (its wallets are its original's, swapped) and names its original,
+ * whose refunded sum the batch keeps.
  */
 export function planBatch(
   pending: readonly PendingOperation[],

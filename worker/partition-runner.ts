@@ -1,12 +1,13 @@
 import type pg from "pg";
 import type { Logger } from "pino";
+import type { Queryable } from "../shared/db/client.ts";
 import { isTransientDbError } from "../shared/db/pg-errors.ts";
 import { batchTransaction } from "../shared/db/transaction.ts";
 import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import type { BatchReport, WorkerMetrics } from "../shared/metrics/worker-metrics.ts";
 import { retrying } from "../shared/retry.ts";
-import { applyBatch, type Outcome } from "./apply-batch.ts";
+import { applyBatch, type BatchResult, type Outcome } from "./apply-batch.ts";
 import { planBatch } from "./batch-plan.ts";
 import {
   type Completed,
@@ -195,13 +196,7 @@ async function applyBatchOnce(
       pending.map((op) => op.id),
     );
 
-    const plan = planBatch(pending, await fundingFor(tx, partition, pending, deps.funding));
-    // Holds, then refunds' originals, then wallets, each in id order: the same order in every batch.
-    const holds = await lockHolds(tx, plan.holdIds);
-    const originals = await lockOriginals(tx, plan.originalIds);
-    const locked = await lockWallets(tx, plan.walletIds);
-    if (deps.hooks?.beforeApply) for (const op of plan.operations) deps.hooks.beforeApply(op.id);
-    const result = applyBatch(plan.operations, locked, holds, originals);
+    const result = await lockAndApply(tx, partition, pending, deps.funding, deps.hooks?.beforeApply);
     const written = await writeBatch(tx, result, FAILURE_MESSAGES);
     await deps.hooks?.beforeCommit?.(
       partition,
@@ -211,6 +206,27 @@ async function applyBatchOnce(
   });
   if (outcomes.length > 0) reportBatch(partition, outcomes, attempted, completed, started, deps);
   return { attempted, completed };
+}
+
+/**
+ * The locked pending operations of a batch, applied in memory: planned, then their holds,
+ * refunds' originals and wallets locked, each in id order (the same order in every batch), then
+ * applied. What the batch write then writes. `beforeApply` (a test seam) sees each operation
+ * before it is applied.
+ */
+export async function lockAndApply(
+  tx: Queryable,
+  partition: number,
+  pending: PendingOperation[],
+  funding: Map<string, string>,
+  beforeApply?: (operationId: string) => void,
+): Promise<BatchResult> {
+  const plan = planBatch(pending, await fundingFor(tx, partition, pending, funding));
+  const holds = await lockHolds(tx, plan.holdIds);
+  const originals = await lockOriginals(tx, plan.originalIds);
+  const locked = await lockWallets(tx, plan.walletIds);
+  if (beforeApply) for (const op of plan.operations) beforeApply(op.id);
+  return applyBatch(plan.operations, locked, holds, originals);
 }
 
 /** Metrics and the batch's log line, once it committed. */

@@ -3,9 +3,8 @@ import { sql } from "drizzle-orm";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAILURE_MESSAGES } from "../../shared/errors.ts";
-import { applyBatch } from "../../worker/apply-batch.ts";
-import { planBatch } from "../../worker/batch-plan.ts";
-import { fundingFor, lockPending, lockWallets, writeBatch } from "../../worker/batch-repo.ts";
+import { lockPending, writeBatch } from "../../worker/batch-repo.ts";
+import { lockAndApply } from "../../worker/partition-runner.ts";
 import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
@@ -24,7 +23,7 @@ import { startSystem, type TestSystem } from "../helpers/system.ts";
  * `operations` for every pending row and compare each with every operation of the batch (here
  * 2,000 × 400; 430-690 ms for one batch in `write-path.ts`). A batch of 50, as this test once
  * used, kept the plan by key. So the batch here is a full one, applied as the runner applies it
- * (its entries, balances and statuses), and no join of the write may compare more rows than the
+ * (`lockAndApply`: its entries, balances and statuses), and no join of the write may compare more rows than the
  * batch has entries.
  */
 
@@ -130,8 +129,7 @@ describe("a batch write with thousands pending elsewhere", () => {
       batch = await lockPending(client, partition, CAP);
       expect(batch.length).toBe(Math.min(n, CAP));
       // The batch as the runner applies it: every top-up succeeds, two entries each.
-      const plan = planBatch(batch, await fundingFor(client, partition, batch, new Map()));
-      const result = applyBatch(plan.operations, await lockWallets(client, plan.walletIds));
+      const result = await lockAndApply(client, partition, batch, new Map());
       expect(result.entries.length).toBe(2 * batch.length);
       await writeBatch(explaining(client, plans, result.entries.length), result, FAILURE_MESSAGES);
     } finally {
