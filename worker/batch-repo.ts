@@ -141,8 +141,16 @@ async function fundingAccounts(
  * Locks every wallet of the batch in one statement, in ascending id order, `FOR NO KEY UPDATE`:
  * one order for every runner removes deadlocks between them, and the mode is the weakest that
  * serialises writers (it does not block the `FOR KEY SHARE` locks of the foreign keys of `holds`).
+ *
+ * With `skipLocked`, the wallets another transaction holds are left out instead of waited for
+ * (`SKIP LOCKED`): the statement never waits, so it cannot take part in a deadlock, and the
+ * batch applies what it can without them (batch-plan.ts, `applicableNow`).
  */
-export async function lockWallets(tx: Queryable, ids: string[]): Promise<Map<string, LockedWallet>> {
+export async function lockWallets(
+  tx: Queryable,
+  ids: string[],
+  { skipLocked = false }: { skipLocked?: boolean } = {},
+): Promise<Map<string, LockedWallet>> {
   const sorted = [...new Set(ids)].sort();
   const r = await tx.query<{
     id: string;
@@ -151,11 +159,11 @@ export async function lockWallets(tx: Queryable, ids: string[]): Promise<Map<str
     held: string;
     version: string;
   }>({
-    name: "batch.lock-wallets",
+    name: skipLocked ? "batch.lock-wallets-skip-locked" : "batch.lock-wallets",
     text: `SELECT id, kind, balance::text AS balance, held_balance::text AS held, version::text AS version
            FROM wallets WHERE id = ANY($1::uuid[])
            ORDER BY id
-           FOR NO KEY UPDATE`,
+           FOR NO KEY UPDATE${skipLocked ? " SKIP LOCKED" : ""}`,
     values: [sorted],
   });
   return new Map(

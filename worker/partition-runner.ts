@@ -7,8 +7,8 @@ import { FAILURE_MESSAGES } from "../shared/errors.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import type { BatchReport, WorkerMetrics } from "../shared/metrics/worker-metrics.ts";
 import { retrying } from "../shared/retry.ts";
-import { applyBatch, type BatchResult, type Outcome } from "./apply-batch.ts";
-import { planBatch } from "./batch-plan.ts";
+import { applyBatch, type BatchResult } from "./apply-batch.ts";
+import { type Applicable, applicableNow, planBatch } from "./batch-plan.ts";
 import {
   type Completed,
   fundingFor,
@@ -81,9 +81,11 @@ export class StoppedError extends Error {}
 export async function runPartition(partition: number, deps: RunnerDeps): Promise<RunOutcome> {
   let singleSteps = 0; // operations still to apply one at a time after a failed batch
   let confirming = false; // the last select found nothing: delete the flag, then select again
+  let headDeferredBefore = false; // the last batch left its oldest operation for later: this one waits for its wallets
   for (;;) {
     if (deps.stopping()) return "stopped";
     const cap = singleSteps > 0 ? 1 : deps.batchCap;
+    const skipLocked = cap > 1 && !headDeferredBefore;
     const clearFirst = confirming;
     let batch: Batch;
     try {
@@ -93,7 +95,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
             // Inside the slot, right before the select: a runner that waited for a slot does
             // not invite a doorbell for operations its select takes anyway.
             if (clearFirst) await deps.clearDirty(partition);
-            return applyNextBatch(partition, cap, deps);
+            return applyNextBatch(partition, cap, skipLocked, deps);
           }),
         deps,
       );
@@ -125,7 +127,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
           operations: [{ type: poison.type, result: "internal_error", latencySeconds: latencyOf(poison) }],
         });
       }
-      batch = { attempted, completed };
+      batch = { attempted, completed, headDeferred: false };
     }
     if (batch.attempted.length === 0) {
       if (!confirming) {
@@ -136,12 +138,16 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       return "drained";
     }
     confirming = false;
+    headDeferredBefore = batch.headDeferred;
     if (cap === 1 && singleSteps > 0) singleSteps--;
     if (batch.completed.deliveries > 0) deps.deliveriesWritten?.();
-    await deps.publish(batch.completed.ids).catch((err: unknown) => {
-      // Waiters re-read Postgres every second; a lost announcement only delays them.
-      deps.log.warn({ partition, err: errorSummary(err) }, "could not publish completions");
-    });
+    // Nothing to announce after a batch that left all it took for the next one.
+    if (batch.completed.ids.length > 0) {
+      await deps.publish(batch.completed.ids).catch((err: unknown) => {
+        // Waiters re-read Postgres every second; a lost announcement only delays them.
+        deps.log.warn({ partition, err: errorSummary(err) }, "could not publish completions");
+      });
+    }
     // Not while a failed batch is being isolated: the next runner would start that over.
     if (singleSteps === 0 && deps.handOver?.(partition)) return "handed-over";
   }
@@ -151,6 +157,8 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
 interface Batch {
   attempted: Attempted[];
   completed: Completed;
+  /** Its oldest operation was left pending: a wallet of it was locked by another batch. */
+  headDeferred: boolean;
 }
 
 /** A batch attempt failed; `attempted` are the operations this attempt selected (none if it failed before). */
@@ -169,10 +177,15 @@ const latencyOf = (op: Attempted): number => (op.ageMs + performance.now() - op.
  * One batch in one transaction; returns the operations it selected and what it completed.
  * Throws {@link BatchFailed} carrying the operations this attempt selected, and only those.
  */
-async function applyNextBatch(partition: number, cap: number, deps: RunnerDeps): Promise<Batch> {
+async function applyNextBatch(
+  partition: number,
+  cap: number,
+  skipLocked: boolean,
+  deps: RunnerDeps,
+): Promise<Batch> {
   const attempted: Attempted[] = [];
   try {
-    return await applyBatchOnce(partition, cap, deps, attempted);
+    return await applyBatchOnce(partition, cap, skipLocked, deps, attempted);
   } catch (err) {
     throw new BatchFailed(err, attempted);
   }
@@ -181,14 +194,16 @@ async function applyNextBatch(partition: number, cap: number, deps: RunnerDeps):
 async function applyBatchOnce(
   partition: number,
   cap: number,
+  skipLocked: boolean,
   deps: RunnerDeps,
   attempted: Attempted[],
 ): Promise<Batch> {
   const started = performance.now();
   await deps.hooks?.beforeBatch?.(partition);
-  const { outcomes, completed } = await batchTransaction(deps.pool, async (tx) => {
+  const none: Completed = { ids: [], deliveries: 0 };
+  const { applied, completed } = await batchTransaction(deps.pool, async (tx) => {
     const pending = await lockPending(tx, partition, cap);
-    if (pending.length === 0) return { outcomes: [], completed: { ids: [], deliveries: 0 } };
+    if (pending.length === 0) return { applied: undefined, completed: none };
     const lockedAt = performance.now();
     attempted.push(...pending.map((op) => ({ ...op, lockedAt })));
     await deps.hooks?.afterLockPending?.(
@@ -196,59 +211,74 @@ async function applyBatchOnce(
       pending.map((op) => op.id),
     );
 
-    const result = await lockAndApply(tx, partition, pending, deps.funding, deps.hooks?.beforeApply);
-    const written = await writeBatch(tx, result, FAILURE_MESSAGES);
+    const applied = await lockAndApply(tx, partition, pending, deps.funding, {
+      skipLocked,
+      beforeApply: deps.hooks?.beforeApply,
+    });
+    // A batch that left everything for the next one has nothing to write.
+    const written = applied.outcomes.length > 0 ? await writeBatch(tx, applied, FAILURE_MESSAGES) : none;
     await deps.hooks?.beforeCommit?.(
       partition,
       pending.map((op) => op.id),
     );
-    return { outcomes: result.outcomes, completed: written };
+    return { applied, completed: written };
   });
-  if (outcomes.length > 0) reportBatch(partition, outcomes, attempted, completed, started, deps);
-  return { attempted, completed };
+  if (applied) reportBatch(partition, applied, attempted, completed, started, deps);
+  return { attempted, completed, headDeferred: applied?.headDeferred ?? false };
 }
+
+/** A batch applied in memory, and what of it was left pending for a later batch. */
+export type Applied = BatchResult & Omit<Applicable, "operations">;
 
 /**
  * The locked pending operations of a batch, applied in memory: planned, then their holds,
  * refunds' originals and wallets locked, each in id order (the same order in every batch), then
- * applied. What the batch write then writes. `beforeApply` (a test seam) sees each operation
- * before it is applied.
+ * applied. What the batch write then writes. With `skipLocked` the wallets another batch holds
+ * are not waited for: the operations that need them, and those after them that share a wallet,
+ * hold or original with those, are left pending ({@link applicableNow}). `beforeApply` (a test
+ * seam) sees each operation before it is applied.
  */
 export async function lockAndApply(
   tx: Queryable,
   partition: number,
   pending: PendingOperation[],
   funding: Map<string, string>,
-  beforeApply?: (operationId: string) => void,
-): Promise<BatchResult> {
+  {
+    skipLocked = false,
+    beforeApply,
+  }: { skipLocked?: boolean; beforeApply?: (operationId: string) => void } = {},
+): Promise<Applied> {
   const plan = planBatch(pending, await fundingFor(tx, partition, pending, funding));
   const holds = await lockHolds(tx, plan.holdIds);
   const originals = await lockOriginals(tx, plan.originalIds);
-  const locked = await lockWallets(tx, plan.walletIds);
-  if (beforeApply) for (const op of plan.operations) beforeApply(op.id);
-  return applyBatch(plan.operations, locked, holds, originals);
+  const locked = await lockWallets(tx, plan.walletIds, { skipLocked });
+  const { operations, deferred, headDeferred } = skipLocked
+    ? applicableNow(plan, locked)
+    : { operations: plan.operations, deferred: 0, headDeferred: false };
+  if (beforeApply) for (const op of operations) beforeApply(op.id);
+  return { ...applyBatch(operations, locked, holds, originals), deferred, headDeferred };
 }
 
 /** Metrics and the batch's log line, once it committed. */
 function reportBatch(
   partition: number,
-  outcomes: Outcome[],
+  { outcomes, deferred }: Applied,
   attempted: Attempted[],
   completed: Completed,
   started: number,
   deps: RunnerDeps,
 ): void {
   const seconds = (performance.now() - started) / 1000;
-  const report: BatchReport["operations"] = outcomes.map((o, i) => {
-    // applyBatch returns one outcome per operation, in the order of `attempted`.
-    const op = attempted[i] as Attempted;
+  const byId = new Map(attempted.map((op) => [op.id, op]));
+  const report: BatchReport["operations"] = outcomes.map((o) => {
+    const op = byId.get(o.operationId) as Attempted;
     return {
       type: op.type,
       result: o.status === "succeeded" ? "succeeded" : o.failureCode,
       latencySeconds: latencyOf(op),
     };
   });
-  deps.metrics?.batchCommitted({ seconds, operations: report });
+  deps.metrics?.batchCommitted({ seconds, operations: report, deferred });
   const failed = outcomes.filter((o) => o.status === "failed").length;
   // One line per batch at info (at 10k operations/s and ~100 per batch, ~100 lines/s); the ids
   // only at debug, where they would otherwise be most of the log volume.
@@ -258,6 +288,7 @@ function reportBatch(
       batchSize: outcomes.length,
       succeeded: outcomes.length - failed,
       failed,
+      deferred,
       deliveries: completed.deliveries,
       durationMs: Math.round(seconds * 10_000) / 10,
       ...(deps.log.isLevelEnabled("debug") ? { operationIds: outcomes.map((o) => o.operationId) } : {}),

@@ -13,6 +13,8 @@ export interface BatchReport {
     /** From acceptance (created_at) to this batch's commit, s. */
     latencySeconds: number;
   }[];
+  /** Operations it left pending for a later batch: another batch held a wallet they needed. */
+  deferred?: number;
 }
 
 /** The worker's metrics: what the partition runners applied, how fast, in what batches. */
@@ -76,6 +78,11 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     registers: [registry],
   });
 
+  const deferred = new Counter({
+    name: "billing_operations_deferred_total",
+    help: "Operations a batch left pending for the next one because another partition's batch held a wallet they needed",
+    registers: [registry],
+  });
   const handovers = new Counter({
     name: "billing_partition_handovers_total",
     help: "Partitions this process handed over between two batches because they were dealt to another worker process",
@@ -104,6 +111,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       readAssigned = read;
     },
     batchCommitted(report) {
+      if (report.deferred) deferred.inc(report.deferred);
       if (report.operations.length === 0) return;
       batchSize.observe(report.operations.length);
       batchSeconds.observe(report.seconds);

@@ -1,0 +1,97 @@
+import { sql } from "drizzle-orm";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { sampleValue, scrape } from "../helpers/metrics.ts";
+import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+/**
+ * A batch does not wait for a wallet another transaction holds: it applies the operations that
+ * do not need it and leaves the rest pending, the wallet's own and every later one that shares
+ * a wallet with those, so each wallet still sees its operations in acceptance order. When the
+ * batch's oldest operation is the one left, the next batch waits for the wallet.
+ */
+
+let system: TestSystem;
+let api: Api;
+
+beforeAll(async () => {
+  system = await startSystem({ partitions: 4, inProcessWorker: {} });
+  api = await newClient(system);
+});
+afterAll(async () => system?.stop());
+
+const partitionOf = async (walletId: string) =>
+  (await system.db.execute<{ partition: number }>(sql`SELECT partition FROM wallets WHERE id = ${walletId}`))
+    .rows[0]?.partition;
+const balanceOf = async (walletId: string) => (await api.get(`/v1/wallets/${walletId}`)).body.balance;
+const statusOf = async (operationId: string) => (await api.get(`/v1/operations/${operationId}`)).body.status;
+
+/** The in-process worker's `billing_operations_deferred_total`. */
+const deferredCount = async () =>
+  sampleValue(
+    await scrape(`http://127.0.0.1:${system.inProcessWorkers[0]?.metricsPort}/metrics`),
+    "billing_operations_deferred_total",
+  );
+
+/** Resolves once a backend of the system's database waits for a row lock. */
+async function aBatchWaitsForALock(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const r = await system.db.execute<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM wallets%'`,
+    );
+    if ((r.rows[0]?.n ?? 0) > 0) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error("no batch waited for the held wallet");
+}
+
+describe("a wallet held by another transaction", () => {
+  it("holds back only the operations that need it and those after them on their wallets; the rest are applied", async () => {
+    const s1 = await newWallet(api);
+    let s2 = await newWallet(api);
+    while ((await partitionOf(s2)) !== (await partitionOf(s1))) s2 = await newWallet(api);
+    const [busy, y, z] = [await newWallet(api), await newWallet(api), await newWallet(api)];
+    for (const w of [s1, s2])
+      expect((await api.settle((await api.topUp(w, 100)).body.id)).status).toBe("succeeded");
+
+    // Another transaction holds `busy` as a batch of another partition would.
+    const other = new pg.Client({ connectionString: system.databaseUrl });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query("SELECT 1 FROM wallets WHERE id = $1 FOR NO KEY UPDATE", [busy]);
+
+      // One request, one partition (s1's and s2's), one batch.
+      const r = await api.post("/v1/operations/bulk", {
+        operations: [
+          { type: "transfer", idempotencyKey: "t1", fromWalletId: s1, toWalletId: busy, amount: 10 },
+          { type: "transfer", idempotencyKey: "t2", fromWalletId: s2, toWalletId: y, amount: 20 },
+          { type: "transfer", idempotencyKey: "t3", fromWalletId: s1, toWalletId: z, amount: 95 },
+        ],
+      });
+      expect(r.status).toBe(200);
+      const [t1, t2, t3] = r.body.data.map((d: { operation: { id: string } }) => d.operation.id);
+
+      // t2 shares nothing with the held wallet: applied while it is held.
+      expect((await api.settle(t2)).status).toBe("succeeded");
+      // t1 needs it, t3 debits t1's source after it: both wait, and the next batch waits for the lock.
+      await aBatchWaitsForALock();
+      expect([await statusOf(t1), await statusOf(t3)]).toEqual(["pending", "pending"]);
+      expect([await balanceOf(s1), await balanceOf(s2), await balanceOf(y)]).toEqual([100, 80, 20]);
+      expect(await deferredCount()).toBe(2);
+
+      await other.query("COMMIT");
+      // In acceptance order on s1: t1 first (90 left), so t3 (95) finds too little.
+      expect((await api.settle(t1)).status).toBe("succeeded");
+      const third = await api.settle(t3);
+      expect([third.status, third.failure.code]).toEqual(["failed", "insufficient_funds"]);
+      expect([await balanceOf(s1), await balanceOf(busy), await balanceOf(z)]).toEqual([90, 10, 0]);
+      const entries = (await api.get(`/v1/wallets/${s1}/entries`)).body.data.reverse();
+      expect(entries.map((e: { amount: number }) => e.amount)).toEqual([100, -10]);
+    } finally {
+      await other.end();
+    }
+  });
+});
