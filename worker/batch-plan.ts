@@ -6,10 +6,10 @@ import type { PendingOperation } from "./batch-repo.ts";
 export interface BatchPlan {
   operations: BatchOperation[];
   /**
-   * What each operation (same index) touches: its two wallets, and the hold it places or
-   * resolves or the original it refunds ({@link applicableNow}).
+   * What each operation (same index) touches ({@link applicableNow}): its two wallets, and the
+   * hold it places or resolves or the original it refunds (`""` for none).
    */
-  touches: string[][];
+  touches: { wallets: [string, string]; resolves: string }[];
   /** Every wallet the batch may touch: sources, destinations, funding accounts. */
   walletIds: string[];
   /** The holds its captures and voids resolve. */
@@ -42,7 +42,7 @@ export function planBatch(
   const walletIds: string[] = [];
   const holdIds: string[] = [];
   const originalIds: string[] = [];
-  const touches: string[][] = [];
+  const touches: BatchPlan["touches"] = [];
   const operations = pending.map((op) => {
     const { funding: side } = operationType(op.type).ledger;
     const from = side === "debit" ? fundingOf(op.currency) : required(op.fromWalletId, "source", op);
@@ -52,8 +52,7 @@ export function planBatch(
     if (holdId) holdIds.push(holdId);
     const originalId = op.type === "refund" ? required(op.refundOf, "original", op) : "";
     if (originalId) originalIds.push(originalId);
-    const resolves = op.type === "hold" ? op.id : holdId || originalId;
-    touches.push(resolves ? [from, to, resolves] : [from, to]);
+    touches.push({ wallets: [from, to], resolves: op.type === "hold" ? op.id : holdId || originalId });
     return toBatchOperation(op, { from, to, holdId, originalId });
   });
   return { operations, touches, walletIds, holdIds, originalIds };
@@ -63,29 +62,26 @@ export function planBatch(
 export interface Applicable {
   operations: BatchOperation[];
   deferred: number;
-  /** The batch's first (oldest) operation waits. */
-  headDeferred: boolean;
 }
 
 /**
- * The part of a batch that can be applied with the wallets it locked, when it locked only those
- * no other batch held (`lockWallets` with `skipLocked`). In acceptance order, an operation waits
- * (stays pending, for a later batch) if one of its wallets is not in `locked`, or if an earlier
- * operation that waits touches one of its wallets, or its hold or original. So each wallet, hold
- * and original still sees its operations in acceptance order; only operations with nothing in
- * common change places. Pure.
+ * The part of a batch that can be applied with the wallets it locked, when it took only those no
+ * other batch held (`lockWallets` with `skipLocked`). In acceptance order, an operation waits
+ * (stays pending, for a later batch) if one of its wallets is not in `locked`, or if it shares a
+ * wallet, a hold or an original with an earlier operation that waits. So each wallet, hold and
+ * original still sees its operations in acceptance order; only operations with nothing in common
+ * change places. Pure.
  */
 export function applicableNow(plan: BatchPlan, locked: ReadonlyMap<string, unknown>): Applicable {
   const blocked = new Set<string>();
-  const operations: BatchOperation[] = [];
-  plan.operations.forEach((op, i) => {
-    const touches = plan.touches[i] ?? [];
-    const [from = "", to = ""] = touches;
-    if (locked.has(from) && locked.has(to) && !touches.some((t) => blocked.has(t))) operations.push(op);
-    else for (const t of touches) blocked.add(t);
+  const operations = plan.operations.filter((_, i) => {
+    const { wallets, resolves } = plan.touches[i] as BatchPlan["touches"][number];
+    const touched = resolves ? [...wallets, resolves] : wallets;
+    if (wallets.every((w) => locked.has(w)) && !touched.some((t) => blocked.has(t))) return true;
+    for (const t of touched) blocked.add(t);
+    return false;
   });
-  const deferred = plan.operations.length - operations.length;
-  return { operations, deferred, headDeferred: deferred > 0 && operations[0] !== plan.operations[0] };
+  return { operations, deferred: plan.operations.length - operations.length };
 }
 
 function toBatchOperation(

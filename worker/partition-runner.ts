@@ -8,7 +8,7 @@ import { errorSummary } from "../shared/log-safe.ts";
 import type { BatchReport, WorkerMetrics } from "../shared/metrics/worker-metrics.ts";
 import { retrying } from "../shared/retry.ts";
 import { applyBatch, type BatchResult } from "./apply-batch.ts";
-import { type Applicable, applicableNow, planBatch } from "./batch-plan.ts";
+import { applicableNow, planBatch } from "./batch-plan.ts";
 import {
   type Completed,
   fundingFor,
@@ -81,11 +81,9 @@ export class StoppedError extends Error {}
 export async function runPartition(partition: number, deps: RunnerDeps): Promise<RunOutcome> {
   let singleSteps = 0; // operations still to apply one at a time after a failed batch
   let confirming = false; // the last select found nothing: delete the flag, then select again
-  let headDeferredBefore = false; // the last batch left its oldest operation for later: this one waits for its wallets
   for (;;) {
     if (deps.stopping()) return "stopped";
     const cap = singleSteps > 0 ? 1 : deps.batchCap;
-    const skipLocked = cap > 1 && !headDeferredBefore;
     const clearFirst = confirming;
     let batch: Batch;
     try {
@@ -95,7 +93,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
             // Inside the slot, right before the select: a runner that waited for a slot does
             // not invite a doorbell for operations its select takes anyway.
             if (clearFirst) await deps.clearDirty(partition);
-            return applyNextBatch(partition, cap, skipLocked, deps);
+            return applyNextBatch(partition, cap, deps);
           }),
         deps,
       );
@@ -127,7 +125,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
           operations: [{ type: poison.type, result: "internal_error", latencySeconds: latencyOf(poison) }],
         });
       }
-      batch = { attempted, completed, headDeferred: false };
+      batch = { attempted, completed };
     }
     if (batch.attempted.length === 0) {
       if (!confirming) {
@@ -138,16 +136,12 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       return "drained";
     }
     confirming = false;
-    headDeferredBefore = batch.headDeferred;
     if (cap === 1 && singleSteps > 0) singleSteps--;
     if (batch.completed.deliveries > 0) deps.deliveriesWritten?.();
-    // Nothing to announce after a batch that left all it took for the next one.
-    if (batch.completed.ids.length > 0) {
-      await deps.publish(batch.completed.ids).catch((err: unknown) => {
-        // Waiters re-read Postgres every second; a lost announcement only delays them.
-        deps.log.warn({ partition, err: errorSummary(err) }, "could not publish completions");
-      });
-    }
+    await deps.publish(batch.completed.ids).catch((err: unknown) => {
+      // Waiters re-read Postgres every second; a lost announcement only delays them.
+      deps.log.warn({ partition, err: errorSummary(err) }, "could not publish completions");
+    });
     // Not while a failed batch is being isolated: the next runner would start that over.
     if (singleSteps === 0 && deps.handOver?.(partition)) return "handed-over";
   }
@@ -157,8 +151,6 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
 interface Batch {
   attempted: Attempted[];
   completed: Completed;
-  /** Its oldest operation was left pending: a wallet of it was locked by another batch. */
-  headDeferred: boolean;
 }
 
 /** A batch attempt failed; `attempted` are the operations this attempt selected (none if it failed before). */
@@ -177,15 +169,10 @@ const latencyOf = (op: Attempted): number => (op.ageMs + performance.now() - op.
  * One batch in one transaction; returns the operations it selected and what it completed.
  * Throws {@link BatchFailed} carrying the operations this attempt selected, and only those.
  */
-async function applyNextBatch(
-  partition: number,
-  cap: number,
-  skipLocked: boolean,
-  deps: RunnerDeps,
-): Promise<Batch> {
+async function applyNextBatch(partition: number, cap: number, deps: RunnerDeps): Promise<Batch> {
   const attempted: Attempted[] = [];
   try {
-    return await applyBatchOnce(partition, cap, skipLocked, deps, attempted);
+    return await applyBatchOnce(partition, cap, deps, attempted);
   } catch (err) {
     throw new BatchFailed(err, attempted);
   }
@@ -194,16 +181,14 @@ async function applyNextBatch(
 async function applyBatchOnce(
   partition: number,
   cap: number,
-  skipLocked: boolean,
   deps: RunnerDeps,
   attempted: Attempted[],
 ): Promise<Batch> {
   const started = performance.now();
   await deps.hooks?.beforeBatch?.(partition);
-  const none: Completed = { ids: [], deliveries: 0 };
   const { applied, completed } = await batchTransaction(deps.pool, async (tx) => {
     const pending = await lockPending(tx, partition, cap);
-    if (pending.length === 0) return { applied: undefined, completed: none };
+    if (pending.length === 0) return { applied: undefined, completed: { ids: [], deliveries: 0 } };
     const lockedAt = performance.now();
     attempted.push(...pending.map((op) => ({ ...op, lockedAt })));
     await deps.hooks?.afterLockPending?.(
@@ -211,12 +196,8 @@ async function applyBatchOnce(
       pending.map((op) => op.id),
     );
 
-    const applied = await lockAndApply(tx, partition, pending, deps.funding, {
-      skipLocked,
-      beforeApply: deps.hooks?.beforeApply,
-    });
-    // A batch that left everything for the next one has nothing to write.
-    const written = applied.outcomes.length > 0 ? await writeBatch(tx, applied, FAILURE_MESSAGES) : none;
+    const applied = await lockAndApply(tx, partition, pending, deps.funding, deps.hooks?.beforeApply);
+    const written = await writeBatch(tx, applied, FAILURE_MESSAGES);
     await deps.hooks?.beforeCommit?.(
       partition,
       pending.map((op) => op.id),
@@ -224,39 +205,42 @@ async function applyBatchOnce(
     return { applied, completed: written };
   });
   if (applied) reportBatch(partition, applied, attempted, completed, started, deps);
-  return { attempted, completed, headDeferred: applied?.headDeferred ?? false };
+  return { attempted, completed };
 }
 
-/** A batch applied in memory, and what of it was left pending for a later batch. */
-export type Applied = BatchResult & Omit<Applicable, "operations">;
+/** A batch applied in memory, and how many of its operations it left pending for the next batch. */
+export type Applied = BatchResult & { deferred: number };
 
 /**
- * The locked pending operations of a batch, applied in memory: planned, then their holds,
- * refunds' originals and wallets locked, each in id order (the same order in every batch), then
- * applied. What the batch write then writes. With `skipLocked` the wallets another batch holds
- * are not waited for: the operations that need them, and those after them that share a wallet,
- * hold or original with those, are left pending ({@link applicableNow}). `beforeApply` (a test
- * seam) sees each operation before it is applied.
+ * The locked pending operations of a batch, applied in memory: planned; their holds and refunds'
+ * originals locked; their wallets locked; applied. What the batch write then writes.
+ *
+ * Wallets, each statement in id order: the oldest operation's are waited for, every other one is
+ * taken only if no other batch holds it (`SKIP LOCKED`). The operations that need a wallet the
+ * batch could not take, and those after them that share a wallet, hold or original with them,
+ * are left pending for the next batch ({@link applicableNow}). So a batch never waits for a
+ * wallet another batch is crediting unless its oldest operation needs it, and it always applies
+ * that one. Only the first statement waits, for two wallets in id order, while the batch holds
+ * no other wallet: no cycle of waits can form (docs/design.md, Apply).
+ *
+ * `beforeApply` (a test seam) sees each operation before it is applied.
  */
 export async function lockAndApply(
   tx: Queryable,
   partition: number,
   pending: PendingOperation[],
   funding: Map<string, string>,
-  {
-    skipLocked = false,
-    beforeApply,
-  }: { skipLocked?: boolean; beforeApply?: (operationId: string) => void } = {},
+  beforeApply?: (operationId: string) => void,
 ): Promise<Applied> {
   const plan = planBatch(pending, await fundingFor(tx, partition, pending, funding));
   const holds = await lockHolds(tx, plan.holdIds);
   const originals = await lockOriginals(tx, plan.originalIds);
-  const locked = await lockWallets(tx, plan.walletIds, { skipLocked });
-  const { operations, deferred, headDeferred } = skipLocked
-    ? applicableNow(plan, locked)
-    : { operations: plan.operations, deferred: 0, headDeferred: false };
+  let locked = await lockWallets(tx, plan.touches[0]?.wallets ?? []);
+  // The batch's own locks do not make SKIP LOCKED leave a row out: the head's wallets are read again.
+  if (plan.operations.length > 1) locked = await lockWallets(tx, plan.walletIds, { skipLocked: true });
+  const { operations, deferred } = applicableNow(plan, locked);
   if (beforeApply) for (const op of operations) beforeApply(op.id);
-  return { ...applyBatch(operations, locked, holds, originals), deferred, headDeferred };
+  return { ...applyBatch(operations, locked, holds, originals), deferred };
 }
 
 /** Metrics and the batch's log line, once it committed. */

@@ -6,10 +6,11 @@ import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
- * A batch does not wait for a wallet another transaction holds: it applies the operations that
- * do not need it and leaves the rest pending, the wallet's own and every later one that shares
- * a wallet with those, so each wallet still sees its operations in acceptance order. When the
- * batch's oldest operation is the one left, the next batch waits for the wallet.
+ * A batch waits only for its oldest operation's wallets. Another wallet that another transaction
+ * holds it does not wait for: it applies the operations that do not need it and leaves the rest
+ * pending, the wallet's own and every later one that shares a wallet with those, so each wallet
+ * still sees its operations in acceptance order. The next batch, whose oldest operation is then
+ * one of those, waits for the wallet.
  */
 
 let system: TestSystem;
@@ -66,17 +67,20 @@ describe("a wallet held by another transaction", () => {
       // One request, one partition (s1's and s2's), one batch.
       const r = await api.post("/v1/operations/bulk", {
         operations: [
+          { type: "transfer", idempotencyKey: "t0", fromWalletId: s2, toWalletId: y, amount: 5 },
           { type: "transfer", idempotencyKey: "t1", fromWalletId: s1, toWalletId: busy, amount: 10 },
-          { type: "transfer", idempotencyKey: "t2", fromWalletId: s2, toWalletId: y, amount: 20 },
+          { type: "transfer", idempotencyKey: "t2", fromWalletId: s2, toWalletId: y, amount: 15 },
           { type: "transfer", idempotencyKey: "t3", fromWalletId: s1, toWalletId: z, amount: 95 },
         ],
       });
       expect(r.status).toBe(200);
-      const [t1, t2, t3] = r.body.data.map((d: { operation: { id: string } }) => d.operation.id);
+      const [t0, t1, t2, t3] = r.body.data.map((d: { operation: { id: string } }) => d.operation.id);
 
-      // t2 shares nothing with the held wallet: applied while it is held.
+      // t0, the oldest, and t2 share nothing with the held wallet: applied while it is held.
+      expect((await api.settle(t0)).status).toBe("succeeded");
       expect((await api.settle(t2)).status).toBe("succeeded");
-      // t1 needs it, t3 debits t1's source after it: both wait, and the next batch waits for the lock.
+      // t1 needs it, t3 debits t1's source after it: both wait, and the next batch, whose oldest
+      // operation is t1, waits for the lock.
       await aBatchWaitsForALock();
       expect([await statusOf(t1), await statusOf(t3)]).toEqual(["pending", "pending"]);
       expect([await balanceOf(s1), await balanceOf(s2), await balanceOf(y)]).toEqual([100, 80, 20]);
@@ -90,6 +94,42 @@ describe("a wallet held by another transaction", () => {
       expect([await balanceOf(s1), await balanceOf(busy), await balanceOf(z)]).toEqual([90, 10, 0]);
       const entries = (await api.get(`/v1/wallets/${s1}/entries`)).body.data.reverse();
       expect(entries.map((e: { amount: number }) => e.amount)).toEqual([100, -10]);
+    } finally {
+      await other.end();
+    }
+  });
+  it("is waited for when the batch's oldest operation needs it, and that batch applies everything after", async () => {
+    const s1 = await newWallet(api);
+    let s2 = await newWallet(api);
+    while ((await partitionOf(s2)) !== (await partitionOf(s1))) s2 = await newWallet(api);
+    const [busy, y] = [await newWallet(api), await newWallet(api)];
+    for (const w of [s1, s2])
+      expect((await api.settle((await api.topUp(w, 100)).body.id)).status).toBe("succeeded");
+    const deferredBefore = await deferredCount();
+
+    const other = new pg.Client({ connectionString: system.databaseUrl });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query("SELECT 1 FROM wallets WHERE id = $1 FOR NO KEY UPDATE", [busy]);
+      const r = await api.post("/v1/operations/bulk", {
+        operations: [
+          { type: "transfer", idempotencyKey: "u1", fromWalletId: s1, toWalletId: busy, amount: 10 },
+          { type: "transfer", idempotencyKey: "u2", fromWalletId: s2, toWalletId: y, amount: 20 },
+        ],
+      });
+      const [u1, u2] = r.body.data.map((d: { operation: { id: string } }) => d.operation.id);
+      await aBatchWaitsForALock();
+      expect([await statusOf(u1), await statusOf(u2)]).toEqual(["pending", "pending"]);
+
+      await other.query("COMMIT");
+      expect((await api.settle(u1)).status).toBe("succeeded");
+      expect((await api.settle(u2)).status).toBe("succeeded");
+      expect([await balanceOf(s1), await balanceOf(busy), await balanceOf(s2), await balanceOf(y)]).toEqual([
+        90, 10, 80, 20,
+      ]);
+      // One batch, nothing left for another.
+      expect(await deferredCount()).toBe(deferredBefore);
     } finally {
       await other.end();
     }
