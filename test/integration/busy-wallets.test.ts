@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,33 +49,60 @@ async function aBatchWaitsForALock(): Promise<void> {
   throw new Error("no batch waited for the held wallet");
 }
 
+/** Two wallets of one partition with 100 each: one bulk of their transfers is one batch. */
+async function twoSourcesOfOnePartition(): Promise<[string, string]> {
+  const s1 = await newWallet(api);
+  let s2 = await newWallet(api);
+  while ((await partitionOf(s2)) !== (await partitionOf(s1))) s2 = await newWallet(api);
+  for (const w of [s1, s2])
+    expect((await api.settle((await api.topUp(w, 100)).body.id)).status).toBe("succeeded");
+  return [s1, s2];
+}
+
+/** Another transaction holds the wallet as a batch of another partition would, until `release` commits it. */
+async function holdWallet(walletId: string): Promise<{ release: () => Promise<void> }> {
+  const other = new pg.Client({ connectionString: system.databaseUrl });
+  await other.connect();
+  await other.query("BEGIN");
+  await other.query("SELECT 1 FROM wallets WHERE id = $1 FOR NO KEY UPDATE", [walletId]);
+  let open = true;
+  return {
+    release: async () => {
+      if (!open) return;
+      open = false;
+      await other.query("COMMIT");
+      await other.end();
+    },
+  };
+}
+
+/** Sends transfers in one bulk request; returns their operation ids. */
+async function bulkTransfers(items: { from: string; to: string; amount: number }[]): Promise<string[]> {
+  const r = await api.post("/v1/operations/bulk", {
+    operations: items.map((t) => ({
+      type: "transfer",
+      idempotencyKey: randomUUID(),
+      fromWalletId: t.from,
+      toWalletId: t.to,
+      amount: t.amount,
+    })),
+  });
+  expect(r.status).toBe(200);
+  return r.body.data.map((d: { operation: { id: string } }) => d.operation.id);
+}
+
 describe("a wallet held by another transaction", () => {
   it("holds back only the operations that need it and those after them on their wallets; the rest are applied", async () => {
-    const s1 = await newWallet(api);
-    let s2 = await newWallet(api);
-    while ((await partitionOf(s2)) !== (await partitionOf(s1))) s2 = await newWallet(api);
+    const [s1, s2] = await twoSourcesOfOnePartition();
     const [busy, y, z] = [await newWallet(api), await newWallet(api), await newWallet(api)];
-    for (const w of [s1, s2])
-      expect((await api.settle((await api.topUp(w, 100)).body.id)).status).toBe("succeeded");
-
-    // Another transaction holds `busy` as a batch of another partition would.
-    const other = new pg.Client({ connectionString: system.databaseUrl });
-    await other.connect();
+    const held = await holdWallet(busy);
     try {
-      await other.query("BEGIN");
-      await other.query("SELECT 1 FROM wallets WHERE id = $1 FOR NO KEY UPDATE", [busy]);
-
-      // One request, one partition (s1's and s2's), one batch.
-      const r = await api.post("/v1/operations/bulk", {
-        operations: [
-          { type: "transfer", idempotencyKey: "t0", fromWalletId: s2, toWalletId: y, amount: 5 },
-          { type: "transfer", idempotencyKey: "t1", fromWalletId: s1, toWalletId: busy, amount: 10 },
-          { type: "transfer", idempotencyKey: "t2", fromWalletId: s2, toWalletId: y, amount: 15 },
-          { type: "transfer", idempotencyKey: "t3", fromWalletId: s1, toWalletId: z, amount: 95 },
-        ],
-      });
-      expect(r.status).toBe(200);
-      const [t0, t1, t2, t3] = r.body.data.map((d: { operation: { id: string } }) => d.operation.id);
+      const [t0, t1, t2, t3] = (await bulkTransfers([
+        { from: s2, to: y, amount: 5 },
+        { from: s1, to: busy, amount: 10 },
+        { from: s2, to: y, amount: 15 },
+        { from: s1, to: z, amount: 95 },
+      ])) as [string, string, string, string];
 
       // t0, the oldest, and t2 share nothing with the held wallet: applied while it is held.
       expect((await api.settle(t0)).status).toBe("succeeded");
@@ -86,7 +114,7 @@ describe("a wallet held by another transaction", () => {
       expect([await balanceOf(s1), await balanceOf(s2), await balanceOf(y)]).toEqual([100, 80, 20]);
       expect(await deferredCount()).toBe(2);
 
-      await other.query("COMMIT");
+      await held.release();
       // In acceptance order on s1: t1 first (90 left), so t3 (95) finds too little.
       expect((await api.settle(t1)).status).toBe("succeeded");
       const third = await api.settle(t3);
@@ -95,34 +123,24 @@ describe("a wallet held by another transaction", () => {
       const entries = (await api.get(`/v1/wallets/${s1}/entries`)).body.data.reverse();
       expect(entries.map((e: { amount: number }) => e.amount)).toEqual([100, -10]);
     } finally {
-      await other.end();
+      await held.release();
     }
   });
-  it("is waited for when the batch's oldest operation needs it, and that batch applies everything after", async () => {
-    const s1 = await newWallet(api);
-    let s2 = await newWallet(api);
-    while ((await partitionOf(s2)) !== (await partitionOf(s1))) s2 = await newWallet(api);
-    const [busy, y] = [await newWallet(api), await newWallet(api)];
-    for (const w of [s1, s2])
-      expect((await api.settle((await api.topUp(w, 100)).body.id)).status).toBe("succeeded");
-    const deferredBefore = await deferredCount();
 
-    const other = new pg.Client({ connectionString: system.databaseUrl });
-    await other.connect();
+  it("is waited for when the batch's oldest operation needs it, and that batch applies everything after", async () => {
+    const [s1, s2] = await twoSourcesOfOnePartition();
+    const [busy, y] = [await newWallet(api), await newWallet(api)];
+    const deferredBefore = await deferredCount();
+    const held = await holdWallet(busy);
     try {
-      await other.query("BEGIN");
-      await other.query("SELECT 1 FROM wallets WHERE id = $1 FOR NO KEY UPDATE", [busy]);
-      const r = await api.post("/v1/operations/bulk", {
-        operations: [
-          { type: "transfer", idempotencyKey: "u1", fromWalletId: s1, toWalletId: busy, amount: 10 },
-          { type: "transfer", idempotencyKey: "u2", fromWalletId: s2, toWalletId: y, amount: 20 },
-        ],
-      });
-      const [u1, u2] = r.body.data.map((d: { operation: { id: string } }) => d.operation.id);
+      const [u1, u2] = (await bulkTransfers([
+        { from: s1, to: busy, amount: 10 },
+        { from: s2, to: y, amount: 20 },
+      ])) as [string, string];
       await aBatchWaitsForALock();
       expect([await statusOf(u1), await statusOf(u2)]).toEqual(["pending", "pending"]);
 
-      await other.query("COMMIT");
+      await held.release();
       expect((await api.settle(u1)).status).toBe("succeeded");
       expect((await api.settle(u2)).status).toBe("succeeded");
       expect([await balanceOf(s1), await balanceOf(busy), await balanceOf(s2), await balanceOf(y)]).toEqual([
@@ -131,7 +149,7 @@ describe("a wallet held by another transaction", () => {
       // One batch, nothing left for another.
       expect(await deferredCount()).toBe(deferredBefore);
     } finally {
-      await other.end();
+      await held.release();
     }
   });
 });
