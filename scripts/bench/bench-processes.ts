@@ -16,12 +16,14 @@ export interface BenchProcess {
   child: ChildProcess;
   /** pino lines at warn or above. */
   warnings: () => number;
+  /** The line that said it was ready (a worker's names its metrics port). */
+  readyLine: string;
 }
 
 /**
  * Starts `node [flags] <script>`; output lines at warn level or above go to `logFile` (the api
  * logs a line per request at info: those are read and dropped, as a log shipper would).
- * Resolves once a line contains `readyText`.
+ * Resolves once a line contains `readyText`, with that line.
  */
 export async function startProcess(opts: {
   name: string;
@@ -38,6 +40,7 @@ export async function startProcess(opts: {
   let warnings = 0;
   let ready = false;
   let early = "";
+  let readyLine = "";
   const readyPromise = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${opts.name}: not ready after 30 s: ${early}`)), 30_000);
     child.once("exit", (code, signal) => {
@@ -55,6 +58,7 @@ export async function startProcess(opts: {
         early = (early + complete).slice(-4_000);
         if (complete.includes(opts.readyText)) {
           ready = true;
+          readyLine = complete.split("\n").find((line) => line.includes(opts.readyText)) ?? "";
           clearTimeout(timer);
           resolve();
         }
@@ -72,7 +76,7 @@ export async function startProcess(opts: {
     child.stderr?.on("data", onChunk);
   });
   await readyPromise;
-  return { name: opts.name, child, warnings: () => warnings };
+  return { name: opts.name, child, warnings: () => warnings, readyLine };
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */

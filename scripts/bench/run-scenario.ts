@@ -62,6 +62,8 @@ export interface ScenarioResult {
   /** 202s (not replays) the generator got minus the phase's operations in Postgres: 0 means nothing lost. */
   lost: number;
   deadlocks: { before: number; after: number };
+  /** Operations the workers left for a later batch (a wallet held by another), over the measured phase and its drain. */
+  deferred: number;
   rss: RssSample[];
   /** Postgres per accepted operation over the measured phase and its drain (pg-readings.ts). */
   pg: PgReadings;
@@ -238,6 +240,7 @@ export async function runScenario(
     const measured = await withPg(o.pgUrl, database, async (c) => {
       const marker = await seqMarker(c);
       const cpuBefore = processes.map((p) => processTreeStats(p.child.pid ?? 0)?.cpuMs ?? 0);
+      const deferredBefore = await operationsDeferred(processes);
       const backendsBefore = await backendCpu(c, database);
       const machineBefore = machineCpu();
       const readings = await startPgReadings(o.pgUrl, database, o.profile);
@@ -249,9 +252,11 @@ export async function runScenario(
       const cpuAfter = processes.map((p) => processTreeStats(p.child.pid ?? 0)?.cpuMs ?? 0);
       const backendsAfter = await backendCpu(c, database);
       const machineAfter = machineCpu();
+      const deferred = (await operationsDeferred(processes)) - deferredBefore;
       const settle = await settleStats(c, marker, load.startedAt);
       return {
         load,
+        deferred,
         drained,
         rss,
         settle,
@@ -306,6 +311,7 @@ export async function runScenario(
       audit: { ok: report.ok, failed: report.checks.filter((ch) => ch.violations > 0).map((ch) => ch.name) },
       lost: accepted - measured.load.replayed - measured.settle.operations,
       deadlocks: { before: deadlocksBefore, after: deadlocksAfter },
+      deferred: measured.deferred,
       rss: measured.rss,
       pg: pgReadings,
       cpu,
@@ -332,6 +338,20 @@ async function backendCpu(c: { query: pg.Client["query"] }, database: string): P
     if (s) out.set(pid, s.cpuMs);
   }
   return out;
+}
+
+/**
+ * The workers' `billing_operations_deferred_total`, summed: each names its metrics port in the
+ * line that says it started. 0 from a worker whose code has no such counter (an older commit).
+ */
+async function operationsDeferred(processes: BenchProcess[]): Promise<number> {
+  let sum = 0;
+  for (const p of processes.filter((w) => w.name.startsWith("worker"))) {
+    const { metricsPort } = JSON.parse(p.readyLine) as { metricsPort: number };
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    sum += Number(/^billing_operations_deferred_total (\S+)$/m.exec(text)?.[1] ?? 0);
+  }
+  return sum;
 }
 
 /** Removes the scenario's queues and flags from the shared Redis. */
