@@ -176,7 +176,7 @@ function markdown(run: BenchRun): string {
   }
   lines.push(
     "",
-    "Postgres per accepted operation, over the measured phase and its drain: buffer accesses of the scenario's database (`pg_stat_database`), WAL of the whole server (`pg_current_wal_insert_lsn`, `pg_stat_wal`: other tenants count too), and the share of the workers' in-transaction samples (every 50 ms, `pg_stat_activity`) spent waiting on a lock, and the operations a batch left for the next one because another batch held a wallet (`billing_operations_deferred_total`), per 100 accepted:",
+    "Postgres per accepted operation, over the measured phase and its drain: buffer accesses of the scenario's database (`pg_stat_database`), WAL of the whole server (`pg_current_wal_insert_lsn`, `pg_stat_wal`: other tenants count too), the share of the workers' in-transaction samples (every 50 ms, `pg_stat_activity`) spent waiting on a lock, and the operations a batch left for the next one because another batch held a wallet (`billing_operations_deferred_total`), per 100 accepted:",
     "",
     "| scenario | buffers | WAL bytes | WAL records | full-page images | workers waiting on locks | samples | deferred per 100 ops |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
