@@ -264,8 +264,11 @@ under_load() {
 }
 
 kill_worker() {
-  local victim
-  victim=$(docker compose ps -q --status running worker | head -1)
+  local running victim
+  # Not `| head -1`: under pipefail, compose writing after head has exited fails the step (a
+  # CI run failed here with exit 255 and every worker still up).
+  running=$(docker compose ps -q --status running worker)
+  victim=${running%%$'\n'*}
   docker kill "$victim" >/dev/null
   say "docker kill $(docker inspect -f '{{.Name}}' "$victim" | sed 's|^/||') (exit code $(docker inspect -f '{{.State.ExitCode}}' "$victim"))"
 }
