@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
+import { spawnOwned } from "./spawn-owned.ts";
 import { ADMIN_TOKEN, type TestSystem } from "./system.ts";
 import { freePort } from "./throwaway.ts";
 
@@ -32,7 +33,7 @@ export async function startApiProcess(
   settings: Record<string, string> = {},
 ): Promise<ApiProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["api/main.ts"], {
+  const child = spawnOwned(process.execPath, ["api/main.ts"], {
     env: {
       PATH: process.env.PATH ?? "",
       ...system.workerEnv,

@@ -1,10 +1,11 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
+import { spawnOwned } from "./spawn-owned.ts";
 import { answersPing, freePort, redisServerArgs, until } from "./throwaway.ts";
 
 /**
@@ -63,7 +64,7 @@ export async function startRedisCluster(
   const start = async (port: number) => {
     const nodeDir = join(dir, String(port));
     mkdirSync(nodeDir, { recursive: true });
-    const child = spawn(
+    const child = spawnOwned(
       "redis-server",
       [
         ...redisServerArgs(port, nodeDir),

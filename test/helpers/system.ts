@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream, readFileSync } from "node:fs";
@@ -16,6 +16,7 @@ import type { HostResolver } from "../../shared/webhooks/address-guard.ts";
 import type { RunnerHooks } from "../../worker/partition-runner.ts";
 import { type RunningWorker, startWorker, type WebhookSeams } from "../../worker/start-worker.ts";
 import { dbUrl, REDIS_URL, withAdminPg } from "./services.ts";
+import { spawnOwned } from "./spawn-owned.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
@@ -240,7 +241,7 @@ export function spawnWorkerProcess(env: Record<string, string>, options: SpawnOp
   const command = options.pidNamespace
     ? ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL", ...node]
     : node;
-  return spawn(command[0] as string, command.slice(1), {
+  return spawnOwned(command[0] as string, command.slice(1), {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

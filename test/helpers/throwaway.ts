@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { spawnOwned } from "./spawn-owned.ts";
 
 /**
  * Servers of a test's own, on free ports, that the test may kill and restart. They never touch
@@ -87,7 +88,7 @@ export async function startRedis(): Promise<ThrowawayRedis> {
   let child: ChildProcess | undefined;
   const url = `redis://127.0.0.1:${port}`;
   const start = async () => {
-    child = spawn("redis-server", redisServerArgs(port, dir), { stdio: "ignore" });
+    child = spawnOwned("redis-server", redisServerArgs(port, dir), { stdio: "ignore" });
     await until("redis", () => answersPing(url));
   };
   const kill = async () => {
