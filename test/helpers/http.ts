@@ -121,6 +121,16 @@ export async function newWallet(api: Api, body: Record<string, unknown> = {}): P
   return r.body.id;
 }
 
+/** The partition a wallet was given at creation (its operations' runner, when it is debited). */
+export async function partitionOf(system: TestSystem, walletId: string): Promise<number> {
+  const r = await system.db.execute<{ partition: number }>(
+    sql`SELECT partition FROM wallets WHERE id = ${walletId}`,
+  );
+  const p = r.rows[0]?.partition;
+  if (p === undefined) throw new Error(`no wallet ${walletId}`);
+  return p;
+}
+
 /** Resolves once no operation is pending (polls Postgres). */
 export async function waitAllSettled(system: TestSystem, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { type Api, newClient, newWallet, partitionOf } from "../helpers/http.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
@@ -23,9 +23,6 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.stop());
 
-const partitionOf = async (walletId: string) =>
-  (await system.db.execute<{ partition: number }>(sql`SELECT partition FROM wallets WHERE id = ${walletId}`))
-    .rows[0]?.partition;
 const balanceOf = async (walletId: string) => (await api.get(`/v1/wallets/${walletId}`)).body.balance;
 const statusOf = async (operationId: string) => (await api.get(`/v1/operations/${operationId}`)).body.status;
 
@@ -53,7 +50,7 @@ async function aBatchWaitsForALock(): Promise<void> {
 async function twoSourcesOfOnePartition(): Promise<[string, string]> {
   const s1 = await newWallet(api);
   let s2 = await newWallet(api);
-  while ((await partitionOf(s2)) !== (await partitionOf(s1))) s2 = await newWallet(api);
+  while ((await partitionOf(system, s2)) !== (await partitionOf(system, s1))) s2 = await newWallet(api);
   for (const w of [s1, s2])
     expect((await api.settle((await api.topUp(w, 100)).body.id)).status).toBe("succeeded");
   return [s1, s2];

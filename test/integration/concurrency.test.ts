@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { deadlockCount } from "../../shared/db/settings-repo.ts";
-import { type Api, newClient, newWallet, type Reply, waitAllSettled } from "../helpers/http.ts";
+import { type Api, newClient, newWallet, partitionOf, type Reply, waitAllSettled } from "../helpers/http.ts";
 import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
@@ -160,14 +160,11 @@ describe("opposite-direction transfer storm across two partitions", () => {
   it("never deadlocks while the api keeps inserting operations that reference both wallets", async () => {
     // Two wallets whose partitions differ, so two runners lock both rows at once from either side.
     const ids: string[] = [];
-    const partitionOf = async (id: string) =>
-      (await system.db.execute<{ partition: number }>(sql`SELECT partition FROM wallets WHERE id = ${id}`))
-        .rows[0]?.partition;
     const a = await newWallet(api);
     let b = await newWallet(api);
-    while ((await partitionOf(b)) === (await partitionOf(a))) b = await newWallet(api);
+    while ((await partitionOf(system, b)) === (await partitionOf(system, a))) b = await newWallet(api);
     ids.push(a, b);
-    expect(await partitionOf(a)).not.toBe(await partitionOf(b));
+    expect(await partitionOf(system, a)).not.toBe(await partitionOf(system, b));
 
     await api.settle((await api.topUp(a, 1_000_000)).body.id);
     await api.settle((await api.topUp(b, 1_000_000)).body.id);

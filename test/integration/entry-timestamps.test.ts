@@ -1,6 +1,5 @@
-import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { type Api, newClient, newWallet, partitionOf } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
@@ -37,16 +36,12 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.stop());
 
-const partitionOf = async (walletId: string) =>
-  (await system.db.execute<{ partition: number }>(sql`SELECT partition FROM wallets WHERE id = ${walletId}`))
-    .rows[0]?.partition;
-
 describe("entries are stamped when they are posted", () => {
   it("a batch that began first but locked the wallet last stamps its entries after the other's", async () => {
     const dest = await newWallet(api);
     const s1 = await newWallet(api);
     let s2 = await newWallet(api);
-    while ((await partitionOf(s2)) === (await partitionOf(s1))) s2 = await newWallet(api);
+    while ((await partitionOf(system, s2)) === (await partitionOf(system, s1))) s2 = await newWallet(api);
     for (const w of [s1, s2]) await api.settle((await api.topUp(w, 100)).body.id);
 
     let reached!: () => void;

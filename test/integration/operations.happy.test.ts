@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Doorbells } from "../../shared/queues/doorbells.ts";
-import { type Api, newClient, newWallet, type Reply, walkPages } from "../helpers/http.ts";
+import { type Api, newClient, newWallet, partitionOf, type Reply, walkPages } from "../helpers/http.ts";
 import { operationsWithKey } from "../helpers/money.ts";
 import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
@@ -47,15 +47,6 @@ describe.each(REDIS_MODES)("operations ($name)", (mode) => {
     held.delete(partition);
     await doorbells.ring([partition]);
   }
-
-  const partitionOf = async (walletId: string): Promise<number> => {
-    const r = await system.db.execute<{ partition: number }>(
-      sql`SELECT partition FROM wallets WHERE id = ${walletId}`,
-    );
-    const p = r.rows[0]?.partition;
-    if (p === undefined) throw new Error(`no wallet ${walletId}`);
-    return p;
-  };
 
   /** The operation resource shape of docs/api.md, with the given fields fixed. */
   const operationShape = (fields: Record<string, unknown>) => ({
@@ -333,9 +324,9 @@ describe.each(REDIS_MODES)("operations ($name)", (mode) => {
       // Two wallets on different partitions, so that one operation can be released alone.
       const a = await newWallet(api);
       let b = await newWallet(api);
-      while ((await partitionOf(b)) === (await partitionOf(a))) b = await newWallet(api);
-      const pa = await partitionOf(a);
-      const pb = await partitionOf(b);
+      while ((await partitionOf(system, b)) === (await partitionOf(system, a))) b = await newWallet(api);
+      const pa = await partitionOf(system, a);
+      const pb = await partitionOf(system, b);
 
       holding = true;
       try {
@@ -397,7 +388,7 @@ describe.each(REDIS_MODES)("operations ($name)", (mode) => {
     it("is woken by the completion of an id written in upper case", async () => {
       const a = await newWallet(api);
       let b = await newWallet(api);
-      while ((await partitionOf(b)) === (await partitionOf(a))) b = await newWallet(api);
+      while ((await partitionOf(system, b)) === (await partitionOf(system, a))) b = await newWallet(api);
       holding = true;
       try {
         const opA = (await api.topUp(a, 5)).body.id as string;
@@ -408,7 +399,7 @@ describe.each(REDIS_MODES)("operations ($name)", (mode) => {
           return r;
         });
         await waitUntilWaiting(1);
-        await release(await partitionOf(a));
+        await release(await partitionOf(system, a));
         // B stays held: its long poll answers at its deadline, after A's if A was woken.
         const control = await api.get(`/v1/operations/${opB}?wait=3`);
         expect(control.body.status).toBe("pending");
