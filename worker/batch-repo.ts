@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { int8Array, textArray, uuidArray } from "../shared/db/binary-array.ts";
 import type { Queryable } from "../shared/db/client.ts";
 import { EXPIRY_KEY_PREFIX } from "../shared/db/hold-facts-repo.ts";
 import type { OperationType } from "../shared/db/schema/index.ts";
@@ -164,7 +165,7 @@ export async function lockWallets(
            FROM wallets WHERE id = ANY($1::uuid[])
            ORDER BY id
            FOR NO KEY UPDATE${skipLocked ? " SKIP LOCKED" : ""}`,
-    values: [sorted],
+    values: [uuidArray(sorted)],
   });
   return new Map(
     r.rows.map((w) => [
@@ -337,25 +338,25 @@ export async function writeBatch(
     name: "batch.write",
     text: WRITE_BATCH,
     values: [
-      entries.map(() => newId()),
-      entries.map((e) => e.operationId),
-      entries.map((e) => e.walletId),
-      entries.map((e) => e.amount.toString()),
-      entries.map((e) => e.balanceAfter.toString()),
-      entries.map((e) => e.walletVersion.toString()),
-      changedWallets.map((w) => w.id),
-      changedWallets.map((w) => w.balance.toString()),
-      changedWallets.map((w) => w.held.toString()),
-      changedWallets.map((w) => w.version.toString()),
-      changedHolds.map((h) => h.id),
-      changedHolds.map((h) => h.fromWalletId),
-      changedHolds.map((h) => h.toWalletId),
-      changedHolds.map((h) => h.amount.toString()),
-      changedHolds.map((h) => h.status),
-      changedHolds.map((h) => h.capturedAmount?.toString() ?? null),
+      uuidArray(entries.map(() => newId())),
+      uuidArray(entries.map((e) => e.operationId)),
+      uuidArray(entries.map((e) => e.walletId)),
+      int8Array(entries.map((e) => e.amount)),
+      int8Array(entries.map((e) => e.balanceAfter)),
+      int8Array(entries.map((e) => e.walletVersion)),
+      uuidArray(changedWallets.map((w) => w.id)),
+      int8Array(changedWallets.map((w) => w.balance)),
+      int8Array(changedWallets.map((w) => w.held)),
+      int8Array(changedWallets.map((w) => w.version)),
+      uuidArray(changedHolds.map((h) => h.id)),
+      uuidArray(changedHolds.map((h) => h.fromWalletId)),
+      uuidArray(changedHolds.map((h) => h.toWalletId)),
+      int8Array(changedHolds.map((h) => h.amount)),
+      textArray(changedHolds.map((h) => h.status)),
+      int8Array(changedHolds.map((h) => h.capturedAmount)),
       ...outcomeArrays(rows),
-      changedRefundables.map((o) => o.id),
-      changedRefundables.map((o) => o.refunded.toString()),
+      uuidArray(changedRefundables.map((o) => o.id)),
+      int8Array(changedRefundables.map((o) => o.refunded)),
     ],
   });
   const written = r.rows[0] as Summary;
@@ -378,10 +379,10 @@ interface Summary {
 }
 
 const outcomeArrays = (rows: OutcomeRow[]) => [
-  rows.map((o) => o.id),
-  rows.map((o) => o.status),
-  rows.map((o) => o.failureCode),
-  rows.map((o) => o.failureMessage),
+  uuidArray(rows.map((o) => o.id)),
+  textArray(rows.map((o) => o.status)),
+  textArray(rows.map((o) => o.failureCode)),
+  textArray(rows.map((o) => o.failureMessage)),
 ];
 
 /** Sets final statuses of still-pending operations (no entries) and writes their webhook deliveries. */

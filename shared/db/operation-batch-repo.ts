@@ -1,4 +1,5 @@
 import { getTableColumns } from "drizzle-orm";
+import { bpcharArray, int4Array, int8Array, jsonbArray, textArray, uuidArray } from "./binary-array.ts";
 import type { Queryable } from "./client.ts";
 import { type NewOperation, type Operation, operations } from "./schema/index.ts";
 
@@ -128,20 +129,20 @@ export async function insertPendingMany(
     name: "operations.insert-pending-many",
     text: INSERT_PENDING,
     values: [
-      rows.map((o) => o.id),
-      rows.map((o) => o.clientId),
-      rows.map((o) => o.type),
-      rows.map((o) => o.amount.toString()),
-      rows.map((o) => o.currency),
-      rows.map((o) => o.fromWalletId),
-      rows.map((o) => o.toWalletId),
-      rows.map((o) => o.holdId),
-      rows.map((o) => o.expiresInSeconds),
-      rows.map((o) => JSON.stringify(o.metadata)),
-      rows.map((o) => o.partition),
-      rows.map((o) => o.idempotencyKey),
-      rows.map((o) => o.requestHash),
-      rows.map((o) => o.refundOf ?? null),
+      uuidArray(rows.map((o) => o.id)),
+      uuidArray(rows.map((o) => o.clientId)),
+      textArray(rows.map((o) => o.type)),
+      int8Array(rows.map((o) => o.amount)),
+      bpcharArray(rows.map((o) => o.currency)),
+      uuidArray(rows.map((o) => o.fromWalletId)),
+      uuidArray(rows.map((o) => o.toWalletId)),
+      uuidArray(rows.map((o) => o.holdId)),
+      int4Array(rows.map((o) => o.expiresInSeconds)),
+      jsonbArray(rows.map((o) => JSON.stringify(o.metadata))),
+      int4Array(rows.map((o) => o.partition)),
+      textArray(rows.map((o) => o.idempotencyKey)),
+      textArray(rows.map((o) => o.requestHash)),
+      uuidArray(rows.map((o) => o.refundOf)),
     ],
   });
   const dangling = r.rows.filter((row) => row.dangling);
