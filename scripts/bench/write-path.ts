@@ -17,7 +17,8 @@ import { seedWallets } from "./seed-wallets.ts";
  * with nothing else in the way (no HTTP, no Redis, no lock waits): the accept path's group
  * insert and the runner's batches (the real `insertPendingMany` and `runPartition`), run one
  * after the other on two connections of a fresh database. Reports each connection's backend
- * CPU and the WAL written per operation, and, where the server has `pg_stat_statements`, buffer
+ * CPU, its own CPU (encoding parameters, parsing rows, the runner's work) and the WAL written
+ * per operation, and, where the server has `pg_stat_statements`, buffer
  * accesses and WAL per statement. Deterministic enough for A/Bs of the schema and statements
  * (docs/performance.md, "Anatomy of the write path").
  */
@@ -149,18 +150,28 @@ async function main(): Promise<void> {
       funding,
     };
     let wal = { accept: 0n, batch: 0n };
+    // This process's CPU in the inserts and in the runner: parameters encoded, results parsed.
+    const own = { accept: 0, batch: 0 };
+    const ownMs = (since: NodeJS.CpuUsage): number => {
+      const u = process.cpuUsage(since);
+      return (u.user + u.system) / 1000;
+    };
     const cpu0 = { accept: cpuOf(acceptPid), batch: cpuOf(batchPid) };
     const started = performance.now();
     const perRound = o.batch * o.partitions;
     for (let done = 0; done < o.ops; done += perRound) {
       const rows = Array.from({ length: Math.min(perRound, o.ops - done) }, row);
       let lsn = await walLsn(admin);
+      let since = process.cpuUsage();
       for (let i = 0; i < rows.length; i += o.group)
         await insertPendingMany(accept, rows.slice(i, i + o.group));
+      own.accept += ownMs(since);
       let next = await walLsn(admin);
       wal = { ...wal, accept: wal.accept + next - lsn };
       lsn = next;
+      since = process.cpuUsage();
       for (let p = 0; p < o.partitions; p++) await runPartition(p, deps);
+      own.batch += ownMs(since);
       next = await walLsn(admin);
       wal = { ...wal, batch: wal.batch + next - lsn };
     }
@@ -176,6 +187,10 @@ async function main(): Promise<void> {
     console.log(
       `backend CPU µs/op: accept ${us(cpu.accept)}, batch ${us(cpu.batch)}, total ${us(cpu.accept + cpu.batch)}; ` +
         `WAL bytes/op: accept ${Number(wal.accept) / o.ops}, batch ${Number(wal.batch) / o.ops}`,
+    );
+    console.log(
+      `this process's CPU µs/op (node-postgres and the runner): accept ${us(own.accept)}, batch ${us(own.batch)}, ` +
+        `total ${us(own.accept + own.batch)}`,
     );
     if (hasStatements) {
       const r = await withPg(serverUrl, "postgres", (c) =>
