@@ -62,11 +62,16 @@ export class Backpressure {
   private inFlight = 0;
   private pending = 0;
   /**
-   * Operations this process admitted since the running (or next) backlog sample began: they
+   * Operations this process admitted that no completed backlog sample is known to have seen: they
    * count against the bound before a sample sees them, so concurrent bulks cannot all pass on
-   * one stale sample. Other api processes' admissions are seen at their next sample.
+   * one stale sample. An accept leaves this count only through a sample that began after the
+   * accept had ended (its rows committed, or nothing created): a sample that began while its
+   * insert was in flight may have read the backlog before the commit. Other api processes'
+   * admissions are seen at their next sample.
    */
   private admitted = 0;
+  /** Of {@link admitted}, the operations of accepts that have ended. */
+  private ended = 0;
   private loopDelayMs = 0;
   private lastSampleFailed = false;
   /** performance.now() before which the backlog is not counted again (the event-loop delay is). */
@@ -97,7 +102,7 @@ export class Backpressure {
   async sample(): Promise<void> {
     if (this.sampling) return;
     this.sampling = true;
-    const admittedBefore = this.admitted;
+    const endedBefore = this.ended;
     try {
       this.loopDelayMs = this.sources.eventLoopDelayMs?.() ?? this.ownLoopDelayMs();
       const started = performance.now();
@@ -107,7 +112,8 @@ export class Backpressure {
       this.nextBacklogSample =
         started + (this.pending / SAMPLED_ROWS_PER_SECOND) * 1000 - SAMPLE_INTERVAL_MS / 2;
       // Those admitted before the sample began are in it now (inserted, or answered otherwise).
-      this.admitted -= admittedBefore;
+      this.admitted -= endedBefore;
+      this.ended -= endedBefore;
       this.sources.onBacklog?.(perPartition);
       this.lastSampleFailed = false;
     } catch (err) {
@@ -137,6 +143,7 @@ export class Backpressure {
       if (left) return;
       left = true;
       this.inFlight--;
+      this.ended += operations;
     };
   }
 
