@@ -111,7 +111,7 @@ export class Backpressure {
       this.pending = perPartition.reduce((a, b) => a + b, 0);
       this.nextBacklogSample =
         started + (this.pending / SAMPLED_ROWS_PER_SECOND) * 1000 - SAMPLE_INTERVAL_MS / 2;
-      // Those admitted before the sample began are in it now (inserted, or answered otherwise).
+      // The accepts that had ended before the sample began are in it now (inserted, or nothing created).
       this.admitted -= endedBefore;
       this.ended -= endedBefore;
       this.sources.onBacklog?.(perPartition);
