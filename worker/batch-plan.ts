@@ -76,9 +76,9 @@ export function applicableNow(plan: BatchPlan, locked: ReadonlyMap<string, unkno
   const blocked = new Set<string>();
   const operations = plan.operations.filter((_, i) => {
     const { wallets, resolves } = plan.touches[i] as BatchPlan["touches"][number];
-    const touched = resolves ? [...wallets, resolves] : wallets;
-    if (wallets.every((w) => locked.has(w)) && !touched.some((t) => blocked.has(t))) return true;
-    for (const t of touched) blocked.add(t);
+    if (wallets.every((w) => locked.has(w) && !blocked.has(w)) && !blocked.has(resolves)) return true;
+    for (const w of wallets) blocked.add(w);
+    if (resolves) blocked.add(resolves);
     return false;
   });
   return { operations, deferred: plan.operations.length - operations.length };

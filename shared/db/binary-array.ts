@@ -108,17 +108,20 @@ function writeUuid(buf: Buffer, at: number, id: string): void {
 export const uuidArray = (values: readonly (string | null | undefined)[]): Buffer =>
   fixedWidth(OID.uuid, 16, values, writeUuid);
 
+const writeInt8 = (buf: Buffer, at: number, v: bigint): void => {
+  buf.writeBigInt64BE(v, at);
+};
+const writeInt4 = (buf: Buffer, at: number, v: number): void => {
+  buf.writeInt32BE(v, at);
+};
+
 /** `bigint[]`. */
 export const int8Array = (values: readonly (bigint | null | undefined)[]): Buffer =>
-  fixedWidth(OID.int8, 8, values, (buf, at, v) => {
-    buf.writeBigInt64BE(v, at);
-  });
+  fixedWidth(OID.int8, 8, values, writeInt8);
 
 /** `int[]`. */
 export const int4Array = (values: readonly (number | null | undefined)[]): Buffer =>
-  fixedWidth(OID.int4, 4, values, (buf, at, v) => {
-    buf.writeInt32BE(v, at);
-  });
+  fixedWidth(OID.int4, 4, values, writeInt4);
 
 /** `text[]`. */
 export const textArray = (values: readonly (string | null | undefined)[]): Buffer =>
