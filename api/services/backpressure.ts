@@ -62,12 +62,13 @@ export class Backpressure {
   private inFlight = 0;
   private pending = 0;
   /**
-   * Operations this process admitted that no completed backlog sample is known to have seen: they
-   * count against the bound before a sample sees them, so concurrent bulks cannot all pass on
-   * one stale sample. An accept leaves this count only through a sample that began after the
-   * accept had ended (its rows committed, or nothing created): a sample that began while its
-   * insert was in flight may have read the backlog before the commit. Other api processes'
-   * admissions are seen at their next sample.
+   * Operations this process admitted that no backlog sample has counted yet: they count against
+   * the bound before a sample sees them, so concurrent bulks cannot all pass on one stale sample.
+   * An accept leaves this count when a sample answers after the accept ended (its rows committed,
+   * or nothing created); one still in flight then stays counted, even if the sample began before
+   * it was admitted. What stays inexact is the sample's own few milliseconds: an insert that
+   * commits after the sample's snapshot and ends before its answer is counted by neither until
+   * the next sample. Other api processes' admissions are seen at their next sample.
    */
   private admitted = 0;
   /** Of {@link admitted}, the operations of accepts that have ended. */
@@ -102,7 +103,6 @@ export class Backpressure {
   async sample(): Promise<void> {
     if (this.sampling) return;
     this.sampling = true;
-    const endedBefore = this.ended;
     try {
       this.loopDelayMs = this.sources.eventLoopDelayMs?.() ?? this.ownLoopDelayMs();
       const started = performance.now();
@@ -111,9 +111,9 @@ export class Backpressure {
       this.pending = perPartition.reduce((a, b) => a + b, 0);
       this.nextBacklogSample =
         started + (this.pending / SAMPLED_ROWS_PER_SECOND) * 1000 - SAMPLE_INTERVAL_MS / 2;
-      // The accepts that had ended before the sample began are in it now (inserted, or nothing created).
-      this.admitted -= endedBefore;
-      this.ended -= endedBefore;
+      // The accepts that have ended are in it now (inserted, or nothing created); those in flight are not.
+      this.admitted -= this.ended;
+      this.ended = 0;
       this.sources.onBacklog?.(perPartition);
       this.lastSampleFailed = false;
     } catch (err) {
