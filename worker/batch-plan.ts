@@ -66,7 +66,7 @@ export interface Applicable {
 
 /**
  * The part of a batch that can be applied with the wallets it locked, when it took only those no
- * other batch held (`lockWallets` with `skipLocked`). In acceptance order, an operation waits
+ * other batch held (`lockWallets`, its `SKIP LOCKED` part). In acceptance order, an operation waits
  * (stays pending, for a later batch) if one of its wallets is not in `locked`, or if it shares a
  * wallet, a hold or an original with an earlier operation that waits. So each wallet, hold and
  * original still sees its operations in acceptance order; only operations with nothing in common

@@ -13,7 +13,9 @@ import { type Micros, micros } from "./micros.ts";
  * statement is set-based; those with parameters are named, so each pooled connection parses and
  * plans them once. Five round trips per batch, whatever its size: BEGIN, the lock of the pending
  * operations, the lock of the wallets, the write, COMMIT (and the funding look-up once per
- * process; a batch with captures or voids locks their holds in one more).
+ * process; a batch with captures or voids locks their holds in one more, with refunds their
+ * originals in one more). A partition that may be drained is asked first without a
+ * transaction ({@link hasPending}).
  */
 
 /** A pending operation as the runner locked it for a batch. */
@@ -64,6 +66,22 @@ export async function lockPending(
     values: [partition, cap],
   });
   return pendingRows(r);
+}
+
+/**
+ * Whether the partition has a pending operation, asked without a transaction or a lock: one
+ * round trip where an empty {@link lockPending} costs three (BEGIN, the select, COMMIT). The
+ * runner asks it when the partition is probably drained (runPartition).
+ */
+export async function hasPending(db: Queryable, partition: number): Promise<boolean> {
+  // In the queue's key order, as lockPending reads it: the planner would rather scan this small
+  // table whole for an EXISTS, dead rows of every partition included.
+  const r = await db.query({
+    name: "batch.has-pending",
+    text: "SELECT 1 FROM pending_operations WHERE partition = $1 ORDER BY partition, seq LIMIT 1",
+    values: [partition],
+  });
+  return r.rows.length > 0;
 }
 
 /** The rows {@link lockPending} read. */
@@ -139,20 +157,27 @@ async function fundingAccounts(
 }
 
 /**
- * Locks every wallet of the batch in one statement, in ascending id order, `FOR NO KEY UPDATE`:
- * one order for every runner removes deadlocks between them, and the mode is the weakest that
- * serialises writers (it does not block the `FOR KEY SHARE` locks of the foreign keys of `holds`).
+ * Locks the batch's wallets in one statement, `FOR NO KEY UPDATE`, each group in ascending id
+ * order: one order for every runner removes deadlocks between them, and the mode is the weakest
+ * that serialises writers (it does not block the `FOR KEY SHARE` locks of the foreign keys of
+ * `holds`).
  *
- * With `skipLocked`, the wallets another transaction holds are left out instead of waited for
- * (`SKIP LOCKED`): the statement never waits, so it cannot take part in a deadlock, and the
- * batch applies what it can without them (batch-plan.ts, `applicableNow`).
+ * The `head` wallets (the batch's oldest operation's) are waited for; then the `others` are
+ * taken only if no other transaction holds them (`SKIP LOCKED`), and left out otherwise: the
+ * batch applies what it can without them (batch-plan.ts, `applicableNow`). The `head` CTE is
+ * read to its end before the `others` one starts (UNION ALL reads its branches in order), so
+ * the only waits are for the head's wallets, while the batch holds no other wallet: no cycle of
+ * waits can form. A row another batch changed and committed while this statement waited is
+ * locked and returned in its latest version (READ COMMITTED's `FOR UPDATE` follows the update),
+ * as a second statement would read it.
  */
 export async function lockWallets(
   tx: Queryable,
-  ids: string[],
-  { skipLocked = false }: { skipLocked?: boolean } = {},
+  head: string[],
+  others: string[] = [],
 ): Promise<Map<string, LockedWallet>> {
-  const sorted = [...new Set(ids)].sort();
+  const first = [...new Set(head)].sort();
+  const rest = [...new Set(others)].filter((id) => !first.includes(id)).sort();
   const r = await tx.query<{
     id: string;
     kind: "client" | "funding";
@@ -160,12 +185,18 @@ export async function lockWallets(
     held: string;
     version: string;
   }>({
-    name: skipLocked ? "batch.lock-wallets-skip-locked" : "batch.lock-wallets",
-    text: `SELECT id, kind, balance::text AS balance, held_balance::text AS held, version::text AS version
-           FROM wallets WHERE id = ANY($1::uuid[])
-           ORDER BY id
-           FOR NO KEY UPDATE${skipLocked ? " SKIP LOCKED" : ""}`,
-    values: [uuidArray(sorted)],
+    name: "batch.lock-wallets",
+    text: `WITH head AS MATERIALIZED (
+             SELECT id, kind, balance, held_balance, version FROM wallets WHERE id = ANY($1::uuid[])
+             ORDER BY id FOR NO KEY UPDATE
+           ), others AS MATERIALIZED (
+             SELECT id, kind, balance, held_balance, version FROM wallets WHERE id = ANY($2::uuid[])
+             ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
+           )
+           SELECT id, kind, balance::text AS balance, held_balance::text AS held, version::text AS version FROM head
+           UNION ALL
+           SELECT id, kind, balance::text, held_balance::text, version::text FROM others`,
+    values: [uuidArray(first), uuidArray(rest)],
   });
   return new Map(
     r.rows.map((w) => [

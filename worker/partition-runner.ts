@@ -12,6 +12,7 @@ import { applicableNow, planBatch } from "./batch-plan.ts";
 import {
   type Completed,
   fundingFor,
+  hasPending,
   lockPending,
   lockWallets,
   type PendingOperation,
@@ -77,14 +78,19 @@ export class StoppedError extends Error {}
  * select, and one whose doorbell found the flag deleted added a job, which runs after this one
  * (global concurrency 1). While the runner keeps finding work the flag stays set, so the api's
  * rings find it set and add no job: one doorbell job per busy period, not one per batch.
+ * After a batch that applied all it found and was not full, and in the confirming select, the
+ * runner first asks whether anything is pending, without a transaction ({@link hasPending}):
+ * the usual end of a busy period then costs two round trips instead of two empty transactions.
  */
 export async function runPartition(partition: number, deps: RunnerDeps): Promise<RunOutcome> {
   let singleSteps = 0; // operations still to apply one at a time after a failed batch
   let confirming = false; // the last select found nothing: delete the flag, then select again
+  let probablyDrained = false; // the last batch applied all it found, and was not full
   for (;;) {
     if (deps.stopping()) return "stopped";
     const cap = singleSteps > 0 ? 1 : deps.batchCap;
     const clearFirst = confirming;
+    const askFirst = confirming || probablyDrained;
     let batch: Batch;
     try {
       batch = await retryTransient(
@@ -93,7 +99,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
             // Inside the slot, right before the select: a runner that waited for a slot does
             // not invite a doorbell for operations its select takes anyway.
             if (clearFirst) await deps.clearDirty(partition);
-            return applyNextBatch(partition, cap, deps);
+            return applyNextBatch(partition, cap, deps, askFirst);
           }),
         deps,
       );
@@ -136,6 +142,8 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       return "drained";
     }
     confirming = false;
+    const { attempted, completed } = batch;
+    probablyDrained = attempted.length < cap && completed.ids.length === attempted.length;
     if (cap === 1 && singleSteps > 0) singleSteps--;
     if (batch.completed.deliveries > 0) deps.deliveriesWritten?.();
     await deps.publish(batch.completed.ids).catch((err: unknown) => {
@@ -146,6 +154,9 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
     if (singleSteps === 0 && deps.handOver?.(partition)) return "handed-over";
   }
 }
+
+/** What a batch that found nothing completed. */
+const NOTHING: Completed = { ids: [], deliveries: 0 };
 
 /** One batch attempt's selected operations and what it completed. */
 interface Batch {
@@ -169,10 +180,15 @@ const latencyOf = (op: Attempted): number => (op.ageMs + performance.now() - op.
  * One batch in one transaction; returns the operations it selected and what it completed.
  * Throws {@link BatchFailed} carrying the operations this attempt selected, and only those.
  */
-async function applyNextBatch(partition: number, cap: number, deps: RunnerDeps): Promise<Batch> {
+async function applyNextBatch(
+  partition: number,
+  cap: number,
+  deps: RunnerDeps,
+  askFirst: boolean,
+): Promise<Batch> {
   const attempted: Attempted[] = [];
   try {
-    return await applyBatchOnce(partition, cap, deps, attempted);
+    return await applyBatchOnce(partition, cap, deps, attempted, askFirst);
   } catch (err) {
     throw new BatchFailed(err, attempted);
   }
@@ -183,12 +199,15 @@ async function applyBatchOnce(
   cap: number,
   deps: RunnerDeps,
   attempted: Attempted[],
+  askFirst: boolean,
 ): Promise<Batch> {
   const started = performance.now();
   await deps.hooks?.beforeBatch?.(partition);
+  // A partition that is probably drained is asked first, without a transaction (batch-repo.ts).
+  if (askFirst && !(await hasPending(deps.pool, partition))) return { attempted, completed: NOTHING };
   const { applied, completed } = await batchTransaction(deps.pool, async (tx) => {
     const pending = await lockPending(tx, partition, cap);
-    if (pending.length === 0) return { applied: undefined, completed: { ids: [], deliveries: 0 } };
+    if (pending.length === 0) return { applied: undefined, completed: NOTHING };
     const lockedAt = performance.now();
     attempted.push(...pending.map((op) => ({ ...op, lockedAt })));
     await deps.hooks?.afterLockPending?.(
@@ -215,13 +234,13 @@ export type Applied = BatchResult & { deferred: number };
  * The locked pending operations of a batch, applied in memory: planned; their holds and refunds'
  * originals locked; their wallets locked; applied. What the batch write then writes.
  *
- * Wallets, each statement in id order: the oldest operation's are waited for, every other one is
- * taken only if no other batch holds it (`SKIP LOCKED`). The operations that need a wallet the
+ * Wallets, in one statement, each group in id order: the oldest operation's are waited for, then
+ * every other one is taken only if no other batch holds it (`SKIP LOCKED`). The operations that need a wallet the
  * batch could not take, and those after them that share a wallet, hold or original with them,
  * are left pending for the next batch ({@link applicableNow}). So a batch never waits for a
  * wallet another batch is crediting unless its oldest operation needs it, and it always applies
- * that one. Only the first statement waits, for two wallets in id order, while the batch holds
- * no other wallet: no cycle of waits can form (docs/design.md, Apply).
+ * that one. Only the head's part of the statement waits, for two wallets in id order, while the
+ * batch holds no other wallet: no cycle of waits can form (docs/design.md, Apply).
  *
  * `beforeApply` (a test seam) sees each operation before it is applied.
  */
@@ -235,9 +254,7 @@ export async function lockAndApply(
   const plan = planBatch(pending, await fundingFor(tx, partition, pending, funding));
   const holds = await lockHolds(tx, plan.holdIds);
   const originals = await lockOriginals(tx, plan.originalIds);
-  let locked = await lockWallets(tx, plan.touches[0]?.wallets ?? []);
-  // The batch's own locks do not make SKIP LOCKED leave a row out: the head's wallets are read again.
-  if (plan.operations.length > 1) locked = await lockWallets(tx, plan.walletIds, { skipLocked: true });
+  const locked = await lockWallets(tx, plan.touches[0]?.wallets ?? [], plan.walletIds);
   const { operations, deferred } = applicableNow(plan, locked);
   if (beforeApply) for (const op of operations) beforeApply(op.id);
   return { ...applyBatch(operations, locked, holds, originals), deferred };

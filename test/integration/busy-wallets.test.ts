@@ -56,12 +56,24 @@ async function twoSourcesOfOnePartition(): Promise<[string, string]> {
   return [s1, s2];
 }
 
-/** Another transaction holds the wallet as a batch of another partition would, until `release` commits it. */
-async function holdWallet(walletId: string): Promise<{ release: () => Promise<void> }> {
+/**
+ * Another transaction holds the wallet as a batch of another partition would, until `release`
+ * commits it; with `credit`, it also adds to another wallet's balance in that transaction.
+ */
+async function holdWallet(
+  walletId: string,
+  credit?: { walletId: string; amount: number },
+): Promise<{ release: () => Promise<void> }> {
   const other = new pg.Client({ connectionString: system.databaseUrl });
   await other.connect();
   await other.query("BEGIN");
   await other.query("SELECT 1 FROM wallets WHERE id = $1 FOR NO KEY UPDATE", [walletId]);
+  if (credit) {
+    await other.query("UPDATE wallets SET balance = balance + $2 WHERE id = $1", [
+      credit.walletId,
+      credit.amount,
+    ]);
+  }
   let open = true;
   return {
     release: async () => {
@@ -145,6 +157,32 @@ describe("a wallet held by another transaction", () => {
       ]);
       // One batch, nothing left for another.
       expect(await deferredCount()).toBe(deferredBefore);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it("takes the other wallets in the version committed while it waited, not the one it saw before", async () => {
+    const [s1, s2] = await twoSourcesOfOnePartition();
+    const [busy, y] = [await newWallet(api), await newWallet(api)];
+    // The holder also changes y (a change that is not an operation: only this test makes one).
+    const held = await holdWallet(busy, { walletId: y, amount: 5 });
+    try {
+      const [u1, u2] = (await bulkTransfers([
+        { from: s1, to: busy, amount: 10 },
+        { from: s2, to: y, amount: 20 },
+      ])) as [string, string];
+      // The batch's wallet statement began while y's change was uncommitted, and waits for busy.
+      await aBatchWaitsForALock();
+      await held.release();
+      expect((await api.settle(u1)).status).toBe("succeeded");
+      expect((await api.settle(u2)).status).toBe("succeeded");
+      // y's credit of 20 is added to the 5 committed meanwhile, not to the 0 the statement first saw.
+      expect([await balanceOf(s1), await balanceOf(busy), await balanceOf(s2), await balanceOf(y)]).toEqual([
+        90, 10, 80, 25,
+      ]);
+      const [entry] = (await api.get(`/v1/wallets/${y}/entries`)).body.data;
+      expect([entry.amount, entry.balanceAfter]).toEqual([20, 25]);
     } finally {
       await held.release();
     }

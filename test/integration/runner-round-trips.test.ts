@@ -1,0 +1,103 @@
+import pg from "pg";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunnerHooks, runPartition } from "../../worker/partition-runner.ts";
+import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { startSystem, type TestSystem } from "../helpers/system.ts";
+
+/**
+ * What the runner sends Postgres to apply a partition's operations and find it drained. The
+ * system runs no worker: the test runs the partition's runner itself, on a pool whose clients
+ * record each statement (a named one by its name, another by its text: Drizzle's begin, commit).
+ */
+
+let system: TestSystem;
+let api: Api;
+
+beforeAll(async () => {
+  system = await startSystem({ partitions: 1 });
+  api = await newClient(system);
+});
+afterAll(async () => system?.stop());
+
+/** Runs partition 0 to its end with `batchCap`; returns what it sent, and how often the flag was cleared. */
+async function run(batchCap: number, hooks?: RunnerHooks): Promise<{ sent: string[]; cleared: number }> {
+  const sent: string[] = [];
+  class RecordingClient extends pg.Client {
+    // biome-ignore lint/suspicious/noExplicitAny: pg's query has a dozen overloads; this only records.
+    override query(config: any, ...rest: any[]): any {
+      sent.push(typeof config === "string" ? config : (config.name ?? config.text));
+      return (super.query as (...args: unknown[]) => unknown)(config, ...rest);
+    }
+  }
+  const pool = new pg.Pool({ connectionString: system.databaseUrl, max: 2, Client: RecordingClient });
+  let cleared = 0;
+  try {
+    const outcome = await runPartition(0, {
+      pool,
+      batchCap,
+      log: pino({ level: "silent" }),
+      clearDirty: async () => {
+        cleared++;
+      },
+      publish: async () => {},
+      stopping: () => false,
+      withSlot: (fn) => fn(),
+      funding: new Map(),
+      ...(hooks ? { hooks } : {}),
+    });
+    expect(outcome).toBe("drained");
+  } finally {
+    await pool.end();
+  }
+  return { sent, cleared };
+}
+
+const count = (sent: string[], what: string) => sent.filter((s) => s === what).length;
+const balanceOf = async (walletId: string) => (await api.get(`/v1/wallets/${walletId}`)).body.balance;
+
+describe("the partition runner's round trips", () => {
+  it("after a batch that took everything, asks whether anything is left without opening a transaction", async () => {
+    const w = await newWallet(api);
+    for (const amount of [1, 2, 3]) expect((await api.topUp(w, amount)).status).toBe(202);
+
+    const { sent, cleared } = await run(10);
+    // One batch transaction; then "anything left?" before and after the flag is cleared.
+    expect(sent).toEqual([
+      "begin",
+      "batch.lock-pending",
+      "batch.funding-accounts",
+      "batch.lock-wallets",
+      "batch.write",
+      "commit",
+      "batch.has-pending",
+      "batch.has-pending",
+    ]);
+    expect(cleared).toBe(1);
+    expect(await balanceOf(w)).toBe(6);
+  });
+
+  it("goes straight on to the next batch after a full one, and applies what arrived before it asked", async () => {
+    const w = await newWallet(api);
+    for (const amount of [10, 20, 30]) expect((await api.topUp(w, amount)).status).toBe(202);
+    let late: string | undefined;
+
+    const { sent, cleared } = await run(2, {
+      // Before the question that follows the second (partial) batch: one more top-up arrives.
+      beforeBatch: async () => {
+        if (late !== undefined || (await balanceOf(w)) !== 60) return;
+        const r = await api.topUp(w, 40);
+        expect(r.status).toBe(202);
+        late = r.body.id;
+      },
+    });
+    expect(late).toBeDefined();
+    // A full batch (2), the third top-up, the late one; then drained.
+    expect(count(sent, "begin")).toBe(3);
+    expect(count(sent, "batch.has-pending")).toBe(3);
+    expect(cleared).toBe(1);
+    expect(await balanceOf(w)).toBe(100);
+    const entries = (await api.get(`/v1/wallets/${w}/entries`)).body.data;
+    expect(entries.map((e: { amount: number }) => e.amount)).toEqual([40, 30, 20, 10]);
+  });
+});
