@@ -14,8 +14,8 @@ import { type Micros, micros } from "./micros.ts";
  * plans them once. Five round trips per batch, whatever its size: BEGIN, the lock of the pending
  * operations, the lock of the wallets, the write, COMMIT (and the funding look-up once per
  * process; a batch with captures or voids locks their holds in one more, with refunds their
- * originals in one more). A partition that may be drained is asked first without a
- * transaction ({@link hasPending}).
+ * originals in one more). The select that confirms a partition drained is asked first without
+ * a transaction ({@link hasPending}).
  */
 
 /** A pending operation as the runner locked it for a batch. */
@@ -71,7 +71,8 @@ export async function lockPending(
 /**
  * Whether the partition has a pending operation, asked without a transaction or a lock: one
  * round trip where an empty {@link lockPending} costs three (BEGIN, the select, COMMIT). The
- * runner asks it when the partition is probably drained (runPartition).
+ * runner asks it to confirm that a partition is drained (runPartition), the one select that
+ * nearly always finds nothing: before every batch it would cost one round trip more.
  */
 export async function hasPending(db: Queryable, partition: number): Promise<boolean> {
   // In the queue's key order, as lockPending reads it: the planner would rather scan this small

@@ -78,19 +78,16 @@ export class StoppedError extends Error {}
  * select, and one whose doorbell found the flag deleted added a job, which runs after this one
  * (global concurrency 1). While the runner keeps finding work the flag stays set, so the api's
  * rings find it set and add no job: one doorbell job per busy period, not one per batch.
- * After a batch that applied all it found and was not full, and in the confirming select, the
- * runner first asks whether anything is pending, without a transaction ({@link hasPending}):
- * the usual end of a busy period then costs two round trips instead of two empty transactions.
+ * The confirming select is first a question, asked without a transaction ({@link hasPending}):
+ * a partition found drained costs one round trip there instead of three.
  */
 export async function runPartition(partition: number, deps: RunnerDeps): Promise<RunOutcome> {
   let singleSteps = 0; // operations still to apply one at a time after a failed batch
-  let confirming = false; // the last select found nothing: delete the flag, then select again
-  let probablyDrained = false; // the last batch applied all it found, and was not full
+  let confirming = false; // the last select found nothing: delete the flag, then ask again
   for (;;) {
     if (deps.stopping()) return "stopped";
     const cap = singleSteps > 0 ? 1 : deps.batchCap;
     const clearFirst = confirming;
-    const askFirst = confirming || probablyDrained;
     let batch: Batch;
     try {
       batch = await retryTransient(
@@ -99,7 +96,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
             // Inside the slot, right before the select: a runner that waited for a slot does
             // not invite a doorbell for operations its select takes anyway.
             if (clearFirst) await deps.clearDirty(partition);
-            return applyNextBatch(partition, cap, deps, askFirst);
+            return applyNextBatch(partition, cap, deps, clearFirst);
           }),
         deps,
       );
@@ -142,8 +139,6 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       return "drained";
     }
     confirming = false;
-    const { attempted, completed } = batch;
-    probablyDrained = attempted.length < cap && completed.ids.length === attempted.length;
     if (cap === 1 && singleSteps > 0) singleSteps--;
     if (batch.completed.deliveries > 0) deps.deliveriesWritten?.();
     await deps.publish(batch.completed.ids).catch((err: unknown) => {
@@ -184,11 +179,11 @@ async function applyNextBatch(
   partition: number,
   cap: number,
   deps: RunnerDeps,
-  askFirst: boolean,
+  confirming: boolean,
 ): Promise<Batch> {
   const attempted: Attempted[] = [];
   try {
-    return await applyBatchOnce(partition, cap, deps, attempted, askFirst);
+    return await applyBatchOnce(partition, cap, deps, attempted, confirming);
   } catch (err) {
     throw new BatchFailed(err, attempted);
   }
@@ -199,12 +194,12 @@ async function applyBatchOnce(
   cap: number,
   deps: RunnerDeps,
   attempted: Attempted[],
-  askFirst: boolean,
+  confirming: boolean,
 ): Promise<Batch> {
   const started = performance.now();
   await deps.hooks?.beforeBatch?.(partition);
-  // A partition that is probably drained is asked first, without a transaction (batch-repo.ts).
-  if (askFirst && !(await hasPending(deps.pool, partition))) return { attempted, completed: NOTHING };
+  // The confirming select: asked first, without a transaction (batch-repo.ts).
+  if (confirming && !(await hasPending(deps.pool, partition))) return { attempted, completed: NOTHING };
   const { applied, completed } = await batchTransaction(deps.pool, async (tx) => {
     const pending = await lockPending(tx, partition, cap);
     if (pending.length === 0) return { applied: undefined, completed: NOTHING };

@@ -57,45 +57,56 @@ const count = (sent: string[], what: string) => sent.filter((s) => s === what).l
 const balanceOf = async (walletId: string) => (await api.get(`/v1/wallets/${walletId}`)).body.balance;
 
 describe("the partition runner's round trips", () => {
-  it("after a batch that took everything, asks whether anything is left without opening a transaction", async () => {
+  it("confirms a drained partition with one question, not a transaction", async () => {
     const w = await newWallet(api);
     for (const amount of [1, 2, 3]) expect((await api.topUp(w, amount)).status).toBe(202);
 
     const { sent, cleared } = await run(10);
-    // One batch transaction; then "anything left?" before and after the flag is cleared.
     expect(sent).toEqual([
+      // The batch.
       "begin",
       "batch.lock-pending",
       "batch.funding-accounts",
       "batch.lock-wallets",
       "batch.write",
       "commit",
-      "batch.has-pending",
+      // The select that finds nothing left, then, once the flag is cleared, the one that confirms.
+      "begin",
+      "batch.lock-pending",
+      "commit",
       "batch.has-pending",
     ]);
     expect(cleared).toBe(1);
     expect(await balanceOf(w)).toBe(6);
   });
 
-  it("goes straight on to the next batch after a full one, and applies what arrived before it asked", async () => {
+  it("applies what arrived before the confirming question, then confirms again", async () => {
     const w = await newWallet(api);
     for (const amount of [10, 20, 30]) expect((await api.topUp(w, amount)).status).toBe(202);
     let late: string | undefined;
+    let attempts = 0;
 
-    const { sent, cleared } = await run(2, {
-      // Before the question that follows the second (partial) batch: one more top-up arrives.
+    const { sent, cleared } = await run(10, {
+      // The third attempt (after the batch and the empty select) is the confirming one: it runs
+      // after the flag is cleared, before the question.
       beforeBatch: async () => {
-        if (late !== undefined || (await balanceOf(w)) !== 60) return;
+        if (attempts++ !== 2) return;
         const r = await api.topUp(w, 40);
         expect(r.status).toBe(202);
         late = r.body.id;
       },
     });
     expect(late).toBeDefined();
-    // A full batch (2), the third top-up, the late one; then drained.
-    expect(count(sent, "begin")).toBe(3);
-    expect(count(sent, "batch.has-pending")).toBe(3);
-    expect(cleared).toBe(1);
+    // The first batch, an empty select, the question that finds the late top-up, its batch,
+    // an empty select, the question that finds nothing.
+    expect(count(sent, "begin")).toBe(4);
+    expect(sent.filter((s) => s === "batch.has-pending" || s === "batch.write")).toEqual([
+      "batch.write",
+      "batch.has-pending",
+      "batch.write",
+      "batch.has-pending",
+    ]);
+    expect(cleared).toBe(2);
     expect(await balanceOf(w)).toBe(100);
     const entries = (await api.get(`/v1/wallets/${w}/entries`)).body.data;
     expect(entries.map((e: { amount: number }) => e.amount)).toEqual([40, 30, 20, 10]);
