@@ -230,9 +230,9 @@ export type Applied = BatchResult & { deferred: number };
  * originals locked; their wallets locked; applied. What the batch write then writes.
  *
  * Wallets, in one statement, each group in id order: the oldest operation's are waited for, then
- * every other one is taken only if no other batch holds it (`SKIP LOCKED`). The operations that need a wallet the
- * batch could not take, and those after them that share a wallet, hold or original with them,
- * are left pending for the next batch ({@link applicableNow}). So a batch never waits for a
+ * every other one is taken only if no other batch holds it (`SKIP LOCKED`). The operations that
+ * need a wallet the batch could not take, and those after them that share a wallet, hold or
+ * original with them, are left pending for the next batch ({@link applicableNow}). So a batch never waits for a
  * wallet another batch is crediting unless its oldest operation needs it, and it always applies
  * that one. Only the head's part of the statement waits, for two wallets in id order, while the
  * batch holds no other wallet: no cycle of waits can form (docs/design.md, Apply).
