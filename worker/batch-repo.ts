@@ -175,7 +175,7 @@ async function fundingAccounts(
 export async function lockWallets(
   tx: Queryable,
   head: string[],
-  others: string[] = [],
+  others: string[],
 ): Promise<Map<string, LockedWallet>> {
   const first = [...new Set(head)].sort();
   const rest = [...new Set(others)].filter((id) => !first.includes(id)).sort();

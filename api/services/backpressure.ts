@@ -66,9 +66,11 @@ export class Backpressure {
    * the bound before a sample sees them, so concurrent bulks cannot all pass on one stale sample.
    * An accept leaves this count when a sample answers after the accept ended (its rows committed,
    * or nothing created); one still in flight then stays counted, even if the sample began before
-   * it was admitted. What stays inexact is the sample's own few milliseconds: an insert that
-   * commits after the sample's snapshot and ends before its answer is counted by neither until
-   * the next sample. Other api processes' admissions are seen at their next sample.
+   * it was admitted. What stays inexact, until the next sample, is the sample's own few
+   * milliseconds: an insert that commits after the sample's snapshot and ends before its answer is
+   * counted by neither, and one that commits before the snapshot and ends after the answer is
+   * counted twice (docs/operations.md, Backpressure). Other api processes' admissions are seen at
+   * their next sample.
    */
   private admitted = 0;
   /** Of {@link admitted}, the operations of accepts that have ended. */
