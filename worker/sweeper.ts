@@ -134,7 +134,7 @@ async function expireHolds(deps: SweeperDeps): Promise<void> {
 
 async function voidExpired(deps: SweeperDeps, expired: ExpiredHold[]): Promise<void> {
   const metadata = { reason: "expired" };
-  const inserted = await insertPendingMany(
+  const { inserted } = await insertPendingMany(
     deps.db.$client,
     expired.map((h) => ({
       id: newId(),

@@ -17,8 +17,11 @@ import {
   reconcileLostInsert,
 } from "./lost-insert.ts";
 
-/** The row was inserted (a new operation), or its idempotency key already held `existing`. */
-export type InsertOutcome = { inserted: Operation } | { existing: Operation };
+/**
+ * The row was inserted (a new operation, by transaction `xid`; undefined when it was read back
+ * after a lost insert), or its idempotency key already held `existing`.
+ */
+export type InsertOutcome = { inserted: Operation; xid: bigint | undefined } | { existing: Operation };
 /** A row's outcome, or the error that is its answer instead. */
 export type RowResult = InsertOutcome | { failed: unknown };
 
@@ -154,10 +157,14 @@ export class AcceptBatcher {
     const keys = AcceptBatcher.byKey(group);
     const rows = keys.map((same) => (same[0] as Waiter).row);
     let inserted: Map<string, Operation>;
+    /** The inserting transaction, when known. */
+    let xid: bigint | undefined;
     /** Operations already holding keys of the group (the lost ones are read back with them). */
     let winners: Map<string, Operation> | undefined;
     try {
-      inserted = await insertOnOwnConnection(this.deps.db, (client) => insertPendingMany(client, rows));
+      ({ inserted, xid } = await insertOnOwnConnection(this.deps.db, (client) =>
+        insertPendingMany(client, rows),
+      ));
     } catch (err) {
       if (err instanceof LostInsert) {
         this.deps.log.warn(
@@ -211,7 +218,7 @@ export class AcceptBatcher {
         const [first, ...others] = same as [Waiter, ...Waiter[]];
         const mine = inserted.get(first.row.id);
         if (mine) {
-          first.resolve({ inserted: mine });
+          first.resolve({ inserted: mine, xid });
           for (const w of others) w.resolve({ existing: mine });
           continue;
         }

@@ -10,7 +10,7 @@ import { errorSummary } from "../../shared/log-safe.ts";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
 import { type OperationRequest, placeRequest } from "../../shared/operation-types/catalog.ts";
 import type { Lookups, Placement } from "../../shared/operation-types/define.ts";
-import type { AcceptBatcher, RowResult } from "./accept-batcher.ts";
+import type { AcceptBatcher, InsertOutcome, RowResult } from "./accept-batcher.ts";
 import type { Backpressure, Refusal } from "./backpressure.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
 import { NothingCreated } from "./lost-insert.ts";
@@ -73,11 +73,30 @@ async function acceptOne(
   }
 
   const leave = deps.backpressure.enter();
+  let outcome: InsertOutcome;
   try {
-    return settled(deps, prepared.row, await deps.batcher.submit(prepared.row));
-  } finally {
-    leave();
+    outcome = await deps.batcher.submit(prepared.row);
+  } catch (err) {
+    leave(createdBy([{ failed: err }]));
+    throw err;
   }
+  leave(createdBy([outcome]));
+  return settled(deps, prepared.row, outcome);
+}
+
+/**
+ * The transactions that inserted these rows' operations (none for a row that created nothing),
+ * or undefined when not known: an insert read back after a lost connection, or a failure that
+ * does not say that nothing was created.
+ */
+function createdBy(outcomes: RowResult[]): bigint[] | undefined {
+  const xids = new Set<bigint>();
+  for (const o of outcomes) {
+    if ("existing" in o || ("failed" in o && o.failed instanceof NothingCreated)) continue;
+    if ("failed" in o || o.xid === undefined) return undefined;
+    xids.add(o.xid);
+  }
+  return [...xids];
 }
 
 /** The answers, each replayed hold that succeeded with its current hold (one read for all). */
@@ -122,7 +141,7 @@ export async function acceptMany(
   // other's items. One accept in flight, as a single request (one request, one insert).
   const leave = deps.backpressure.enter(items.length);
   let prepared: (Prepared | { refused: ApiError })[];
-  let outcomes: RowResult[];
+  let outcomes: RowResult[] = [];
   try {
     prepared = await Promise.all(
       items.map((item): Promise<Prepared | { refused: ApiError }> => {
@@ -135,7 +154,8 @@ export async function acceptMany(
     );
     outcomes = await deps.batcher.submitMany(prepared.flatMap((p) => ("row" in p ? [p.row] : [])));
   } finally {
-    leave();
+    // Thrown before the rows were submitted (a look-up failed): nothing created.
+    leave(createdBy(outcomes));
   }
   // Nothing was created for any row: the whole request is refused, as docs/api.md's 503 says. Else
   // each row is answered on its own, a failed one with its own error (lost-insert.ts).

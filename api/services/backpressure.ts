@@ -1,5 +1,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Logger } from "pino";
+import type { BacklogSample } from "../../shared/db/operation-repo.ts";
+import type { XactSnapshot } from "../../shared/db/xact-snapshot.ts";
 import { errorSummary } from "../../shared/log-safe.ts";
 
 /** Bounds past which new top-ups and transfers are refused; 0 turns a bound off. */
@@ -20,12 +22,20 @@ export interface Refusal {
 }
 
 export interface BackpressureSources {
-  /** Pending operations per partition, counting at most `cap` in all. */
-  sampleBacklog(cap: number): Promise<number[]>;
+  /** Pending operations per partition, counting at most `cap` in all, and the count's snapshot. */
+  sampleBacklog(cap: number): Promise<BacklogSample>;
   /** The event-loop delay since the previous call, ms; the default measures this process. */
   eventLoopDelayMs?(): number;
   /** Receives every backlog sample (the metrics gauge). */
   onBacklog?(perPartition: readonly number[]): void;
+}
+
+/** An admitted accept, counted in {@link Backpressure}'s `admitted` until a sample has seen it. */
+interface Admission {
+  operations: number;
+  ended: boolean;
+  /** The transactions that inserted its operations, once ended; undefined when not known. */
+  created: readonly bigint[] | undefined;
 }
 
 /** How often the backlog and the event-loop delay are sampled: one query per api process per tick. */
@@ -61,20 +71,23 @@ export class Backpressure {
   private sampling = false;
   private inFlight = 0;
   private pending = 0;
+  /** The snapshot of the last backlog sample: whose inserts {@link pending} counts. */
+  private sampled: XactSnapshot | undefined;
   /**
-   * Operations this process admitted that no backlog sample has counted yet: they count against
-   * the bound before a sample sees them, so concurrent bulks cannot all pass on one stale sample.
-   * An accept leaves this count when a sample answers after the accept ended (its rows committed,
-   * or nothing created); one still in flight then stays counted, even if the sample began before
-   * it was admitted. What stays inexact, until the next sample, is the sample's own few
-   * milliseconds: an insert that commits after the sample's snapshot and ends before its answer is
-   * counted by neither, and one that commits before the snapshot and ends after the answer is
-   * counted twice (docs/operations.md, Backpressure). Other api processes' admissions are seen at
-   * their next sample.
+   * Accepts of this process whose operations no backlog sample is known to have counted: they
+   * count against the bound before a sample sees them, so concurrent bulks cannot all pass on one
+   * stale sample. An accept stays here while in flight, and leaves when it ends having created
+   * nothing, or once a sample's snapshot sees its inserts' transactions (at its end if the last
+   * sample's does; else at the first sample that does). So the count is exact once an accept has
+   * ended; an insert committed and already counted by a sample is counted twice only until its
+   * accept ends (its doorbell's round trip). An accept whose inserts' transactions are not known
+   * (read back after a lost connection) leaves at the first sample answered after it ended.
+   * Other api processes' admissions are seen at their next sample (docs/operations.md,
+   * Backpressure).
    */
+  private readonly admissions = new Set<Admission>();
+  /** The operations of {@link admissions}, all together. */
   private admitted = 0;
-  /** Of {@link admitted}, the operations of accepts that have ended. */
-  private ended = 0;
   private loopDelayMs = 0;
   private lastSampleFailed = false;
   /** performance.now() before which the backlog is not counted again (the event-loop delay is). */
@@ -109,13 +122,16 @@ export class Backpressure {
       this.loopDelayMs = this.sources.eventLoopDelayMs?.() ?? this.ownLoopDelayMs();
       const started = performance.now();
       if (started < this.nextBacklogSample) return;
-      const perPartition = await this.sources.sampleBacklog(this.sampleCap);
+      const { perPartition, snapshot } = await this.sources.sampleBacklog(this.sampleCap);
       this.pending = perPartition.reduce((a, b) => a + b, 0);
+      this.sampled = snapshot;
       this.nextBacklogSample =
         started + (this.pending / SAMPLED_ROWS_PER_SECOND) * 1000 - SAMPLE_INTERVAL_MS / 2;
-      // The accepts that have ended are in it now (inserted, or nothing created); those in flight are not.
-      this.admitted -= this.ended;
-      this.ended = 0;
+      for (const admission of this.admissions) {
+        if (admission.ended && (admission.created === undefined || this.counted(admission.created))) {
+          this.release(admission);
+        }
+      }
       this.sources.onBacklog?.(perPartition);
       this.lastSampleFailed = false;
     } catch (err) {
@@ -135,18 +151,31 @@ export class Backpressure {
 
   /**
    * Counts an admitted accept of `operations` (a bulk's items) in progress (after
-   * {@link refusal}); call the returned function when it ends.
+   * {@link refusal}); call the returned function when it ends, with the transactions (xids) that
+   * inserted its operations (none if it created nothing), or nothing if they are not known.
    */
-  enter(operations = 1): () => void {
+  enter(operations = 1): (created?: readonly bigint[]) => void {
     this.inFlight++;
+    const admission: Admission = { operations, ended: false, created: undefined };
+    this.admissions.add(admission);
     this.admitted += operations;
-    let left = false;
-    return () => {
-      if (left) return;
-      left = true;
+    return (created) => {
+      if (admission.ended) return;
+      admission.ended = true;
+      admission.created = created;
       this.inFlight--;
-      this.ended += operations;
+      if (created && this.counted(created)) this.release(admission);
     };
+  }
+
+  /** Whether the last sample counted the operations these committed transactions inserted. */
+  private counted(created: readonly bigint[]): boolean {
+    const sampled = this.sampled;
+    return created.every((xid) => sampled?.sees(xid) === true);
+  }
+
+  private release(admission: Admission): void {
+    if (this.admissions.delete(admission)) this.admitted -= admission.operations;
   }
 
   /** In-flight accepts of this process right now. */

@@ -101,29 +101,30 @@ const INSERT_PENDING = `
     INSERT INTO pending_operations (partition, seq, operation_id)
     SELECT partition, seq, id FROM inserted
   )
-  SELECT id, seq::text AS seq, created_at, expires_at, false AS dangling FROM inserted
+  SELECT id, seq::text AS seq, created_at, expires_at, pg_current_xact_id()::text AS xid, false AS dangling
+  FROM inserted
   UNION ALL
-  SELECT id, NULL, NULL, NULL, true FROM referenced WHERE NOT found`;
+  SELECT id, NULL, NULL, NULL, NULL, true FROM referenced WHERE NOT found`;
 
 /**
  * The durable acceptance of a group: inserts every row whose (client, idempotency key) is free,
  * in one statement (sequence numbers follow the array order; {@link INSERT_PENDING} says in
  * which order the rows are inserted). The unique index decides, not a read-then-write. Rows must
  * carry distinct keys (the batcher groups equal keys first). Returns the inserted operations by
- * id; a row missing from the map lost to an existing operation. Throws, inserting nothing, when
+ * id (a row missing from the map lost to an existing operation) and the id of the transaction
+ * that inserted them, for a snapshot to be asked whether it sees them (the statement is its own
+ * transaction unless `db` is in one). Throws, inserting nothing, when
  * a row names a client, wallet or hold that does not exist (the api checks them first: this is
  * the database's guarantee, in place of foreign keys).
  */
-export async function insertPendingMany(
-  db: Queryable,
-  rows: NewPendingOperation[],
-): Promise<Map<string, Operation>> {
+export async function insertPendingMany(db: Queryable, rows: NewPendingOperation[]): Promise<InsertedGroup> {
   // Only what the database chose comes back; the rest is what was sent (less to format and parse).
   const r = await db.query<{
     id: string;
     seq: string;
     created_at: Date;
     expires_at: Date | null;
+    xid: string | null;
     dangling: boolean;
   }>({
     name: "operations.insert-pending-many",
@@ -166,7 +167,14 @@ export async function insertPendingMany(
       completedAt: null,
     });
   }
-  return inserted;
+  const xid = r.rows[0]?.xid;
+  return { inserted, xid: xid ? BigInt(xid) : undefined };
+}
+
+/** What {@link insertPendingMany} inserted, and in which transaction (undefined: nothing inserted). */
+export interface InsertedGroup {
+  inserted: Map<string, Operation>;
+  xid: bigint | undefined;
 }
 
 /**

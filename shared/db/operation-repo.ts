@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type Hold, holds, type Operation, operations } from "./schema/index.ts";
+import { XactSnapshot } from "./xact-snapshot.ts";
 
 /** An operation and, for a succeeded hold operation, its hold's row. */
 export interface OperationWithHold {
@@ -61,17 +62,35 @@ export async function listClientOperations(
     .limit(filter.limit);
 }
 
+/** A count of the pending operations and the snapshot it was counted under. */
+export interface BacklogSample {
+  /** Pending operations per partition (index = partition). */
+  perPartition: number[];
+  /** The count's snapshot: whose inserts it saw. */
+  snapshot: XactSnapshot;
+}
+
 /**
- * Pending operations per partition (index = partition), counting at most `cap` rows in all: the
- * cost of a sample is bounded however deep the backlog is. Reads the pending operations' queue
- * only, in its key order. While the total is below `cap` the counts are exact.
+ * Pending operations per partition, counting at most `cap` rows in all: the cost of a sample is
+ * bounded however deep the backlog is. Reads the pending operations' queue only, in its key
+ * order. While the total is below `cap` the counts are exact, and they are exactly the
+ * operations whose inserts `snapshot` sees (one statement, one snapshot).
  */
-export async function countPendingByPartition(db: Db, partitions: number, cap: number): Promise<number[]> {
-  const r = await db.execute<{ partition: number; n: number }>(sql`
-    SELECT partition, count(*)::int AS n
-    FROM (SELECT partition FROM pending_operations ORDER BY partition, seq LIMIT ${cap}) pending
-    GROUP BY partition`);
-  const counts = new Array<number>(partitions).fill(0);
-  for (const row of r.rows) if (row.partition < partitions) counts[row.partition] = row.n;
-  return counts;
+export async function countPendingByPartition(
+  db: Db,
+  partitions: number,
+  cap: number,
+): Promise<BacklogSample> {
+  const r = await db.execute<{ snapshot: string; partition: number | null; n: number | null }>(sql`
+    SELECT pg_current_snapshot()::text AS snapshot, counted.partition, counted.n
+    FROM (SELECT 1) one LEFT JOIN (
+      SELECT partition, count(*)::int AS n
+      FROM (SELECT partition FROM pending_operations ORDER BY partition, seq LIMIT ${cap}) pending
+      GROUP BY partition
+    ) counted ON true`);
+  const perPartition = new Array<number>(partitions).fill(0);
+  for (const { partition, n } of r.rows) {
+    if (partition !== null && n !== null && partition < partitions) perPartition[partition] = n;
+  }
+  return { perPartition, snapshot: XactSnapshot.parse((r.rows[0] as { snapshot: string }).snapshot) };
 }

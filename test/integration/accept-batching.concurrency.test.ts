@@ -16,6 +16,7 @@ import { WalletFactsCache } from "../../api/services/wallet-facts.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { findHolds } from "../../shared/db/operation-repo.ts";
 import { deadlockCount } from "../../shared/db/settings-repo.ts";
+import { XactSnapshot } from "../../shared/db/xact-snapshot.ts";
 import type { ApiError } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import type { OperationRequest } from "../../shared/operation-types/catalog.ts";
@@ -54,7 +55,7 @@ beforeAll(async () => {
     // Every bound off: these tests are about grouping, not refusals.
     backpressure: new Backpressure(
       { maxPending: 0, maxInFlight: 0, maxEventLoopDelayMs: 0 },
-      { sampleBacklog: async () => [] },
+      { sampleBacklog: async () => ({ perPartition: [], snapshot: XactSnapshot.parse("1:1:") }) },
       log,
     ),
     metrics: { accepted: () => {}, refused: () => {} },
@@ -347,7 +348,7 @@ describe("refusals under overload", () => {
     };
     const backpressure = new Backpressure(
       { maxPending: 1, maxInFlight: 0, maxEventLoopDelayMs: 0 },
-      { sampleBacklog: async () => [1] },
+      { sampleBacklog: async () => ({ perPartition: [1], snapshot: XactSnapshot.parse("1:1:") }) },
       pino({ level: "silent" }),
     );
     await backpressure.sample();

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { insertPendingMany, type NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
+import { countPendingByPartition } from "../../shared/db/operation-repo.ts";
+import { newId } from "../../shared/ids.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { expectNothingMoved, moneySnapshot, operationsWithKey } from "../helpers/money.ts";
@@ -23,15 +26,9 @@ describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
     api = await newClient(system);
     wallet = await newWallet(api);
     eurWallet = await newWallet(api, { currency: "EUR" });
-    for (let i = 0; i < 5; i++) {
-      // A 503 near the bound is retried with the same key, as a client would: an insert that
-      // committed before a sample's snapshot while its request was still in flight counts twice
-      // until the next sample (docs/operations.md, Backpressure).
-      await vi.waitFor(async () => expect((await api.topUp(wallet, 100, `k${i}`)).status).toBe(202), {
-        timeout: 5_000,
-        interval: 300,
-      });
-    }
+    // One attempt each: an accept that has ended is counted exactly once, whenever the api's
+    // backlog samples run (docs/operations.md, Backpressure).
+    for (let i = 0; i < 5; i++) expect((await api.topUp(wallet, 100, `k${i}`)).status).toBe(202);
     // The sampler runs every 250 ms; once it has seen the five, new operations are refused.
     await vi.waitFor(async () => expect(await sampledBacklog(system)).toBe(5), {
       timeout: 10_000,
@@ -97,6 +94,108 @@ describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
     await api.settle(op.id);
     expect((await api.get(`/v1/wallets/${wallet}`)).body).toMatchObject({ balance: 600, version: 6 });
     expect(await operationsWithKey(system, "over")).toBe(1);
+  });
+});
+
+describe("an accept that a sample counted while it was in flight: workers stopped, BACKPRESSURE_MAX_PENDING=6", () => {
+  let system: TestSystem;
+  let api: Api;
+  let wallet: string;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+
+  beforeAll(async () => {
+    system = await startSystem({
+      partitions: 2,
+      apiSettings: { BACKPRESSURE_MAX_PENDING: "6" },
+      // Held after its insert committed, until the test releases it.
+      afterInsert: async (op) => {
+        if (op.metadata.hold === "yes") await gate;
+      },
+    });
+    api = await newClient(system);
+    wallet = await newWallet(api);
+  });
+  afterAll(async () => {
+    release();
+    await system?.stop();
+  });
+
+  it("counts once from the moment it ends: the bound's last place is free at once, and then taken", async () => {
+    for (let i = 0; i < 4; i++) expect((await api.topUp(wallet, 100, `k${i}`)).status).toBe(202);
+    const held = api.post(
+      "/v1/top-ups",
+      { walletId: wallet, amount: 100, metadata: { hold: "yes" } },
+      { "idempotency-key": "held" },
+    );
+    // Its row is committed and a sample has counted it while its request is still in flight.
+    await vi.waitFor(async () => expect(await sampledBacklog(system)).toBe(5), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    release();
+    expect((await held).status).toBe(202);
+    // Without waiting for another sample: five pending, one place left.
+    expect((await api.topUp(wallet, 100, "sixth")).status).toBe(202);
+    const snapshot = await moneySnapshot(system);
+    expectProblem(await api.topUp(wallet, 100, "seventh"), "overloaded");
+    expect(await operationsWithKey(system, "seventh")).toBe(0);
+    await expectNothingMoved(system, snapshot);
+    expect(snapshot.operations).toBe(6);
+  });
+});
+
+describe("the backlog sample and the accept insert name the same transactions", () => {
+  let system: TestSystem;
+  let api: Api & { clientId: string };
+  let wallet: string;
+
+  beforeAll(async () => {
+    system = await startSystem({ partitions: 2 });
+    api = await newClient(system);
+    wallet = await newWallet(api);
+  });
+  afterAll(async () => system?.stop());
+
+  const topUp = (key: string): NewPendingOperation => ({
+    id: newId(),
+    clientId: api.clientId,
+    type: "top_up",
+    amount: 5n,
+    currency: "USD",
+    fromWalletId: null,
+    toWalletId: wallet,
+    holdId: null,
+    expiresInSeconds: null,
+    metadata: {},
+    partition: 1,
+    idempotencyKey: key,
+    requestHash: key,
+  });
+  const sample = () => countPendingByPartition(system.db, 2, 100);
+
+  it("a sample sees a committed insert's transaction and counts its rows; not one still open, until it commits", async () => {
+    const committed = await insertPendingMany(system.db.$client, [topUp("c1"), topUp("c2")]);
+    const open = await system.db.$client.connect();
+    try {
+      await open.query("BEGIN");
+      const pending = await insertPendingMany(open, [topUp("o1")]);
+      const during = await sample();
+      expect(during.perPartition).toEqual([0, 2]);
+      expect(during.snapshot.sees(committed.xid as bigint)).toBe(true);
+      expect(during.snapshot.sees(pending.xid as bigint)).toBe(false);
+      await open.query("COMMIT");
+      const after = await sample();
+      expect(after.perPartition).toEqual([0, 3]);
+      expect(after.snapshot.sees(pending.xid as bigint)).toBe(true);
+    } finally {
+      open.release();
+    }
+    // A statement that inserts nothing (the keys are taken) names no transaction.
+    expect((await insertPendingMany(system.db.$client, [topUp("c1")])).xid).toBeUndefined();
+    expect((await sample()).perPartition).toEqual([0, 3]);
   });
 });
 

@@ -130,7 +130,7 @@ describe("an accept whose insert commits after a later one (a slow accept transa
           idempotencyKey: "slow",
           requestHash: "slow",
         },
-      ]).then((m) => [...m.values()]);
+      ]).then(({ inserted }) => [...inserted.values()]);
       slowId = inserted?.id as string;
       // A later request debiting the same wallet is accepted, committed and applied meanwhile.
       const later = await api.settle((await api.transfer(a, b, 20)).body.id);

@@ -66,7 +66,7 @@ const transfer = (overrides: Partial<NewPendingOperation> = {}): NewPendingOpera
 describe("rows the ledger references are never deleted nor re-keyed", () => {
   it("refuses DELETE, a changed id and TRUNCATE of clients, wallets and operations (restrict_violation)", async () => {
     // One real operation, accepted and left pending: it is referenced by nothing yet, and still kept.
-    const [op] = [...(await insertPendingMany(system.db.$client, [transfer()])).values()];
+    const [op] = [...(await insertPendingMany(system.db.$client, [transfer()])).inserted.values()];
     const before = await moneySnapshot(system);
     const rows = [
       ["clients", api.clientId],
@@ -117,7 +117,7 @@ describe("an entry is written only for a wallet and an operation the batch updat
   ] as const)(
     "naming %s the batch did not update: the write raises and the batch rolls back",
     async (_what, field) => {
-      const [op] = [...(await insertPendingMany(system.db.$client, [transfer()])).values()];
+      const [op] = [...(await insertPendingMany(system.db.$client, [transfer()])).inserted.values()];
       if (!op) throw new Error("not inserted");
       const before = await moneySnapshot(system);
       const client = await system.db.$client.connect();

@@ -1,19 +1,23 @@
 import { pino } from "pino";
 import { describe, expect, it, vi } from "vitest";
 import { Backpressure, type BackpressureLimits } from "../../api/services/backpressure.ts";
+import { XactSnapshot } from "../../shared/db/xact-snapshot.ts";
 
 const silent = pino({ level: "silent" });
 
-/** A Backpressure whose backlog and event-loop delay the test sets; sampled by hand. */
+/**
+ * A Backpressure whose backlog, the backlog's snapshot (`xmin:xmax:xip`, as Postgres writes it)
+ * and event-loop delay the test sets; sampled by hand.
+ */
 function gate(limits: BackpressureLimits) {
-  const state = { backlog: [0, 0], loopMs: 0, failing: false, caps: [] as number[] };
+  const state = { backlog: [0, 0], snapshot: "1:1:", loopMs: 0, failing: false, caps: [] as number[] };
   const bp = new Backpressure(
     limits,
     {
       sampleBacklog: async (cap) => {
         state.caps.push(cap);
         if (state.failing) throw new Error("database unavailable");
-        return state.backlog;
+        return { perPartition: state.backlog, snapshot: XactSnapshot.parse(state.snapshot) };
       },
       eventLoopDelayMs: () => state.loopMs,
     },
@@ -91,20 +95,63 @@ describe("Backpressure", () => {
     expect(bp.inFlightCount()).toBe(0);
   });
 
-  it("an admitted accept counts until a sample answers after it has ended", async () => {
+  it("an admitted accept counts while in flight, even past a sample that began before it", async () => {
     const { bp, state } = gate(limits);
     await bp.sample();
     // A bulk of 60 is admitted; a sample answers while its insert has not committed: it sees none of them.
-    const leave = bp.enter(60);
+    bp.enter(60);
+    state.snapshot = "100:100:";
     await bp.sample();
-    expect(bp.refusal(41)).toMatchObject({ reason: "backlog" });
-    // Its insert commits and the accept ends while the next sample's query runs, which sees its rows.
-    state.backlog = [30, 30];
-    const sampling = bp.sample();
-    leave();
-    await sampling;
     expect(bp.refusal(40)).toBeUndefined();
     expect(bp.refusal(41)).toMatchObject({ reason: "backlog" });
+  });
+
+  it("an accept whose insert the last sample saw stops counting when it ends: never counted twice after", async () => {
+    const { bp, state } = gate(limits);
+    const leave = bp.enter(60);
+    // Its insert (transaction 100) commits, then a sample sees its rows before the accept ends.
+    state.backlog = [30, 30];
+    state.snapshot = "101:101:";
+    await bp.sample();
+    expect(bp.refusal(1)).toMatchObject({ reason: "backlog" }); // 60 counted twice while in flight
+    leave([100n]);
+    expect(bp.refusal(40)).toBeUndefined();
+    expect(bp.refusal(41)).toMatchObject({ reason: "backlog" });
+  });
+
+  it("an accept whose insert the last sample did not see counts until a sample that sees it: never counted by neither", async () => {
+    const { bp, state } = gate(limits);
+    const leave = bp.enter(60);
+    // The sample's snapshot is taken before transaction 100 commits; the accept ends while it runs.
+    state.snapshot = "100:100:";
+    const sampling = bp.sample();
+    leave([100n]);
+    await sampling;
+    expect(bp.refusal(41)).toMatchObject({ reason: "backlog" });
+    // Still in progress in the next snapshot (xip): still not counted by the sample.
+    state.snapshot = "99:102:100";
+    await bp.sample();
+    expect(bp.refusal(41)).toMatchObject({ reason: "backlog" });
+    state.backlog = [30, 30];
+    state.snapshot = "102:102:";
+    await bp.sample();
+    expect(bp.refusal(40)).toBeUndefined();
+    expect(bp.refusal(41)).toMatchObject({ reason: "backlog" });
+  });
+
+  it("an accept that created nothing stops counting when it ends; one whose inserts are not known, at the next sample", async () => {
+    const { bp, state } = gate(limits);
+    await bp.sample();
+    bp.enter(30)([]);
+    expect(bp.refusal(100)).toBeUndefined();
+    // Read back after a lost connection: no transaction id. The next sample counts what it created.
+    bp.enter(30)();
+    expect(bp.refusal(71)).toMatchObject({ reason: "backlog" });
+    state.backlog = [30, 0];
+    state.snapshot = "5:5:";
+    await bp.sample();
+    expect(bp.refusal(70)).toBeUndefined();
+    expect(bp.refusal(71)).toMatchObject({ reason: "backlog" });
   });
 
   it("refuses at the event-loop delay bound", async () => {
