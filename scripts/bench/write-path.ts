@@ -30,6 +30,8 @@ const HELP = `node scripts/bench/write-path.ts [options]
   --wallets=N      client wallets (default 10000)
   --partitions=N   PARTITIONS (default 16)
   --type=T         transfer | top_up (default transfer)
+  --hold-snapshot  hold a REPEATABLE READ snapshot open in the database for the whole run (a long
+                   audit or dump): what vacuum and pruning cannot remove meanwhile
   --keep           leave the database behind
 Postgres: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432).`;
 
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     wallets: { type: "string" },
     partitions: { type: "string" },
     type: { type: "string" },
+    "hold-snapshot": { type: "boolean" },
     keep: { type: "boolean" },
     help: { type: "boolean" },
   },
@@ -122,6 +125,11 @@ async function main(): Promise<void> {
       };
     };
 
+    if (values["hold-snapshot"]) {
+      // The admin connection's later statements (WAL positions) run inside this transaction.
+      await admin.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+      await admin.query("SELECT 1 FROM wallets LIMIT 1");
+    }
     const acceptPid =
       (await accept.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid ?? 0;
     const batchPid = (await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid ?? 0;
@@ -177,6 +185,7 @@ async function main(): Promise<void> {
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = { accept: cpuOf(acceptPid) - cpu0.accept, batch: cpuOf(batchPid) - cpu0.batch };
+    if (values["hold-snapshot"]) await admin.query("COMMIT");
     const pending = (await admin.query<{ n: string }>("SELECT count(*) AS n FROM pending_operations")).rows[0]
       ?.n;
     const us = (ms: number) => Math.round((ms * 1000) / o.ops);
