@@ -66,7 +66,7 @@ describe("db:migrate and PARTITIONS", () => {
   });
 });
 
-describe("migration 0004 (the write path) on a database of the previous schema, with data", () => {
+describe("migrations 0004-0006 (the write path) on a database of the 0003 schema, with data", () => {
   it("queues the pending operations, drops the foreign keys for the triggers, and the ledger goes on", async () => {
     await withAdminPg((c) => c.query(`CREATE DATABASE ${populated}`));
     const oldUrl = dbUrl(populated);
@@ -162,6 +162,32 @@ describe("migration 0004 (the write path) on a database of the previous schema, 
         { type: "top_up", refund_of: null, refunded_amount: 0 },
         { type: "transfer", refund_of: null, refunded_amount: 0 },
       ]);
+      // Migration 0006: each wallet index holds only the operations with a wallet on its side, and
+      // still serves a wallet's operations under a generic plan (the parameter implies the predicate).
+      const indexes = await handle.db.execute<{ indexdef: string }>(sql`
+        SELECT indexdef FROM pg_indexes
+        WHERE indexname IN ('operations_from_wallet_id_idx', 'operations_to_wallet_id_idx') ORDER BY indexname`);
+      expect(indexes.rows.map((r) => r.indexdef.replace(/^.* USING /, ""))).toEqual([
+        "btree (from_wallet_id, id) WHERE (from_wallet_id IS NOT NULL)",
+        "btree (to_wallet_id, id) WHERE (to_wallet_id IS NOT NULL)",
+      ]);
+      await handle.db.transaction(async (tx) => {
+        await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+        await tx.execute(sql`SET LOCAL plan_cache_mode = force_generic_plan`);
+        await tx.execute(
+          sql`PREPARE credited(uuid) AS SELECT id::text FROM operations WHERE to_wallet_id = $1 ORDER BY id`,
+        );
+        const b = sql.raw("'00000000-0000-7000-8000-00000000000b'");
+        const plan = await tx.execute<{ "QUERY PLAN": string }>(
+          sql`EXPLAIN (COSTS OFF) EXECUTE credited(${b})`,
+        );
+        expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain("operations_to_wallet_id_idx");
+        expect((await tx.execute(sql`EXECUTE credited(${b})`)).rows).toEqual([
+          { id: "00000000-0000-7000-8000-000000000102" },
+          { id: "00000000-0000-7000-8000-000000000103" },
+        ]);
+        await tx.execute(sql`DEALLOCATE credited`);
+      });
       const report = await auditLedger(handle.db, { pendingBoundSeconds: 0 });
       expect(report.checks.filter((c) => c.violations > 0)).toEqual([]);
     } finally {

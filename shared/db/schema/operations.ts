@@ -108,8 +108,10 @@ export const operations = pgTable(
     check("operations_failure_iff_failed", sql`(${t.status} = 'failed') = (${t.failureCode} IS NOT NULL)`),
     check("operations_completed_iff_final", sql`(${t.status} = 'pending') = (${t.completedAt} IS NULL)`),
     index("operations_client_id_id_idx").on(t.clientId, t.id),
-    index("operations_from_wallet_id_idx").on(t.fromWalletId, t.id),
-    index("operations_to_wallet_id_idx").on(t.toWalletId, t.id),
+    // A wallet's operations, one index per side; a top-up has no source and a payout no
+    // destination, so each leaves one of them alone (migration 0006).
+    index("operations_from_wallet_id_idx").on(t.fromWalletId, t.id).where(sql`${t.fromWalletId} IS NOT NULL`),
+    index("operations_to_wallet_id_idx").on(t.toWalletId, t.id).where(sql`${t.toWalletId} IS NOT NULL`),
   ],
 );
 
