@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "./client.ts";
-import { type Hold, holds, type Operation, operations } from "./schema/index.ts";
+import { type Hold, holds, type Operation, operations, pendingOperations } from "./schema/index.ts";
 import { XactSnapshot } from "./xact-snapshot.ts";
 
 /** An operation and, for a succeeded hold operation, its hold's row. */
@@ -35,7 +35,7 @@ export async function findHolds(db: Db, operationIds: string[]): Promise<Map<str
 /**
  * A page of a client's operations, newest first, optionally touching one wallet and/or in one
  * status or type. A wallet's page is two range scans, one in each wallet index, merged
- * ({@link touching}).
+ * ({@link touching}); pending ones are looked up from the queue ({@link STILL_QUEUED}).
  */
 export async function listClientOperations(
   db: Db,
@@ -58,6 +58,7 @@ export async function listClientOperations(
           eq(operations.clientId, clientId),
           side?.wallet,
           filter.status ? eq(operations.status, filter.status) : undefined,
+          filter.status === "pending" ? STILL_QUEUED : undefined,
           filter.type ? eq(operations.type, filter.type) : undefined,
           filter.beforeId ? lt(operations.id, filter.beforeId) : undefined,
         ),
@@ -77,6 +78,15 @@ export async function listClientOperations(
     .sort((a, b) => (a.operation.id < b.operation.id ? 1 : -1))
     .slice(0, filter.limit);
 }
+
+/**
+ * Pending operations are those still in `pending_operations` (the accept inserts both rows in one
+ * statement; the batch that sets an operation's final status deletes its queue row in the same
+ * statement), a table no larger than the backlog. Asked by id from it, the client's pending
+ * operations are probes of the primary key for the queued ids, in id order: without it, a client
+ * with few pending operations had its whole history walked backwards for each page of them.
+ */
+const STILL_QUEUED = sql`${operations.id} = ANY (ARRAY(SELECT operation_id FROM ${pendingOperations}))`;
 
 /**
  * One side of a wallet's page, in that side's index order, `(wallet, id)`: only that index can
