@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { insertPendingMany, type NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { countPendingByPartition } from "../../shared/db/operation-repo.ts";
+import type { Operation } from "../../shared/db/schema/index.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
@@ -13,6 +14,20 @@ import { startSystem, type TestSystem } from "../helpers/system.ts";
 async function sampledBacklog(system: TestSystem): Promise<number> {
   const samples = await scrape(`${system.baseUrl}/metrics`);
   return samples.filter((s) => s.name === "billing_backlog_operations").reduce((a, s) => a + s.value, 0);
+}
+
+/** Accepts whose metadata is `{ hold: "yes" }` wait after their insert committed, until `release()`. */
+function acceptGate() {
+  let release: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    afterInsert: async (op: Operation) => {
+      if (op.metadata.hold === "yes") await opened;
+    },
+    release: () => release(),
+  };
 }
 
 describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
@@ -101,25 +116,19 @@ describe("an accept that a sample counted while it was in flight: workers stoppe
   let system: TestSystem;
   let api: Api;
   let wallet: string;
-  let release: () => void = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const gate = acceptGate();
 
   beforeAll(async () => {
     system = await startSystem({
       partitions: 2,
       apiSettings: { BACKPRESSURE_MAX_PENDING: "6" },
-      // Held after its insert committed, until the test releases it.
-      afterInsert: async (op) => {
-        if (op.metadata.hold === "yes") await gate;
-      },
+      afterInsert: gate.afterInsert,
     });
     api = await newClient(system);
     wallet = await newWallet(api);
   });
   afterAll(async () => {
-    release();
+    gate.release();
     await system?.stop();
   });
 
@@ -135,7 +144,7 @@ describe("an accept that a sample counted while it was in flight: workers stoppe
       timeout: 10_000,
       interval: 50,
     });
-    release();
+    gate.release();
     expect((await held).status).toBe(202);
     // Without waiting for another sample: five pending, one place left.
     expect((await api.topUp(wallet, 100, "sixth")).status).toBe(202);
@@ -260,26 +269,20 @@ describe("in-flight bound: BACKPRESSURE_MAX_IN_FLIGHT=2", () => {
   let system: TestSystem;
   let api: Api;
   let wallet: string;
-  let release: () => void = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const gate = acceptGate();
 
   beforeAll(async () => {
     system = await startSystem({
       partitions: 2,
       workerProcesses: 1,
       apiSettings: { BACKPRESSURE_MAX_IN_FLIGHT: "2" },
-      // Accepts whose metadata says so are held after their insert, until the test releases them.
-      afterInsert: async (op) => {
-        if (op.metadata.hold === "yes") await gate;
-      },
+      afterInsert: gate.afterInsert,
     });
     api = await newClient(system);
     wallet = await newWallet(api);
   });
   afterAll(async () => {
-    release();
+    gate.release();
     await system?.stop();
   });
 
@@ -300,7 +303,7 @@ describe("in-flight bound: BACKPRESSURE_MAX_IN_FLIGHT=2", () => {
     expect(third.headers.get("retry-after")).toBe("1");
     expect(await operationsWithKey(system, "third")).toBe(0);
 
-    release();
+    gate.release();
     const answers = await Promise.all(held);
     expect(answers.map((r) => r.status)).toEqual([202, 202]);
     const after = await api.topUp(wallet, 10, "third");
