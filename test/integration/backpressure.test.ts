@@ -2,13 +2,12 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { insertPendingMany, type NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { countPendingByPartition } from "../../shared/db/operation-repo.ts";
-import type { Operation } from "../../shared/db/schema/index.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { expectNothingMoved, moneySnapshot, operationsWithKey } from "../helpers/money.ts";
 import { expectProblem } from "../helpers/problem.ts";
-import { startSystem, type TestSystem } from "../helpers/system.ts";
+import { type SystemOptions, startSystem, type TestSystem } from "../helpers/system.ts";
 
 /** Sum of the sampled backlog gauge over all partitions. */
 async function sampledBacklog(system: TestSystem): Promise<number> {
@@ -16,19 +15,36 @@ async function sampledBacklog(system: TestSystem): Promise<number> {
   return samples.filter((s) => s.name === "billing_backlog_operations").reduce((a, s) => a + s.value, 0);
 }
 
-/** Accepts whose metadata is `{ hold: "yes" }` wait after their insert committed, until `release()`. */
-function acceptGate() {
-  let release: () => void = () => {};
+/**
+ * This describe's system (started and stopped by its hooks), with a client and a wallet. Its
+ * accepts whose metadata is `{ hold: "yes" }` ({@link heldTopUp}) wait after their insert
+ * committed, until `release()`.
+ */
+function gatedSystem(options: SystemOptions) {
+  let open: () => void = () => {};
   const opened = new Promise<void>((resolve) => {
-    release = resolve;
+    open = resolve;
   });
-  return {
-    afterInsert: async (op: Operation) => {
-      if (op.metadata.hold === "yes") await opened;
-    },
-    release: () => release(),
-  };
+  const suite = { system: {} as TestSystem, api: {} as Api, wallet: "", release: () => open() };
+  beforeAll(async () => {
+    suite.system = await startSystem({
+      ...options,
+      afterInsert: async (op) => {
+        if (op.metadata.hold === "yes") await opened;
+      },
+    });
+    suite.api = await newClient(suite.system);
+    suite.wallet = await newWallet(suite.api);
+  });
+  afterAll(async () => {
+    open();
+    await suite.system.stop?.();
+  });
+  return suite;
 }
+
+const heldTopUp = (api: Api, walletId: string, amount: number, key: string) =>
+  api.post("/v1/top-ups", { walletId, amount, metadata: { hold: "yes" } }, { "idempotency-key": key });
 
 describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
   let system: TestSystem;
@@ -113,38 +129,18 @@ describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
 });
 
 describe("an accept that a sample counted while it was in flight: workers stopped, BACKPRESSURE_MAX_PENDING=6", () => {
-  let system: TestSystem;
-  let api: Api;
-  let wallet: string;
-  const gate = acceptGate();
-
-  beforeAll(async () => {
-    system = await startSystem({
-      partitions: 2,
-      apiSettings: { BACKPRESSURE_MAX_PENDING: "6" },
-      afterInsert: gate.afterInsert,
-    });
-    api = await newClient(system);
-    wallet = await newWallet(api);
-  });
-  afterAll(async () => {
-    gate.release();
-    await system?.stop();
-  });
+  const gated = gatedSystem({ partitions: 2, apiSettings: { BACKPRESSURE_MAX_PENDING: "6" } });
 
   it("counts once from the moment it ends: the bound's last place is free at once, and then taken", async () => {
+    const { system, api, wallet } = gated;
     for (let i = 0; i < 4; i++) expect((await api.topUp(wallet, 100, `k${i}`)).status).toBe(202);
-    const held = api.post(
-      "/v1/top-ups",
-      { walletId: wallet, amount: 100, metadata: { hold: "yes" } },
-      { "idempotency-key": "held" },
-    );
+    const held = heldTopUp(api, wallet, 100, "held");
     // Its row is committed and a sample has counted it while its request is still in flight.
     await vi.waitFor(async () => expect(await sampledBacklog(system)).toBe(5), {
       timeout: 10_000,
       interval: 50,
     });
-    gate.release();
+    gated.release();
     expect((await held).status).toBe(202);
     // Without waiting for another sample: five pending, one place left.
     expect((await api.topUp(wallet, 100, "sixth")).status).toBe(202);
@@ -266,34 +262,15 @@ describe("the backlog bound counts a bulk's items: workers stopped, BACKPRESSURE
 });
 
 describe("in-flight bound: BACKPRESSURE_MAX_IN_FLIGHT=2", () => {
-  let system: TestSystem;
-  let api: Api;
-  let wallet: string;
-  const gate = acceptGate();
-
-  beforeAll(async () => {
-    system = await startSystem({
-      partitions: 2,
-      workerProcesses: 1,
-      apiSettings: { BACKPRESSURE_MAX_IN_FLIGHT: "2" },
-      afterInsert: gate.afterInsert,
-    });
-    api = await newClient(system);
-    wallet = await newWallet(api);
-  });
-  afterAll(async () => {
-    gate.release();
-    await system?.stop();
+  const gated = gatedSystem({
+    partitions: 2,
+    workerProcesses: 1,
+    apiSettings: { BACKPRESSURE_MAX_IN_FLIGHT: "2" },
   });
 
   it("a third accept while two are in progress gets 503 overloaded; the two then complete", async () => {
-    const held = ["h1", "h2"].map((key) =>
-      api.post(
-        "/v1/top-ups",
-        { walletId: wallet, amount: 10, metadata: { hold: "yes" } },
-        { "idempotency-key": key },
-      ),
-    );
+    const { system, api, wallet } = gated;
+    const held = ["h1", "h2"].map((key) => heldTopUp(api, wallet, 10, key));
     const inFlight = async () =>
       sampleValue(await scrape(`${system.baseUrl}/metrics`), "billing_accepts_in_flight");
     await expect.poll(inFlight, { timeout: 10_000 }).toBe(2);
@@ -303,7 +280,7 @@ describe("in-flight bound: BACKPRESSURE_MAX_IN_FLIGHT=2", () => {
     expect(third.headers.get("retry-after")).toBe("1");
     expect(await operationsWithKey(system, "third")).toBe(0);
 
-    gate.release();
+    gated.release();
     const answers = await Promise.all(held);
     expect(answers.map((r) => r.status)).toEqual([202, 202]);
     const after = await api.topUp(wallet, 10, "third");
