@@ -54,6 +54,17 @@ interface PlanNode {
 const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
 /**
+ * The indexes a scan of a table reads it through: its own (an index scan), or its bitmap's (a
+ * bitmap heap scan, which Postgres may prefer for the same probes by key).
+ */
+const indexesOf = (scan: PlanNode): (string | undefined)[] =>
+  scan["Node Type"] === "Bitmap Heap Scan"
+    ? nodesOf(scan)
+        .filter((n) => n["Node Type"] === "Bitmap Index Scan")
+        .map((n) => n["Index Name"])
+    : [scan["Index Name"]];
+
+/**
  * A client through which each statement runs under EXPLAIN ANALYZE instead: the plans are kept,
  * and the write's summary row says it posted the `entries` it was given.
  */
@@ -154,7 +165,7 @@ describe("a batch write with thousands pending elsewhere", () => {
     );
     expect(queueReads.length).toBeGreaterThan(0);
     for (const n of queueReads) {
-      expect(n["Index Name"]).toBe("pending_operations_pkey");
+      expect(new Set(indexesOf(n))).toEqual(new Set(["pending_operations_pkey"]));
       expect(n["Actual Rows"] * n["Actual Loops"]).toBeLessThanOrEqual(batch.length);
     }
     // The webhook endpoints of the batch's one client are read once, not once per operation.
@@ -164,7 +175,7 @@ describe("a batch write with thousands pending elsewhere", () => {
     for (const n of reads) {
       // At most one row per operation of the batch, by its primary key.
       expect(n["Actual Rows"] * n["Actual Loops"]).toBeLessThanOrEqual(batch.length);
-      expect(n["Index Name"]).toBe("operations_pkey");
+      expect(new Set(indexesOf(n))).toEqual(new Set(["operations_pkey"]));
     }
     // No join compares the batch's rows (operations, entries) with each other: work linear in it.
     for (const n of plans.flatMap(nodesOf)) {
