@@ -24,17 +24,22 @@ export function decodeCursor<T>(cursor: string | undefined, value: z.ZodType<T>)
   }
 }
 
-/** Builds a page from `limit + 1` fetched rows: the extra row only says that there is a next page. */
+/**
+ * Builds a page from `limit + 1` fetched rows: the extra row only says that there is a next page.
+ * `examinedDownTo`: the read stopped at its budget there, having found no more than these rows
+ * (a filtered page, docs/api.md): the next page starts below it, however short this one is.
+ */
 export function toPage<Row, T>(
   rows: Row[],
   limit: number,
   map: (r: Row) => T,
   key: (r: Row) => string,
+  examinedDownTo?: string,
 ): Page<T> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
-  return {
-    data: items.map(map),
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null,
-  };
+  let nextCursor: string | null = null;
+  if (rows.length > limit && last !== undefined) nextCursor = encodeCursor(key(last));
+  else if (examinedDownTo !== undefined) nextCursor = encodeCursor(examinedDownTo);
+  return { data: items.map(map), nextCursor };
 }

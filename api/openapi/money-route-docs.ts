@@ -142,7 +142,7 @@ export const moneyRouteDocs: RouteDocs = {
     operationId: "listOperations",
     tags: ["Operations"],
     summary: "List the client's operations",
-    description: `Operations the calling client submitted, optionally those touching one of its wallets (as source or destination), in one status and/or of one type (\`?type=hold\`, …). A \`walletId\` the client does not own is a 404 \`wallet_not_found\`. ${pageParams}`,
+    description: `Operations the calling client submitted, optionally those touching one of its wallets (as source or destination), in one status and/or of one type (\`?type=hold\`, …). A \`walletId\` the client does not own is a 404 \`wallet_not_found\`. ${pageParams} A page filtered by \`walletId\`, \`type\` or a final status examines at most 1,000 operations (per side of the wallet) and may then hold fewer than \`limit\` items, even none, with a \`nextCursor\` that goes on from where it stopped: a short page is not the last one, a null \`nextCursor\` is. Unfiltered and \`?status=pending\` pages are always full.`,
     security: clientSecurity,
     requestParams: { query: listOperationsQuery },
     responses: {

@@ -67,7 +67,7 @@ export function operationsRoute(deps: OperationsDeps): Router {
     const q = validate(listOperationsQuery, req.query, "query");
     const beforeId = decodeCursor(q.cursor, idSchema);
     if (q.walletId) await ownWallet(deps.db, clientId, q.walletId);
-    const rows = await listClientOperations(deps.db, clientId, {
+    const { rows, examinedDownTo } = await listClientOperations(deps.db, clientId, {
       limit: q.limit + 1,
       ...(q.walletId ? { walletId: q.walletId } : {}),
       ...(q.status ? { status: q.status } : {}),
@@ -80,6 +80,7 @@ export function operationsRoute(deps: OperationsDeps): Router {
         q.limit,
         (r) => operationResource(r.operation, r.hold),
         (r) => r.operation.id,
+        examinedDownTo,
       ),
     );
   });

@@ -32,51 +32,133 @@ export async function findHolds(db: Db, operationIds: string[]): Promise<Map<str
   return new Map(rows.map((h) => [h.operationId, h]));
 }
 
+/** At most this many operations are examined for a filtered page (per wallet side) before it answers, short if need be. */
+export const FILTERED_PAGE_BUDGET = 1_000;
+
+/** What {@link listClientOperations} found. */
+export interface OperationPage {
+  /** Up to `limit` operations, newest first. */
+  rows: OperationWithHold[];
+  /**
+   * Set when a filtered page stopped at its budget before it found `limit` operations: every
+   * operation from this id up (to the cursor) was examined, and the next page starts below it.
+   */
+  examinedDownTo?: string;
+}
+
+interface ListFilter {
+  walletId?: string;
+  status?: Operation["status"];
+  type?: Operation["type"];
+  limit: number;
+  beforeId?: string;
+  /** {@link FILTERED_PAGE_BUDGET}, unless a test sets a smaller one. */
+  budget?: number;
+}
+
 /**
  * A page of a client's operations, newest first, optionally touching one wallet and/or in one
- * status or type. A wallet's page is two range scans, one in each wallet index, merged
- * ({@link touching}); pending ones are looked up from the queue ({@link STILL_QUEUED}).
+ * status or type. The client's operations alone are a range of its index, and its pending ones
+ * probes for the queued ids ({@link STILL_QUEUED}): those pages are exact. A page filtered any
+ * other way has no index that holds only what it asks for, so it examines the candidates in
+ * order, at most `budget` of them ({@link examine}), and may answer fewer than `limit` (none,
+ * even) with `examinedDownTo` to go on from: a client with a million transfers and three
+ * refunds costs a bounded read per page, not a walk of its history.
  */
 export async function listClientOperations(
   db: Db,
   clientId: string,
-  filter: {
-    walletId?: string;
-    status?: Operation["status"];
-    type?: Operation["type"];
-    limit: number;
-    beforeId?: string;
-  },
-): Promise<OperationWithHold[]> {
-  const page = (side?: { wallet: SQL; order: SQL[] }) =>
-    db
+  filter: ListFilter,
+): Promise<OperationPage> {
+  const { walletId, status, type } = filter;
+  if (!walletId && !type && (status === undefined || status === "pending")) {
+    const rows = await db
       .select({ operation: operations, hold: holds })
       .from(operations)
       .leftJoin(holds, eq(holds.operationId, operations.id))
       .where(
         and(
           eq(operations.clientId, clientId),
-          side?.wallet,
-          filter.status ? eq(operations.status, filter.status) : undefined,
-          filter.status === "pending" ? STILL_QUEUED : undefined,
-          filter.type ? eq(operations.type, filter.type) : undefined,
+          status === "pending" ? and(eq(operations.status, status), STILL_QUEUED) : undefined,
           filter.beforeId ? lt(operations.id, filter.beforeId) : undefined,
         ),
       )
-      .orderBy(...(side?.order ?? [desc(operations.id)]))
+      .orderBy(desc(operations.id))
       .limit(filter.limit);
-  const { walletId } = filter;
-  if (!walletId) return page();
-  const sides = await Promise.all([
-    page(touching(operations.fromWalletId, walletId)),
-    page(touching(operations.toWalletId, walletId)),
-  ]);
-  // A transfer's wallets differ (400 otherwise): no operation is on both sides. Ids are UUIDs in
-  // lower-case hex, whose text order is Postgres's order of uuid.
-  return sides
-    .flat()
-    .sort((a, b) => (a.operation.id < b.operation.id ? 1 : -1))
+    return { rows };
+  }
+  const sides = walletId
+    ? await Promise.all([
+        examine(db, clientId, filter, touching(operations.fromWalletId, walletId)),
+        examine(db, clientId, filter, touching(operations.toWalletId, walletId)),
+      ])
+    : [await examine(db, clientId, filter)];
+  // Complete only down to the highest id where a side stopped at its budget. A transfer's
+  // wallets differ (400 otherwise): no operation is on both sides. Ids are UUIDs in lower-case
+  // hex, whose text order is Postgres's order of uuid.
+  const stops = sides.flatMap((s) => (s.stoppedAt ? [s.stoppedAt] : []));
+  const examinedDownTo = stops.sort().at(-1);
+  const ids = sides
+    .flatMap((s) => s.matches)
+    .filter((id) => examinedDownTo === undefined || id >= examinedDownTo)
+    .sort((a, b) => (a < b ? 1 : -1))
     .slice(0, filter.limit);
+  if (ids.length === 0) return examinedDownTo ? { rows: [], examinedDownTo } : { rows: [] };
+  const rows = await db
+    .select({ operation: operations, hold: holds })
+    .from(operations)
+    .leftJoin(holds, eq(holds.operationId, operations.id))
+    .where(inArray(operations.id, ids))
+    .orderBy(desc(operations.id));
+  return rows.length < filter.limit && examinedDownTo ? { rows, examinedDownTo } : { rows };
+}
+
+/**
+ * Examines a filtered page's candidates in their index's order (the client's operations, or one
+ * side of a wallet's), from the cursor down, and returns the ids of the first `limit` that match,
+ * newest first, and, when it examined `budget` candidates first, the last one examined. One
+ * statement that stops as soon as either is reached: the candidates are numbered as they stream
+ * from the index (`row_number() OVER ()`, no sort), and the outer `LIMIT` pulls only until it has
+ * `limit` matches or the last candidate the budget allows.
+ */
+async function examine(
+  db: Db,
+  clientId: string,
+  filter: ListFilter,
+  side?: { wallet: SQL; order: SQL[] },
+): Promise<{ matches: string[]; stoppedAt?: string }> {
+  const budget = filter.budget ?? FILTERED_PAGE_BUDGET;
+  const candidates = db
+    .select({
+      id: operations.id,
+      matches: sql<boolean>`${and(
+        eq(operations.clientId, clientId),
+        filter.status ? eq(operations.status, filter.status) : undefined,
+        filter.type ? eq(operations.type, filter.type) : undefined,
+      )}`.as("matches"),
+    })
+    .from(operations)
+    .where(
+      and(
+        side ? side.wallet : eq(operations.clientId, clientId),
+        filter.beforeId ? lt(operations.id, filter.beforeId) : undefined,
+      ),
+    )
+    .orderBy(...(side?.order ?? [desc(operations.id)]))
+    .limit(budget)
+    .as("candidates");
+  const r = await db.execute<{ id: string; matches: boolean; n: string }>(sql`
+    SELECT id, matches, n FROM (
+      SELECT ${candidates.id} AS id, ${candidates.matches} AS matches, row_number() OVER () AS n
+      FROM ${candidates}
+    ) numbered
+    WHERE matches OR n = ${budget}
+    LIMIT ${filter.limit}`);
+  const matches = r.rows.filter((row) => row.matches).map((row) => row.id);
+  const last = r.rows.at(-1);
+  return matches.length < filter.limit && last && Number(last.n) === budget
+    ? { matches, stoppedAt: last.id }
+    : { matches };
 }
 
 /**
