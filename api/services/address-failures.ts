@@ -1,3 +1,5 @@
+import { GenerationalMap } from "./generational-map.ts";
+
 /**
  * Authentication failures per client address, in this process's memory, in fixed windows: keys
  * that match no client (and wrong operator tokens), and key lookups still in flight. Once an
@@ -5,21 +7,20 @@
  * without a database read until the window ends; while its failures and lookups in flight
  * together reach `limit`, a new lookup is refused for a second. So a flood costs at most `limit`
  * reads per address and window, and valid keys never count once found. Bounded: at most
- * `maxAddresses` windows are tracked (the oldest is forgotten first), so a flood from many
- * addresses costs bounded memory.
+ * `maxAddresses` windows are tracked (the least recently used half is forgotten at once:
+ * {@link GenerationalMap}), so a flood from many addresses costs bounded memory and time.
  */
 export class AddressFailures {
   private readonly limit: number;
   private readonly windowMs: number;
-  private readonly maxAddresses: number;
-  private readonly windows = new Map<string, { failures: number; endsAt: number }>();
+  private readonly windows: GenerationalMap<string, { failures: number; endsAt: number }>;
   /** Lookups started and not yet ended, per address (an entry only while there is one). */
   private readonly lookups = new Map<string, number>();
 
   constructor(opts: { limit: number; windowMs: number; maxAddresses?: number }) {
     this.limit = opts.limit;
     this.windowMs = opts.windowMs;
-    this.maxAddresses = opts.maxAddresses ?? 10_000;
+    this.windows = new GenerationalMap(opts.maxAddresses ?? 10_000);
   }
 
   /**
@@ -48,13 +49,8 @@ export class AddressFailures {
   fail(address: string, now = Date.now()): void {
     let w = this.windows.get(address);
     if (!w || w.endsAt <= now) {
-      this.windows.delete(address);
       w = { failures: 0, endsAt: now + this.windowMs };
       this.windows.set(address, w);
-      if (this.windows.size > this.maxAddresses) {
-        const oldest = this.windows.keys().next().value;
-        if (oldest !== undefined) this.windows.delete(oldest);
-      }
     }
     w.failures++;
   }

@@ -1,6 +1,7 @@
 import type { Database } from "../../shared/db/client.ts";
 import type { WalletFacts } from "../../shared/operation-types/define.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
+import { GenerationalMap } from "./generational-map.ts";
 
 /** Wallets remembered per process; about 150 bytes each, so 30 MB at most. */
 const CACHE_LIMIT = 200_000;
@@ -9,10 +10,10 @@ const CACHE_LIMIT = 200_000;
  * Wallet facts by id, read from Postgres once per wallet and process. Unknown ids are not
  * cached. Misses are coalesced (a million-wallet workload misses on most requests): those of one
  * event-loop turn, or that arrive while a read runs, are read with one statement. A full cache
- * forgets its oldest entry rather than everything at once.
+ * forgets its least recently used half ({@link GenerationalMap}) rather than everything at once.
  */
 export class WalletFactsCache {
-  private readonly facts = new Map<string, WalletFacts>();
+  private readonly facts = new GenerationalMap<string, WalletFacts>(CACHE_LIMIT);
   private readonly misses: CoalescingLoader<string, WalletFacts>;
 
   constructor(db: Database) {
@@ -60,12 +61,8 @@ export class WalletFactsCache {
     });
   }
 
-  /** Stores `facts` as they are; a full cache forgets its oldest entry. */
+  /** Stores `facts` as they are. */
   private keep(facts: WalletFacts): WalletFacts {
-    if (this.facts.size >= CACHE_LIMIT && !this.facts.has(facts.id)) {
-      const oldest = this.facts.keys().next();
-      if (!oldest.done) this.facts.delete(oldest.value);
-    }
     this.facts.set(facts.id, facts);
     return facts;
   }
