@@ -32,10 +32,6 @@ export class GenerationalMap<K, V> {
     return old;
   }
 
-  has(key: K): boolean {
-    return this.young.has(key) || this.old.has(key);
-  }
-
   set(key: K, value: V): this {
     this.old.delete(key);
     this.young.set(key, value);
@@ -44,10 +40,5 @@ export class GenerationalMap<K, V> {
       this.young = new Map();
     }
     return this;
-  }
-
-  delete(key: K): boolean {
-    const inYoung = this.young.delete(key);
-    return this.old.delete(key) || inYoung;
   }
 }
