@@ -10,16 +10,20 @@ export interface OperationWithHold {
   hold: Hold | null;
 }
 
+/** Operations with, for a succeeded hold operation, its hold: the select of every read that answers operations. */
+const withHold = (db: Db) =>
+  db
+    .select({ operation: operations, hold: holds })
+    .from(operations)
+    .leftJoin(holds, eq(holds.operationId, operations.id));
+
 /** An operation submitted by `clientId`. */
 export async function findClientOperation(
   db: Db,
   clientId: string,
   id: string,
 ): Promise<OperationWithHold | undefined> {
-  const rows = await db
-    .select({ operation: operations, hold: holds })
-    .from(operations)
-    .leftJoin(holds, eq(holds.operationId, operations.id))
+  const rows = await withHold(db)
     .where(and(eq(operations.id, id), eq(operations.clientId, clientId)))
     .limit(1);
   return rows[0];
@@ -72,10 +76,7 @@ export async function listClientOperations(
 ): Promise<OperationPage> {
   const { walletId, status, type } = filter;
   if (!walletId && !type && (status === undefined || status === "pending")) {
-    const rows = await db
-      .select({ operation: operations, hold: holds })
-      .from(operations)
-      .leftJoin(holds, eq(holds.operationId, operations.id))
+    const rows = await withHold(db)
       .where(
         and(
           eq(operations.clientId, clientId),
@@ -103,13 +104,10 @@ export async function listClientOperations(
     .filter((id) => examinedDownTo === undefined || id >= examinedDownTo)
     .sort((a, b) => (a < b ? 1 : -1))
     .slice(0, filter.limit);
-  if (ids.length === 0) return examinedDownTo ? { rows: [], examinedDownTo } : { rows: [] };
-  const rows = await db
-    .select({ operation: operations, hold: holds })
-    .from(operations)
-    .leftJoin(holds, eq(holds.operationId, operations.id))
-    .where(inArray(operations.id, ids))
-    .orderBy(desc(operations.id));
+  const rows =
+    ids.length === 0
+      ? []
+      : await withHold(db).where(inArray(operations.id, ids)).orderBy(desc(operations.id));
   return rows.length < filter.limit && examinedDownTo ? { rows, examinedDownTo } : { rows };
 }
 
