@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -34,8 +34,17 @@ export interface ThrowawayCluster {
   thaw(port: number): void;
   /** Starts a killed node again with its nodes.conf and AOF. */
   start(port: number): Promise<void>;
-  /** Resolves once every running node reports `cluster_state:ok` with all slots served. */
+  /**
+   * Resolves once every running node reports `cluster_state:ok` with all slots served, and every
+   * running replica has its link to its master up (a replica still in its first sync cannot be
+   * promoted).
+   */
   healthy(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once `killed`, a master, has been replaced by its replica. On a timeout it rejects
+   * with every running node's view of the cluster and the end of each node's log.
+   */
+  replaced(killed: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,14 +53,14 @@ const execFileP = promisify(execFile);
 export async function startRedisCluster(
   opts: { masters?: number; replicasPerMaster?: number; nodeTimeoutMs?: number } = {},
 ): Promise<ThrowawayCluster> {
-  const masters = opts.masters ?? 3;
+  const masterCount = opts.masters ?? 3;
   const replicas = opts.replicasPerMaster ?? 0;
   // A failed master is noticed (and its replica promoted) after about this long. Redis's own
   // default, 15 s, unless a test kills nodes: a short one also fails live nodes that a loaded
   // machine keeps from answering the cluster bus in time.
   const nodeTimeoutMs = opts.nodeTimeoutMs ?? 15_000;
   const dir = mkdtempSync(join(tmpdir(), "billing-redis-cluster-"));
-  const count = masters * (1 + replicas);
+  const count = masterCount * (1 + replicas);
   const ports: number[] = [];
   const busPorts = new Map<number, number>();
   for (let i = 0; i < count; i++) {
@@ -76,6 +85,8 @@ export async function startRedisCluster(
         join(nodeDir, "nodes.conf"),
         "--cluster-node-timeout",
         String(nodeTimeoutMs),
+        "--logfile",
+        join(nodeDir, "redis.log"),
       ],
       { stdio: "ignore" },
     );
@@ -111,6 +122,9 @@ export async function startRedisCluster(
           try {
             const info = String(await r.cluster("INFO"));
             if (!info.includes("cluster_state:ok") || !info.includes("cluster_slots_ok:16384")) return false;
+            const replication = await r.info("replication");
+            if (replication.includes("role:slave") && !replication.includes("master_link_status:up"))
+              return false;
           } finally {
             r.disconnect();
           }
@@ -119,6 +133,51 @@ export async function startRedisCluster(
       },
       timeoutMs,
     );
+  };
+
+  const mastersNow = () =>
+    withNode(async (r) =>
+      String(await r.cluster("NODES"))
+        .split("\n")
+        .map((line) => line.split(" "))
+        .filter(([, , flags = ""]) => flags.split(",").includes("master") && !flags.includes("fail"))
+        .map(([, address = ""]) => Number(/:(\d+)@/.exec(address)?.[1]))
+        .sort((a, b) => a - b),
+    );
+  /** Each running node's view of the cluster and the end of each node's log, for a failure message. */
+  const diagnosis = async () => {
+    const parts: string[] = [];
+    for (const port of ports) {
+      if (running().includes(port)) {
+        const r = plain(port);
+        try {
+          parts.push(`node ${port}'s view:\n${String(await r.cluster("NODES")).trim()}`);
+        } catch (err) {
+          parts.push(`node ${port} did not answer: ${String(err)}`);
+        } finally {
+          r.disconnect();
+        }
+      }
+      const log = readFileSync(join(dir, String(port), "redis.log"), "utf8")
+        .trimEnd()
+        .split("\n");
+      parts.push(`node ${port}'s log, last lines:\n${log.slice(-12).join("\n")}`);
+    }
+    return parts.join("\n\n");
+  };
+  const replaced = async (killed: number, timeoutMs = 60_000) => {
+    try {
+      await until(
+        `a replica to replace the killed master ${killed}`,
+        async () => {
+          const now = await mastersNow();
+          return now.length === masterCount && !now.includes(killed);
+        },
+        timeoutMs,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${await diagnosis()}`);
+    }
   };
 
   try {
@@ -145,15 +204,7 @@ export async function startRedisCluster(
   return {
     nodes: ports.map((p) => `127.0.0.1:${p}`).join(","),
     ports,
-    masters: () =>
-      withNode(async (r) =>
-        String(await r.cluster("NODES"))
-          .split("\n")
-          .map((line) => line.split(" "))
-          .filter(([, , flags = ""]) => flags.split(",").includes("master") && !flags.includes("fail"))
-          .map(([, address = ""]) => Number(/:(\d+)@/.exec(address)?.[1]))
-          .sort((a, b) => a - b),
-      ),
+    masters: mastersNow,
     masterOf: (key) =>
       withNode(async (r) => {
         const slot = Number(await r.cluster("KEYSLOT", key));
@@ -168,6 +219,7 @@ export async function startRedisCluster(
     thaw: (port) => children.get(port)?.kill("SIGCONT"),
     start,
     healthy,
+    replaced,
     async stop() {
       await Promise.all(ports.map(kill));
       rmSync(dir, { recursive: true, force: true });
