@@ -1,4 +1,5 @@
 import express from "express";
+import type pg from "pg";
 import type { Logger } from "pino";
 import type { Database } from "../shared/db/client.ts";
 import { findHolds } from "../shared/db/operation-repo.ts";
@@ -27,6 +28,8 @@ import { WalletFactsCache } from "./services/wallet-facts.ts";
 
 export interface AppDeps {
   db: Database;
+  /** The accept inserts' own pool, planned once per connection (start-api.ts). */
+  acceptPool: pg.Pool;
   log: Logger;
   adminToken: string;
   /** AUTH_FAILURES_PER_ADDRESS (0: no bound). */
@@ -59,7 +62,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const walletFacts = new WalletFactsCache(deps.db);
   const batcher = new AcceptBatcher({
-    db: deps.db.$client,
+    db: deps.acceptPool,
     ring: deps.ring,
     log: deps.log,
     ...(deps.afterInsert ? { afterInsert: deps.afterInsert } : {}),

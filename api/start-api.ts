@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Express } from "express";
 import type { Logger } from "pino";
 import type { ApiConfig } from "../shared/config.ts";
-import { openDb } from "../shared/db/client.ts";
+import { openDb, WRITE_PATH_SETTINGS } from "../shared/db/client.ts";
 import { countPendingByPartition } from "../shared/db/operation-repo.ts";
 import type { Operation } from "../shared/db/schema/index.ts";
 import { assertPartitions } from "../shared/db/settings-repo.ts";
@@ -18,6 +18,7 @@ import { createApp } from "./app.ts";
 import { childMetrics } from "./cluster-metrics.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
 import { createOpenApiDocument } from "./openapi/openapi-document.ts";
+import { ACCEPT_GROUPS_IN_FLIGHT } from "./services/accept-batcher.ts";
 import { Backpressure } from "./services/backpressure.ts";
 import { checkReadiness } from "./services/readiness.ts";
 
@@ -65,6 +66,16 @@ export async function startApi(
     applicationName: "billing-api",
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
   });
+  // The accept inserts have a pool of their own, one connection per group in flight, whose
+  // statements are planned once per connection (WRITE_PATH_SETTINGS): a quiet minute's groups
+  // of one or two rows would otherwise be planned anew at each insert.
+  const accepts = openDb({
+    url: config.DATABASE_URL,
+    poolSize: ACCEPT_GROUPS_IN_FLIGHT,
+    applicationName: "billing-api-accept",
+    sessionSettings: WRITE_PATH_SETTINGS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+  });
   // Readiness probes and the backlog sampler have a pool of their own: a request pool saturated
   // by load must neither stall the sampler (which is what detects the load) nor fail readiness.
   const ops = openDb({
@@ -76,7 +87,7 @@ export async function startApi(
   try {
     await assertPartitions(db, config.PARTITIONS);
   } catch (err) {
-    await Promise.all([closeDb(), ops.close()]);
+    await Promise.all([closeDb(), accepts.close(), ops.close()]);
     throw err;
   }
 
@@ -129,6 +140,7 @@ export async function startApi(
   let openApiJson: string | undefined;
   const app = createApp({
     db,
+    acceptPool: accepts.pool,
     log,
     adminToken: config.ADMIN_TOKEN,
     authFailuresPerAddress: config.AUTH_FAILURES_PER_ADDRESS,
@@ -187,7 +199,7 @@ export async function startApi(
       backpressure.stop();
       await doorbells.close();
       await Promise.all([redis, subscriber, limiterRedis].map((r) => r.quit().catch(() => {})));
-      await Promise.all([closeDb(), ops.close()]);
+      await Promise.all([closeDb(), accepts.close(), ops.close()]);
     },
   };
 }

@@ -25,7 +25,11 @@ export type InsertOutcome = { inserted: Operation; xid: bigint | undefined } | {
 /** A row's outcome, or the error that is its answer instead. */
 export type RowResult = InsertOutcome | { failed: unknown };
 
+/** Group inserts in flight at once, by default: the size of the api's accept pool (start-api.ts). */
+export const ACCEPT_GROUPS_IN_FLIGHT = 4;
+
 export interface AcceptBatcherDeps {
+  /** The accept pool: at least `maxInFlight` connections, with WRITE_PATH_SETTINGS (client.ts). */
   db: pg.Pool;
   /** Rings the doorbells of these partitions (one pipelined round trip); may fail (Redis away). */
   ring: (partitions: number[]) => Promise<void>;
@@ -72,8 +76,8 @@ export class AcceptBatcher {
     // 1,000 rows is one group of its own).
     this.maxGroup = deps.maxGroup ?? 500;
     // 4 groups in flight: enough to overlap a commit's WAL flush with the next group's parse,
-    // few enough that groups stay large under load (the api pool is sized for it).
-    this.maxInFlight = deps.maxInFlight ?? 4;
+    // few enough that groups stay large under load (the accept pool is sized for it).
+    this.maxInFlight = deps.maxInFlight ?? ACCEPT_GROUPS_IN_FLIGHT;
   }
 
   /** Inserts `row` with the next group; resolves once it is durable and its doorbell was rung. */

@@ -39,6 +39,28 @@ export interface DbOptions {
  */
 export const CLIENT_TIMEOUT_MARGIN_MS = 5_000;
 
+/**
+ * Session settings of the pools that run the write path (the api's accept inserts, the workers'
+ * batches): each named statement is planned once per connection, whatever its rows.
+ *
+ * Those statements take their rows as arrays. Under Postgres's default (`plan_cache_mode =
+ * auto`) a statement whose plan for its actual arrays is estimated cheaper than its generic
+ * plan is planned anew at every execution. With one to three rows (a quiet minute's accepts and
+ * batches) that is always so, and planning cost more than executing: twice the backend's CPU per
+ * operation (docs/performance.md, "Plans made once"). Their generic plans are the index probes
+ * that batches of any size use anyway. Only these pools: the api's other reads keep plans made
+ * for their parameters.
+ */
+export const WRITE_PATH_SETTINGS: Readonly<Record<string, string>> = {
+  plan_cache_mode: "force_generic_plan",
+};
+
+/** Session settings as a connection's `options` (`-c name=value …`), for pg's Pool and Client. */
+export const sessionOptions = (settings: Readonly<Record<string, string>>): string =>
+  Object.entries(settings)
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(" ");
+
 /** TCP keepalive on every connection: an idle pooled connection to a vanished host is noticed, ms. */
 const KEEPALIVE_IDLE_MS = 10_000;
 
@@ -46,9 +68,7 @@ const KEEPALIVE_IDLE_MS = 10_000;
 export function openDb(opts: DbOptions): DbHandle {
   const settings = { ...opts.sessionSettings };
   if (opts.statementTimeoutMs !== undefined) settings.statement_timeout = `${opts.statementTimeoutMs}ms`;
-  const options = Object.entries(settings)
-    .map(([k, v]) => `-c ${k}=${v}`)
-    .join(" ");
+  const options = sessionOptions(settings);
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.poolSize,
