@@ -45,7 +45,7 @@ export const CLIENT_TIMEOUT_MARGIN_MS = 5_000;
  *
  * Those statements take their rows as arrays. Under Postgres's default (`plan_cache_mode =
  * auto`) a statement whose plan for its actual arrays is estimated cheaper than its generic
- * plan is planned anew at every execution. With one to three rows (a quiet minute's accepts and
+ * plan is planned anew at every execution. With a row or two (a quiet minute's accepts and
  * batches) that is always so, and planning cost more than executing: twice the backend's CPU per
  * operation (docs/performance.md, "Plans made once"). Their generic plans are the index probes
  * that batches of any size use anyway. Only these pools: the api's other reads keep plans made
