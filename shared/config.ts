@@ -187,8 +187,15 @@ export const workerConfigSchema = baseConfigSchema
   .extend(redisSettings)
   .extend({
     BATCH_CAP: int(1, 10_000)
+      .default(1_000)
+      .describe(
+        "Most operations one partition runner applies in one database transaction, while no other runner of its worker process has work",
+      ),
+    BATCH_CAP_SHARED: int(1, 10_000)
       .default(400)
-      .describe("Most operations one partition runner applies in one database transaction"),
+      .describe(
+        "Most operations in one batch while other partition runners of the same worker process have work; at most BATCH_CAP",
+      ),
     BATCH_CONCURRENCY: int(1, 64)
       .default(1)
       .describe(

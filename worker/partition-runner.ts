@@ -38,7 +38,11 @@ export interface RunnerHooks {
 
 export interface RunnerDeps {
   pool: pg.Pool;
-  batchCap: number;
+  /**
+   * Most operations in the next batch, asked inside its slot right before its select: larger
+   * while no other runner of the process has work (start-worker.ts, `BATCH_CAP` and `BATCH_CAP_SHARED`).
+   */
+  batchCap: () => number;
   log: Logger;
   /** Deletes the partition's dirty flag; runs before the select that confirms the partition is drained. */
   clearDirty: (partition: number) => Promise<void>;
@@ -86,8 +90,8 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
   let confirming = false; // the last select found nothing: delete the flag, then ask again
   for (;;) {
     if (deps.stopping()) return "stopped";
-    const cap = singleSteps > 0 ? 1 : deps.batchCap;
     const clearFirst = confirming;
+    let cap = 1;
     let batch: Batch;
     try {
       batch = await retryTransient(
@@ -96,6 +100,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
             // Inside the slot, right before the select: a runner that waited for a slot does
             // not invite a doorbell for operations its select takes anyway.
             if (clearFirst) await deps.clearDirty(partition);
+            cap = singleSteps > 0 ? 1 : deps.batchCap();
             return applyNextBatch(partition, cap, deps, clearFirst);
           }),
         deps,

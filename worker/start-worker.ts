@@ -144,12 +144,18 @@ export async function startWorker(
 
   let stopping = false;
   const slots = new BatchSlots(config.BATCH_CONCURRENCY);
+  // Partition runners of this process in their busy period. A runner alone here takes batches of
+  // up to BATCH_CAP: one partition's load is one batch after another, and a larger batch pays its
+  // round trips and commit over more operations. While other runners have work, each keeps to
+  // BATCH_CAP_SHARED, so that no batch holds its wallets' locks, or the slot, longer than needed.
+  let runners = 0;
+  const sharedCap = Math.min(config.BATCH_CAP_SHARED, config.BATCH_CAP);
   const processId = randomUUID();
   const assignment = new PartitionAssignment(config.PARTITIONS, processId);
   metrics.partitionsAssigned(() => assignment.ownedCount());
   const deps = {
     pool,
-    batchCap: config.BATCH_CAP,
+    batchCap: () => (runners === 1 ? config.BATCH_CAP : sharedCap),
     log,
     metrics,
     stopping: () => stopping,
@@ -182,9 +188,14 @@ export async function startWorker(
     keys,
     log,
     run: async (p) => {
-      const outcome = await runPartition(p, deps);
-      if (outcome === "handed-over") metrics.handedOver();
-      return outcome;
+      runners++;
+      try {
+        const outcome = await runPartition(p, deps);
+        if (outcome === "handed-over") metrics.handedOver();
+        return outcome;
+      } finally {
+        runners--;
+      }
     },
     onLeftWork: (partition) => {
       const add: Promise<void> = bounded(
@@ -240,6 +251,7 @@ export async function startWorker(
     {
       partitions: config.PARTITIONS,
       batchCap: config.BATCH_CAP,
+      batchCapShared: config.BATCH_CAP_SHARED,
       batchConcurrency: config.BATCH_CONCURRENCY,
       metricsPort: metricsServer.port,
     },

@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     const funding = new Map<string, string>();
     const deps = {
       pool,
-      batchCap: o.batch,
+      batchCap: () => o.batch,
       log,
       clearDirty: async () => {},
       publish: async () => {},

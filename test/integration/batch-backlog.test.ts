@@ -31,7 +31,7 @@ let system: TestSystem;
 let api: Api;
 const BULK = 1_000;
 const BACKLOG = 2 * BULK;
-/** `BATCH_CAP`'s default: a full batch. */
+/** `BATCH_CAP_SHARED`'s default: a full batch of a partition among busy ones. */
 const CAP = 400;
 
 beforeAll(async () => {

@@ -137,7 +137,7 @@ describe("migrations 0004-0006 (the write path) on a database of the 0003 schema
       for (const partition of [0, 1]) {
         await runPartition(partition, {
           pool: handle.db.$client,
-          batchCap: 100,
+          batchCap: () => 100,
           log,
           clearDirty: async () => {},
           publish: async () => {},

@@ -35,7 +35,7 @@ async function run(batchCap: number, hooks?: RunnerHooks): Promise<{ sent: strin
   try {
     const outcome = await runPartition(0, {
       pool,
-      batchCap,
+      batchCap: () => batchCap,
       log: pino({ level: "silent" }),
       clearDirty: async () => {
         cleared++;

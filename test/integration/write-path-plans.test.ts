@@ -67,7 +67,7 @@ async function acceptAndApply(
     }
     const outcome = await runPartition(0, {
       pool: batches.pool,
-      batchCap: 1,
+      batchCap: () => 1,
       log: silent,
       clearDirty: async () => {},
       publish: async () => {},

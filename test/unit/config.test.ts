@@ -34,7 +34,8 @@ describe("parseConfig", () => {
     expect(api.ok && Object.isFrozen(api.config)).toBe(true);
     const worker = parseConfig(workerConfigSchema, workerEnv);
     expect(worker.ok && worker.config).toMatchObject({
-      BATCH_CAP: 400,
+      BATCH_CAP: 1_000,
+      BATCH_CAP_SHARED: 400,
       BATCH_CONCURRENCY: 1,
       DB_POOL_SIZE: 4,
       SWEEP_INTERVAL_MS: 5_000,
