@@ -105,6 +105,11 @@ export class PartitionConsumers {
     else void w.pause(true);
   }
 
+  /** How many partitions this process runs a runner on now. */
+  runnerCount(): number {
+    return this.running.size;
+  }
+
   /** True when this process runs no runner on `partition`. */
   idle(partition: number): boolean {
     return !this.running.has(partition);

@@ -144,18 +144,17 @@ export async function startWorker(
 
   let stopping = false;
   const slots = new BatchSlots(config.BATCH_CONCURRENCY);
-  // Partition runners of this process in their busy period. A runner alone here takes batches of
-  // up to BATCH_CAP: one partition's load is one batch after another, and a larger batch pays its
-  // round trips and commit over more operations. While other runners have work, each keeps to
-  // BATCH_CAP_SHARED, so that no batch holds its wallets' locks, or the slot, longer than needed.
-  let runners = 0;
+  // A runner alone in this process takes batches of up to BATCH_CAP: one partition's load is
+  // one batch after another, and a larger batch pays its round trips and commit over more
+  // operations. While other runners have work, each keeps to BATCH_CAP_SHARED, so that no batch
+  // holds its wallets' locks, or the slot, longer than needed.
   const sharedCap = Math.min(config.BATCH_CAP_SHARED, config.BATCH_CAP);
   const processId = randomUUID();
   const assignment = new PartitionAssignment(config.PARTITIONS, processId);
   metrics.partitionsAssigned(() => assignment.ownedCount());
   const deps = {
     pool,
-    batchCap: () => (runners === 1 ? config.BATCH_CAP : sharedCap),
+    batchCap: () => (consumers.runnerCount() === 1 ? config.BATCH_CAP : sharedCap),
     log,
     metrics,
     stopping: () => stopping,
@@ -188,14 +187,9 @@ export async function startWorker(
     keys,
     log,
     run: async (p) => {
-      runners++;
-      try {
-        const outcome = await runPartition(p, deps);
-        if (outcome === "handed-over") metrics.handedOver();
-        return outcome;
-      } finally {
-        runners--;
-      }
+      const outcome = await runPartition(p, deps);
+      if (outcome === "handed-over") metrics.handedOver();
+      return outcome;
     },
     onLeftWork: (partition) => {
       const add: Promise<void> = bounded(

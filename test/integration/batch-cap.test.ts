@@ -5,9 +5,9 @@ import { expectAuditClean } from "../helpers/money.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
- * How many operations a batch takes (worker/start-worker.ts): up to `BATCH_CAP` while it is its
- * worker process's only batch, up to `BATCH_CAP_SHARED` while another partition of the process
- * waits for the batch slot. Backlogs are accepted while no worker runs; then one worker (one
+ * How many operations a batch takes (worker/start-worker.ts): up to `BATCH_CAP` while its runner
+ * is the only one of its worker process with work, up to `BATCH_CAP_SHARED` while other runners
+ * of the process have work. Backlogs are accepted while no worker runs; then one worker (one
  * batch slot) applies them. A batch's operations share their `completed_at` (one instant per
  * batch, batch-repo.ts), which gives each batch's size.
  */
@@ -109,8 +109,8 @@ describe("batch size", () => {
         entries: BACKLOG,
       });
     }
-    // A runner that took the slot before the other asked for it, or after the other drained,
-    // is alone then; in between each batch waits for the other's and keeps to the shared cap:
+    // A runner that took a batch before the other runner started, or after it drained, was
+    // alone then; in between both have work and every batch keeps to the shared cap:
     // the two backlogs hold at least 2 × (150 - 60) / 15 - 1 such batches between them.
     const shared = sizes.flat().filter((n) => n === SHARED).length;
     expect(shared).toBeGreaterThanOrEqual(2 * ((BACKLOG - CAP) / SHARED) - 1);
