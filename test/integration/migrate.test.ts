@@ -66,7 +66,7 @@ describe("db:migrate and PARTITIONS", () => {
   });
 });
 
-describe("migrations 0004-0006 (the write path) on a database of the 0003 schema, with data", () => {
+describe("migrations 0004-0007 (the write path) on a database of the 0003 schema, with data", () => {
   it("queues the pending operations, drops the foreign keys for the triggers, and the ledger goes on", async () => {
     await withAdminPg((c) => c.query(`CREATE DATABASE ${populated}`));
     const oldUrl = dbUrl(populated);
@@ -188,6 +188,31 @@ describe("migrations 0004-0006 (the write path) on a database of the 0003 schema
         ]);
         await tx.execute(sql`DEALLOCATE credited`);
       });
+      // Migration 0007: wallets created after it leave room on their pages, so an update (the
+      // timestamp here: the same row size as a balance update, and the audit is unmoved)
+      // keeps its row on its page (HOT). Packed full (fillfactor 100), every page's first update
+      // moved its row. One wallet of each page is updated: the rows that moved, by page, is none.
+      expect(
+        (await handle.db.execute(sql`SELECT reloptions FROM pg_class WHERE relname = 'wallets'`)).rows,
+      ).toEqual([{ reloptions: ["fillfactor=90"] }]);
+      await handle.db.execute(sql`
+        INSERT INTO wallets (id, kind, client_id, currency, partition)
+        SELECT gen_random_uuid(), 'client', '00000000-0000-7000-8000-000000000001', 'USD', 0
+        FROM generate_series(1, 300)`);
+      const page = sql.raw("(ctid::text::point)[0]::int");
+      const before = await handle.db.execute<{ id: string; page: number }>(sql`
+        SELECT DISTINCT ON (${page}) id::text, ${page} AS page FROM wallets ORDER BY ${page}, ctid`);
+      expect(before.rows.length).toBeGreaterThanOrEqual(5);
+      const ids = before.rows.map((r) => r.id);
+      await handle.db.execute(
+        sql`UPDATE wallets SET updated_at = now() WHERE id = ANY(${`{${ids.join(",")}}`}::uuid[])`,
+      );
+      const after = await handle.db.execute<{ id: string; page: number }>(
+        sql`SELECT id::text, ${page} AS page FROM wallets WHERE id = ANY(${`{${ids.join(",")}}`}::uuid[])`,
+      );
+      const pageOf = new Map(before.rows.map((r) => [r.id, r.page]));
+      expect(after.rows.filter((r) => pageOf.get(r.id) !== r.page)).toEqual([]);
+
       const report = await auditLedger(handle.db, { pendingBoundSeconds: 0 });
       expect(report.checks.filter((c) => c.violations > 0)).toEqual([]);
     } finally {

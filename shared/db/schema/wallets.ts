@@ -17,6 +17,8 @@ import { createdAt, updatedAt } from "./columns.ts";
 /**
  * Client wallets and the system's external funding accounts (one per currency and partition,
  * created with the first wallet of a currency; they may go negative, down to bigint's -2^63).
+ * `fillfactor = 90` (migration 0007, not expressible here) leaves room on each page for a balance
+ * update's new version, so that update is HOT even on a page of wallets created together.
  */
 export const wallets = pgTable(
   "wallets",
