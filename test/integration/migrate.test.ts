@@ -191,7 +191,7 @@ describe("migrations 0004-0007 (the write path) on a database of the 0003 schema
       // Migration 0007: wallets created after it leave room on their pages, so an update (the
       // timestamp here: the same row size as a balance update, and the audit is unmoved)
       // keeps its row on its page (HOT). Packed full (fillfactor 100), every page's first update
-      // moved its row. One wallet of each page is updated: the rows that moved, by page, is none.
+      // moved its row. One wallet of each page is updated, and none moves.
       expect(
         (await handle.db.execute(sql`SELECT reloptions FROM pg_class WHERE relname = 'wallets'`)).rows,
       ).toEqual([{ reloptions: ["fillfactor=90"] }]);
@@ -203,12 +203,10 @@ describe("migrations 0004-0007 (the write path) on a database of the 0003 schema
       const before = await handle.db.execute<{ id: string; page: number }>(sql`
         SELECT DISTINCT ON (${page}) id::text, ${page} AS page FROM wallets ORDER BY ${page}, ctid`);
       expect(before.rows.length).toBeGreaterThanOrEqual(5);
-      const ids = before.rows.map((r) => r.id);
-      await handle.db.execute(
-        sql`UPDATE wallets SET updated_at = now() WHERE id = ANY(${`{${ids.join(",")}}`}::uuid[])`,
-      );
+      const ids = `{${before.rows.map((r) => r.id).join(",")}}`;
+      await handle.db.execute(sql`UPDATE wallets SET updated_at = now() WHERE id = ANY(${ids}::uuid[])`);
       const after = await handle.db.execute<{ id: string; page: number }>(
-        sql`SELECT id::text, ${page} AS page FROM wallets WHERE id = ANY(${`{${ids.join(",")}}`}::uuid[])`,
+        sql`SELECT id::text, ${page} AS page FROM wallets WHERE id = ANY(${ids}::uuid[])`,
       );
       const pageOf = new Map(before.rows.map((r) => [r.id, r.page]));
       expect(after.rows.filter((r) => pageOf.get(r.id) !== r.page)).toEqual([]);
