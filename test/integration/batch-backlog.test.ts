@@ -118,6 +118,13 @@ describe("a batch write with thousands pending elsewhere", () => {
     await waitAllSettled(system);
     await worker.stop();
     system.inProcessWorkers.splice(system.inProcessWorkers.indexOf(worker), 1);
+    // The history in key order. On a table this small the planner may rightly prefer one scan of
+    // it to 400 probes of the key when its rows lie out of key order: ordered by the idempotency
+    // key (pg_stats.correlation of id 0.002), the outcomes update read operations by a sequential
+    // scan, a read through no index, which is all one loaded CI run's failure said. Past some tens
+    // of thousands of operations no order makes that scan win; this test is about the backlog, not
+    // that choice. (Ordered, the guard before 983e069 still fails here: 2,000 rows read for 400.)
+    await system.db.execute(sql`CLUSTER operations USING operations_pkey`);
     await system.db.execute(sql`ANALYZE operations`);
     const settled = await balances(wallets);
     expect(settled.reduce((a, b) => a + b, 0)).toBe(10 * BULK);
@@ -176,8 +183,7 @@ describe("a batch write with thousands pending elsewhere", () => {
     for (const n of reads) {
       // At most one row per operation of the batch, by its primary key.
       expect(n["Actual Rows"] * n["Actual Loops"]).toBeLessThanOrEqual(batch.length);
-      // The node's shape in the message: a failure in a loaded CI run (2026-12-05) read operations
-      // through no index, and the plan then was not kept.
+      // The node's shape in the message, should another plan appear (the CLUSTER above).
       const shape = `${n["Node Type"]}, estimated ${n["Plan Rows"]} rows, ${n["Actual Rows"]} x ${n["Actual Loops"]}`;
       expect(new Set(indexesOf(n)), shape).toEqual(new Set(["operations_pkey"]));
     }
