@@ -183,7 +183,7 @@ describe("a batch write with thousands pending elsewhere", () => {
     for (const n of reads) {
       // At most one row per operation of the batch, by its primary key.
       expect(n["Actual Rows"] * n["Actual Loops"]).toBeLessThanOrEqual(batch.length);
-      // The node's shape in the message, should another plan appear (the CLUSTER above).
+      // The node's shape in the message, should another plan appear despite the CLUSTER above.
       const shape = `${n["Node Type"]}, estimated ${n["Plan Rows"]} rows, ${n["Actual Rows"]} x ${n["Actual Loops"]}`;
       expect(new Set(indexesOf(n)), shape).toEqual(new Set(["operations_pkey"]));
     }
