@@ -8,6 +8,7 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+          setupFiles: ["test/helpers/module-resolution.ts"],
         },
       },
       {
@@ -16,6 +17,7 @@ export default defineConfig({
           include: ["test/integration/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/helpers/global-setup.ts"],
+          setupFiles: ["test/helpers/module-resolution.ts"],
           // Each file gets its own database and queue prefix; two at a time fit two cores.
           maxWorkers: 2,
           testTimeout: 60_000,

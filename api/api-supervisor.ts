@@ -9,7 +9,7 @@ export const STABLE_AFTER_MS = 30_000;
 /** First restart delay and the cap of the doubling, ms. */
 const FIRST_RESTART_MS = 250;
 const MAX_RESTART_MS = 30_000;
-/** The primary's own bound on a shutdown: each child exits within 15 s (api/main.ts), ms. */
+/** The primary's own bound on a shutdown: each child exits within 15 s (api/run-api.ts), ms. */
 const STOP_TIMEOUT_MS = 18_000;
 
 /**

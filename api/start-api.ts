@@ -37,7 +37,7 @@ export interface RunningApi {
 const RING_TIMEOUT_MS = 1_000;
 /** `/readyz`: each dependency must answer within this, ms. */
 const READY_TIMEOUT_MS = 1_000;
-/** Shutdown: in-flight requests get this long to finish, ms (api/main.ts exits after 15 s regardless). */
+/** Shutdown: in-flight requests get this long to finish, ms (api/run-api.ts exits after 15 s regardless). */
 const DRAIN_MS = 10_000;
 
 export async function startApi(
@@ -54,7 +54,7 @@ export async function startApi(
   } = {},
   role: {
     /**
-     * One of several api processes under api/main.ts's primary (API_PROCESSES): `/metrics`
+     * One of several api processes under api/run-api.ts's primary (API_PROCESSES): `/metrics`
      * answers with the whole instance's, which the primary aggregates (cluster-metrics.ts).
      */
     inCluster?: boolean;

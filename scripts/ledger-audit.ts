@@ -1,7 +1,10 @@
 import { parseArgs } from "node:util";
 import { baseConfigSchema, loadConfig } from "../shared/config.ts";
-import { openDb } from "../shared/db/client.ts";
-import { auditLedger } from "../shared/db/ledger-audit.ts";
+import "../shared/module-resolution.ts";
+
+// After the hook: drizzle-orm loads without a package look-up per module.
+const { openDb } = await import("../shared/db/client.ts");
+const { auditLedger } = await import("../shared/db/ledger-audit.ts");
 
 /**
  * `npm run ledger:audit [-- --pending-bound-seconds=N]`: checks every ledger invariant at one

@@ -1,5 +1,8 @@
 import { loadConfig, migrateConfigSchema } from "../shared/config.ts";
-import { runMigrations } from "../shared/db/migrate.ts";
+import "../shared/module-resolution.ts";
+
+// After the hook: drizzle-orm loads without a package look-up per module.
+const { runMigrations } = await import("../shared/db/migrate.ts");
 
 const config = loadConfig(migrateConfigSchema, "db:migrate");
 try {
