@@ -176,15 +176,15 @@ function markdown(run: BenchRun): string {
   }
   lines.push(
     "",
-    "Postgres per accepted operation, over the measured phase and its drain: buffer accesses of the scenario's database (`pg_stat_database`), WAL of the whole server (`pg_current_wal_insert_lsn`, `pg_stat_wal`: other tenants count too), the share of the workers' in-transaction samples (every 50 ms, `pg_stat_activity`) spent waiting on a lock, and the operations a batch left for the next one because another batch held a wallet (`billing_operations_deferred_total`), per 100 accepted:",
+    "Postgres per accepted operation, over the measured phase and its drain: buffer accesses of the scenario's database and those of them read in from the operating system, not found in `shared_buffers` (`pg_stat_database`), WAL of the whole server (`pg_current_wal_insert_lsn`, `pg_stat_wal`: other tenants count too), the share of the workers' in-transaction samples (every 50 ms, `pg_stat_activity`) spent waiting on a lock, and the operations a batch left for the next one because another batch held a wallet (`billing_operations_deferred_total`), per 100 accepted:",
     "",
-    "| scenario | buffers | WAL bytes | WAL records | full-page images | workers waiting on locks | samples | deferred per 100 ops |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| scenario | buffers | read in | WAL bytes | WAL records | full-page images | workers waiting on locks | samples | deferred per 100 ops |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const r of done) {
     const p = r.pg;
     lines.push(
-      `| ${r.name} | ${p.buffersPerOp} | ${p.walBytesPerOp} | ${p.walRecordsPerOp} | ${p.walFpiPerOp} | ${p.lockWaitPct}% | ${p.lockSamples} | ${Math.round((r.deferred * 1000) / Math.max(1, r.load.accepted)) / 10} |`,
+      `| ${r.name} | ${p.buffersPerOp} | ${p.readsPerOp} | ${p.walBytesPerOp} | ${p.walRecordsPerOp} | ${p.walFpiPerOp} | ${p.lockWaitPct}% | ${p.lockSamples} | ${Math.round((r.deferred * 1000) / Math.max(1, r.load.accepted)) / 10} |`,
     );
   }
   for (const r of done.filter((d) => d.pg.statements)) {

@@ -79,7 +79,7 @@ async function main(): Promise<number> {
           `cpu us/op ${Object.entries(r.cpu)
             .map(([k, v]) => `${k} ${v.usPerOp}`)
             .join(" ")}, ` +
-          `pg per op: ${r.pg.buffersPerOp} buffers, ${r.pg.walBytesPerOp} WAL bytes, workers waiting on locks ${r.pg.lockWaitPct}%`,
+          `pg per op: ${r.pg.buffersPerOp} buffers (${r.pg.readsPerOp} read in), ${r.pg.walBytesPerOp} WAL bytes, workers waiting on locks ${r.pg.lockWaitPct}%`,
       );
     } catch (err) {
       console.error(

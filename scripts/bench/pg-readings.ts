@@ -2,14 +2,16 @@ import pg from "pg";
 import { withPg } from "./pg-reference.ts";
 
 /**
- * What Postgres did for one scenario, per accepted operation: buffer accesses (the scenario
- * database's `pg_stat_database`), WAL (the cluster's: `pg_current_wal_insert_lsn` and
+ * What Postgres did for one scenario, per accepted operation: buffer accesses and those not found
+ * in `shared_buffers` (the scenario database's `pg_stat_database`), WAL (the cluster's: `pg_current_wal_insert_lsn` and
  * `pg_stat_wal`, so other tenants of the server count too), the share of the workers' time in a
  * transaction spent waiting for a lock, and with `--profile` the statements that took the time
  * (`pg_stat_statements`, where the server has it).
  */
 export interface PgReadings {
   buffersPerOp: number;
+  /** Of those, buffers read in from the operating system (not found in `shared_buffers`). */
+  readsPerOp: number;
   walBytesPerOp: number;
   walRecordsPerOp: number;
   walFpiPerOp: number;
@@ -30,6 +32,7 @@ export interface StatementCost {
 
 interface Counters {
   buffers: number;
+  reads: number;
   walLsn: bigint;
   walRecords: number;
   walFpi: number;
@@ -39,14 +42,16 @@ interface Counters {
 const SAMPLE_MS = 50;
 
 async function counters(c: pg.Client): Promise<Counters> {
-  const r = await c.query<{ buffers: string; lsn: string; records: string; fpi: string }>(`
+  const r = await c.query<{ buffers: string; reads: string; lsn: string; records: string; fpi: string }>(`
     SELECT (SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = current_database())::text AS buffers,
+           (SELECT blks_read FROM pg_stat_database WHERE datname = current_database())::text AS reads,
            (pg_current_wal_insert_lsn() - '0/0')::text AS lsn,
            (SELECT wal_records FROM pg_stat_wal)::text AS records,
            (SELECT wal_fpi FROM pg_stat_wal)::text AS fpi`);
   const row = r.rows[0];
   return {
     buffers: Number(row?.buffers ?? 0),
+    reads: Number(row?.reads ?? 0),
     walLsn: BigInt(row?.lsn ?? 0),
     walRecords: Number(row?.records ?? 0),
     walFpi: Number(row?.fpi ?? 0),
@@ -116,6 +121,7 @@ export async function startPgReadings(
         const per = (n: number) => Math.round((n / Math.max(1, operations)) * 10) / 10;
         return {
           buffersPerOp: per(after.buffers - before.buffers),
+          readsPerOp: per(after.reads - before.reads),
           walBytesPerOp: Math.round(Number(after.walLsn - before.walLsn) / Math.max(1, operations)),
           walRecordsPerOp: per(after.walRecords - before.walRecords),
           walFpiPerOp: Math.round(((after.walFpi - before.walFpi) / Math.max(1, operations)) * 1000) / 1000,
