@@ -3,10 +3,10 @@ import { withPg } from "./pg-reference.ts";
 
 /**
  * What Postgres did for one scenario, per accepted operation: buffer accesses and those not found
- * in `shared_buffers` (the scenario database's `pg_stat_database`), WAL (the cluster's: `pg_current_wal_insert_lsn` and
- * `pg_stat_wal`, so other tenants of the server count too), the share of the workers' time in a
- * transaction spent waiting for a lock, and with `--profile` the statements that took the time
- * (`pg_stat_statements`, where the server has it).
+ * in `shared_buffers` (the scenario database's `pg_stat_database`), WAL (the cluster's:
+ * `pg_current_wal_insert_lsn` and `pg_stat_wal`, so other tenants of the server count too), the
+ * share of the workers' time in a transaction spent waiting for a lock, and with `--profile` the
+ * statements that took the time (`pg_stat_statements`, where the server has it).
  */
 export interface PgReadings {
   buffersPerOp: number;
@@ -43,11 +43,11 @@ const SAMPLE_MS = 50;
 
 async function counters(c: pg.Client): Promise<Counters> {
   const r = await c.query<{ buffers: string; reads: string; lsn: string; records: string; fpi: string }>(`
-    SELECT (SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = current_database())::text AS buffers,
-           (SELECT blks_read FROM pg_stat_database WHERE datname = current_database())::text AS reads,
+    SELECT (d.blks_hit + d.blks_read)::text AS buffers, d.blks_read::text AS reads,
            (pg_current_wal_insert_lsn() - '0/0')::text AS lsn,
            (SELECT wal_records FROM pg_stat_wal)::text AS records,
-           (SELECT wal_fpi FROM pg_stat_wal)::text AS fpi`);
+           (SELECT wal_fpi FROM pg_stat_wal)::text AS fpi
+    FROM pg_stat_database AS d WHERE d.datname = current_database()`);
   const row = r.rows[0];
   return {
     buffers: Number(row?.buffers ?? 0),
