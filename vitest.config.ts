@@ -8,7 +8,8 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
-          setupFiles: ["test/helpers/module-resolution.ts"],
+          // Test processes load drizzle-orm as the api and the worker do, before any test file imports it.
+          setupFiles: ["shared/module-resolution.ts"],
         },
       },
       {
@@ -17,7 +18,7 @@ export default defineConfig({
           include: ["test/integration/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/helpers/global-setup.ts"],
-          setupFiles: ["test/helpers/module-resolution.ts"],
+          setupFiles: ["shared/module-resolution.ts"],
           // Each file gets its own database and queue prefix; two at a time fit two cores.
           maxWorkers: 2,
           testTimeout: 60_000,

@@ -17,7 +17,7 @@ import { registerHooks } from "node:module";
  *
  * Static imports are all resolved before any module runs, so an entry point imports this module
  * first and the rest of the program dynamically: api/main.ts, worker/main.ts, scripts/migrate.ts,
- * scripts/ledger-audit.ts, and vitest's setup file for the tests.
+ * scripts/ledger-audit.ts, and vitest (as its setup file, vitest.config.ts).
  */
 
 const PACKAGE = "drizzle-orm/";
@@ -40,7 +40,7 @@ export function drizzleInternal(
 ): { url: string; format: "module" } | undefined {
   if (parentURL === undefined || !specifier.endsWith(".js")) return undefined;
   if (!specifier.startsWith("./") && !specifier.startsWith("../")) return undefined;
-  if (!parentURL.startsWith("file:") || !inDrizzle(new URL(parentURL))) return undefined;
+  if (!inDrizzle(new URL(parentURL))) return undefined;
   const url = new URL(specifier, parentURL);
   return inDrizzle(url) ? { url: url.href, format: "module" } : undefined;
 }
