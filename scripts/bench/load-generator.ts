@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
@@ -47,12 +48,18 @@ function members(): string {
   return `"fromWalletId":"${from}","toWalletId":"${to}","amount":${amount()}`;
 }
 
-/** The body of the request under `key`: one operation, or a bulk of `bulkSize` keyed `<key>-<i>`. */
-function body(key: string): string {
+/**
+ * The body of one request: one operation, or a bulk of `bulkSize`, each item under a key of its
+ * own. Every idempotency key is a random UUID (v4), what clients are commonly told to send: each
+ * lands at a random place of the operations' idempotency index, as in production, where
+ * counter-like keys would all land on its last pages (docs/performance.md, "Idempotency keys as
+ * clients send them").
+ */
+function body(): string {
   if (!bulkSize) return `{${members()}}`;
   const items: string[] = [];
   for (let i = 0; i < bulkSize; i++) {
-    items.push(`{"type":"${spec.operation}","idempotencyKey":"${key}-${i}",${members()}}`);
+    items.push(`{"type":"${spec.operation}","idempotencyKey":"${randomUUID()}",${members()}}`);
   }
   return `{"operations":[${items.join(",")}]}`;
 }
@@ -111,9 +118,12 @@ const headers = { authorization, "content-type": "application/json" };
  * One request through `pool.dispatch` with a handler: no response stream object, the body is
  * kept only for the first few answers other than 202 (the report shows them).
  */
-function dispatch(
-  key: string,
-): Promise<{ status: number; replayed: boolean; retryAfterS: number | undefined; body: string }> {
+function dispatch(): Promise<{
+  status: number;
+  replayed: boolean;
+  retryAfterS: number | undefined;
+  body: string;
+}> {
   return new Promise((resolve, reject) => {
     let status = 0;
     let replayed = false;
@@ -123,8 +133,8 @@ function dispatch(
       {
         path,
         method: "POST",
-        headers: bulkSize ? headers : { ...headers, "idempotency-key": key },
-        body: body(key),
+        headers: bulkSize ? headers : { ...headers, "idempotency-key": randomUUID() },
+        body: body(),
       },
       {
         // Its presence selects undici's handler API (without it the legacy callbacks are expected).
@@ -155,10 +165,10 @@ function dispatch(
  * Resolves to the seconds a refusal's `Retry-After` asked for (429 or 503), else 0.
  */
 async function send(intendedMs: number): Promise<number> {
-  const key = `${spec.keyPrefix}-${sent++}`;
+  sent++;
   outstanding++;
   try {
-    const res = await dispatch(key);
+    const res = await dispatch();
     let operations = 0;
     if (res.status === 202) {
       operations = 1;

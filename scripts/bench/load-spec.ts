@@ -36,8 +36,6 @@ export interface LoadSpec {
   bulkSize?: number;
   mode: ClosedLoop | OpenLoop;
   durationMs: number;
-  /** Idempotency keys are `<keyPrefix>-<n>`: unique within and across runs of one scenario. */
-  keyPrefix: string;
   /** Where the generator writes its {@link LoadResult}. */
   resultFile: string;
 }

@@ -222,7 +222,6 @@ export async function runScenario(
       ...(def.bulk ? { bulkSize: o.bulkSize } : {}),
       mode: phaseMode,
       durationMs,
-      keyPrefix: `${runId}-${phase}`,
       resultFile: join(dir, `${phase}-result.json`),
     });
     const drainMs = Math.max(60_000, o.durationS * 4_000);

@@ -45,11 +45,13 @@ export async function seedWallets(client: pg.Client, o: SeedOptions): Promise<vo
       [o.clientId, cur, amount, o.count],
     );
     // Canonical JSON of {type, walletId, amount, metadata: {}} with sorted keys: shared/canonical.ts.
+    // Random idempotency keys, as the load generator sends: the history fills the idempotency
+    // index the way a real one would, at random places rather than in order.
     await client.query(
       `INSERT INTO operations (id, client_id, type, status, amount, currency, from_wallet_id, to_wallet_id,
                                metadata, partition, idempotency_key, request_hash, completed_at)
        SELECT ${UUID_V7_SQL}, w.client_id, 'top_up', 'succeeded', w.balance, w.currency, NULL, w.id,
-              '{}', w.partition, 'seed-' || w.id,
+              '{}', w.partition, 'seed-' || gen_random_uuid(),
               encode(sha256(convert_to('{"amount":' || w.balance || ',"metadata":{},"type":"top_up","walletId":"'
                                        || w.id || '"}', 'UTF8')), 'hex'),
               now()
