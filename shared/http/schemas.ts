@@ -71,8 +71,8 @@ export const getOperationQuery = z.object({
 
 /**
  * `POST /v1/webhook-endpoints`. The URL's syntax is checked here (http or https, no user info,
- * at most 2048 characters after normalisation); whether its host may be connected to needs DNS
- * and is checked by the route after this schema.
+ * no port 0, at most 2048 characters after normalisation); whether its host may be connected to
+ * needs DNS and is checked by the route after this schema.
  */
 export const createWebhookEndpointBody = z.strictObject({
   url: z

@@ -14,7 +14,8 @@ export interface WebhookUrl {
  * Parses an endpoint URL with the WHATWG URL parser, which normalises every IPv4 notation
  * (`2130706433`, `0x7f.1`, `127.1`, `0177.0.0.1`) to dotted decimal and IPv6 to its compressed
  * form, so that the address rule sees one spelling. Only http and https; no user name or
- * password (they would be sent along and stored in clear). Returns a message on refusal. Pure.
+ * password (they would be sent along and stored in clear), no port 0. Returns a message on
+ * refusal. Pure.
  */
 export function parseWebhookUrl(raw: string): WebhookUrl | { error: string } {
   let url: URL;
@@ -27,6 +28,8 @@ export function parseWebhookUrl(raw: string): WebhookUrl | { error: string } {
   if (url.username !== "" || url.password !== "")
     return { error: "must not contain a user name or password" };
   if (url.hostname === "") return { error: "must have a host" };
+  // The parser normalises `:00` to `0`; no server listens there, so every delivery would fail.
+  if (url.port === "0") return { error: "must not use port 0" };
   if (url.href.length > MAX_WEBHOOK_URL_LENGTH) {
     return { error: `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters` };
   }

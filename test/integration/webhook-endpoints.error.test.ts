@@ -58,6 +58,7 @@ describe("POST /v1/webhook-endpoints: invalid bodies are 400 validation_error an
     ["a javascript: url", { url: "javascript:alert(1)" }, "body.url"],
     ["a file: url", { url: "file:///etc/passwd" }, "body.url"],
     ["a url with a user name and password", { url: "https://u:p@hooks.example.test/in" }, "body.url"],
+    ["a url on port 0", { url: "https://hooks.example.test:0/in" }, "body.url"],
     ["a url over 2048 characters", { url: `https://hooks.example.test/${"a".repeat(2_048)}` }, "body.url"],
     ["a url whose name does not resolve", { url: "https://nowhere.example.test/in" }, "body.url"],
     ["empty events", { url: URL_OK, events: [] }, "body.events"],

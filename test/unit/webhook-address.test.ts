@@ -112,6 +112,8 @@ describe("parseWebhookUrl: the WHATWG parser's normalisation", () => {
     ["https://user:pass@example.com/", "user name or password"],
     ["https://user@example.com/", "user name or password"],
     [`https://example.com/${"a".repeat(2_100)}`, "at most 2048"],
+    ["https://93.184.216.34:0/", "port 0"],
+    ["http://example.com:00/hook", "port 0"],
   ])("%s is refused", (raw, message) => {
     expect(parseWebhookUrl(raw)).toEqual({ error: expect.stringContaining(message) });
   });
