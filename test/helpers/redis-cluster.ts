@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
 import { spawnOwned } from "./spawn-owned.ts";
-import { answersPing, freePort, redisServerArgs, until } from "./throwaway.ts";
+import { answersPing, onFreePorts, redisServerArgs, until, untilAnswering } from "./throwaway.ts";
 
 /**
  * A Redis Cluster of the test's own: `redis-server` nodes on free ports in a temporary
@@ -63,11 +63,6 @@ export async function startRedisCluster(
   const count = masterCount * (1 + replicas);
   const ports: number[] = [];
   const busPorts = new Map<number, number>();
-  for (let i = 0; i < count; i++) {
-    const port = await freePort();
-    ports.push(port);
-    busPorts.set(port, await freePort());
-  }
   const children = new Map<number, ChildProcess>();
 
   const start = async (port: number) => {
@@ -91,7 +86,7 @@ export async function startRedisCluster(
       { stdio: "ignore" },
     );
     children.set(port, child);
-    await until(`redis node ${port}`, () => answersPing(`redis://127.0.0.1:${port}`));
+    await untilAnswering(`redis node ${port}`, child, () => answersPing(`redis://127.0.0.1:${port}`));
   };
   const kill = async (port: number) => {
     const child = children.get(port);
@@ -181,7 +176,16 @@ export async function startRedisCluster(
   };
 
   try {
-    await Promise.all(ports.map(start));
+    // Each node on a port and a bus port of its own, found free (again, if taken meanwhile).
+    await Promise.all(
+      Array.from({ length: count }, () =>
+        onFreePorts(2, async ([port = 0, bus = 0]) => {
+          busPorts.set(port, bus);
+          await start(port);
+          ports.push(port);
+        }),
+      ),
+    );
     await execFileP(
       "redis-cli",
       [

@@ -25,6 +25,51 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Waits until `child` answers (`check`, every 100 ms), and fails as soon as it has exited: a port
+ * from {@link freePort} may be taken again before the server binds it (vitest runs files in
+ * parallel, and every outgoing connection draws from the same range), and the server then exits
+ * at once instead of answering.
+ */
+export async function untilAnswering(
+  what: string,
+  child: ChildProcess,
+  check: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new ExitedEarly(what);
+    if (await check().catch(() => false)) return;
+    if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** A server's process exited before it answered. */
+export class ExitedEarly extends Error {
+  constructor(what: string) {
+    super(`${what} exited before it answered`);
+    this.name = "ExitedEarly";
+  }
+}
+
+/**
+ * Starts a server on new free ports (`count` of them) with `startOn`, again on other ports if its
+ * process exited before answering (the port was taken meanwhile): up to three tries.
+ */
+export async function onFreePorts<T>(count: number, startOn: (ports: number[]) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(await freePort());
+    try {
+      return await startOn(ports);
+    } catch (err) {
+      if (!(err instanceof ExitedEarly) || attempt === 3) throw err;
+    }
+  }
+}
+
 /** Polls `check` every 100 ms until it holds (a throw counts as not yet); rejects after `timeoutMs`. */
 export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -60,7 +105,13 @@ export function redisServerArgs(port: number, dir: string): string[] {
 
 /** True once a fresh connection to `url` gets PONG (no retries: one attempt). */
 export async function answersPing(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  // A bounded PING: something else may hold the port and never answer.
+  const r = new Redis(url, {
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 2_000,
+  });
   r.on("error", () => {});
   try {
     await r.connect();
@@ -83,13 +134,14 @@ export interface ThrowawayRedis {
 
 /** `redis-server` with AOF (`appendfsync everysec`) in a temporary directory. */
 export async function startRedis(): Promise<ThrowawayRedis> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "billing-redis-"));
   let child: ChildProcess | undefined;
-  const url = `redis://127.0.0.1:${port}`;
+  let port = 0;
+  const url = () => `redis://127.0.0.1:${port}`;
   const start = async () => {
-    child = spawnOwned("redis-server", redisServerArgs(port, dir), { stdio: "ignore" });
-    await until("redis", () => answersPing(url));
+    const started = spawnOwned("redis-server", redisServerArgs(port, dir), { stdio: "ignore" });
+    child = started;
+    await untilAnswering("redis", started, () => answersPing(url()));
   };
   const kill = async () => {
     if (!child || child.exitCode !== null) return;
@@ -97,9 +149,12 @@ export async function startRedis(): Promise<ThrowawayRedis> {
     child.kill("SIGKILL");
     await exited;
   };
-  await start();
+  await onFreePorts(1, async ([free = 0]) => {
+    port = free;
+    await start();
+  });
   return {
-    url,
+    url: url(),
     async restart() {
       await kill();
       await start();
