@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -189,7 +189,7 @@ const PG_BIN = (() => {
  * run as the `postgres` user (runuser) in a directory it owns.
  */
 export async function startPostgres(): Promise<ThrowawayPostgres> {
-  const port = await freePort();
+  let port = 0;
   const dir = mkdtempSync(join(tmpdir(), "billing-pg-"));
   chmodSync(dir, 0o777);
   const data = join(dir, "data");
@@ -198,9 +198,18 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
       ? execFileSync("runuser", ["-u", "postgres", "--", join(PG_BIN, cmd), ...args], { stdio: "pipe" })
       : execFileSync(join(PG_BIN, cmd), args, { stdio: "pipe" });
   asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100`;
+  const log = join(dir, "log");
   const start = async () => {
-    asPostgres("pg_ctl", ["-D", data, "-o", opts, "-l", join(dir, "log"), "-w", "start"]);
+    const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100`;
+    const logged = existsSync(log) ? statSync(log).size : 0;
+    try {
+      asPostgres("pg_ctl", ["-D", data, "-o", opts, "-l", log, "-w", "start"]);
+    } catch (err) {
+      // This start's lines only: the port was taken between freePort and the bind.
+      const lines = existsSync(log) ? readFileSync(log).subarray(logged).toString("utf8") : "";
+      if (lines.includes("Address already in use")) throw new ExitedEarly(`postgres on ${port}`);
+      throw err;
+    }
     await until("postgres", async () => {
       const c = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
       await c.connect();
@@ -208,7 +217,10 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
       return true;
     });
   };
-  await start();
+  await onFreePorts(1, async ([free = 0]) => {
+    port = free;
+    await start();
+  });
   return {
     serverUrl: `postgres://postgres@127.0.0.1:${port}`,
     async restart() {
