@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { apiConfigSchema, loadConfig } from "../shared/config.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import { createLogger, sharedStdout } from "../shared/logger.ts";
+import { stopOnSignals } from "../shared/shutdown.ts";
 import { superviseApi } from "./api-supervisor.ts";
 import { type RunningApi, startApi } from "./start-api.ts";
 
@@ -29,20 +30,11 @@ async function serve(inCluster: boolean): Promise<void> {
     process.exit(1);
   }
 
-  let stopping = false;
-  async function shutdown(signal: string): Promise<void> {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "api stopping");
-    // Bounded: in-flight requests get 15 s to finish (long polls are answered at once).
-    setTimeout(() => {
-      log.error("shutdown timed out; exiting");
-      process.exit(1);
-    }, 15_000).unref();
-    await api.stop();
-    log.info("api stopped");
-    process.exit(0);
-  }
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Bounded: in-flight requests get 15 s to finish (long polls are answered at once).
+  stopOnSignals(log, {
+    stopping: "api stopping",
+    stopped: "api stopped",
+    boundMs: 15_000,
+    stop: () => api.stop(),
+  });
 }

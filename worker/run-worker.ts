@@ -2,6 +2,7 @@
 import { loadConfig, workerConfigSchema } from "../shared/config.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import { createLogger } from "../shared/logger.ts";
+import { stopOnSignals } from "../shared/shutdown.ts";
 import { startWorker } from "./start-worker.ts";
 
 const config = loadConfig(workerConfigSchema, "worker");
@@ -15,19 +16,10 @@ try {
   process.exit(1);
 }
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, "worker stopping: finishing current batches");
-  // Bounded: a batch takes well under a second; a stuck one must not keep the process alive.
-  setTimeout(() => {
-    log.error("shutdown timed out; exiting");
-    process.exit(1);
-  }, 20_000).unref();
-  await worker.stop();
-  log.info("worker stopped");
-  process.exit(0);
-}
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+// Bounded: a batch takes well under a second; a stuck one must not keep the process alive.
+stopOnSignals(log, {
+  stopping: "worker stopping: finishing current batches",
+  stopped: "worker stopped",
+  boundMs: 20_000,
+  stop: () => worker.stop(),
+});
