@@ -37,13 +37,16 @@ export async function untilAnswering(
   check: () => Promise<boolean>,
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new ExitedEarly(what);
-    if (await check().catch(() => false)) return;
-    if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
+  let exited = false;
+  await until(
+    what,
+    async () => {
+      exited = child.exitCode !== null || child.signalCode !== null;
+      return exited || check();
+    },
+    timeoutMs,
+  );
+  if (exited) throw new ExitedEarly(what);
 }
 
 /** A server's process exited before it answered. */
