@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { spawnOwned } from "./spawn-owned.ts";
 import { ADMIN_TOKEN, type TestSystem } from "./system.ts";
-import { freePort } from "./throwaway.ts";
+import { ExitedEarly, onFreePorts } from "./throwaway.ts";
 
 /** One JSON log line (pino): `pid`, `msg` and whatever the line carries. */
 export type LogLine = { pid: number; msg: string } & Record<string, unknown>;
@@ -26,13 +26,23 @@ export interface ApiProcess {
 /**
  * Starts the api entry point with the system's settings plus `settings`, and resolves once it
  * serves: its "api listening" line, or the primary's "api processes listening" when
- * API_PROCESSES asks for several.
+ * API_PROCESSES asks for several. On a free port of its own, started again on another if that
+ * one was taken before the api bound it; a `PORT` in `settings` is used as given.
  */
 export async function startApiProcess(
   system: TestSystem,
   settings: Record<string, string> = {},
 ): Promise<ApiProcess> {
-  const port = await freePort();
+  if (settings.PORT !== undefined) return startOn(system, Number(settings.PORT), settings);
+  return onFreePorts(1, ([port = 0]) => startOn(system, port, settings));
+}
+
+/** {@link startApiProcess} on `port`; throws {@link ExitedEarly} if the api exited because the port was taken. */
+async function startOn(
+  system: TestSystem,
+  port: number,
+  settings: Record<string, string>,
+): Promise<ApiProcess> {
   const child = spawnOwned(process.execPath, ["api/main.ts"], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -89,7 +99,10 @@ export async function startApiProcess(
   await Promise.race([
     ready,
     exited.then(([code]) => {
-      throw new Error(`api exited with ${code} before it listened: ${JSON.stringify(lines.slice(-3))}`);
+      const last = JSON.stringify(lines.slice(-3));
+      const taken = lines.some((l) => (l.err as { code?: string } | undefined)?.code === "EADDRINUSE");
+      if (taken) throw new ExitedEarly(`api on port ${port} (taken: ${last})`);
+      throw new Error(`api exited with ${code} before it listened: ${last}`);
     }),
   ]);
   const running = () => child.exitCode === null && child.signalCode === null;

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +15,7 @@ import {
 import { steadyLoad } from "../helpers/load.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { type SpawnedWorker, startSystem, type TestSystem } from "../helpers/system.ts";
+import { ExitedEarly } from "../helpers/throwaway.ts";
 
 /**
  * API_PROCESSES=4: `node api/main.ts` forks four api processes sharing one port (node:cluster).
@@ -220,3 +222,16 @@ async function operationCount(): Promise<number> {
   const r = await system.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM operations`);
   return r.rows[0]?.n ?? 0;
 }
+
+describe("the tests' api process on a taken port", () => {
+  it("fails as a port's fault (ExitedEarly), the failure the helper starts again on another port", async () => {
+    const blocker = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      await expect(startApiProcess(system, { PORT: String(port) })).rejects.toBeInstanceOf(ExitedEarly);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
