@@ -194,12 +194,12 @@ export const workerConfigSchema = baseConfigSchema
     BATCH_CAP_SHARED: int(1, 10_000)
       .default(400)
       .describe(
-        "Most operations in one batch while other partition runners of the same worker process have work; at most BATCH_CAP",
+        "Most operations in one batch while other partition runners of the same worker process have work, shared out among the partitions of a batch of several; at most BATCH_CAP",
       ),
     BATCH_CONCURRENCY: int(1, 64)
       .default(1)
       .describe(
-        "Most batch transactions one worker process runs at once (its partitions queue for them); the deployment runs worker processes × this",
+        "Most batch transactions one worker process runs at once (its partitions queue for them, and those that waited together run in one); the deployment runs worker processes × this",
       ),
     DB_POOL_SIZE: int(1, 200)
       .default(4)

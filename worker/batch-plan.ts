@@ -10,6 +10,8 @@ export interface BatchPlan {
    * hold it places or resolves or the original it refunds (`""` for none).
    */
   touches: { wallets: [string, string]; resolves: string }[];
+  /** The wallets the batch waits for: those of the first partition's oldest operation, and of the oldest of each partition in `waits`. */
+  headWallets: string[];
   /** Every wallet the batch may touch: sources, destinations, funding accounts. */
   walletIds: string[];
   /** The holds its captures and voids resolve. */
@@ -25,14 +27,25 @@ export interface BatchPlan {
  * acceptance), so the wallets of the whole batch are known before anything is locked. A refund
  * moves money like a transfer (its wallets are its original's, swapped) and names its original,
  * whose refunded sum the batch keeps.
+ *
+ * A batch may hold several partitions' operations (`pending`: partition by partition, each in
+ * acceptance order). Each partition's oldest operation (its head) comes first, in that order,
+ * then the others, partition by partition, so no operation before a head can make it wait
+ * ({@link applicableNow}). The batch waits for the wallets of the first partition's head and of
+ * the heads of the partitions in `waits` (`headWallets`), so those heads are applied; another
+ * head whose wallet a concurrent batch holds waits for a later batch of its partition, which then
+ * asks to wait for it. Waiting for every head made the batches of `bulk` wait on each other twice
+ * as long (docs/performance.md). Operations of different partitions share no debited
+ * wallet (the partition is the debited wallet's), so their order among each other is free.
  */
 export function planBatch(
   pending: readonly PendingOperation[],
-  funding: (currency: string) => string | undefined,
+  funding: (partition: number, currency: string) => string | undefined,
+  waits: ReadonlySet<number> = new Set(),
 ): BatchPlan {
-  const fundingOf = (currency: string): string => {
-    const id = funding(currency);
-    if (!id) throw new Error(`no funding account for ${currency} in this partition`);
+  const fundingOf = (op: PendingOperation): string => {
+    const id = funding(op.partition, op.currency);
+    if (!id) throw new Error(`no funding account for ${op.currency} in partition ${op.partition}`);
     return id;
   };
   const required = (id: string | null, what: string, op: PendingOperation): string => {
@@ -43,10 +56,11 @@ export function planBatch(
   const holdIds: string[] = [];
   const originalIds: string[] = [];
   const touches: BatchPlan["touches"] = [];
-  const operations = pending.map((op) => {
+  const ordered = headsFirst(pending);
+  const operations = ordered.operations.map((op) => {
     const { funding: side } = operationType(op.type).ledger;
-    const from = side === "debit" ? fundingOf(op.currency) : required(op.fromWalletId, "source", op);
-    const to = side === "credit" ? fundingOf(op.currency) : required(op.toWalletId, "destination", op);
+    const from = side === "debit" ? fundingOf(op) : required(op.fromWalletId, "source", op);
+    const to = side === "credit" ? fundingOf(op) : required(op.toWalletId, "destination", op);
     walletIds.push(from, to);
     const holdId = op.type === "capture" || op.type === "void" ? required(op.holdId, "hold", op) : "";
     if (holdId) holdIds.push(holdId);
@@ -55,7 +69,24 @@ export function planBatch(
     touches.push({ wallets: [from, to], resolves: op.type === "hold" ? op.id : holdId || originalId });
     return toBatchOperation(op, { from, to, holdId, originalId });
   });
-  return { operations, touches, walletIds, holdIds, originalIds };
+  const headWallets = touches
+    .slice(0, ordered.heads)
+    .filter((_, i) => i === 0 || waits.has((ordered.operations[i] as PendingOperation).partition))
+    .flatMap((t) => t.wallets);
+  return { operations, touches, headWallets, walletIds, holdIds, originalIds };
+}
+
+/** `pending` (partition by partition) with each partition's first operation moved to the front; `heads` of them. */
+export function headsFirst(pending: readonly PendingOperation[]): {
+  operations: PendingOperation[];
+  heads: number;
+} {
+  const heads: PendingOperation[] = [];
+  const rest: PendingOperation[] = [];
+  pending.forEach((op, i) => {
+    (i === 0 || pending[i - 1]?.partition !== op.partition ? heads : rest).push(op);
+  });
+  return { operations: [...heads, ...rest], heads: heads.length };
 }
 
 /** The operations of a batch that can be applied now, and how many wait for a later batch. */

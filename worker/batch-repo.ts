@@ -20,6 +20,7 @@ import { type Micros, micros } from "./micros.ts";
 
 /** A pending operation as the runner locked it for a batch. */
 export interface PendingOperation {
+  partition: number;
   id: string;
   type: OperationType;
   amount: bigint;
@@ -39,56 +40,67 @@ export interface PendingOperation {
   ageMs: number;
 }
 
+/** A partition a batch reads, and the most operations it takes of it. */
+export interface PartitionAsk {
+  partition: number;
+  cap: number;
+}
+
 /**
- * Locks the partition's oldest pending operations, in acceptance order, up to `cap`: the batch's
- * first statement. It reads the partition's queue (`pending_operations`, by its key) and joins
- * each operation by id; the queue's rows are the lock (the batch write deletes them as it sets
- * the statuses). Not `SKIP LOCKED`: a second runner (after a false stall) waits, then finds them
- * gone and reads on from there.
+ * Locks the oldest pending operations of each asked partition, in acceptance order, up to its
+ * cap: the batch's first statement. It reads each partition's queue (`pending_operations`, by
+ * its key) and joins each operation by id; the queue's rows are the lock (the batch write
+ * deletes them as it sets the statuses). Not `SKIP LOCKED`: a second runner (after a false
+ * stall) waits, then finds them gone and reads on from there. The rows come partition by
+ * partition, in the order asked, each in its `seq` order.
  */
-export async function lockPending(
-  tx: Queryable,
-  partition: number,
-  cap: number,
-): Promise<PendingOperation[]> {
+export async function lockPending(tx: Queryable, asks: readonly PartitionAsk[]): Promise<PendingOperation[]> {
   const r = await tx.query({
     name: "batch.lock-pending",
-    text: `SELECT o.id, o.type, o.amount::text AS amount, o.currency, o.from_wallet_id, o.to_wallet_id, o.hold_id,
-                  o.refund_of, ${micros("o.expires_at")} AS expires_at, ${micros("o.created_at")} AS created_at,
+    text: `SELECT q.partition, o.id, o.type, o.amount::text AS amount, o.currency, o.from_wallet_id, o.to_wallet_id,
+                  o.hold_id, o.refund_of, ${micros("o.expires_at")} AS expires_at, ${micros("o.created_at")} AS created_at,
                   (o.type = 'void' AND starts_with(o.idempotency_key, '${EXPIRY_KEY_PREFIX}' || o.hold_id)) AS expiry,
                   (extract(epoch FROM clock_timestamp() - o.created_at) * 1000)::float8 AS age_ms
-           FROM pending_operations p
-           JOIN operations o ON o.id = p.operation_id
-           WHERE p.partition = $1
-           ORDER BY p.seq
-           LIMIT $2
-           FOR UPDATE OF p`,
-    values: [partition, cap],
+           FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS a(partition, cap, n)
+           CROSS JOIN LATERAL (
+             SELECT p.partition, p.seq, p.operation_id FROM pending_operations p
+             WHERE p.partition = a.partition
+             ORDER BY p.seq
+             LIMIT a.cap
+             FOR UPDATE
+           ) q
+           JOIN operations o ON o.id = q.operation_id
+           ORDER BY a.n, q.seq`,
+    values: [asks.map((a) => a.partition), asks.map((a) => a.cap)],
   });
   return pendingRows(r);
 }
 
 /**
- * Whether the partition has a pending operation, asked without a transaction or a lock: one
- * round trip where an empty {@link lockPending} costs three (BEGIN, the select, COMMIT). The
+ * Those of `partitions` that have a pending operation, asked without a transaction or a lock:
+ * one round trip where an empty {@link lockPending} costs three (BEGIN, the select, COMMIT). The
  * runner asks it to confirm that a partition is drained (runPartition), the one select that
  * nearly always finds nothing: before every batch it would cost one round trip more.
  */
-export async function hasPending(db: Queryable, partition: number): Promise<boolean> {
+export async function hasPending(db: Queryable, partitions: readonly number[]): Promise<Set<number>> {
   // In the queue's key order, as lockPending reads it: the planner would rather scan this small
   // table whole for an EXISTS, dead rows of every partition included.
-  const r = await db.query({
+  const r = await db.query<{ partition: number }>({
     name: "batch.has-pending",
-    text: "SELECT 1 FROM pending_operations WHERE partition = $1 ORDER BY partition, seq LIMIT 1",
-    values: [partition],
+    text: `SELECT a.partition FROM unnest($1::int[]) AS a(partition)
+           CROSS JOIN LATERAL (
+             SELECT 1 FROM pending_operations p WHERE p.partition = a.partition ORDER BY p.partition, p.seq LIMIT 1
+           ) q`,
+    values: [[...partitions]],
   });
-  return r.rows.length > 0;
+  return new Set(r.rows.map((row) => row.partition));
 }
 
 /** The rows {@link lockPending} read. */
 function pendingRows(r: pg.QueryResult): PendingOperation[] {
   return (
     r.rows as {
+      partition: number;
       id: string;
       type: OperationType;
       amount: string;
@@ -103,6 +115,7 @@ function pendingRows(r: pg.QueryResult): PendingOperation[] {
       age_ms: number;
     }[]
   ).map((row) => ({
+    partition: row.partition,
     id: row.id,
     type: row.type,
     amount: BigInt(row.amount),
@@ -119,42 +132,41 @@ function pendingRows(r: pg.QueryResult): PendingOperation[] {
 }
 
 /**
- * The funding account a top-up of the batch debits or a payout credits, by currency, from the process cache
- * (`${partition}:${currency}` → id); accounts missing from it are read once.
+ * The funding account a top-up of the batch debits or a payout credits, by partition and
+ * currency, from the process cache (`${partition}:${currency}` → id); accounts missing from it
+ * are read once.
  */
 export async function fundingFor(
   tx: Queryable,
-  partition: number,
   pending: PendingOperation[],
   cache: Map<string, string>,
-): Promise<(currency: string) => string | undefined> {
-  const key = (currency: string): string => `${partition}:${currency}`;
-  const missing = [
-    ...new Set(
-      pending
-        .filter((op) => operationType(op.type).ledger.funding !== null && !cache.has(key(op.currency)))
-        .map((op) => op.currency),
-    ),
-  ];
+): Promise<(partition: number, currency: string) => string | undefined> {
+  const key = (partition: number, currency: string): string => `${partition}:${currency}`;
+  const missing = pending.filter(
+    (op) => operationType(op.type).ledger.funding !== null && !cache.has(key(op.partition, op.currency)),
+  );
   if (missing.length > 0) {
-    for (const [currency, id] of await fundingAccounts(tx, partition, missing)) cache.set(key(currency), id);
+    const partitions = [...new Set(missing.map((op) => op.partition))];
+    const currencies = [...new Set(missing.map((op) => op.currency))];
+    for (const a of await fundingAccounts(tx, partitions, currencies))
+      cache.set(key(a.partition, a.currency), a.id);
   }
-  return (currency) => cache.get(key(currency));
+  return (partition, currency) => cache.get(key(partition, currency));
 }
 
-/** Ids of the funding accounts of `partition`, by currency. They never change: callers cache them. */
+/** The funding accounts of `partitions` in `currencies`. They never change: callers cache them. */
 async function fundingAccounts(
   tx: Queryable,
-  partition: number,
+  partitions: number[],
   currencies: string[],
-): Promise<Map<string, string>> {
-  const r = await tx.query<{ id: string; currency: string }>({
+): Promise<{ id: string; partition: number; currency: string }[]> {
+  const r = await tx.query<{ id: string; partition: number; currency: string }>({
     name: "batch.funding-accounts",
-    text: `SELECT id, currency FROM wallets
-           WHERE kind = 'funding' AND partition = $1 AND currency = ANY($2::char(3)[])`,
-    values: [partition, currencies],
+    text: `SELECT id, partition, currency FROM wallets
+           WHERE kind = 'funding' AND partition = ANY($1::int[]) AND currency = ANY($2::char(3)[])`,
+    values: [partitions, currencies],
   });
-  return new Map(r.rows.map((row) => [row.currency, row.id]));
+  return r.rows;
 }
 
 /**

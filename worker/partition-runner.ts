@@ -19,6 +19,7 @@ import {
   setOutcomes,
   writeBatch,
 } from "./batch-repo.ts";
+import type { BatchSlots, Settled, SlotRequest } from "./batch-slots.ts";
 import { lockHolds } from "./hold-repo.ts";
 import { lockOriginals } from "./original-repo.ts";
 
@@ -39,10 +40,11 @@ export interface RunnerHooks {
 export interface RunnerDeps {
   pool: pg.Pool;
   /**
-   * Most operations in the next batch, asked inside its slot right before its select: larger
-   * while no other runner of the process has work (start-worker.ts, `BATCH_CAP` and `BATCH_CAP_SHARED`).
+   * Most operations of one partition in the next batch, asked inside its slot right before its
+   * select, for a batch of `partitions` partitions: larger while no other runner of the process
+   * has work (start-worker.ts, `BATCH_CAP` and `BATCH_CAP_SHARED`).
    */
-  batchCap: () => number;
+  batchCap: (partitions: number) => number;
   log: Logger;
   /** Deletes the partition's dirty flag; runs before the select that confirms the partition is drained. */
   clearDirty: (partition: number) => Promise<void>;
@@ -52,10 +54,15 @@ export interface RunnerDeps {
   deliveriesWritten?: () => void;
   /** True once the process is shutting down: finish the current batch, then hand over. */
   stopping: () => boolean;
+  /** The process's runners with work now (1 when absent): what a partition's share of a batch is counted over. */
+  busyRunners?: () => number;
   /** Asked between batches: true when the partition is now another process's (partition-assignment.ts). */
   handOver?: (partition: number) => boolean;
-  /** Runs one batch when a slot is free: a bounded number of batch transactions per process. */
-  withSlot: <T>(fn: () => Promise<T>) => Promise<T>;
+  /**
+   * A bounded number of batch transactions per process; the runners that wait for one when it
+   * frees run their batches together, in one transaction (batch-slots.ts).
+   */
+  slots: BatchSlots;
   /** The process's cache of funding account ids ({@link fundingFor}); they never change, so one look-up per process. */
   funding: Map<string, string>;
   metrics?: Pick<WorkerMetrics, "batchCommitted">;
@@ -71,8 +78,9 @@ export type RunOutcome = "drained" | "stopped" | "handed-over";
 export class StoppedError extends Error {}
 
 /**
- * Applies the partition's pending operations in acceptance order, a batch per transaction,
- * until none is left ("drained"), the process stops ("stopped") or the partition was dealt to
+ * Applies the partition's pending operations in acceptance order, a batch per transaction (one
+ * shared with the other runners of the process that waited for a batch slot with it: {@link
+ * applyGroup}), until none is left ("drained"), the process stops ("stopped") or the partition was dealt to
  * another process ("handed-over", between two batches); after those two the caller rings again.
  * A non-transient error re-runs the failed batch's operations one at a time; the one that still
  * fails is marked `failed` with `internal_error`, so a poison operation never freezes a partition.
@@ -88,23 +96,15 @@ export class StoppedError extends Error {}
 export async function runPartition(partition: number, deps: RunnerDeps): Promise<RunOutcome> {
   let singleSteps = 0; // operations still to apply one at a time after a failed batch
   let confirming = false; // the last select found nothing: delete the flag, then ask again
+  let waits = false; // the last batch left the partition's oldest operation pending
+  let backlog = false; // the last batch would have filled its share of a batch of every busy runner
   for (;;) {
     if (deps.stopping()) return "stopped";
-    const clearFirst = confirming;
-    let cap = 1;
+    const single = singleSteps > 0;
+    const ask: Ask = { partition, confirming, single, alone: single || backlog, waits };
     let batch: Batch;
     try {
-      batch = await retryTransient(
-        () =>
-          deps.withSlot(async () => {
-            // Inside the slot, right before the select: a runner that waited for a slot does
-            // not invite a doorbell for operations its select takes anyway.
-            if (clearFirst) await deps.clearDirty(partition);
-            cap = singleSteps > 0 ? 1 : deps.batchCap();
-            return applyNextBatch(partition, cap, deps, clearFirst);
-          }),
-        deps,
-      );
+      batch = await retryTransient(() => deps.slots.run(ask, (group) => applyGroup(group, deps)), deps);
     } catch (err) {
       if (err instanceof StoppedError) return "stopped";
       // Only the attempt that failed can name a culprit: one that failed before its select
@@ -113,7 +113,9 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       const { attempted, cause } = err;
       const poison = attempted[0];
       if (!poison) throw cause; // nothing selected: not an operation's fault
-      if (cap > 1) {
+      // A batch of several operations, or of several partitions, names no culprit: its
+      // operations are tried again one at a time, each in a batch of its own.
+      if (!ask.single) {
         deps.log.warn(
           { partition, err: errorSummary(cause) },
           "batch failed; applying its operations one by one",
@@ -137,6 +139,8 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
     }
     if (batch.attempted.length === 0) {
       if (!confirming) {
+        // Dealt elsewhere: the new owner confirms it drained (the caller rings for it).
+        if (singleSteps === 0 && deps.handOver?.(partition)) return "handed-over";
         confirming = true;
         continue;
       }
@@ -144,7 +148,9 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       return "drained";
     }
     confirming = false;
-    if (cap === 1 && singleSteps > 0) singleSteps--;
+    waits = !batch.completed.ids.includes((batch.attempted[0] as Attempted).id);
+    backlog = batch.attempted.length >= deps.batchCap(deps.busyRunners?.() ?? 1);
+    if (ask.single) singleSteps--;
     if (batch.completed.deliveries > 0) deps.deliveriesWritten?.();
     await deps.publish(batch.completed.ids).catch((err: unknown) => {
       // Waiters re-read Postgres every second; a lost announcement only delays them.
@@ -177,56 +183,123 @@ class BatchFailed extends Error {
 const latencyOf = (op: Attempted): number => (op.ageMs + performance.now() - op.lockedAt) / 1000;
 
 /**
- * One batch in one transaction; returns the operations it selected and what it completed.
- * Throws {@link BatchFailed} carrying the operations this attempt selected, and only those.
+ * A runner's request for its next batch: `confirming` after a select found nothing, `single`
+ * (one operation) while isolating a failure. It runs `alone` then, and also while its partition
+ * has a backlog: its last batch would have filled its share of a batch of every busy runner of
+ * the process (`batchCap(busyRunners())`). Such a partition fills a batch of its own (up to
+ * `BATCH_CAP_SHARED`, or `BATCH_CAP`), and grouping it with others would only make its batches
+ * smaller and its operations wait longer (`bulk`'s settle lag grew by half, docs/performance.md).
  */
-async function applyNextBatch(
-  partition: number,
-  cap: number,
-  deps: RunnerDeps,
-  confirming: boolean,
-): Promise<Batch> {
-  const attempted: Attempted[] = [];
-  try {
-    return await applyBatchOnce(partition, cap, deps, attempted, confirming);
-  } catch (err) {
-    throw new BatchFailed(err, attempted);
-  }
+interface Ask extends SlotRequest {
+  partition: number;
+  confirming: boolean;
+  single: boolean;
+  /** Its last batch left its oldest operation for later (a wallet was busy): this one waits for its wallets. */
+  waits: boolean;
 }
 
-async function applyBatchOnce(
-  partition: number,
-  cap: number,
-  deps: RunnerDeps,
-  attempted: Attempted[],
-  confirming: boolean,
-): Promise<Batch> {
-  const started = performance.now();
-  await deps.hooks?.beforeBatch?.(partition);
-  // The confirming select: asked first, without a transaction (batch-repo.ts).
-  if (confirming && !(await hasPending(deps.pool, partition))) return { attempted, completed: NOTHING };
-  const { applied, completed } = await batchTransaction(deps.pool, async (tx) => {
-    const pending = await lockPending(tx, partition, cap);
-    if (pending.length === 0) return { applied: undefined, completed: NOTHING };
-    const lockedAt = performance.now();
-    attempted.push(...pending.map((op) => ({ ...op, lockedAt })));
-    await deps.hooks?.afterLockPending?.(
-      partition,
-      pending.map((op) => op.id),
-    );
+/** One runner's part of a group's batch: what it asked, then what it selected. */
+interface Part {
+  ask: Ask;
+  attempted: Attempted[];
+  /** Set once the batch's select ran: from then on an empty part found nothing pending. */
+  selected: boolean;
+  /** What the batch completed of it, once committed. */
+  completed?: Completed;
+}
 
-    const applied = await lockAndApply(tx, partition, pending, deps.funding, deps.hooks?.beforeApply);
+const fail = (cause: unknown, attempted: Attempted[]): Settled<Batch> => ({
+  ok: false,
+  error: new BatchFailed(cause, attempted),
+});
+
+/**
+ * The batches of the runners that waited for a slot together, in one transaction: each asked
+ * partition's oldest pending operations, up to `batchCap(group size)` each (one for an ask
+ * `single`, always in a group of its own). Settles each ask with its own part: the operations it
+ * selected and those it completed, or {@link BatchFailed} carrying only its operations. The
+ * confirming asks clear their flags first and are asked, all at once and without a transaction,
+ * whether anything is pending ({@link hasPending}); those that find nothing end there.
+ */
+async function applyGroup(asks: Ask[], deps: RunnerDeps): Promise<Settled<Batch>[]> {
+  const started = performance.now();
+  const found = (batch: Batch): Settled<Batch> => ({ ok: true, value: batch });
+  const nothing = found({ attempted: [], completed: NOTHING });
+  const settled: Settled<Batch>[] = asks.map(() => nothing);
+  const live: (Part & { i: number })[] = [];
+  await Promise.all(
+    asks.map(async (ask, i) => {
+      // One runner per partition: a second ask of a partition already in the group finds nothing.
+      if (asks.findIndex((a) => a.partition === ask.partition) !== i) return;
+      try {
+        // Inside the slot, right before the select: a runner that waited for a slot does not
+        // invite a doorbell for operations its select takes anyway.
+        if (ask.confirming) await deps.clearDirty(ask.partition);
+        await deps.hooks?.beforeBatch?.(ask.partition);
+        live.push({ i, ask, attempted: [], selected: false });
+      } catch (err) {
+        settled[i] = fail(err, []);
+      }
+    }),
+  );
+  let parts = live;
+  try {
+    const confirming = parts.filter((part) => part.ask.confirming).map((part) => part.ask.partition);
+    if (confirming.length > 0) {
+      const busy = await hasPending(deps.pool, confirming);
+      parts = parts.filter((part) => !part.ask.confirming || busy.has(part.ask.partition));
+    }
+    if (parts.length > 0) await applyParts(parts, started, deps);
+    for (const part of parts) {
+      settled[part.i] = found({ attempted: part.attempted, completed: part.completed ?? NOTHING });
+    }
+  } catch (err) {
+    // A part whose select ran and found nothing failed for other partitions' operations.
+    for (const part of parts) {
+      if (!part.selected || part.attempted.length > 0) settled[part.i] = fail(err, part.attempted);
+    }
+  }
+  return settled;
+}
+
+/**
+ * One batch transaction for `parts`: locks their partitions' pending operations, applies them
+ * and writes the outcome, filling each part's `attempted` as soon as its operations are locked
+ * and its `completed` once the batch committed.
+ */
+async function applyParts(parts: Part[], started: number, deps: RunnerDeps): Promise<void> {
+  const cap = deps.batchCap(parts.length);
+  const asks = parts.map((part) => ({ partition: part.ask.partition, cap: part.ask.single ? 1 : cap }));
+  const byPartition = new Map(parts.map((part) => [part.ask.partition, part]));
+  const partOf = (op: PendingOperation) => byPartition.get(op.partition) as Part;
+  const idsOf = (part: Part) => part.attempted.map((op) => op.id);
+  const { applied, completed } = await batchTransaction(deps.pool, async (tx) => {
+    const pending = await lockPending(tx, asks);
+    const lockedAt = performance.now();
+    for (const part of parts) part.selected = true;
+    for (const op of pending) partOf(op).attempted.push({ ...op, lockedAt });
+    if (pending.length === 0) return { applied: undefined, completed: NOTHING };
+    for (const part of parts) {
+      if (part.attempted.length > 0) await deps.hooks?.afterLockPending?.(part.ask.partition, idsOf(part));
+    }
+
+    const waits = new Set(parts.filter((part) => part.ask.waits).map((part) => part.ask.partition));
+    const applied = await lockAndApply(tx, pending, deps.funding, {
+      waits,
+      ...(deps.hooks?.beforeApply ? { beforeApply: deps.hooks.beforeApply } : {}),
+    });
     const written = await writeBatch(tx, applied, FAILURE_MESSAGES);
-    await deps.hooks?.beforeCommit?.(
-      partition,
-      pending.map((op) => op.id),
-    );
+    for (const part of parts) {
+      if (part.attempted.length > 0) await deps.hooks?.beforeCommit?.(part.ask.partition, idsOf(part));
+    }
     return { applied, completed: written };
   });
-  if (applied) reportBatch(partition, applied, attempted, completed, started, deps);
-  return { attempted, completed };
+  const attempted = parts.flatMap((part) => part.attempted);
+  const partOfId = new Map(attempted.map((op) => [op.id, partOf(op)]));
+  for (const part of parts) part.completed = { ids: [], deliveries: completed.deliveries };
+  for (const id of completed.ids) partOfId.get(id)?.completed?.ids.push(id);
+  if (applied) reportBatch(parts, applied, attempted, completed, started, deps);
 }
-
 /** A batch applied in memory, and how many of its operations it left pending for the next batch. */
 export type Applied = BatchResult & { deferred: number };
 
@@ -234,27 +307,27 @@ export type Applied = BatchResult & { deferred: number };
  * The locked pending operations of a batch, applied in memory: planned; their holds and refunds'
  * originals locked; their wallets locked; applied. What the batch write then writes.
  *
- * Wallets, in one statement, each group in id order: the oldest operation's are waited for, then
+ * Wallets, in one statement, each group in id order: each partition's oldest operation's are
+ * waited for (planBatch puts those operations first), then
  * every other one is taken only if no other batch holds it (`SKIP LOCKED`). The operations that
  * need a wallet the batch could not take, and those after them that share a wallet, hold or
  * original with them, are left pending for the next batch ({@link applicableNow}). So a batch never waits for a
- * wallet another batch is crediting unless its oldest operation needs it, and it always applies
- * that one. Only the head's part of the statement waits, for two wallets in id order, while the
- * batch holds no other wallet: no cycle of waits can form (docs/design.md, Apply).
+ * wallet another batch is crediting unless a partition's oldest operation needs it, and it always
+ * applies those. Only the heads' part of the statement waits, for their wallets in id order, while
+ * the batch holds no other wallet: no cycle of waits can form (docs/design.md, Apply).
  *
  * `beforeApply` (a test seam) sees each operation before it is applied.
  */
 export async function lockAndApply(
   tx: Queryable,
-  partition: number,
   pending: PendingOperation[],
   funding: Map<string, string>,
-  beforeApply?: (operationId: string) => void,
+  { waits, beforeApply }: { waits?: ReadonlySet<number>; beforeApply?: (operationId: string) => void } = {},
 ): Promise<Applied> {
-  const plan = planBatch(pending, await fundingFor(tx, partition, pending, funding));
+  const plan = planBatch(pending, await fundingFor(tx, pending, funding), waits);
   const holds = await lockHolds(tx, plan.holdIds);
   const originals = await lockOriginals(tx, plan.originalIds);
-  const locked = await lockWallets(tx, plan.touches[0]?.wallets ?? [], plan.walletIds);
+  const locked = await lockWallets(tx, plan.headWallets, plan.walletIds);
   const { operations, deferred } = applicableNow(plan, locked);
   if (beforeApply) for (const op of operations) beforeApply(op.id);
   return { ...applyBatch(operations, locked, holds, originals), deferred };
@@ -262,7 +335,7 @@ export async function lockAndApply(
 
 /** Metrics and the batch's log line, once it committed. */
 function reportBatch(
-  partition: number,
+  parts: Part[],
   { outcomes, deferred }: Applied,
   attempted: Attempted[],
   completed: Completed,
@@ -285,7 +358,7 @@ function reportBatch(
   // only at debug, where they would otherwise be most of the log volume.
   deps.log.info(
     {
-      partition,
+      partitions: parts.filter((part) => part.attempted.length > 0).map((part) => part.ask.partition),
       batchSize: outcomes.length,
       succeeded: outcomes.length - failed,
       failed,

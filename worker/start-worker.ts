@@ -12,6 +12,7 @@ import { Doorbells } from "../shared/queues/doorbells.ts";
 import { bounded } from "../shared/redis/bounded.ts";
 import { openRedis, redisTarget } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
+import { partitionCap } from "./batch-cap.ts";
 import { BatchSlots } from "./batch-slots.ts";
 import { startMetricsServer } from "./metrics-server.ts";
 import { PartitionAssignment, WorkerRoster } from "./partition-assignment.ts";
@@ -144,22 +145,19 @@ export async function startWorker(
 
   let stopping = false;
   const slots = new BatchSlots(config.BATCH_CONCURRENCY);
-  // A runner alone in this process takes batches of up to BATCH_CAP: one partition's load is
-  // one batch after another, and a larger batch pays its round trips and commit over more
-  // operations. While other runners have work, each keeps to BATCH_CAP_SHARED, so that no batch
-  // holds its wallets' locks, or the slot, longer than needed.
-  const sharedCap = Math.min(config.BATCH_CAP_SHARED, config.BATCH_CAP);
+  const caps = { cap: config.BATCH_CAP, sharedCap: config.BATCH_CAP_SHARED };
   const processId = randomUUID();
   const assignment = new PartitionAssignment(config.PARTITIONS, processId);
   metrics.partitionsAssigned(() => assignment.ownedCount());
   const deps = {
     pool,
-    batchCap: () => (consumers.runnerCount() === 1 ? config.BATCH_CAP : sharedCap),
+    batchCap: (partitions: number) => partitionCap(partitions, consumers.runnerCount() === 1, caps),
+    busyRunners: () => consumers.runnerCount(),
     log,
     metrics,
     stopping: () => stopping,
     handOver: (p: number) => !assignment.owns(p),
-    withSlot: <T>(fn: () => Promise<T>) => slots.run(fn),
+    slots,
     funding: new Map<string, string>(),
     // Bounded (a failure is safe: a flag left set costs a doorbell, the sweeper rings; a lost
     // announcement costs a waiter's re-read): an unanswered command must not hold the partition.

@@ -7,6 +7,7 @@ import { sessionOptions, WRITE_PATH_SETTINGS } from "../../shared/db/client.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
 import { insertPendingMany, type NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { newId } from "../../shared/ids.ts";
+import { BatchSlots } from "../../worker/batch-slots.ts";
 import { runPartition } from "../../worker/partition-runner.ts";
 import { procStats } from "./bench-processes.ts";
 import { dropDatabase, withPg } from "./pg-reference.ts";
@@ -31,6 +32,8 @@ const HELP = `node scripts/bench/write-path.ts [options]
   --wallets=N      client wallets (default 10000)
   --partitions=N   PARTITIONS (default 16)
   --type=T         transfer | top_up (default transfer)
+  --together       run the partitions' runners at once on one batch slot, so that those waiting
+                   for it apply their partitions in one transaction (by default one after another)
   --hold-snapshot  hold a REPEATABLE READ snapshot open in the database for the whole run (a long
                    audit or dump): what vacuum and pruning cannot remove meanwhile
   --keep           leave the database behind
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     wallets: { type: "string" },
     partitions: { type: "string" },
     type: { type: "string" },
+    together: { type: "boolean" },
     "hold-snapshot": { type: "boolean" },
     keep: { type: "boolean" },
     help: { type: "boolean" },
@@ -157,7 +161,7 @@ async function main(): Promise<void> {
       clearDirty: async () => {},
       publish: async () => {},
       stopping: () => false,
-      withSlot: <T>(fn: () => Promise<T>) => fn(),
+      slots: new BatchSlots(1),
       funding,
     };
     let wal = { accept: 0n, batch: 0n };
@@ -181,7 +185,9 @@ async function main(): Promise<void> {
       wal = { ...wal, accept: wal.accept + next - lsn };
       lsn = next;
       since = process.cpuUsage();
-      for (let p = 0; p < o.partitions; p++) await runPartition(p, deps);
+      const partitions = Array.from({ length: o.partitions }, (_, p) => p);
+      if (values.together) await Promise.all(partitions.map((p) => runPartition(p, deps)));
+      else for (const p of partitions) await runPartition(p, deps);
       own.batch += ownMs(since);
       next = await walLsn(admin);
       wal = { ...wal, batch: wal.batch + next - lsn };

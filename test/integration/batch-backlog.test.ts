@@ -145,10 +145,10 @@ describe("a batch write with thousands pending elsewhere", () => {
       );
       const { partition, n } = fullest.rows[0] as { partition: number; n: number };
       expect(n).toBeGreaterThanOrEqual(BACKLOG / 4);
-      batch = await lockPending(client, partition, CAP);
+      batch = await lockPending(client, [{ partition, cap: CAP }]);
       expect(batch.length).toBe(Math.min(n, CAP));
       // The batch as the runner applies it: every top-up succeeds, two entries each.
-      const result = await lockAndApply(client, partition, batch, new Map());
+      const result = await lockAndApply(client, batch, new Map());
       expect(result.entries.length).toBe(2 * batch.length);
       await writeBatch(explaining(client, plans, result.entries.length), result, FAILURE_MESSAGES);
     } finally {

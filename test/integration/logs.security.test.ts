@@ -117,7 +117,7 @@ describe("logs", () => {
       expect(b).toMatchObject({
         level: 30,
         name: "worker",
-        partition: expect.any(Number),
+        partitions: expect.any(Array),
         batchSize: expect.any(Number),
         succeeded: expect.any(Number),
         failed: expect.any(Number),

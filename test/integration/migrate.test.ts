@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openDb } from "../../shared/db/client.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
+import { BatchSlots } from "../../worker/batch-slots.ts";
 import { runPartition } from "../../worker/partition-runner.ts";
 import { dbUrl, REDIS_URL, withAdminPg } from "../helpers/services.ts";
 import { spawnWorkerProcess } from "../helpers/system.ts";
@@ -142,7 +143,7 @@ describe("migrations 0004-0007 (the write path) on a database of the 0003 schema
           clearDirty: async () => {},
           publish: async () => {},
           stopping: () => false,
-          withSlot: (fn) => fn(),
+          slots: new BatchSlots(1),
           funding: new Map(),
         });
       }

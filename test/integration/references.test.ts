@@ -123,7 +123,7 @@ describe("an entry is written only for a wallet and an operation the batch updat
       const client = await system.db.$client.connect();
       try {
         await client.query("BEGIN");
-        const pending = await lockPending(client, 0, 100);
+        const pending = await lockPending(client, [{ partition: 0, cap: 100 }]);
         expect(pending.map((p) => p.id)).toContain(op.id);
         const w = await client.query<{ balance: string; version: string }>(
           "SELECT balance::text, version::text FROM wallets WHERE id = $1",

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BatchSlots } from "../../worker/batch-slots.ts";
 import { type RunnerHooks, runPartition } from "../../worker/partition-runner.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
@@ -42,7 +43,7 @@ async function run(batchCap: number, hooks?: RunnerHooks): Promise<{ sent: strin
       },
       publish: async () => {},
       stopping: () => false,
-      withSlot: (fn) => fn(),
+      slots: new BatchSlots(1),
       funding: new Map(),
       ...(hooks ? { hooks } : {}),
     });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AcceptBatcher } from "../../api/services/accept-batcher.ts";
 import { openDb, WRITE_PATH_SETTINGS } from "../../shared/db/client.ts";
 import { newId } from "../../shared/ids.ts";
+import { BatchSlots } from "../../worker/batch-slots.ts";
 import { runPartition } from "../../worker/partition-runner.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
@@ -72,7 +73,7 @@ async function acceptAndApply(
       clearDirty: async () => {},
       publish: async () => {},
       stopping: () => false,
-      withSlot: (fn) => fn(),
+      slots: new BatchSlots(1),
       funding: new Map(),
     });
     expect(outcome).toBe("drained");

@@ -9,6 +9,7 @@ const pending = (
   to: string | null,
   extra: Partial<PendingOperation> = {},
 ): PendingOperation => ({
+  partition: 0,
   id,
   type,
   amount: 10n,
@@ -89,5 +90,46 @@ describe("applicableNow: what a batch applies without the wallets another batch 
     const now = applicableNow(plan(ops), lockedBut(ops, "X", "Y"));
     expect(ids(now.operations)).toEqual(["v2", "c2"]);
     expect(now.deferred).toBe(4);
+  });
+});
+
+describe("planBatch: a batch of several partitions", () => {
+  const inPartition = (partition: number, op: PendingOperation): PendingOperation => ({ ...op, partition });
+  const ops = [
+    inPartition(0, transfer("a1", "A", "B")),
+    inPartition(0, transfer("a2", "A", "C")),
+    inPartition(1, transfer("b1", "D", "B")),
+    inPartition(1, transfer("b2", "D", "E")),
+    inPartition(2, pending("c1", "top_up", null, "G")),
+  ];
+
+  it("puts each partition's oldest operation first; it waits for the first one's wallets and those of the heads in `waits`", () => {
+    const p = planBatch(ops, (partition) => `F${partition}`);
+    expect(ids(p.operations)).toEqual(["a1", "b1", "c1", "a2", "b2"]);
+    expect(p.headWallets).toEqual(["A", "B"]);
+    expect(planBatch(ops, (partition) => `F${partition}`, new Set([2])).headWallets).toEqual([
+      "A",
+      "B",
+      "F2",
+      "G",
+    ]);
+  });
+
+  it("every head whose wallets it took is applied, whatever later operations wait for (each partition's funding account its own)", () => {
+    const p = planBatch(ops, (partition) => `F${partition}`);
+    // a2 waits for C; b2 for E. The heads share B.
+    const locked = new Map(["A", "B", "D", "F2", "G"].map((w) => [w, w]));
+    const now = applicableNow(p, locked);
+    expect(ids(now.operations)).toEqual(["a1", "b1", "c1"]);
+    expect(now.deferred).toBe(2);
+  });
+
+  it("a head it did not wait for and could not take waits, with what shares its wallets", () => {
+    const p = planBatch(ops, (partition) => `F${partition}`);
+    // D is busy: b1 and b2 (D's) wait; the rest applies.
+    const locked = new Map(["A", "B", "C", "E", "F2", "G"].map((w) => [w, w]));
+    const now = applicableNow(p, locked);
+    expect(ids(now.operations)).toEqual(["a1", "c1", "a2"]);
+    expect(now.deferred).toBe(2);
   });
 });
