@@ -300,6 +300,7 @@ async function applyParts(parts: Part[], started: number, deps: RunnerDeps): Pro
   for (const id of completed.ids) partOfId.get(id)?.completed?.ids.push(id);
   if (applied) reportBatch(parts, applied, attempted, completed, started, deps);
 }
+
 /** A batch applied in memory, and how many of its operations it left pending for the next batch. */
 export type Applied = BatchResult & { deferred: number };
 
@@ -307,14 +308,15 @@ export type Applied = BatchResult & { deferred: number };
  * The locked pending operations of a batch, applied in memory: planned; their holds and refunds'
  * originals locked; their wallets locked; applied. What the batch write then writes.
  *
- * Wallets, in one statement, each group in id order: each partition's oldest operation's are
- * waited for (planBatch puts those operations first), then
- * every other one is taken only if no other batch holds it (`SKIP LOCKED`). The operations that
- * need a wallet the batch could not take, and those after them that share a wallet, hold or
- * original with them, are left pending for the next batch ({@link applicableNow}). So a batch never waits for a
- * wallet another batch is crediting unless a partition's oldest operation needs it, and it always
- * applies those. Only the heads' part of the statement waits, for their wallets in id order, while
- * the batch holds no other wallet: no cycle of waits can form (docs/design.md, Apply).
+ * Wallets, in one statement, each group in id order: those of the first partition's oldest
+ * operation, and of the oldest of each partition in `waits`, are waited for (planBatch puts each
+ * partition's oldest first); every other one is taken only if no other batch holds it (`SKIP
+ * LOCKED`). The operations that need a wallet the batch could not take, and those after them that
+ * share a wallet, hold or original with them, are left pending for the next batch ({@link
+ * applicableNow}). So a batch never waits for a wallet another batch is crediting unless an
+ * oldest operation it waits for needs it, and it always applies those. Only that part of the
+ * statement waits, for their wallets in id order, while the batch holds no other wallet: no cycle
+ * of waits can form (docs/design.md, Apply).
  *
  * `beforeApply` (a test seam) sees each operation before it is applied.
  */
