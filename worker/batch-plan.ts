@@ -77,7 +77,7 @@ export function planBatch(
 }
 
 /** `pending` (partition by partition) with each partition's first operation moved to the front; `heads` of them. */
-export function headsFirst(pending: readonly PendingOperation[]): {
+function headsFirst(pending: readonly PendingOperation[]): {
   operations: PendingOperation[];
   heads: number;
 } {

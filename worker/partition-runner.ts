@@ -294,11 +294,14 @@ async function applyParts(parts: Part[], started: number, deps: RunnerDeps): Pro
     }
     return { applied, completed: written };
   });
-  const attempted = parts.flatMap((part) => part.attempted);
-  const partOfId = new Map(attempted.map((op) => [op.id, partOf(op)]));
+  // One map of the batch's operations by id, for both the split of its completions and its report.
+  const byId = new Map(parts.flatMap((part) => part.attempted.map((op) => [op.id, op] as const)));
   for (const part of parts) part.completed = { ids: [], deliveries: completed.deliveries };
-  for (const id of completed.ids) partOfId.get(id)?.completed?.ids.push(id);
-  if (applied) reportBatch(parts, applied, attempted, completed, started, deps);
+  for (const id of completed.ids) {
+    const op = byId.get(id);
+    if (op) partOf(op).completed?.ids.push(id);
+  }
+  if (applied) reportBatch(parts, applied, byId, completed, started, deps);
 }
 
 /** A batch applied in memory, and how many of its operations it left pending for the next batch. */
@@ -339,13 +342,12 @@ export async function lockAndApply(
 function reportBatch(
   parts: Part[],
   { outcomes, deferred }: Applied,
-  attempted: Attempted[],
+  byId: ReadonlyMap<string, Attempted>,
   completed: Completed,
   started: number,
   deps: RunnerDeps,
 ): void {
   const seconds = (performance.now() - started) / 1000;
-  const byId = new Map(attempted.map((op) => [op.id, op]));
   const report: BatchReport["operations"] = outcomes.map((o) => {
     const op = byId.get(o.operationId) as Attempted;
     return {
