@@ -201,6 +201,11 @@ export const workerConfigSchema = baseConfigSchema
       .describe(
         "Most batch transactions one worker process runs at once (its partitions queue for them, and those that waited together run in one); the deployment runs worker processes × this",
       ),
+    BATCH_LINGER: int(0, 1_000)
+      .default(8)
+      .describe(
+        "Turns a partition runner whose select found nothing stays, riding along other partitions' batches (or asking with the process's other idle runners, every 5 ms), before it confirms the partition drained and ends; 0 ends at once",
+      ),
     DB_POOL_SIZE: int(1, 200)
       .default(4)
       .describe("Postgres connections per worker process; BATCH_CONCURRENCY + 2 leaves one for the sweeper"),

@@ -4,6 +4,8 @@ export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 /** A request for a slot; one `alone` is run in a group of its own. */
 export interface SlotRequest {
   alone: boolean;
+  /** Wants a group only with a request that is not a rider: see {@link BatchSlots}. */
+  rider?: boolean;
 }
 
 interface Waiting<R, T> {
@@ -24,29 +26,60 @@ interface Waiting<R, T> {
  * transaction for several partitions' due work. A request `alone` (a runner isolating a failed
  * batch, or one whose partition filled its last batch) is never grouped: it leaves by itself
  * when its turn comes, and a group gathered before it leaves without it.
+ *
+ * A `rider` (a runner whose partition had nothing at its last select) is worth a place only in a
+ * group that has other work. When a slot frees and only riders wait, they hold it for up to
+ * `riderWaitMs`: the runners of the group that just ended ask again a moment later (after their
+ * own round trips), and the first that is not a rider leaves with them at once. If none comes,
+ * the riders leave alone (the runner's `execute` then asks first whether they have anything).
  */
 export class BatchSlots {
   private free: number;
   // biome-ignore lint/suspicious/noExplicitAny: each waiter's types are its own caller's.
   private readonly waiting: Waiting<any, any>[] = [];
+  /** Set while riders hold a slot, waiting for a request that is not a rider. */
+  private riderWait: NodeJS.Timeout | undefined;
+  private readonly riderWaitMs: number;
 
-  constructor(limit: number) {
+  constructor(limit: number, riderWaitMs = 0) {
     this.free = limit;
+    this.riderWaitMs = riderWaitMs;
   }
 
   /** Runs `request` in the next group `execute` is called with; resolves or rejects with its own part. */
   run<R extends SlotRequest, T>(request: R, execute: (group: R[]) => Promise<Settled<T>[]>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.waiting.push({ request, execute, resolve, reject });
-      if (this.free > 0) {
+      if (this.riderWait && !request.rider) {
+        // The riders' slot: they leave now, with this request.
+        clearTimeout(this.riderWait);
+        this.riderWait = undefined;
+        this.runGroup();
+      } else if (this.free > 0) {
         this.free--;
         this.next();
       }
     });
   }
 
-  /** With a slot taken: runs the next group, then hands the slot on (or frees it). */
+  /** With a slot taken: runs the next group (riders alone wait first), or frees the slot. */
   private next(): void {
+    if (this.waiting.length > 0 && this.waiting.every((w) => w.request.rider)) {
+      if (this.riderWait) {
+        this.free++; // the riders already hold a slot
+        return;
+      }
+      this.riderWait = setTimeout(() => {
+        this.riderWait = undefined;
+        this.runGroup();
+      }, this.riderWaitMs);
+      return;
+    }
+    this.runGroup();
+  }
+
+  /** With a slot taken: runs the next group, then hands the slot on (or frees it). */
+  private runGroup(): void {
     const group = this.takeGroup();
     if (group.length === 0) {
       this.free++;

@@ -54,6 +54,11 @@ export interface RunnerDeps {
   deliveriesWritten?: () => void;
   /** True once the process is shutting down: finish the current batch, then hand over. */
   stopping: () => boolean;
+  /**
+   * Turns a runner whose select found nothing stays as a rider before it confirms its partition
+   * drained (0 when absent): see {@link runPartition}.
+   */
+  lingerTurns?: number;
   /** The process's runners with work now (1 when absent): what a partition's share of a batch is counted over. */
   busyRunners?: () => number;
   /** Asked between batches: true when the partition is now another process's (partition-assignment.ts). */
@@ -92,16 +97,24 @@ export class StoppedError extends Error {}
  * rings find it set and add no job: one doorbell job per busy period, not one per batch.
  * The confirming select is first a question, asked without a transaction ({@link hasPending}):
  * a partition found drained costs one round trip there instead of three.
+ *
+ * Before it confirms, a runner whose select found nothing lingers for `lingerTurns` turns as a
+ * rider: its partition's select rides along the batches other runners' work opens (an index probe
+ * more in their statement), or, when none has work, is a question shared by the riders
+ * (batch-slots.ts paces those turns). An operation accepted meanwhile is applied by this run,
+ * without a new doorbell job: fewer doorbell cycles when partitions are often briefly empty.
  */
 export async function runPartition(partition: number, deps: RunnerDeps): Promise<RunOutcome> {
   let singleSteps = 0; // operations still to apply one at a time after a failed batch
   let confirming = false; // the last select found nothing: delete the flag, then ask again
   let waits = false; // the last batch left the partition's oldest operation pending
   let backlog = false; // the last batch would have filled its share of a batch of every busy runner
+  let idle = 0; // turns in a row that found nothing (the runner is a rider while it lingers)
   for (;;) {
     if (deps.stopping()) return "stopped";
     const single = singleSteps > 0;
-    const ask: Ask = { partition, confirming, single, alone: single || backlog, waits };
+    const rider = idle > 0 && !confirming && !single;
+    const ask: Ask = { partition, confirming, single, alone: single || backlog, waits, rider };
     let batch: Batch;
     try {
       batch = await retryTransient(() => deps.slots.run(ask, (group) => applyGroup(group, deps)), deps);
@@ -113,6 +126,7 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       const { attempted, cause } = err;
       const poison = attempted[0];
       if (!poison) throw cause; // nothing selected: not an operation's fault
+      idle = 0;
       // A batch of several operations, or of several partitions, names no culprit: its
       // operations are tried again one at a time, each in a batch of its own.
       if (!ask.single) {
@@ -138,15 +152,22 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
       batch = { attempted, completed };
     }
     if (batch.attempted.length === 0) {
+      backlog = false; // a partition that ran dry rides along again
       if (!confirming) {
         // Dealt elsewhere: the new owner confirms it drained (the caller rings for it).
         if (singleSteps === 0 && deps.handOver?.(partition)) return "handed-over";
+        if (singleSteps === 0 && idle < (deps.lingerTurns ?? 0)) {
+          idle++;
+          continue;
+        }
+        idle = 0;
         confirming = true;
         continue;
       }
       await deps.hooks?.afterEmptySelect?.(partition);
       return "drained";
     }
+    idle = 0;
     confirming = false;
     waits = !batch.completed.ids.includes((batch.attempted[0] as Attempted).id);
     backlog = batch.attempted.length >= deps.batchCap(deps.busyRunners?.() ?? 1);
@@ -196,6 +217,8 @@ interface Ask extends SlotRequest {
   single: boolean;
   /** Its last batch left its oldest operation for later (a wallet was busy): this one waits for its wallets. */
   waits: boolean;
+  /** Its last select found nothing: it selects only as part of a batch other runners' asks make. */
+  rider: boolean;
 }
 
 /** One runner's part of a group's batch: what it asked, then what it selected. */
@@ -219,7 +242,8 @@ const fail = (cause: unknown, attempted: Attempted[]): Settled<Batch> => ({
  * `single`, always in a group of its own). Settles each ask with its own part: the operations it
  * selected and those it completed, or {@link BatchFailed} carrying only its operations. The
  * confirming asks clear their flags first and are asked, all at once and without a transaction,
- * whether anything is pending ({@link hasPending}); those that find nothing end there.
+ * whether anything is pending ({@link hasPending}); those that find nothing end there. So are
+ * the riders of a group with no other work: an idle turn costs one question, not a transaction.
  */
 async function applyGroup(asks: Ask[], deps: RunnerDeps): Promise<Settled<Batch>[]> {
   const started = performance.now();
@@ -244,10 +268,15 @@ async function applyGroup(asks: Ask[], deps: RunnerDeps): Promise<Settled<Batch>
   );
   let parts = live;
   try {
-    const confirming = parts.filter((part) => part.ask.confirming).map((part) => part.ask.partition);
-    if (confirming.length > 0) {
-      const busy = await hasPending(deps.pool, confirming);
-      parts = parts.filter((part) => !part.ask.confirming || busy.has(part.ask.partition));
+    // The confirming asks, and the riders unless another ask opens a transaction anyway.
+    const working = parts.some((part) => !part.ask.confirming && !part.ask.rider);
+    const asked = parts.filter((part) => part.ask.confirming || (part.ask.rider && !working));
+    if (asked.length > 0) {
+      const busy = await hasPending(
+        deps.pool,
+        asked.map((part) => part.ask.partition),
+      );
+      parts = parts.filter((part) => !asked.includes(part) || busy.has(part.ask.partition));
     }
     if (parts.length > 0) await applyParts(parts, started, deps);
     for (const part of parts) {

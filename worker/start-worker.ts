@@ -38,6 +38,11 @@ const WEDGED_AFTER_MS = 15_000;
 const HANDOFF_TIMEOUT_MS = 5_000;
 /** The runner's own Redis commands (a flag, an announcement) get this long, ms. */
 const RUNNER_REDIS_TIMEOUT_MS = 2_000;
+/**
+ * How long runners whose partitions had nothing wait for a runner with work to ride along
+ * (batch-slots.ts): a few of the round trips a runner makes between two of its batches.
+ */
+const RIDER_WAIT_MS = 5;
 
 export interface RunningWorker {
   /** Port of the worker's metrics listener (GET /metrics, GET /healthz). */
@@ -144,7 +149,7 @@ export async function startWorker(
     : undefined;
 
   let stopping = false;
-  const slots = new BatchSlots(config.BATCH_CONCURRENCY);
+  const slots = new BatchSlots(config.BATCH_CONCURRENCY, RIDER_WAIT_MS);
   const caps = { cap: config.BATCH_CAP, sharedCap: config.BATCH_CAP_SHARED };
   const processId = randomUUID();
   const assignment = new PartitionAssignment(config.PARTITIONS, processId);
@@ -153,6 +158,7 @@ export async function startWorker(
     pool,
     batchCap: (partitions: number) => partitionCap(partitions, consumers.runnerCount() === 1, caps),
     busyRunners: () => consumers.runnerCount(),
+    lingerTurns: config.BATCH_LINGER,
     log,
     metrics,
     stopping: () => stopping,
@@ -186,6 +192,7 @@ export async function startWorker(
     log,
     run: async (p) => {
       const outcome = await runPartition(p, deps);
+      metrics.runEnded(outcome);
       if (outcome === "handed-over") metrics.handedOver();
       return outcome;
     },

@@ -166,12 +166,12 @@ function markdown(run: BenchRun): string {
   const done = run.scenarios.filter((r): r is ScenarioResult => "settle" in r);
   const procs = [...new Set(done.flatMap((r) => Object.keys(r.cpu)))];
   lines.push(
-    `| scenario | ${procs.join(" | ")} | ops per accept insert | ops per batch | load avg start→end |`,
-    `|---|${procs.map(() => "---:").join("|")}|---:|---:|---|`,
+    `| scenario | ${procs.join(" | ")} | ops per accept insert | ops per batch | ops per runner run | load avg start→end |`,
+    `|---|${procs.map(() => "---:").join("|")}|---:|---:|---:|---|`,
   );
   for (const r of done) {
     lines.push(
-      `| ${r.name} | ${procs.map((p) => r.cpu[p]?.usPerOp ?? "—").join(" | ")} | ${r.settle.groupSize.accept} | ${r.settle.groupSize.batch} | ${r.load1.start}→${r.load1.end} |`,
+      `| ${r.name} | ${procs.map((p) => r.cpu[p]?.usPerOp ?? "—").join(" | ")} | ${r.settle.groupSize.accept} | ${r.settle.groupSize.batch} | ${r.runs ? Math.round(r.load.accepted / r.runs) : "—"} | ${r.load1.start}→${r.load1.end} |`,
     );
   }
   lines.push(

@@ -64,6 +64,8 @@ export interface ScenarioResult {
   deadlocks: { before: number; after: number };
   /** Operations the workers left for a later batch (a wallet held by another), over the measured phase and its drain. */
   deferred: number;
+  /** Partition runners that ended over the measured phase and its drain: a doorbell job each. */
+  runs: number;
   rss: RssSample[];
   /** Postgres per accepted operation over the measured phase and its drain (pg-readings.ts). */
   pg: PgReadings;
@@ -239,7 +241,7 @@ export async function runScenario(
     const measured = await withPg(o.pgUrl, database, async (c) => {
       const marker = await seqMarker(c);
       const cpuBefore = processes.map((p) => processTreeStats(p.child.pid ?? 0)?.cpuMs ?? 0);
-      const deferredBefore = await operationsDeferred(processes);
+      const countersBefore = await workerCounters(processes);
       const backendsBefore = await backendCpu(c, database);
       const machineBefore = machineCpu();
       const readings = await startPgReadings(o.pgUrl, database, o.profile);
@@ -251,10 +253,11 @@ export async function runScenario(
       const cpuAfter = processes.map((p) => processTreeStats(p.child.pid ?? 0)?.cpuMs ?? 0);
       const backendsAfter = await backendCpu(c, database);
       const machineAfter = machineCpu();
-      const deferred = (await operationsDeferred(processes)) - deferredBefore;
+      const counters = await workerCounters(processes);
       return {
         load,
-        deferred,
+        deferred: counters.deferred - countersBefore.deferred,
+        runs: counters.runs - countersBefore.runs,
         drained,
         rss,
         marker,
@@ -316,6 +319,7 @@ export async function runScenario(
       lost: accepted - measured.load.replayed - settle.operations,
       deadlocks: { before: deadlocksBefore, after: deadlocksAfter },
       deferred: measured.deferred,
+      runs: measured.runs,
       rss: measured.rss,
       pg: pgReadings,
       cpu,
@@ -344,16 +348,30 @@ async function backendCpu(c: { query: pg.Client["query"] }, database: string): P
   return out;
 }
 
+/** Counters of the workers, summed over them. */
+interface WorkerCounters {
+  /** `billing_operations_deferred_total`. */
+  deferred: number;
+  /** `billing_partition_runs_total`, every outcome. */
+  runs: number;
+}
+
 /**
- * The workers' `billing_operations_deferred_total`, summed: each names its metrics port in the
- * line that says it started. 0 from a worker whose code has no such counter (an older commit).
+ * The workers' counters, summed: each names its metrics port in the line that says it started.
+ * 0 from a worker whose code has no such counter (an older commit).
  */
-async function operationsDeferred(processes: BenchProcess[]): Promise<number> {
-  let sum = 0;
+async function workerCounters(processes: BenchProcess[]): Promise<WorkerCounters> {
+  const sum = { deferred: 0, runs: 0 };
+  const total = (text: string, name: string) =>
+    [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
   for (const p of processes.filter((w) => w.name.startsWith("worker"))) {
     const { metricsPort } = JSON.parse(p.readyLine) as { metricsPort: number };
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    sum += Number(/^billing_operations_deferred_total (\S+)$/m.exec(text)?.[1] ?? 0);
+    sum.deferred += total(text, "billing_operations_deferred_total");
+    sum.runs += total(text, "billing_partition_runs_total");
   }
   return sum;
 }

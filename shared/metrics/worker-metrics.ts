@@ -24,6 +24,8 @@ export interface WorkerMetrics {
   batchCommitted(report: BatchReport): void;
   /** A runner handed its partition over to the process it is now dealt to. */
   handedOver(): void;
+  /** A partition runner ended: its partition drained, the process stopped, or it handed over. */
+  runEnded(outcome: "drained" | "stopped" | "handed-over"): void;
   /** Reads the number of partitions dealt to this process at each scrape. */
   partitionsAssigned(read: () => number): void;
   /** A partition's queue worker took no doorbell for too long and was replaced. */
@@ -88,6 +90,13 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     help: "Partitions this process handed over between two batches because they were dealt to another worker process",
     registers: [registry],
   });
+  const runs = new Counter({
+    name: "billing_partition_runs_total",
+    help: "Partition runners that ended, by outcome (drained, stopped, handed-over): each drained one's partition needs a new doorbell job for its next operation",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  for (const outcome of ["drained", "stopped", "handed-over"]) runs.inc({ outcome }, 0);
   const replacements = new Counter({
     name: "billing_queue_worker_replacements_total",
     help: "Queue workers of this process closed and made anew because their partition's doorbells waited while they took none",
@@ -106,6 +115,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   return {
     registry,
     handedOver: () => handovers.inc(),
+    runEnded: (outcome) => runs.inc({ outcome }),
     queueWorkerReplaced: () => replacements.inc(),
     partitionsAssigned(read) {
       readAssigned = read;

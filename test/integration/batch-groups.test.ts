@@ -182,3 +182,81 @@ describe("a batch of several partitions", () => {
     await expectAuditClean(system);
   });
 });
+
+describe("a runner that found nothing rides along the other runners' batches (BATCH_LINGER)", () => {
+  /**
+   * Partitions 0 and 1 on one slot, the runner of 1 started from 0's first batch. Partition 0
+   * gets a new top-up in each of its first `rounds` batches, so its runner never finds nothing
+   * meanwhile; partition 1 has one top-up at the start and gets another during 0's batch number
+   * `late`, long after the runner of 1 found its partition empty.
+   */
+  async function ride(lingerTurns: number, late = 6, rounds = 12) {
+    const own = [(await api.topUp(wallets[0] as string, 1)).body.id as string];
+    const early = (await api.topUp(wallets[1] as string, 1)).body.id as string;
+    let lateId = "";
+    let batches = 0;
+    let other: Promise<RunOutcome> | undefined;
+    const deps: RunnerDeps = {
+      pool,
+      batchCap: () => 50,
+      log: pino({ level: "silent" }),
+      clearDirty: async () => {},
+      publish: async () => {},
+      stopping: () => false,
+      slots: new BatchSlots(1),
+      funding: new Map(),
+      lingerTurns,
+      hooks: {
+        beforeBatch: async (partition) => {
+          if (partition === 0 && !other) other = runPartition(1, deps);
+        },
+        afterLockPending: async (partition) => {
+          if (partition !== 0) return;
+          batches++;
+          if (batches < rounds) own.push((await api.topUp(wallets[0] as string, 1)).body.id);
+          if (batches === late) lateId = (await api.topUp(wallets[1] as string, 1)).body.id;
+        },
+      },
+    };
+    const first = await runPartition(0, deps);
+    expect([first, await other]).toEqual(["drained", "drained"]);
+    return { own, early, late: lateId };
+  }
+
+  it("applies an operation accepted while it rides, in the same run, in one of the other partition's batches", async () => {
+    const before = await balances();
+    const { own, early, late } = await ride(8);
+
+    const done = await outcomes([...own, early, late]);
+    for (const id of [...own, early, late]) expect(done.get(id)?.status).toBe("succeeded");
+    const instants = new Set(own.map((id) => done.get(id)?.at));
+    expect(instants.has(done.get(late)?.at)).toBe(true);
+    expect(await balances()).toEqual(before.map((b, p) => b + (p === 0 ? own.length : p === 1 ? 2 : 0)));
+    await expectAuditClean(system);
+  });
+
+  it("without it, the runner ends once it found nothing: the late operation waits for its doorbell", async () => {
+    const { early, late } = await ride(0);
+
+    const done = await outcomes([early, late]);
+    expect([done.get(early)?.status, done.get(late)?.status]).toEqual(["succeeded", "pending"]);
+    // The doorbell's run applies it.
+    expect(await runPartition(1, runnerAlone())).toBe("drained");
+    expect((await outcomes([late])).get(late)?.status).toBe("succeeded");
+    await expectAuditClean(system);
+  });
+});
+
+/** A runner's dependencies with a slot of its own. */
+function runnerAlone(): RunnerDeps {
+  return {
+    pool,
+    batchCap: () => 50,
+    log: pino({ level: "silent" }),
+    clearDirty: async () => {},
+    publish: async () => {},
+    stopping: () => false,
+    slots: new BatchSlots(1),
+    funding: new Map(),
+  };
+}

@@ -17,8 +17,9 @@ let holding: { reached: () => void; release: Promise<void> } | undefined;
 beforeAll(async () => {
   system = await startSystem({
     partitions: 4,
-    // Two batch transactions at once in the one worker: the held one and the other.
-    workerSettings: { BATCH_CONCURRENCY: "2" },
+    // Two batch transactions at once in the one worker: the held one and the other. No runner
+    // lingers: one lingering after its top-up would ride the held batch and be held with it.
+    workerSettings: { BATCH_CONCURRENCY: "2", BATCH_LINGER: "0" },
     inProcessWorker: {
       hooks: {
         afterLockPending: async (_partition, ids) => {

@@ -25,8 +25,9 @@ describe.each(REDIS_MODES)("operations ($name)", (mode) => {
     system = await startSystem({
       partitions: 4,
       workerProcesses: 1,
-      // No sweeper rescue during the test: a held operation stays pending until the test rings.
-      workerSettings: { SWEEP_GRACE_MS: "3600000" },
+      // No sweeper rescue during the test, and no runner lingering after the last test's ring:
+      // a held operation stays pending until the test rings.
+      workerSettings: { SWEEP_GRACE_MS: "3600000", BATCH_LINGER: "0" },
       // A long poll answers early only when woken by a completion message, never by a re-read.
       longPollRereadMs: 600_000,
       ...(await cluster.options(mode)),

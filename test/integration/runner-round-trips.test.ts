@@ -22,7 +22,11 @@ beforeAll(async () => {
 afterAll(async () => system?.stop());
 
 /** Runs partition 0 to its end with `batchCap`; returns what it sent, and how often the flag was cleared. */
-async function run(batchCap: number, hooks?: RunnerHooks): Promise<{ sent: string[]; cleared: number }> {
+async function run(
+  batchCap: number,
+  hooks?: RunnerHooks,
+  lingerTurns = 0,
+): Promise<{ sent: string[]; cleared: number }> {
   const sent: string[] = [];
   class RecordingClient extends pg.Client {
     // biome-ignore lint/suspicious/noExplicitAny: pg's query has a dozen overloads; this only records.
@@ -45,6 +49,7 @@ async function run(batchCap: number, hooks?: RunnerHooks): Promise<{ sent: strin
       stopping: () => false,
       slots: new BatchSlots(1),
       funding: new Map(),
+      lingerTurns,
       ...(hooks ? { hooks } : {}),
     });
     expect(outcome).toBe("drained");
@@ -75,6 +80,31 @@ describe("the partition runner's round trips", () => {
       "begin",
       "batch.lock-pending",
       "commit",
+      "batch.has-pending",
+    ]);
+    expect(cleared).toBe(1);
+    expect(await balanceOf(w)).toBe(6);
+  });
+
+  it("lingering alone, it spends each idle turn on one question, not on a transaction", async () => {
+    const w = await newWallet(api);
+    for (const amount of [1, 2, 3]) expect((await api.topUp(w, amount)).status).toBe(202);
+
+    const { sent, cleared } = await run(10, undefined, 3);
+    expect(sent).toEqual([
+      "begin",
+      "batch.lock-pending",
+      "batch.funding-accounts",
+      "batch.lock-wallets",
+      "batch.write",
+      "commit",
+      "begin",
+      "batch.lock-pending",
+      "commit",
+      // Three turns as a rider with no batch to ride along, then the confirming question.
+      "batch.has-pending",
+      "batch.has-pending",
+      "batch.has-pending",
       "batch.has-pending",
     ]);
     expect(cleared).toBe(1);

@@ -4,6 +4,7 @@ import { BatchSlots, type Settled } from "../../worker/batch-slots.ts";
 interface Req {
   name: string;
   alone: boolean;
+  rider?: boolean;
 }
 
 /** An `execute` that records its groups and holds each until `release` is called. */
@@ -23,6 +24,7 @@ function recorder() {
 }
 
 const req = (name: string, alone = false): Req => ({ name, alone });
+const rider = (name: string): Req => ({ name, alone: false, rider: true });
 /** Lets every pending callback run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -87,5 +89,67 @@ describe("BatchSlots: batch transactions per process, the waiting runners togeth
     };
     await expect(slots.run(req("a"), execute)).rejects.toThrow("connection lost");
     expect(await slots.run(req("b"), execute)).toBe("after");
+  });
+
+  describe("riders (runners whose partitions had nothing)", () => {
+    it("leave with the first request that is not a rider, at once", async () => {
+      const slots = new BatchSlots(1, 60_000);
+      const { groups, execute, release } = recorder();
+      const runs = [slots.run(rider("r1"), execute), slots.run(rider("r2"), execute)];
+      await settle();
+      expect(groups).toEqual([]); // they hold the slot, waiting
+      runs.push(slots.run(req("a"), execute));
+      await settle();
+      expect(groups).toEqual([["r1", "r2", "a"]]);
+      await release();
+      expect(await Promise.all(runs)).toEqual(["r1 done", "r2 done", "a done"]);
+    });
+
+    it("join a group with work that was waiting when the slot frees", async () => {
+      const slots = new BatchSlots(1, 60_000);
+      const { groups, execute, release } = recorder();
+      const runs = [
+        slots.run(req("a"), execute),
+        slots.run(rider("r"), execute),
+        slots.run(req("b"), execute),
+      ];
+      await settle();
+      await release();
+      expect(groups).toEqual([["a"], ["r", "b"]]);
+      await release();
+      expect(await Promise.all(runs)).toEqual(["a done", "r done", "b done"]);
+    });
+
+    it("with none coming, leave alone after riderWaitMs", async () => {
+      const slots = new BatchSlots(1, 20);
+      const { groups, execute, release } = recorder();
+      const r = slots.run(rider("r"), execute);
+      await settle();
+      expect(groups).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      expect(groups).toEqual([["r"]]);
+      await release();
+      expect(await r).toBe("r done");
+      // The slot is free again: a request with work runs at once.
+      const a = slots.run(req("a"), execute);
+      await settle();
+      expect(groups).toEqual([["r"], ["a"]]);
+      await release();
+      expect(await a).toBe("a done");
+    });
+
+    it("hold one slot, whatever the limit: the others stay free for work", async () => {
+      const slots = new BatchSlots(2, 60_000);
+      const { groups, execute, release } = recorder();
+      const runs = [slots.run(rider("r1"), execute), slots.run(rider("r2"), execute)];
+      runs.push(slots.run(req("a"), execute));
+      runs.push(slots.run(req("b"), execute));
+      await settle();
+      // a took the riders' slot with them; b the other one.
+      expect(groups).toEqual([["r1", "r2", "a"], ["b"]]);
+      await release();
+      await release();
+      expect(await Promise.all(runs)).toEqual(["r1 done", "r2 done", "a done", "b done"]);
+    });
   });
 });

@@ -65,6 +65,18 @@ describe("metrics label cardinality", () => {
     expect(sampleValue(samples, "billing_batch_size_sum")).toBe(4);
     expect(sampleValue(samples, "billing_operation_completion_seconds_count")).toBe(4);
   });
+
+  it("partition runners that ended are counted by outcome, each outcome at 0 from the start", async () => {
+    const registry = createMetricsRegistry();
+    const metrics = createWorkerMetrics(registry);
+    const runs = async (outcome: string) =>
+      sampleValue(await scrape(registry), "billing_partition_runs_total", { outcome });
+    expect([await runs("drained"), await runs("stopped"), await runs("handed-over")]).toEqual([0, 0, 0]);
+    metrics.runEnded("drained");
+    metrics.runEnded("drained");
+    metrics.runEnded("handed-over");
+    expect([await runs("drained"), await runs("stopped"), await runs("handed-over")]).toEqual([2, 0, 1]);
+  });
 });
 
 describe("series alerting needs from the start", () => {
