@@ -43,14 +43,8 @@ afterAll(async () => {
 async function runThree(poison?: string, cap = 50): Promise<RunOutcome[]> {
   const others: Promise<RunOutcome>[] = [];
   const deps: RunnerDeps = {
-    pool,
+    ...runnerDeps(),
     batchCap: () => cap,
-    log: pino({ level: "silent" }),
-    clearDirty: async () => {},
-    publish: async () => {},
-    stopping: () => false,
-    slots: new BatchSlots(1),
-    funding: new Map(),
     hooks: {
       beforeBatch: async (partition) => {
         // Partition 0's first batch holds the slot: the other runners ask for it meanwhile.
@@ -197,14 +191,7 @@ describe("a runner that found nothing rides along the other runners' batches (BA
     let batches = 0;
     let other: Promise<RunOutcome> | undefined;
     const deps: RunnerDeps = {
-      pool,
-      batchCap: () => 50,
-      log: pino({ level: "silent" }),
-      clearDirty: async () => {},
-      publish: async () => {},
-      stopping: () => false,
-      slots: new BatchSlots(1),
-      funding: new Map(),
+      ...runnerDeps(),
       lingerTurns,
       hooks: {
         beforeBatch: async (partition) => {
@@ -241,14 +228,14 @@ describe("a runner that found nothing rides along the other runners' batches (BA
     const done = await outcomes([early, late]);
     expect([done.get(early)?.status, done.get(late)?.status]).toEqual(["succeeded", "pending"]);
     // The doorbell's run applies it.
-    expect(await runPartition(1, runnerAlone())).toBe("drained");
+    expect(await runPartition(1, runnerDeps())).toBe("drained");
     expect((await outcomes([late])).get(late)?.status).toBe("succeeded");
     await expectAuditClean(system);
   });
 });
 
-/** A runner's dependencies with a slot of its own. */
-function runnerAlone(): RunnerDeps {
+/** Runners' dependencies: the runners given the same share one slot. */
+function runnerDeps(): RunnerDeps {
   return {
     pool,
     batchCap: () => 50,
