@@ -113,8 +113,8 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
   for (;;) {
     if (deps.stopping()) return "stopped";
     const single = singleSteps > 0;
-    const rider = idle > 0 && !confirming && !single;
-    const ask: Ask = { partition, confirming, single, alone: single || backlog, waits, rider };
+    // A runner lingers (idle > 0) only while neither confirming nor isolating a failure.
+    const ask: Ask = { partition, confirming, single, alone: single || backlog, waits, rider: idle > 0 };
     let batch: Batch;
     try {
       batch = await retryTransient(() => deps.slots.run(ask, (group) => applyGroup(group, deps)), deps);
