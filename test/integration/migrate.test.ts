@@ -67,7 +67,7 @@ describe("db:migrate and PARTITIONS", () => {
   });
 });
 
-describe("migrations 0004-0007 (the write path) on a database of the 0003 schema, with data", () => {
+describe("migrations 0004-0008 (the write path) on a database of the 0003 schema, with data", () => {
   it("queues the pending operations, drops the foreign keys for the triggers, and the ledger goes on", async () => {
     await withAdminPg((c) => c.query(`CREATE DATABASE ${populated}`));
     const oldUrl = dbUrl(populated);
@@ -132,6 +132,24 @@ describe("migrations 0004-0007 (the write path) on a database of the 0003 schema
       expect(
         (await handle.db.execute(sql`SELECT reloptions FROM pg_class WHERE relname = 'operations'`)).rows,
       ).toEqual([{ reloptions: ["fillfactor=70"] }]);
+      // Migration 0008: a change of an operation's id is refused after the row (before it,
+      // Postgres locked every row an update touched, the trigger's column or not).
+      const timing = await handle.db.execute(sql`
+        SELECT tgname, (tgtype & 2) = 0 AS after FROM pg_trigger
+        WHERE tgrelid = 'operations'::regclass AND NOT tgisinternal ORDER BY tgname`);
+      expect(timing.rows).toEqual([
+        { tgname: "operations_never_rekeyed", after: true },
+        { tgname: "operations_never_removed", after: false },
+        { tgname: "operations_never_truncated", after: false },
+      ]);
+      const rekeyed = await handle.db
+        .execute(
+          sql`UPDATE operations SET id = gen_random_uuid() WHERE id = '00000000-0000-7000-8000-000000000101'`,
+        )
+        .catch((e: unknown) => e);
+      expect(String((rekeyed as { cause?: unknown }).cause ?? rekeyed)).toContain(
+        "never deleted nor re-keyed",
+      );
 
       // The new runner applies what the old release left pending, and the books balance.
       const log = pino({ level: "silent" });
