@@ -11,10 +11,10 @@ import { type Micros, micros } from "./micros.ts";
 /**
  * The SQL of one partition batch, on the raw pg client of the batch's transaction. Every
  * statement is set-based; those with parameters are named, so each pooled connection parses and
- * plans them once. Five round trips per batch, whatever its size: BEGIN, the lock of the pending
- * operations, the lock of the wallets, the write, COMMIT (and the funding look-up once per
- * process; a batch with captures or voids locks their holds in one more, with refunds their
- * originals in one more). The select that confirms a partition drained is asked first without
+ * plans them once. Six round trips per batch, whatever its size: BEGIN, the lock of its
+ * partitions, the read of their pending operations, the lock of the wallets, the write, COMMIT
+ * (and the funding look-up once per process; a batch with captures or voids locks their holds in
+ * one more, with refunds their originals in one more). The select that confirms a partition drained is asked first without
  * a transaction ({@link hasPending}).
  */
 
@@ -47,16 +47,39 @@ export interface PartitionAsk {
 }
 
 /**
- * Locks the oldest pending operations of each asked partition, in acceptance order, up to its
- * cap: the batch's first statement. It reads each partition's queue (`pending_operations`, by
- * its key) and joins each operation by id; the queue's rows are the lock (the batch write
- * deletes them as it sets the statuses). Not `SKIP LOCKED`: a second runner (after a false
- * stall) waits, then finds them gone and reads on from there. The rows come partition by
- * partition, in the order asked, each in its `seq` order.
+ * The class of the advisory locks that {@link lockPartitions} takes, one per partition (the
+ * two-key form: apart from the migration's single-key lock).
  */
-export async function lockPending(tx: Queryable, asks: readonly PartitionAsk[]): Promise<PendingOperation[]> {
+const PARTITION_LOCK_CLASS = 0x62696c6c;
+
+/**
+ * Takes the asked partitions for the rest of the batch's transaction, in ascending order (no two
+ * batches wait for each other's partitions in a cycle): a transaction-level advisory lock each,
+ * held in memory, no row touched and nothing logged. A partition has one runner; a second one
+ * (after a false stall) waits here for the first's batch to end, and its next statement, with a
+ * snapshot taken after that, reads on from what the first left. This is the lock of a batch's
+ * pending operations: locking their queue rows instead (`FOR UPDATE`) wrote a WAL record for each
+ * and dirtied its page once more before the batch deleted it.
+ */
+export async function lockPartitions(tx: Queryable, partitions: readonly number[]): Promise<void> {
+  await tx.query({
+    name: "batch.lock-partitions",
+    text: `SELECT count(pg_advisory_xact_lock(${PARTITION_LOCK_CLASS}, s.partition))
+           FROM (SELECT a.partition FROM unnest($1::int[]) AS a(partition) ORDER BY a.partition OFFSET 0) s`,
+    values: [[...partitions]],
+  });
+}
+
+/**
+ * Reads the oldest pending operations of each asked partition, in acceptance order, up to its
+ * cap: the batch's first read, after {@link lockPartitions}. It reads each partition's queue
+ * (`pending_operations`, by its key) and joins each operation by id; the batch write deletes the
+ * queue rows as it sets the statuses. The rows come partition by partition, in the order asked,
+ * each in its `seq` order.
+ */
+export async function readPending(tx: Queryable, asks: readonly PartitionAsk[]): Promise<PendingOperation[]> {
   const r = await tx.query({
-    name: "batch.lock-pending",
+    name: "batch.read-pending",
     text: `SELECT q.partition, o.id, o.type, o.amount::text AS amount, o.currency, o.from_wallet_id, o.to_wallet_id,
                   o.hold_id, o.refund_of, ${micros("o.expires_at")} AS expires_at, ${micros("o.created_at")} AS created_at,
                   (o.type = 'void' AND starts_with(o.idempotency_key, '${EXPIRY_KEY_PREFIX}' || o.hold_id)) AS expiry,
@@ -67,7 +90,6 @@ export async function lockPending(tx: Queryable, asks: readonly PartitionAsk[]):
              WHERE p.partition = a.partition
              ORDER BY p.seq
              LIMIT a.cap
-             FOR UPDATE
            ) q
            JOIN operations o ON o.id = q.operation_id
            ORDER BY a.n, q.seq`,
@@ -78,12 +100,12 @@ export async function lockPending(tx: Queryable, asks: readonly PartitionAsk[]):
 
 /**
  * Those of `partitions` that have a pending operation, asked without a transaction or a lock:
- * one round trip where an empty {@link lockPending} costs three (BEGIN, the select, COMMIT). The
+ * one round trip where an empty {@link readPending} costs three (BEGIN, the select, COMMIT). The
  * runner asks it to confirm that a partition is drained (runPartition), the one select that
  * nearly always finds nothing: before every batch it would cost one round trip more.
  */
 export async function hasPending(db: Queryable, partitions: readonly number[]): Promise<Set<number>> {
-  // In the queue's key order, as lockPending reads it: the planner would rather scan this small
+  // In the queue's key order, as readPending reads it: the planner would rather scan this small
   // table whole for an EXISTS, dead rows of every partition included.
   const r = await db.query<{ partition: number }>({
     name: "batch.has-pending",
@@ -96,7 +118,7 @@ export async function hasPending(db: Queryable, partitions: readonly number[]): 
   return new Set(r.rows.map((row) => row.partition));
 }
 
-/** The rows {@link lockPending} read. */
+/** The rows {@link readPending} read. */
 function pendingRows(r: pg.QueryResult): PendingOperation[] {
   return (
     r.rows as {

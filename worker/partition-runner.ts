@@ -13,9 +13,10 @@ import {
   type Completed,
   fundingFor,
   hasPending,
-  lockPending,
+  lockPartitions,
   lockWallets,
   type PendingOperation,
+  readPending,
   setOutcomes,
   writeBatch,
 } from "./batch-repo.ts";
@@ -303,7 +304,11 @@ async function applyParts(parts: Part[], started: number, deps: RunnerDeps): Pro
   const partOf = (op: PendingOperation) => byPartition.get(op.partition) as Part;
   const idsOf = (part: Part) => part.attempted.map((op) => op.id);
   const { applied, completed } = await batchTransaction(deps.pool, async (tx) => {
-    const pending = await lockPending(tx, asks);
+    await lockPartitions(
+      tx,
+      asks.map((a) => a.partition),
+    );
+    const pending = await readPending(tx, asks);
     const lockedAt = performance.now();
     for (const part of parts) part.selected = true;
     for (const op of pending) partOf(op).attempted.push({ ...op, lockedAt });

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAILURE_MESSAGES } from "../../shared/errors.ts";
-import { lockPending, writeBatch } from "../../worker/batch-repo.ts";
+import { readPending, writeBatch } from "../../worker/batch-repo.ts";
 import { lockAndApply } from "../../worker/partition-runner.ts";
 import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
@@ -137,7 +137,7 @@ describe("a batch write with thousands pending elsewhere", () => {
     // One partition's full batch, as the runner applies it: locks, then the write, under EXPLAIN.
     const client = await system.db.$client.connect();
     const plans: PlanNode[] = [];
-    let batch: Awaited<ReturnType<typeof lockPending>>;
+    let batch: Awaited<ReturnType<typeof readPending>>;
     try {
       await client.query("BEGIN");
       const fullest = await client.query(
@@ -145,7 +145,7 @@ describe("a batch write with thousands pending elsewhere", () => {
       );
       const { partition, n } = fullest.rows[0] as { partition: number; n: number };
       expect(n).toBeGreaterThanOrEqual(BACKLOG / 4);
-      batch = await lockPending(client, [{ partition, cap: CAP }]);
+      batch = await readPending(client, [{ partition, cap: CAP }]);
       expect(batch.length).toBe(Math.min(n, CAP));
       // The batch as the runner applies it: every top-up succeeds, two entries each.
       const result = await lockAndApply(client, batch, new Map());

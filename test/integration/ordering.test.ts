@@ -1,8 +1,12 @@
 import { sql } from "drizzle-orm";
+import pg from "pg";
+import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { insertPendingMany } from "../../shared/db/operation-batch-repo.ts";
 import { newId } from "../../shared/ids.ts";
 import { Doorbells } from "../../shared/queues/doorbells.ts";
+import { BatchSlots } from "../../worker/batch-slots.ts";
+import { type RunnerDeps, type RunnerHooks, runPartition } from "../../worker/partition-runner.ts";
 import { newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
 import { expectAuditClean } from "../helpers/money.ts";
 import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
@@ -156,6 +160,74 @@ describe("an accept whose insert commits after a later one (a slow accept transa
       ["-10", "70"],
       ["-30", "40"],
     ]);
+    await expectAuditClean(system);
+  });
+});
+
+describe("two runners of one partition at once (a second one after a false stall)", () => {
+  it("the second waits for the first's batch, then applies the rest, each operation once and in order", async () => {
+    const system = await startSystem({ partitions: 1 });
+    systems.push(system);
+    const api = await newClient(system);
+    const a = await newWallet(api);
+    const b = await newWallet(api);
+    for (const amount of [100, ...AMOUNTS]) {
+      const accepted = amount === 100 ? await api.topUp(a, amount) : await api.transfer(a, b, amount);
+      expect(accepted.status).toBe(202);
+    }
+    const pool = new pg.Pool({ connectionString: system.databaseUrl, max: 2 });
+    try {
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked: (ids: string[]) => void = () => {};
+      const firstLocked = new Promise<string[]>((resolve) => {
+        locked = resolve;
+      });
+      const deps = (hooks?: RunnerHooks): RunnerDeps => ({
+        pool,
+        batchCap: () => 3,
+        log: pino({ level: "silent" }),
+        clearDirty: async () => {},
+        publish: async () => {},
+        stopping: () => false,
+        slots: new BatchSlots(1),
+        funding: new Map(),
+        lingerTurns: 0,
+        ...(hooks ? { hooks } : {}),
+      });
+      // The first runner's first batch (the top-up and two transfers) stays open until released.
+      let first = true;
+      const one = runPartition(
+        0,
+        deps({
+          afterLockPending: async (_partition, ids) => {
+            if (!first) return;
+            first = false;
+            locked(ids);
+            await held;
+          },
+        }),
+      );
+      expect(await firstLocked).toHaveLength(3);
+      const two = runPartition(0, deps());
+      // The second runner must not take the operations after the first's batch meanwhile.
+      await new Promise((r) => setTimeout(r, 300));
+      const pending = await system.db.execute<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM operations WHERE status = 'pending'`,
+      );
+      expect(pending.rows[0]?.n).toBe(1 + AMOUNTS.length);
+      release();
+      expect(await Promise.all([one, two])).toEqual(["drained", "drained"]);
+    } finally {
+      await pool.end();
+    }
+    const statuses = await system.db.execute<{ status: string }>(
+      sql`SELECT status FROM operations WHERE type = 'transfer' ORDER BY seq`,
+    );
+    expect(statuses.rows.map((r) => r.status)).toEqual(EXPECTED_STATUSES);
+    expect(await chain(system, a)).toEqual(EXPECTED_CHAIN);
     await expectAuditClean(system);
   });
 });

@@ -9,7 +9,7 @@ import {
 } from "../../shared/db/operation-batch-repo.ts";
 import { pgCode } from "../../shared/db/pg-errors.ts";
 import { newId } from "../../shared/ids.ts";
-import { lockPending, writeBatch } from "../../worker/batch-repo.ts";
+import { readPending, writeBatch } from "../../worker/batch-repo.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { expectAuditClean, expectNothingMoved, moneySnapshot } from "../helpers/money.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
@@ -123,7 +123,7 @@ describe("an entry is written only for a wallet and an operation the batch updat
       const client = await system.db.$client.connect();
       try {
         await client.query("BEGIN");
-        const pending = await lockPending(client, [{ partition: 0, cap: 100 }]);
+        const pending = await readPending(client, [{ partition: 0, cap: 100 }]);
         expect(pending.map((p) => p.id)).toContain(op.id);
         const w = await client.query<{ balance: string; version: string }>(
           "SELECT balance::text, version::text FROM wallets WHERE id = $1",

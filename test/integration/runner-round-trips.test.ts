@@ -62,14 +62,15 @@ async function run(
 /** One batch with work, as the runner sends it. */
 const BATCH = [
   "begin",
-  "batch.lock-pending",
+  "batch.lock-partitions",
+  "batch.read-pending",
   "batch.funding-accounts",
   "batch.lock-wallets",
   "batch.write",
   "commit",
 ];
 /** A select that finds nothing. */
-const EMPTY_SELECT = ["begin", "batch.lock-pending", "commit"];
+const EMPTY_SELECT = ["begin", "batch.lock-partitions", "batch.read-pending", "commit"];
 const count = (sent: string[], what: string) => sent.filter((s) => s === what).length;
 const balanceOf = async (walletId: string) => (await api.get(`/v1/wallets/${walletId}`)).body.balance;
 

@@ -98,7 +98,7 @@ const entriesOf = async (walletId: string) =>
 
 /** The statements of one row each that the test counts: the accept insert, and each batch's. */
 const ACCEPT = "operations.insert-pending-many";
-const BATCH = ["batch.lock-pending", "batch.lock-wallets", "batch.write"];
+const BATCH = ["batch.lock-partitions", "batch.read-pending", "batch.lock-wallets", "batch.write"];
 
 describe("the write path's plans", () => {
   it("are made once per connection on the write-path pools, however few the rows", async () => {

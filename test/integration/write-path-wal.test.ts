@@ -95,7 +95,7 @@ async function recordsOn(table: string, from: string, to: string): Promise<Recor
 }
 
 describe("the write path's WAL", () => {
-  it("sets each operation's status in one HOT update of its row, with no lock record", async () => {
+  it("sets each operation's status in one HOT update of its row, and locks no operation nor queue row", async () => {
     const w = await newWallet(api);
     const amounts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
     const from = await lsn("insert");
@@ -113,6 +113,10 @@ describe("the write path's WAL", () => {
     expect(operations.HOT_UPDATE, JSON.stringify(operations)).toBe(amounts.length);
     expect(operations.LOCK ?? 0, JSON.stringify(operations)).toBe(0);
     expect(operations.UPDATE ?? 0, JSON.stringify(operations)).toBe(0);
+    // The queue's rows are inserted and deleted, never locked: the batch locks its partition.
+    const queue = await recordsOn("pending_operations", from, to);
+    expect(queue, JSON.stringify(queue)).toMatchObject({ DELETE: amounts.length });
+    expect(queue.LOCK ?? 0, JSON.stringify(queue)).toBe(0);
     // Each batch (4, 4, 2 operations) updates the wallet and its funding account, HOT, each row
     // locked once, by the runner's lock of the batch's wallets.
     const wallets = await recordsOn("wallets", from, to);
