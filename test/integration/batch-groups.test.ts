@@ -1,11 +1,10 @@
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BatchSlots } from "../../worker/batch-slots.ts";
 import { type RunnerDeps, type RunOutcome, runPartition } from "../../worker/partition-runner.ts";
 import { type Api, newClient, newWallet, partitionOf } from "../helpers/http.ts";
 import { expectAuditClean } from "../helpers/money.ts";
+import { runnerDeps } from "../helpers/runner.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 import { until } from "../helpers/throwaway.ts";
 
@@ -43,7 +42,7 @@ afterAll(async () => {
 async function runThree(poison?: string, cap = 50): Promise<RunOutcome[]> {
   const others: Promise<RunOutcome>[] = [];
   const deps: RunnerDeps = {
-    ...runnerDeps(),
+    ...runnerDeps(pool),
     batchCap: () => cap,
     hooks: {
       beforeBatch: async (partition) => {
@@ -191,7 +190,7 @@ describe("a runner that found nothing rides along the other runners' batches (BA
     let batches = 0;
     let other: Promise<RunOutcome> | undefined;
     const deps: RunnerDeps = {
-      ...runnerDeps(),
+      ...runnerDeps(pool),
       lingerTurns,
       hooks: {
         beforeBatch: async (partition) => {
@@ -228,22 +227,8 @@ describe("a runner that found nothing rides along the other runners' batches (BA
     const done = await outcomes([early, late]);
     expect([done.get(early)?.status, done.get(late)?.status]).toEqual(["succeeded", "pending"]);
     // The doorbell's run applies it.
-    expect(await runPartition(1, runnerDeps())).toBe("drained");
+    expect(await runPartition(1, runnerDeps(pool))).toBe("drained");
     expect((await outcomes([late])).get(late)?.status).toBe("succeeded");
     await expectAuditClean(system);
   });
 });
-
-/** Runners' dependencies: the runners given the same share one slot. */
-function runnerDeps(): RunnerDeps {
-  return {
-    pool,
-    batchCap: () => 50,
-    log: pino({ level: "silent" }),
-    clearDirty: async () => {},
-    publish: async () => {},
-    stopping: () => false,
-    slots: new BatchSlots(1),
-    funding: new Map(),
-  };
-}

@@ -4,13 +4,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
-import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDb } from "../../shared/db/client.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
-import { BatchSlots } from "../../worker/batch-slots.ts";
 import { runPartition } from "../../worker/partition-runner.ts";
+import { runnerDeps } from "../helpers/runner.ts";
 import { dbUrl, REDIS_URL, withAdminPg } from "../helpers/services.ts";
 import { spawnWorkerProcess } from "../helpers/system.ts";
 
@@ -152,18 +151,8 @@ describe("migrations 0004-0008 (the write path) on a database of the 0003 schema
       );
 
       // The new runner applies what the old release left pending, and the books balance.
-      const log = pino({ level: "silent" });
       for (const partition of [0, 1]) {
-        await runPartition(partition, {
-          pool: handle.db.$client,
-          batchCap: () => 100,
-          log,
-          clearDirty: async () => {},
-          publish: async () => {},
-          stopping: () => false,
-          slots: new BatchSlots(1),
-          funding: new Map(),
-        });
+        await runPartition(partition, runnerDeps(handle.db.$client, { batchCap: () => 100 }));
       }
       const balances = await handle.db.execute(
         sql`SELECT id::text, balance::int, version::int FROM wallets WHERE kind = 'client' ORDER BY id`,

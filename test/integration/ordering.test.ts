@@ -1,15 +1,14 @@
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { insertPendingMany } from "../../shared/db/operation-batch-repo.ts";
 import { newId } from "../../shared/ids.ts";
 import { Doorbells } from "../../shared/queues/doorbells.ts";
-import { BatchSlots } from "../../worker/batch-slots.ts";
-import { type RunnerDeps, type RunnerHooks, runPartition } from "../../worker/partition-runner.ts";
+import { type RunnerHooks, runPartition } from "../../worker/partition-runner.ts";
 import { newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
 import { expectAuditClean } from "../helpers/money.ts";
 import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
+import { runnerDeps } from "../helpers/runner.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 const cluster = clusterForFile();
@@ -185,18 +184,8 @@ describe("two runners of one partition at once (a second one after a false stall
       const firstLocked = new Promise<string[]>((resolve) => {
         locked = resolve;
       });
-      const deps = (hooks?: RunnerHooks): RunnerDeps => ({
-        pool,
-        batchCap: () => 3,
-        log: pino({ level: "silent" }),
-        clearDirty: async () => {},
-        publish: async () => {},
-        stopping: () => false,
-        slots: new BatchSlots(1),
-        funding: new Map(),
-        lingerTurns: 0,
-        ...(hooks ? { hooks } : {}),
-      });
+      const deps = (hooks?: RunnerHooks) =>
+        runnerDeps(pool, { batchCap: () => 3, lingerTurns: 0, ...(hooks ? { hooks } : {}) });
       // The first runner's first batch (the top-up and two transfers) stays open until released.
       let first = true;
       const one = runPartition(

@@ -1,9 +1,8 @@
 import pg from "pg";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BatchSlots } from "../../worker/batch-slots.ts";
 import { type RunnerHooks, runPartition } from "../../worker/partition-runner.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { runnerDeps } from "../helpers/runner.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
@@ -38,20 +37,17 @@ async function run(
   const pool = new pg.Pool({ connectionString: system.databaseUrl, max: 2, Client: RecordingClient });
   let cleared = 0;
   try {
-    const outcome = await runPartition(0, {
-      pool,
-      batchCap: () => batchCap,
-      log: pino({ level: "silent" }),
-      clearDirty: async () => {
-        cleared++;
-      },
-      publish: async () => {},
-      stopping: () => false,
-      slots: new BatchSlots(1),
-      funding: new Map(),
-      lingerTurns,
-      ...(hooks ? { hooks } : {}),
-    });
+    const outcome = await runPartition(
+      0,
+      runnerDeps(pool, {
+        batchCap: () => batchCap,
+        clearDirty: async () => {
+          cleared++;
+        },
+        lingerTurns,
+        ...(hooks ? { hooks } : {}),
+      }),
+    );
     expect(outcome).toBe("drained");
   } finally {
     await pool.end();

@@ -1,13 +1,9 @@
-import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AcceptBatcher } from "../../api/services/accept-batcher.ts";
 import { openDb, WRITE_PATH_SETTINGS } from "../../shared/db/client.ts";
-import { newId } from "../../shared/ids.ts";
-import { BatchSlots } from "../../worker/batch-slots.ts";
 import { runPartition } from "../../worker/partition-runner.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { acceptTopUps, runnerDeps } from "../helpers/runner.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
@@ -21,7 +17,6 @@ import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 let system: TestSystem;
 let api: Api & { clientId: string };
-const silent = pino({ level: "silent" });
 
 beforeAll(async () => {
   system = await startSystem({ partitions: 1 });
@@ -40,35 +35,8 @@ async function acceptAndApply(walletId: string, amounts: number[], cap: number):
     sessionSettings: WRITE_PATH_SETTINGS,
   });
   try {
-    const batcher = new AcceptBatcher({ db: accepts.pool, ring: async () => {}, log: silent });
-    for (const amount of amounts) {
-      await batcher.submit({
-        id: newId(),
-        clientId: api.clientId,
-        type: "top_up",
-        amount: BigInt(amount),
-        currency: "USD",
-        fromWalletId: null,
-        toWalletId: walletId,
-        holdId: null,
-        expiresInSeconds: null,
-        metadata: {},
-        partition: 0,
-        idempotencyKey: randomUUID(),
-        requestHash: "0".repeat(64),
-      });
-    }
-    const outcome = await runPartition(0, {
-      pool: batches.pool,
-      batchCap: () => cap,
-      log: silent,
-      clearDirty: async () => {},
-      publish: async () => {},
-      stopping: () => false,
-      slots: new BatchSlots(1),
-      funding: new Map(),
-    });
-    expect(outcome).toBe("drained");
+    await acceptTopUps(accepts.pool, api.clientId, walletId, amounts);
+    expect(await runPartition(0, runnerDeps(batches.pool, { batchCap: () => cap }))).toBe("drained");
   } finally {
     await Promise.all([accepts.close(), batches.close()]);
   }
