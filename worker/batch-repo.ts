@@ -14,8 +14,8 @@ import { type Micros, micros } from "./micros.ts";
  * plans them once. Six round trips per batch, whatever its size: BEGIN, the lock of its
  * partitions, the read of their pending operations, the lock of the wallets, the write, COMMIT
  * (and the funding look-up once per process; a batch with captures or voids locks their holds in
- * one more, with refunds their originals in one more). The select that confirms a partition drained is asked first without
- * a transaction ({@link hasPending}).
+ * one more, with refunds their originals in one more). The select that confirms a partition
+ * drained is asked first without a transaction ({@link hasPending}).
  */
 
 /** A pending operation as the runner locked it for a batch. */
@@ -36,7 +36,7 @@ export interface PendingOperation {
   createdAt: Micros;
   /** A void the sweeper accepted for an expired hold (hold-facts-repo.ts, `expiryKey`). */
   expiry: boolean;
-  /** Time since acceptance (`created_at`) when the row was locked, by the Postgres clock, ms. */
+  /** Time since acceptance (`created_at`) when the batch read it, by the Postgres clock, ms. */
   ageMs: number;
 }
 
@@ -100,9 +100,10 @@ export async function readPending(tx: Queryable, asks: readonly PartitionAsk[]):
 
 /**
  * Those of `partitions` that have a pending operation, asked without a transaction or a lock:
- * one round trip where an empty {@link readPending} costs three (BEGIN, the select, COMMIT). The
- * runner asks it to confirm that a partition is drained (runPartition), the one select that
- * nearly always finds nothing: before every batch it would cost one round trip more.
+ * one round trip where an empty {@link readPending} costs four (BEGIN, the partitions' lock, the
+ * select, COMMIT). The runner asks it to confirm that a partition is drained (runPartition), the
+ * one select that nearly always finds nothing: before every batch it would cost one round trip
+ * more.
  */
 export async function hasPending(db: Queryable, partitions: readonly number[]): Promise<Set<number>> {
   // In the queue's key order, as readPending reads it: the planner would rather scan this small
