@@ -193,7 +193,6 @@ export async function startWorker(
     run: async (p) => {
       const outcome = await runPartition(p, deps);
       metrics.runEnded(outcome);
-      if (outcome === "handed-over") metrics.handedOver();
       return outcome;
     },
     onLeftWork: (partition) => {

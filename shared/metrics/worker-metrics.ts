@@ -22,9 +22,10 @@ export interface WorkerMetrics {
   readonly registry: Registry;
   /** Counts by batch (one `inc` per distinct label set), observes each operation's latency. */
   batchCommitted(report: BatchReport): void;
-  /** A runner handed its partition over to the process it is now dealt to. */
-  handedOver(): void;
-  /** A partition runner ended: its partition drained, the process stopped, or it handed over. */
+  /**
+   * A partition runner ended: its partition drained, the process stopped, or it handed its
+   * partition over to the process it is now dealt to (also counted as a handover).
+   */
   runEnded(outcome: "drained" | "stopped" | "handed-over"): void;
   /** Reads the number of partitions dealt to this process at each scrape. */
   partitionsAssigned(read: () => number): void;
@@ -114,8 +115,10 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
 
   return {
     registry,
-    handedOver: () => handovers.inc(),
-    runEnded: (outcome) => runs.inc({ outcome }),
+    runEnded(outcome) {
+      runs.inc({ outcome });
+      if (outcome === "handed-over") handovers.inc();
+    },
     queueWorkerReplaced: () => replacements.inc(),
     partitionsAssigned(read) {
       readAssigned = read;

@@ -41,8 +41,7 @@ afterAll(async () => {
 /** Runs partition 0, which starts partitions 1 and 2 from its first batch; `poison` fails when applied. */
 async function runThree(poison?: string, cap = 50): Promise<RunOutcome[]> {
   const others: Promise<RunOutcome>[] = [];
-  const deps: RunnerDeps = {
-    ...runnerDeps(pool),
+  const deps: RunnerDeps = runnerDeps(pool, {
     batchCap: () => cap,
     hooks: {
       beforeBatch: async (partition) => {
@@ -53,7 +52,7 @@ async function runThree(poison?: string, cap = 50): Promise<RunOutcome[]> {
         if (id === poison) throw new Error("simulated bug while applying");
       },
     },
-  };
+  });
   const first = await runPartition(0, deps);
   return [first, ...(await Promise.all(others))];
 }
@@ -189,8 +188,7 @@ describe("a runner that found nothing rides along the other runners' batches (BA
     let lateId = "";
     let batches = 0;
     let other: Promise<RunOutcome> | undefined;
-    const deps: RunnerDeps = {
-      ...runnerDeps(pool),
+    const deps: RunnerDeps = runnerDeps(pool, {
       lingerTurns,
       hooks: {
         beforeBatch: async (partition) => {
@@ -203,7 +201,7 @@ describe("a runner that found nothing rides along the other runners' batches (BA
           if (batches === late) lateId = (await api.topUp(wallets[1] as string, 1)).body.id;
         },
       },
-    };
+    });
     const first = await runPartition(0, deps);
     expect([first, await other]).toEqual(["drained", "drained"]);
     return { own, early, late: lateId };
