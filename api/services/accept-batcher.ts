@@ -25,8 +25,13 @@ export type InsertOutcome = { inserted: Operation; xid: bigint | undefined } | {
 /** A row's outcome, or the error that is its answer instead. */
 export type RowResult = InsertOutcome | { failed: unknown };
 
-/** Group inserts in flight at once, by default: the size of the api's accept pool (start-api.ts). */
-export const ACCEPT_GROUPS_IN_FLIGHT = 4;
+/**
+ * Group inserts in flight at once, by default: the size of the api's accept pool (start-api.ts).
+ * Two: one group commits (its WAL flush) while the next one inserts, and under load the groups
+ * grow rather than more of them running at once beside the runners' batches (four took more of
+ * Postgres's CPU per operation in bulk: docs/performance.md, "Accept inserts in flight").
+ */
+export const ACCEPT_GROUPS_IN_FLIGHT = 2;
 
 export interface AcceptBatcherDeps {
   /** The accept pool: at least `maxInFlight` connections, with WRITE_PATH_SETTINGS (client.ts). */
@@ -75,8 +80,6 @@ export class AcceptBatcher {
     // 500 rows × 13 arrays keep a statement well under 100 kB of parameters (a bulk of up to
     // 1,000 rows is one group of its own).
     this.maxGroup = deps.maxGroup ?? 500;
-    // 4 groups in flight: enough to overlap a commit's WAL flush with the next group's parse,
-    // few enough that groups stay large under load (the accept pool is sized for it).
     this.maxInFlight = deps.maxInFlight ?? ACCEPT_GROUPS_IN_FLIGHT;
   }
 

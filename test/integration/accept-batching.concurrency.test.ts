@@ -235,7 +235,7 @@ describe("one group, many keys", () => {
 
 describe("concurrent groups holding one client's keys in different orders", () => {
   it("never deadlock: every accept answered, one operation a key, Postgres's deadlock counter unchanged", async () => {
-    // Four batchers stand for four api processes (or four groups of one process in flight at
+    // Four batchers stand for four api processes (or groups of two processes in flight at
     // once), each on a pool of its own. Each round, all four insert the same 400 keys at the same
     // moment, in four different orders: forward, backward and two shuffles.
     const pools = Array.from(
