@@ -18,7 +18,7 @@ import { type Micros, micros } from "./micros.ts";
  * drained is asked first without a transaction ({@link hasPending}).
  */
 
-/** A pending operation as the runner locked it for a batch. */
+/** A pending operation as the runner read it for a batch, under its partition's lock. */
 export interface PendingOperation {
   partition: number;
   id: string;
@@ -47,37 +47,34 @@ export interface PartitionAsk {
 }
 
 /**
- * The class of the advisory locks that {@link lockPartitions} takes, one per partition (the
- * two-key form: apart from the migration's single-key lock).
+ * The class of the advisory locks that {@link readPending} takes, one per partition (the two-key
+ * form: apart from the migration's single-key lock).
  */
 const PARTITION_LOCK_CLASS = 0x62696c6c;
 
 /**
- * Takes the asked partitions for the rest of the batch's transaction, in ascending order (no two
- * batches wait for each other's partitions in a cycle): a transaction-level advisory lock each,
- * held in memory, no row touched and nothing logged. A partition has one runner; a second one
- * (after a false stall) waits here for the first's batch to end, and its next statement, with a
- * snapshot taken after that, reads on from what the first left. This is the lock of a batch's
- * pending operations: locking their queue rows instead (`FOR UPDATE`) wrote a WAL record for each
- * and dirtied its page once more before the batch deleted it.
+ * Takes the asked partitions for the rest of the batch's transaction, then reads the oldest
+ * pending operations of each, in acceptance order, up to its cap: the batch's first two
+ * statements.
+ *
+ * The lock: a transaction-level advisory lock per partition, in ascending order (no two batches
+ * wait for each other's partitions in a cycle), held in memory, no row touched and nothing
+ * logged. A partition has one runner; a second one (after a false stall) waits for the first's
+ * batch to end, and its read, a statement later and so with a snapshot taken after that end,
+ * reads on from what the first left. Locking the queue rows instead (`FOR UPDATE`) wrote a WAL
+ * record for each and dirtied its page once more before the batch deleted it.
+ *
+ * The read: each partition's queue (`pending_operations`, by its key), each operation joined by
+ * id; the batch write deletes the queue rows as it sets the statuses. The rows come partition by
+ * partition, in the order asked, each in its `seq` order.
  */
-export async function lockPartitions(tx: Queryable, partitions: readonly number[]): Promise<void> {
+export async function readPending(tx: Queryable, asks: readonly PartitionAsk[]): Promise<PendingOperation[]> {
   await tx.query({
     name: "batch.lock-partitions",
     text: `SELECT count(pg_advisory_xact_lock(${PARTITION_LOCK_CLASS}, s.partition))
            FROM (SELECT a.partition FROM unnest($1::int[]) AS a(partition) ORDER BY a.partition OFFSET 0) s`,
-    values: [[...partitions]],
+    values: [asks.map((a) => a.partition)],
   });
-}
-
-/**
- * Reads the oldest pending operations of each asked partition, in acceptance order, up to its
- * cap: the batch's first read, after {@link lockPartitions}. It reads each partition's queue
- * (`pending_operations`, by its key) and joins each operation by id; the batch write deletes the
- * queue rows as it sets the statuses. The rows come partition by partition, in the order asked,
- * each in its `seq` order.
- */
-export async function readPending(tx: Queryable, asks: readonly PartitionAsk[]): Promise<PendingOperation[]> {
   const r = await tx.query({
     name: "batch.read-pending",
     text: `SELECT q.partition, o.id, o.type, o.amount::text AS amount, o.currency, o.from_wallet_id, o.to_wallet_id,

@@ -13,7 +13,6 @@ import {
   type Completed,
   fundingFor,
   hasPending,
-  lockPartitions,
   lockWallets,
   type PendingOperation,
   readPending,
@@ -28,7 +27,7 @@ import { lockOriginals } from "./original-repo.ts";
 export interface RunnerHooks {
   /** Runs at the start of each batch attempt, before its connection is checked out (a failure to connect). */
   beforeBatch?: (partition: number) => Promise<void>;
-  /** Runs inside the batch transaction once its pending operations are locked, before the wallets are. */
+  /** Runs inside the batch transaction once its pending operations are read (under their partitions' lock), before the wallets are locked. */
   afterLockPending?: (partition: number, operationIds: string[]) => Promise<void>;
   /** Runs after a select found nothing pending, before the runner returns (the doorbell race). */
   afterEmptySelect?: (partition: number) => Promise<void>;
@@ -304,10 +303,6 @@ async function applyParts(parts: Part[], started: number, deps: RunnerDeps): Pro
   const partOf = (op: PendingOperation) => byPartition.get(op.partition) as Part;
   const idsOf = (part: Part) => part.attempted.map((op) => op.id);
   const { applied, completed } = await batchTransaction(deps.pool, async (tx) => {
-    await lockPartitions(
-      tx,
-      asks.map((a) => a.partition),
-    );
     const pending = await readPending(tx, asks);
     const lockedAt = performance.now();
     for (const part of parts) part.selected = true;
