@@ -1,0 +1,191 @@
+/**
+ * The summary of `npm run bench:compare` (scripts/bench/compare.ts): each scenario's readings of
+ * the two sides, round by round, as medians and as the median of the rounds' ratios. Pure: it
+ * reads what `npm run bench` wrote in results.json and nothing else.
+ */
+
+/** What the summary reads of one `npm run bench` run's results.json (older runs may lack a field). */
+export interface BenchResults {
+  pgbench: { meanTps: number };
+  scenarios: ScenarioResult[];
+}
+
+export interface ScenarioResult {
+  name: string;
+  settle?: { settledPerSec?: number; lagMs?: { p50?: number } };
+  load?: { latencyMs?: { p99?: number } };
+  cpu?: Record<string, { ms?: number; usPerOp?: number } | undefined>;
+  pg?: { buffersPerOp?: number; walBytesPerOp?: number };
+  audit?: { ok?: boolean };
+  lost?: number;
+}
+
+interface Metric {
+  label: string;
+  /** Which way is better; "neither" for the yardstick, whose work is the same on both sides. */
+  better: "higher" | "lower" | "neither";
+  read(s: ScenarioResult, run: BenchResults): number | undefined;
+}
+
+const cpu = (s: ScenarioResult, name: string) => s.cpu?.[name]?.usPerOp;
+
+/**
+ * The readings compared. The load generator does the same work per operation on both sides, so
+ * its CPU per operation is the machine's speed at that moment: Postgres's CPU divided by it is
+ * steadier between rounds than either alone when the machine changes speed mid-run.
+ */
+export const METRICS: Metric[] = [
+  { label: "settled/s", better: "higher", read: (s) => s.settle?.settledPerSec },
+  {
+    label: "× pgbench",
+    better: "higher",
+    read: (s, run) => ratio(s.settle?.settledPerSec, run.pgbench.meanTps),
+  },
+  { label: "Postgres µs/op", better: "lower", read: (s) => cpu(s, "pg backends") },
+  { label: "machine µs/op", better: "lower", read: (s) => cpu(s, "machine") },
+  { label: "generator µs/op", better: "neither", read: (s) => cpu(s, "generator") },
+  {
+    label: "Postgres per generator µs",
+    better: "lower",
+    // From the milliseconds (the same operations divide both): µs per operation are rounded.
+    read: (s) => ratio(s.cpu?.["pg backends"]?.ms, s.cpu?.generator?.ms),
+  },
+  { label: "buffers/op", better: "lower", read: (s) => s.pg?.buffersPerOp },
+  { label: "WAL bytes/op", better: "lower", read: (s) => s.pg?.walBytesPerOp },
+  { label: "settle lag p50 ms", better: "lower", read: (s) => s.settle?.lagMs?.p50 },
+  { label: "accept p99 ms", better: "lower", read: (s) => s.load?.latencyMs?.p99 },
+];
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined || b === 0 ? undefined : a / b;
+}
+
+/** The median of the defined values; undefined when there is none. */
+export function median(values: (number | undefined)[]): number | undefined {
+  const xs = values.filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
+  if (xs.length === 0) return undefined;
+  const mid = xs.length >> 1;
+  return xs.length % 2 === 1 ? xs[mid] : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2;
+}
+
+const better = (m: Metric, x: number, y: number) => (m.better === "higher" ? x > y : x < y);
+
+/** The two-sided sign test: the chance that two equal sides split at least as unevenly as `a` to `b`. */
+export function signTest(a: number, b: number): number {
+  const n = a + b;
+  if (n === 0) return 1;
+  let tail = 0;
+  let choose = 1; // C(n, 0)
+  for (let j = 0; j <= Math.min(a, b); j++) {
+    tail += choose;
+    choose = (choose * (n - j)) / (j + 1);
+  }
+  return Math.min(1, (2 * tail) / 2 ** n);
+}
+
+/** One round: the two sides' results, measured back to back. */
+export interface Round {
+  base: BenchResults;
+  head: BenchResults;
+}
+
+export interface MetricRow {
+  scenario: string;
+  metric: string;
+  base: (number | undefined)[];
+  head: (number | undefined)[];
+  medianBase: number | undefined;
+  medianHead: number | undefined;
+  /** The median over rounds of head / base, each round's pair measured back to back. */
+  pairRatio: number | undefined;
+  /** Rounds in which head read better than base (undefined for the yardstick). */
+  headBetter: number | undefined;
+  pairs: number;
+  /**
+   * The two-sided sign test of `headBetter` of `pairs`: how often a split at least this uneven
+   * comes of two equal builds (ties counted as neither side's). 1 for the yardstick.
+   */
+  signP: number;
+}
+
+export interface Comparison {
+  rows: MetricRow[];
+  /** Runs whose audit failed or that lost an operation: their figures do not count. */
+  problems: string[];
+}
+
+/** Compares the scenarios that every run of both sides measured. */
+export function compare(rounds: Round[]): Comparison {
+  const problems: string[] = [];
+  rounds.forEach((r, i) => {
+    for (const [side, run] of [
+      ["base", r.base],
+      ["head", r.head],
+    ] as const) {
+      for (const s of run.scenarios) {
+        if (s.audit?.ok === false)
+          problems.push(`round ${i + 1}, ${side}, ${s.name}: the ledger audit failed`);
+        if ((s.lost ?? 0) > 0)
+          problems.push(`round ${i + 1}, ${side}, ${s.name}: ${s.lost} operation(s) lost`);
+      }
+    }
+  });
+  const names = (rounds[0]?.base.scenarios ?? [])
+    .map((s) => s.name)
+    .filter((name) =>
+      rounds.every((r) => [r.base, r.head].every((run) => run.scenarios.some((s) => s.name === name))),
+    );
+  const rows: MetricRow[] = [];
+  for (const scenario of names) {
+    for (const m of METRICS) {
+      const read = (run: BenchResults) => {
+        const s = run.scenarios.find((x) => x.name === scenario);
+        return s === undefined ? undefined : m.read(s, run);
+      };
+      const base = rounds.map((r) => read(r.base));
+      const head = rounds.map((r) => read(r.head));
+      const both = base.flatMap((b, i) => {
+        const h = head[i];
+        return b === undefined || h === undefined ? [] : [{ b, h }];
+      });
+      const headWins = both.filter(({ b, h }) => better(m, h, b)).length;
+      const baseWins = both.filter(({ b, h }) => better(m, b, h)).length;
+      const yardstick = m.better === "neither";
+      rows.push({
+        scenario,
+        metric: m.label,
+        base,
+        head,
+        medianBase: median(base),
+        medianHead: median(head),
+        pairRatio: median(both.map(({ b, h }) => ratio(h, b))),
+        headBetter: yardstick ? undefined : headWins,
+        pairs: both.length,
+        signP: yardstick ? 1 : signTest(headWins, baseWins),
+      });
+    }
+  }
+  return { rows, problems };
+}
+
+function fmt(v: number | undefined): string {
+  if (v === undefined) return "—";
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** The comparison as a Markdown table, one row per scenario and reading. */
+export function comparisonMarkdown(c: Comparison): string {
+  const lines = [
+    "| scenario | reading | base: median (rounds) | head: median (rounds) | head / base, median of rounds | rounds head better | sign test p |",
+    "|---|---|---|---|---:|---:|---:|",
+    ...c.rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.metric} | ${fmt(r.medianBase)} (${r.base.map(fmt).join(", ")}) | ` +
+        `${fmt(r.medianHead)} (${r.head.map(fmt).join(", ")}) | ${r.pairRatio === undefined ? "—" : r.pairRatio.toFixed(3)} | ` +
+        `${r.headBetter === undefined ? "—" : `${r.headBetter} of ${r.pairs}`} | ${r.headBetter === undefined ? "—" : r.signP.toFixed(2)} |`,
+    ),
+  ];
+  if (c.problems.length > 0) lines.push("", "**Not comparable:**", "", ...c.problems.map((p) => `- ${p}`));
+  return `${lines.join("\n")}\n`;
+}

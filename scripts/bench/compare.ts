@@ -1,0 +1,164 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type BenchResults, compare, comparisonMarkdown, type Round } from "./compare-summary.ts";
+
+/**
+ * `npm run bench:compare -- --base=REF [options] [bench options]`: an A/B of two builds (or of two
+ * sets of options) on this machine, as rounds of `npm run bench` runs back to back, the order
+ * alternating each round so that a machine that speeds up or slows down mid-run favours neither
+ * side. Each side runs its own checkout's bench; the summary gives each reading's medians and the
+ * median of the rounds' ratios (docs/performance.md, "How it is measured").
+ */
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+const HELP = `npm run bench:compare -- [options] [npm run bench options]
+  --base=REF        the base side: this git commit or branch, checked out in a temporary worktree
+                    (default: this checkout, for comparing options with --base-arg / --head-arg)
+  --rounds=N        rounds, each running both sides back to back (default 3)
+  --base-arg=ARG    an option for the base side's bench only (repeatable), e.g. --base-arg=--env=X=1
+  --head-arg=ARG    an option for the head side's (this checkout's) bench only (repeatable)
+  --out=DIR         results folder (default bench-results/compare-<time>)
+Every other option goes to both sides' \`npm run bench\`, e.g. --scenarios=bulk --duration=15
+--warmup=3 --pgbench-seconds=5. The head side is this checkout as it is, uncommitted changes included.`;
+
+interface CompareOptions {
+  base: string | undefined;
+  rounds: number;
+  baseArgs: string[];
+  headArgs: string[];
+  out: string | undefined;
+  benchArgs: string[];
+}
+
+function fail(message: string): never {
+  console.error(`bench:compare: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function parseCompareOptions(argv: string[]): CompareOptions {
+  const o: CompareOptions = {
+    base: undefined,
+    rounds: 3,
+    baseArgs: [],
+    headArgs: [],
+    out: undefined,
+    benchArgs: [],
+  };
+  for (const arg of argv) {
+    const [flag = "", ...rest] = arg.split("=");
+    const value = rest.join("=");
+    if (arg === "--help" || arg === "-h") {
+      console.log(HELP);
+      process.exit(0);
+    } else if (flag === "--base") o.base = value || fail("--base needs a git ref");
+    else if (flag === "--rounds") {
+      o.rounds = Number(value);
+      if (!Number.isInteger(o.rounds) || o.rounds < 1) fail("--rounds must be a whole number, 1 or more");
+    } else if (flag === "--base-arg") o.baseArgs.push(value);
+    else if (flag === "--head-arg") o.headArgs.push(value);
+    else if (flag === "--out") o.out = value;
+    else o.benchArgs.push(arg);
+  }
+  if (o.base === undefined && o.baseArgs.length === 0 && o.headArgs.length === 0) {
+    fail("nothing to compare: give --base, or --base-arg / --head-arg");
+  }
+  return o;
+}
+
+/** A worktree of `ref` with this checkout's node_modules (or its own, when the lockfiles differ). */
+function checkOut(ref: string): { dir: string; remove: () => void } {
+  const dir = join(mkdtempSync(join(tmpdir(), "bench-base-")), "checkout");
+  execFileSync("git", ["worktree", "add", "--detach", dir, ref], { cwd: ROOT, stdio: "inherit" });
+  const remove = () =>
+    execFileSync("git", ["worktree", "remove", "--force", dir], { cwd: ROOT, stdio: "inherit" });
+  try {
+    const lock = (cwd: string) => readFileSync(join(cwd, "package-lock.json"), "utf8");
+    if (lock(dir) === lock(ROOT)) symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+    else execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: dir, stdio: "inherit" });
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  return { dir, remove };
+}
+
+/** One side's `npm run bench` (its own checkout's), its output in `<out>/<name>.log`. */
+function runBench(cwd: string, args: string[], out: string, name: string): BenchResults {
+  const runOut = join(out, name);
+  const log = openSync(join(out, `${name}.log`), "w");
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ["scripts/bench/bench.ts", ...args, `--out=${runOut}`], {
+    cwd,
+    stdio: ["ignore", log, log],
+  });
+  let results: BenchResults;
+  try {
+    results = JSON.parse(readFileSync(join(runOut, "results.json"), "utf8")) as BenchResults;
+  } catch {
+    throw new Error(
+      `${name}: the bench wrote no results (exit ${r.status}); see ${join(out, `${name}.log`)}`,
+    );
+  }
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const readings = results.scenarios.map((s) => {
+    const pg = s.cpu?.["pg backends"]?.usPerOp;
+    const gen = s.cpu?.generator?.usPerOp;
+    return `${s.name} ${s.settle?.settledPerSec ?? "—"}/s, Postgres ${pg ?? "—"} µs/op, generator ${gen ?? "—"}`;
+  });
+  console.log(
+    `bench:compare: ${name} (${seconds} s, pgbench ${results.pgbench.meanTps}): ${readings.join("; ")}`,
+  );
+  return results;
+}
+
+function main(): void {
+  const o = parseCompareOptions(process.argv.slice(2));
+  const out = resolve(
+    o.out ?? join(ROOT, "bench-results", `compare-${new Date().toISOString().replace(/[:.]/g, "-")}`),
+  );
+  mkdirSync(out, { recursive: true });
+  const base = o.base === undefined ? undefined : checkOut(o.base);
+  const onSignal = () => {
+    base?.remove();
+    process.exit(130);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const baseSide = { cwd: base?.dir ?? ROOT, args: [...o.benchArgs, ...o.baseArgs] };
+  const headSide = { cwd: ROOT, args: [...o.benchArgs, ...o.headArgs] };
+  console.log(
+    `bench:compare: ${o.rounds} rounds into ${out}; base ${o.base ?? "this checkout"}, head this checkout`,
+  );
+  const rounds: Round[] = [];
+  try {
+    for (let i = 1; i <= o.rounds; i++) {
+      const run = (side: "base" | "head") => {
+        const s = side === "base" ? baseSide : headSide;
+        return runBench(s.cwd, s.args, out, `round-${i}-${side}`);
+      };
+      // Odd rounds run base first, even ones head first: a drift in the machine's speed favours
+      // each side as often.
+      if (i % 2 === 1) {
+        const b = run("base");
+        rounds.push({ base: b, head: run("head") });
+      } else {
+        const h = run("head");
+        rounds.push({ base: run("base"), head: h });
+      }
+    }
+  } finally {
+    base?.remove();
+  }
+  const command = `npm run bench:compare -- ${process.argv.slice(2).join(" ")}`;
+  const comparison = compare(rounds);
+  const markdown = `# ${command}\n\n${comparisonMarkdown(comparison)}`;
+  writeFileSync(join(out, "compare.md"), markdown);
+  writeFileSync(join(out, "compare.json"), `${JSON.stringify({ command, ...comparison }, null, 2)}\n`);
+  console.log(`\n${markdown}\nbench:compare: wrote ${join(out, "compare.md")} and compare.json`);
+  if (comparison.problems.length > 0) process.exitCode = 1;
+}
+
+main();

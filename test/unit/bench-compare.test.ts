@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import {
+  type BenchResults,
+  compare,
+  comparisonMarkdown,
+  median,
+  type ScenarioResult,
+  signTest,
+} from "../../scripts/bench/compare-summary.ts";
+
+function scenario(name: string, settled: number, pg: number, generator: number): ScenarioResult {
+  return {
+    name,
+    settle: { settledPerSec: settled, lagMs: { p50: 500 } },
+    load: { latencyMs: { p99: 200 } },
+    cpu: {
+      "pg backends": { ms: pg * 10, usPerOp: pg },
+      machine: { ms: pg * 20, usPerOp: 2 * pg },
+      generator: { ms: generator * 10, usPerOp: generator },
+    },
+    pg: { buffersPerOp: 75, walBytesPerOp: 2_500 },
+    audit: { ok: true },
+    lost: 0,
+  };
+}
+
+const run = (tps: number, ...scenarios: ScenarioResult[]): BenchResults => ({
+  pgbench: { meanTps: tps },
+  scenarios,
+});
+
+describe("bench:compare's summary", () => {
+  it("takes the median of the defined readings", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, undefined, 1, 3, 2])).toBe(2.5);
+    expect(median([undefined])).toBeUndefined();
+  });
+
+  it("gives the two-sided sign test of a split of rounds", () => {
+    expect(signTest(2, 0)).toBe(0.5);
+    expect(signTest(6, 0)).toBeCloseTo(2 / 64);
+    expect(signTest(1, 9)).toBeCloseTo(22 / 1024);
+    expect(signTest(3, 3)).toBe(1);
+    expect(signTest(0, 0)).toBe(1);
+  });
+
+  it("pairs each round's two sides, so a slow round counts once for each", () => {
+    // Round 2 is a slow machine (the generator twice as dear): both sides slower, head still ahead.
+    const c = compare([
+      {
+        base: run(2_000, scenario("bulk", 8_000, 120, 8)),
+        head: run(2_000, scenario("bulk", 8_800, 108, 8)),
+      },
+      {
+        base: run(1_000, scenario("bulk", 4_000, 240, 16)),
+        head: run(1_000, scenario("bulk", 4_400, 216, 16)),
+      },
+      {
+        base: run(2_000, scenario("bulk", 8_000, 120, 8)),
+        head: run(2_000, scenario("bulk", 7_600, 126, 8)),
+      },
+    ]);
+    const row = (metric: string) => c.rows.find((r) => r.scenario === "bulk" && r.metric === metric);
+    expect(row("settled/s")).toMatchObject({
+      base: [8_000, 4_000, 8_000],
+      head: [8_800, 4_400, 7_600],
+      medianBase: 8_000,
+      medianHead: 7_600,
+      pairRatio: 1.1,
+      headBetter: 2,
+      pairs: 3,
+    });
+    expect(row("× pgbench")?.medianBase).toBe(4);
+    expect(row("Postgres µs/op")).toMatchObject({ pairRatio: 0.9, headBetter: 2, signP: 1 });
+    expect(row("Postgres per generator µs")).toMatchObject({
+      medianBase: 15,
+      medianHead: 13.5,
+      headBetter: 2,
+    });
+    // The yardstick is no side's merit.
+    expect(row("generator µs/op")?.headBetter).toBeUndefined();
+    expect(c.problems).toEqual([]);
+  });
+
+  it("compares only the scenarios every run measured, and flags a failed audit or a lost operation", () => {
+    const broken = { ...scenario("bulk", 8_000, 120, 8), audit: { ok: false }, lost: 2 };
+    const c = compare([
+      {
+        base: run(2_000, scenario("uniform", 2_000, 300, 20), scenario("bulk", 8_000, 120, 8)),
+        head: run(2_000, broken),
+      },
+    ]);
+    expect(new Set(c.rows.map((r) => r.scenario))).toEqual(new Set(["bulk"]));
+    expect(c.problems).toEqual([
+      "round 1, head, bulk: the ledger audit failed",
+      "round 1, head, bulk: 2 operation(s) lost",
+    ]);
+    expect(comparisonMarkdown(c)).toContain("**Not comparable:**");
+  });
+
+  it("reads a field an older bench did not write as missing, not as zero", () => {
+    const old: ScenarioResult = { name: "bulk", settle: { settledPerSec: 8_000 } };
+    const c = compare([{ base: run(2_000, old), head: run(2_000, scenario("bulk", 8_800, 108, 8)) }]);
+    const pg = c.rows.find((r) => r.metric === "Postgres µs/op");
+    expect(pg).toMatchObject({ medianBase: undefined, medianHead: 108, pairRatio: undefined, pairs: 0 });
+    expect(comparisonMarkdown(c)).toMatch(
+      /\| bulk \| Postgres µs\/op \| — \(—\) \| 108 \(108\) \| — \| 0 of 0 \|/,
+    );
+  });
+});
