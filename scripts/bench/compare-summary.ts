@@ -1,8 +1,21 @@
 /**
  * The summary of `npm run bench:compare` (scripts/bench/compare.ts): each scenario's readings of
  * the two sides, round by round, as medians and as the median of the rounds' ratios. Pure: it
- * reads what `npm run bench` wrote in results.json and nothing else.
+ * reads what `npm run bench` wrote in results.json, or what `write-path.ts` printed, and nothing else.
  */
+
+/** One run's readings, whichever tool took them: per scenario, a value per reading's label. */
+export interface RunReadings {
+  scenarios: { name: string; values: Record<string, number | undefined> }[];
+  /** What makes the run's figures not count (a failed audit, a lost operation). */
+  problems: string[];
+}
+
+export interface Metric {
+  label: string;
+  /** Which way is better; "neither" for the yardstick, whose work is the same on both sides. */
+  better: "higher" | "lower" | "neither";
+}
 
 /** What the summary reads of one `npm run bench` run's results.json (older runs may lack a field). */
 export interface BenchResults {
@@ -20,21 +33,14 @@ export interface ScenarioResult {
   lost?: number;
 }
 
-interface Metric {
-  label: string;
-  /** Which way is better; "neither" for the yardstick, whose work is the same on both sides. */
-  better: "higher" | "lower" | "neither";
-  read(s: ScenarioResult, run: BenchResults): number | undefined;
-}
-
 const cpu = (s: ScenarioResult, name: string) => s.cpu?.[name]?.usPerOp;
 
 /**
- * The readings compared. The load generator does the same work per operation on both sides, so
- * its CPU per operation is the machine's speed at that moment: Postgres's CPU divided by it is
- * steadier between rounds than either alone when the machine changes speed mid-run.
+ * The bench's readings compared. The load generator does the same work per operation on both
+ * sides, so its CPU per operation is the machine's speed at that moment: Postgres's CPU divided by
+ * it is steadier between rounds than either alone when the machine changes speed mid-run.
  */
-export const METRICS: Metric[] = [
+const BENCH_METRICS: (Metric & { read(s: ScenarioResult, run: BenchResults): number | undefined })[] = [
   { label: "settled/s", better: "higher", read: (s) => s.settle?.settledPerSec },
   {
     label: "× pgbench",
@@ -55,6 +61,76 @@ export const METRICS: Metric[] = [
   { label: "settle lag p50 ms", better: "lower", read: (s) => s.settle?.lagMs?.p50 },
   { label: "accept p99 ms", better: "lower", read: (s) => s.load?.latencyMs?.p99 },
 ];
+export const BENCH_READINGS: Metric[] = BENCH_METRICS;
+
+/** The readings of a `npm run bench` run's results.json. */
+export function benchReadings(run: BenchResults): RunReadings {
+  const problems: string[] = [];
+  for (const s of run.scenarios) {
+    if (s.audit?.ok === false) problems.push(`${s.name}: the ledger audit failed`);
+    if ((s.lost ?? 0) > 0) problems.push(`${s.name}: ${s.lost} operation(s) lost`);
+  }
+  return {
+    scenarios: run.scenarios.map((s) => ({
+      name: s.name,
+      values: Object.fromEntries(BENCH_METRICS.map((m) => [m.label, m.read(s, run)])),
+    })),
+    problems,
+  };
+}
+
+/** What `node scripts/bench/write-path.ts` prints: µs and bytes per operation. */
+export interface WritePathResults {
+  backendUs: { accept: number; batch: number; total: number };
+  walBytes: { accept: number; batch: number };
+  nodeUs: { accept: number; batch: number; total: number };
+  leftPending: number;
+}
+
+/** Reads write-path.ts's report (its first three lines); throws if a figure is missing. */
+export function parseWritePath(output: string): WritePathResults {
+  const match = (re: RegExp): number[] => {
+    const m = re.exec(output);
+    if (!m) throw new Error(`write-path.ts printed no line matching ${re}`);
+    return m.slice(1).map(Number);
+  };
+  const [leftPending = 0] = match(/, (\d+) left pending/);
+  const [ba = 0, bb = 0, bt = 0, wa = 0, wb = 0] = match(
+    /backend CPU µs\/op: accept (\d+), batch (\d+), total (\d+); WAL bytes\/op: accept ([\d.]+), batch ([\d.]+)/,
+  );
+  const [na = 0, nb = 0, nt = 0] = match(
+    /this process's CPU µs\/op[^:]*: accept (\d+), batch (\d+), total (\d+)/,
+  );
+  return {
+    backendUs: { accept: ba, batch: bb, total: bt },
+    walBytes: { accept: wa, batch: wb },
+    nodeUs: { accept: na, batch: nb, total: nt },
+    leftPending,
+  };
+}
+
+/** The write path's readings: Postgres's CPU and WAL per operation, then the script's own CPU. */
+const WRITE_PATH_METRICS: (Metric & { read(run: WritePathResults): number })[] = [
+  { label: "Postgres µs/op", better: "lower", read: (r) => r.backendUs.total },
+  { label: "accept Postgres µs/op", better: "lower", read: (r) => r.backendUs.accept },
+  { label: "batch Postgres µs/op", better: "lower", read: (r) => r.backendUs.batch },
+  { label: "WAL bytes/op", better: "lower", read: (r) => r.walBytes.accept + r.walBytes.batch },
+  { label: "node µs/op", better: "lower", read: (r) => r.nodeUs.total },
+];
+export const WRITE_PATH_READINGS: Metric[] = WRITE_PATH_METRICS;
+
+/** The readings of a `write-path.ts` run, as one scenario. */
+export function writePathReadings(run: WritePathResults): RunReadings {
+  return {
+    scenarios: [
+      {
+        name: "write path",
+        values: Object.fromEntries(WRITE_PATH_METRICS.map((m) => [m.label, m.read(run)])),
+      },
+    ],
+    problems: run.leftPending > 0 ? [`write path: ${run.leftPending} operation(s) left pending`] : [],
+  };
+}
 
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined || b === undefined || b === 0 ? undefined : a / b;
@@ -83,10 +159,10 @@ export function signTest(a: number, b: number): number {
   return Math.min(1, (2 * tail) / 2 ** n);
 }
 
-/** One round: the two sides' results, measured back to back. */
+/** One round: the two sides' readings, measured back to back. */
 export interface Round {
-  base: BenchResults;
-  head: BenchResults;
+  base: RunReadings;
+  head: RunReadings;
 }
 
 export interface MetricRow {
@@ -110,40 +186,26 @@ export interface MetricRow {
 
 export interface Comparison {
   rows: MetricRow[];
-  /** Runs whose audit failed or that lost an operation: their figures do not count. */
+  /** Runs whose figures do not count: a failed audit, a lost or stranded operation. */
   problems: string[];
 }
 
-/** Compares the scenarios that every run of both sides measured. */
-export function compare(rounds: Round[]): Comparison {
-  const problems: string[] = [];
-  rounds.forEach((r, i) => {
-    for (const [side, run] of [
-      ["base", r.base],
-      ["head", r.head],
-    ] as const) {
-      for (const s of run.scenarios) {
-        if (s.audit?.ok === false)
-          problems.push(`round ${i + 1}, ${side}, ${s.name}: the ledger audit failed`);
-        if ((s.lost ?? 0) > 0)
-          problems.push(`round ${i + 1}, ${side}, ${s.name}: ${s.lost} operation(s) lost`);
-      }
-    }
-  });
+/** Compares, reading by reading, the scenarios that every run of both sides measured. */
+export function compare(rounds: Round[], metrics: Metric[]): Comparison {
+  const problems = rounds.flatMap((r, i) =>
+    (["base", "head"] as const).flatMap((side) =>
+      r[side].problems.map((p) => `round ${i + 1}, ${side}, ${p}`),
+    ),
+  );
+  const scenario = (run: RunReadings, name: string) => run.scenarios.find((s) => s.name === name);
   const names = (rounds[0]?.base.scenarios ?? [])
     .map((s) => s.name)
-    .filter((name) =>
-      rounds.every((r) => [r.base, r.head].every((run) => run.scenarios.some((s) => s.name === name))),
-    );
+    .filter((name) => rounds.every((r) => scenario(r.base, name) && scenario(r.head, name)));
   const rows: MetricRow[] = [];
-  for (const scenario of names) {
-    for (const m of METRICS) {
-      const read = (run: BenchResults) => {
-        const s = run.scenarios.find((x) => x.name === scenario);
-        return s === undefined ? undefined : m.read(s, run);
-      };
-      const base = rounds.map((r) => read(r.base));
-      const head = rounds.map((r) => read(r.head));
+  for (const name of names) {
+    for (const m of metrics) {
+      const base = rounds.map((r) => scenario(r.base, name)?.values[m.label]);
+      const head = rounds.map((r) => scenario(r.head, name)?.values[m.label]);
       const both = base.flatMap((b, i) => {
         const h = head[i];
         return b === undefined || h === undefined ? [] : [{ b, h }];
@@ -152,7 +214,7 @@ export function compare(rounds: Round[]): Comparison {
       const baseWins = both.filter(({ b, h }) => better(m, b, h)).length;
       const yardstick = m.better === "neither";
       rows.push({
-        scenario,
+        scenario: name,
         metric: m.label,
         base,
         head,

@@ -1,15 +1,35 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type BenchResults, compare, comparisonMarkdown, type Round } from "./compare-summary.ts";
+import {
+  BENCH_READINGS,
+  type BenchResults,
+  benchReadings,
+  compare,
+  comparisonMarkdown,
+  parseWritePath,
+  type Round,
+  type RunReadings,
+  WRITE_PATH_READINGS,
+  writePathReadings,
+} from "./compare-summary.ts";
 
 /**
  * `npm run bench:compare -- --base=REF [options] [bench options]`: an A/B of two builds (or of two
- * sets of options) on this machine, as rounds of `npm run bench` runs back to back, the order
- * alternating each round so that a machine that speeds up or slows down mid-run favours neither
- * side. Each side runs its own checkout's bench; the summary gives each reading's medians and the
- * median of the rounds' ratios (docs/performance.md, "How it is measured").
+ * sets of options) on this machine, as rounds of `npm run bench` runs (or, with `--write-path`,
+ * of `scripts/bench/write-path.ts`) back to back, the order alternating each round so that a
+ * machine that speeds up or slows down mid-run favours neither side. Each side runs its own
+ * checkout's script; the summary gives each reading's medians and the median of the rounds'
+ * ratios (docs/performance.md, "How it is measured").
  */
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -20,9 +40,12 @@ const HELP = `npm run bench:compare -- [options] [npm run bench options]
   --rounds=N        rounds, each running both sides back to back (default 3)
   --base-arg=ARG    an option for the base side's bench only (repeatable), e.g. --base-arg=--env=X=1
   --head-arg=ARG    an option for the head side's (this checkout's) bench only (repeatable)
+  --write-path      compare scripts/bench/write-path.ts runs instead (Postgres's CPU per operation
+                    of the accept and the batch alone: steadier, for changes of a few percent)
   --out=DIR         results folder (default bench-results/compare-<time>)
-Every other option goes to both sides' \`npm run bench\`, e.g. --scenarios=bulk --duration=15
---warmup=3 --pgbench-seconds=5. The head side is this checkout as it is, uncommitted changes included.`;
+Every other option goes to both sides' \`npm run bench\` (e.g. --scenarios=bulk --duration=15
+--warmup=3 --pgbench-seconds=5) or write-path.ts (e.g. --ops=64000 --batch=250 --group=340).
+The head side is this checkout as it is, uncommitted changes included.`;
 
 interface CompareOptions {
   base: string | undefined;
@@ -30,6 +53,7 @@ interface CompareOptions {
   baseArgs: string[];
   headArgs: string[];
   out: string | undefined;
+  writePath: boolean;
   benchArgs: string[];
 }
 
@@ -45,6 +69,7 @@ function parseCompareOptions(argv: string[]): CompareOptions {
     baseArgs: [],
     headArgs: [],
     out: undefined,
+    writePath: false,
     benchArgs: [],
   };
   for (const arg of argv) {
@@ -60,6 +85,7 @@ function parseCompareOptions(argv: string[]): CompareOptions {
     } else if (flag === "--base-arg") o.baseArgs.push(value);
     else if (flag === "--head-arg") o.headArgs.push(value);
     else if (flag === "--out") o.out = value;
+    else if (arg === "--write-path") o.writePath = true;
     else o.benchArgs.push(arg);
   }
   if (o.base === undefined && o.baseArgs.length === 0 && o.headArgs.length === 0) {
@@ -85,33 +111,50 @@ function checkOut(ref: string): { dir: string; remove: () => void } {
   return { dir, remove };
 }
 
-/** One side's `npm run bench` (its own checkout's), its output in `<out>/<name>.log`. */
-function runBench(cwd: string, args: string[], out: string, name: string): BenchResults {
-  const runOut = join(out, name);
-  const log = openSync(join(out, `${name}.log`), "w");
+/**
+ * One side's run of its own checkout's bench (its figures in `<out>/<name>/`) or write-path.ts
+ * (its report in the log), its output in `<out>/<name>.log`.
+ */
+function runSide(cwd: string, args: string[], out: string, name: string, writePath: boolean): RunReadings {
+  const logFile = join(out, `${name}.log`);
+  const script = writePath ? "scripts/bench/write-path.ts" : "scripts/bench/bench.ts";
   const started = Date.now();
-  const r = spawnSync(process.execPath, ["scripts/bench/bench.ts", ...args, `--out=${runOut}`], {
-    cwd,
-    stdio: ["ignore", log, log],
-  });
-  let results: BenchResults;
+  const log = openSync(logFile, "w");
+  const r = spawnSync(
+    process.execPath,
+    [script, ...args, ...(writePath ? [] : [`--out=${join(out, name)}`])],
+    {
+      cwd,
+      stdio: ["ignore", log, log],
+    },
+  );
+  closeSync(log);
+  let readings: RunReadings;
   try {
-    results = JSON.parse(readFileSync(join(runOut, "results.json"), "utf8")) as BenchResults;
-  } catch {
-    throw new Error(
-      `${name}: the bench wrote no results (exit ${r.status}); see ${join(out, `${name}.log`)}`,
-    );
+    readings = writePath
+      ? writePathReadings(parseWritePath(readFileSync(logFile, "utf8")))
+      : benchReadings(JSON.parse(readFileSync(join(out, name, "results.json"), "utf8")) as BenchResults);
+  } catch (err) {
+    throw new Error(`${name}: no figures from ${script} (exit ${r.status}; ${String(err)}); see ${logFile}`);
   }
   const seconds = Math.round((Date.now() - started) / 1000);
-  const readings = results.scenarios.map((s) => {
-    const pg = s.cpu?.["pg backends"]?.usPerOp;
-    const gen = s.cpu?.generator?.usPerOp;
-    return `${s.name} ${s.settle?.settledPerSec ?? "—"}/s, Postgres ${pg ?? "—"} µs/op, generator ${gen ?? "—"}`;
-  });
-  console.log(
-    `bench:compare: ${name} (${seconds} s, pgbench ${results.pgbench.meanTps}): ${readings.join("; ")}`,
+  const shown = [
+    "settled/s",
+    "× pgbench",
+    "Postgres µs/op",
+    "generator µs/op",
+    "accept Postgres µs/op",
+    "batch Postgres µs/op",
+  ];
+  const summary = readings.scenarios.map(
+    (s) =>
+      `${s.name}: ${shown
+        .filter((label) => s.values[label] !== undefined)
+        .map((label) => `${label} ${s.values[label]?.toFixed(label === "× pgbench" ? 2 : 0)}`)
+        .join(", ")}`,
   );
-  return results;
+  console.log(`bench:compare: ${name} (${seconds} s) ${summary.join("; ")}`);
+  return readings;
 }
 
 function main(): void {
@@ -137,7 +180,7 @@ function main(): void {
     for (let i = 1; i <= o.rounds; i++) {
       const run = (side: "base" | "head") => {
         const s = side === "base" ? baseSide : headSide;
-        return runBench(s.cwd, s.args, out, `round-${i}-${side}`);
+        return runSide(s.cwd, s.args, out, `round-${i}-${side}`, o.writePath);
       };
       // Odd rounds run base first, even ones head first: a drift in the machine's speed favours
       // each side as often.
@@ -153,7 +196,7 @@ function main(): void {
     base?.remove();
   }
   const command = `npm run bench:compare -- ${process.argv.slice(2).join(" ")}`;
-  const comparison = compare(rounds);
+  const comparison = compare(rounds, o.writePath ? WRITE_PATH_READINGS : BENCH_READINGS);
   const markdown = `# ${command}\n\n${comparisonMarkdown(comparison)}`;
   writeFileSync(join(out, "compare.md"), markdown);
   writeFileSync(join(out, "compare.json"), `${JSON.stringify({ command, ...comparison }, null, 2)}\n`);

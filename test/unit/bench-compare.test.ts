@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
+  BENCH_READINGS,
   type BenchResults,
+  benchReadings,
   compare,
   comparisonMarkdown,
   median,
+  parseWritePath,
   type ScenarioResult,
   signTest,
+  WRITE_PATH_READINGS,
+  writePathReadings,
 } from "../../scripts/bench/compare-summary.ts";
 
 function scenario(name: string, settled: number, pg: number, generator: number): ScenarioResult {
@@ -24,10 +29,8 @@ function scenario(name: string, settled: number, pg: number, generator: number):
   };
 }
 
-const run = (tps: number, ...scenarios: ScenarioResult[]): BenchResults => ({
-  pgbench: { meanTps: tps },
-  scenarios,
-});
+const run = (tps: number, ...scenarios: ScenarioResult[]) =>
+  benchReadings({ pgbench: { meanTps: tps }, scenarios } satisfies BenchResults);
 
 describe("bench:compare's summary", () => {
   it("takes the median of the defined readings", () => {
@@ -46,20 +49,23 @@ describe("bench:compare's summary", () => {
 
   it("pairs each round's two sides, so a slow round counts once for each", () => {
     // Round 2 is a slow machine (the generator twice as dear): both sides slower, head still ahead.
-    const c = compare([
-      {
-        base: run(2_000, scenario("bulk", 8_000, 120, 8)),
-        head: run(2_000, scenario("bulk", 8_800, 108, 8)),
-      },
-      {
-        base: run(1_000, scenario("bulk", 4_000, 240, 16)),
-        head: run(1_000, scenario("bulk", 4_400, 216, 16)),
-      },
-      {
-        base: run(2_000, scenario("bulk", 8_000, 120, 8)),
-        head: run(2_000, scenario("bulk", 7_600, 126, 8)),
-      },
-    ]);
+    const c = compare(
+      [
+        {
+          base: run(2_000, scenario("bulk", 8_000, 120, 8)),
+          head: run(2_000, scenario("bulk", 8_800, 108, 8)),
+        },
+        {
+          base: run(1_000, scenario("bulk", 4_000, 240, 16)),
+          head: run(1_000, scenario("bulk", 4_400, 216, 16)),
+        },
+        {
+          base: run(2_000, scenario("bulk", 8_000, 120, 8)),
+          head: run(2_000, scenario("bulk", 7_600, 126, 8)),
+        },
+      ],
+      BENCH_READINGS,
+    );
     const row = (metric: string) => c.rows.find((r) => r.scenario === "bulk" && r.metric === metric);
     expect(row("settled/s")).toMatchObject({
       base: [8_000, 4_000, 8_000],
@@ -84,12 +90,15 @@ describe("bench:compare's summary", () => {
 
   it("compares only the scenarios every run measured, and flags a failed audit or a lost operation", () => {
     const broken = { ...scenario("bulk", 8_000, 120, 8), audit: { ok: false }, lost: 2 };
-    const c = compare([
-      {
-        base: run(2_000, scenario("uniform", 2_000, 300, 20), scenario("bulk", 8_000, 120, 8)),
-        head: run(2_000, broken),
-      },
-    ]);
+    const c = compare(
+      [
+        {
+          base: run(2_000, scenario("uniform", 2_000, 300, 20), scenario("bulk", 8_000, 120, 8)),
+          head: run(2_000, broken),
+        },
+      ],
+      BENCH_READINGS,
+    );
     expect(new Set(c.rows.map((r) => r.scenario))).toEqual(new Set(["bulk"]));
     expect(c.problems).toEqual([
       "round 1, head, bulk: the ledger audit failed",
@@ -100,11 +109,54 @@ describe("bench:compare's summary", () => {
 
   it("reads a field an older bench did not write as missing, not as zero", () => {
     const old: ScenarioResult = { name: "bulk", settle: { settledPerSec: 8_000 } };
-    const c = compare([{ base: run(2_000, old), head: run(2_000, scenario("bulk", 8_800, 108, 8)) }]);
+    const c = compare(
+      [{ base: run(2_000, old), head: run(2_000, scenario("bulk", 8_800, 108, 8)) }],
+      BENCH_READINGS,
+    );
     const pg = c.rows.find((r) => r.metric === "Postgres µs/op");
     expect(pg).toMatchObject({ medianBase: undefined, medianHead: 108, pairRatio: undefined, pairs: 0 });
     expect(comparisonMarkdown(c)).toMatch(
       /\| bulk \| Postgres µs\/op \| — \(—\) \| 108 \(108\) \| — \| 0 of 0 \|/,
     );
+  });
+
+  it("reads write-path.ts's figures as one scenario, and flags operations it left pending", () => {
+    const wp = (accept: number, batch: number, leftPending = 0) =>
+      writePathReadings({
+        backendUs: { accept, batch, total: accept + batch },
+        walBytes: { accept: 1_070, batch: 1_190 },
+        nodeUs: { accept: 9, batch: 32, total: 41 },
+        leftPending,
+      });
+    const c = compare(
+      [
+        { base: wp(34, 53), head: wp(31, 52) },
+        { base: wp(36, 55), head: wp(33, 54, 3) },
+      ],
+      WRITE_PATH_READINGS,
+    );
+    expect(c.rows.find((r) => r.metric === "Postgres µs/op")).toMatchObject({
+      scenario: "write path",
+      base: [87, 91],
+      head: [83, 87],
+      headBetter: 2,
+    });
+    expect(c.rows.find((r) => r.metric === "WAL bytes/op")?.medianHead).toBe(2_260);
+    expect(c.problems).toEqual(["round 2, head, write path: 3 operation(s) left pending"]);
+  });
+
+  it("reads write-path.ts's report", () => {
+    const report = [
+      "write-path: 64000 transfers, batches of 250, inserts of 340, 10000 wallets, 9.9 s, 0 left pending",
+      "backend CPU µs/op: accept 34, batch 53, total 88; WAL bytes/op: accept 1069.51275, batch 1191.817625",
+      "this process's CPU µs/op (node-postgres and the runner): accept 9, batch 32, total 41",
+    ].join("\n");
+    expect(parseWritePath(report)).toEqual({
+      backendUs: { accept: 34, batch: 53, total: 88 },
+      walBytes: { accept: 1069.51275, batch: 1191.817625 },
+      nodeUs: { accept: 9, batch: 32, total: 41 },
+      leftPending: 0,
+    });
+    expect(() => parseWritePath("Error: connect ECONNREFUSED")).toThrow(/printed no line/);
   });
 });
