@@ -1,10 +1,12 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
 import {
   closeSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -96,10 +98,13 @@ function parseCompareOptions(argv: string[]): CompareOptions {
 
 /** A worktree of `ref` with this checkout's node_modules (or its own, when the lockfiles differ). */
 function checkOut(ref: string): { dir: string; remove: () => void } {
-  const dir = join(mkdtempSync(join(tmpdir(), "bench-base-")), "checkout");
+  const parent = mkdtempSync(join(tmpdir(), "bench-base-"));
+  const dir = join(parent, "checkout");
   execFileSync("git", ["worktree", "add", "--detach", dir, ref], { cwd: ROOT, stdio: "inherit" });
-  const remove = () =>
+  const remove = () => {
     execFileSync("git", ["worktree", "remove", "--force", dir], { cwd: ROOT, stdio: "inherit" });
+    rmSync(parent, { recursive: true, force: true });
+  };
   try {
     const lock = (cwd: string) => readFileSync(join(cwd, "package-lock.json"), "utf8");
     if (lock(dir) === lock(ROOT)) symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
@@ -111,31 +116,40 @@ function checkOut(ref: string): { dir: string; remove: () => void } {
   return { dir, remove };
 }
 
+/** The side's run under way, stopped with this process (a signal to it alone, too). */
+let running: ChildProcess | undefined;
+let stoppedBy: NodeJS.Signals | undefined;
+
 /**
  * One side's run of its own checkout's bench (its figures in `<out>/<name>/`) or write-path.ts
  * (its report in the log), its output in `<out>/<name>.log`.
  */
-function runSide(cwd: string, args: string[], out: string, name: string, writePath: boolean): RunReadings {
+async function runSide(
+  cwd: string,
+  args: string[],
+  out: string,
+  name: string,
+  writePath: boolean,
+): Promise<RunReadings> {
   const logFile = join(out, `${name}.log`);
   const script = writePath ? "scripts/bench/write-path.ts" : "scripts/bench/bench.ts";
   const started = Date.now();
   const log = openSync(logFile, "w");
-  const r = spawnSync(
-    process.execPath,
-    [script, ...args, ...(writePath ? [] : [`--out=${join(out, name)}`])],
-    {
-      cwd,
-      stdio: ["ignore", log, log],
-    },
-  );
+  running = spawn(process.execPath, [script, ...args, ...(writePath ? [] : [`--out=${join(out, name)}`])], {
+    cwd,
+    stdio: ["ignore", log, log],
+  });
+  const [code] = (await once(running, "exit")) as [number | null];
+  running = undefined;
   closeSync(log);
+  if (stoppedBy) throw new Error(`stopped by ${stoppedBy} during ${name}`);
   let readings: RunReadings;
   try {
     readings = writePath
       ? writePathReadings(parseWritePath(readFileSync(logFile, "utf8")))
       : benchReadings(JSON.parse(readFileSync(join(out, name, "results.json"), "utf8")) as BenchResults);
   } catch (err) {
-    throw new Error(`${name}: no figures from ${script} (exit ${r.status}; ${String(err)}); see ${logFile}`);
+    throw new Error(`${name}: no figures from ${script} (exit ${code}; ${String(err)}); see ${logFile}`);
   }
   const seconds = Math.round((Date.now() - started) / 1000);
   const shown = [
@@ -157,19 +171,19 @@ function runSide(cwd: string, args: string[], out: string, name: string, writePa
   return readings;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const o = parseCompareOptions(process.argv.slice(2));
   const out = resolve(
     o.out ?? join(ROOT, "bench-results", `compare-${new Date().toISOString().replace(/[:.]/g, "-")}`),
   );
   mkdirSync(out, { recursive: true });
   const base = o.base === undefined ? undefined : checkOut(o.base);
-  const onSignal = () => {
-    base?.remove();
-    process.exit(130);
+  const stop = (signal: NodeJS.Signals) => {
+    stoppedBy = signal;
+    running?.kill(signal);
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   const baseSide = { cwd: base?.dir ?? ROOT, args: [...o.benchArgs, ...o.baseArgs] };
   const headSide = { cwd: ROOT, args: [...o.benchArgs, ...o.headArgs] };
   console.log(
@@ -178,18 +192,18 @@ function main(): void {
   const rounds: Round[] = [];
   try {
     for (let i = 1; i <= o.rounds; i++) {
-      const run = (side: "base" | "head") => {
+      const run = async (side: "base" | "head") => {
         const s = side === "base" ? baseSide : headSide;
         return runSide(s.cwd, s.args, out, `round-${i}-${side}`, o.writePath);
       };
       // Odd rounds run base first, even ones head first: a drift in the machine's speed favours
       // each side as often.
       if (i % 2 === 1) {
-        const b = run("base");
-        rounds.push({ base: b, head: run("head") });
+        const b = await run("base");
+        rounds.push({ base: b, head: await run("head") });
       } else {
-        const h = run("head");
-        rounds.push({ base: run("base"), head: h });
+        const h = await run("head");
+        rounds.push({ base: await run("base"), head: h });
       }
     }
   } finally {
@@ -204,4 +218,7 @@ function main(): void {
   if (comparison.problems.length > 0) process.exitCode = 1;
 }
 
-main();
+await main().catch((err: unknown) => {
+  console.error(`bench:compare: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});
