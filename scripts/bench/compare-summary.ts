@@ -40,28 +40,28 @@ const cpu = (s: ScenarioResult, name: string) => s.cpu?.[name]?.usPerOp;
  * sides, so its CPU per operation is the machine's speed at that moment: Postgres's CPU divided by
  * it is steadier between rounds than either alone when the machine changes speed mid-run.
  */
-const BENCH_METRICS: (Metric & { read(s: ScenarioResult, run: BenchResults): number | undefined })[] = [
-  { label: "settled/s", better: "higher", read: (s) => s.settle?.settledPerSec },
-  {
-    label: "× pgbench",
-    better: "higher",
-    read: (s, run) => ratio(s.settle?.settledPerSec, run.pgbench.meanTps),
-  },
-  { label: "Postgres µs/op", better: "lower", read: (s) => cpu(s, "pg backends") },
-  { label: "machine µs/op", better: "lower", read: (s) => cpu(s, "machine") },
-  { label: "generator µs/op", better: "neither", read: (s) => cpu(s, "generator") },
-  {
-    label: "Postgres per generator µs",
-    better: "lower",
-    // From the milliseconds (the same operations divide both): µs per operation are rounded.
-    read: (s) => ratio(s.cpu?.["pg backends"]?.ms, s.cpu?.generator?.ms),
-  },
-  { label: "buffers/op", better: "lower", read: (s) => s.pg?.buffersPerOp },
-  { label: "WAL bytes/op", better: "lower", read: (s) => s.pg?.walBytesPerOp },
-  { label: "settle lag p50 ms", better: "lower", read: (s) => s.settle?.lagMs?.p50 },
-  { label: "accept p99 ms", better: "lower", read: (s) => s.load?.latencyMs?.p99 },
-];
-export const BENCH_READINGS: Metric[] = BENCH_METRICS;
+export const BENCH_READINGS: (Metric & { read(s: ScenarioResult, run: BenchResults): number | undefined })[] =
+  [
+    { label: "settled/s", better: "higher", read: (s) => s.settle?.settledPerSec },
+    {
+      label: "× pgbench",
+      better: "higher",
+      read: (s, run) => ratio(s.settle?.settledPerSec, run.pgbench.meanTps),
+    },
+    { label: "Postgres µs/op", better: "lower", read: (s) => cpu(s, "pg backends") },
+    { label: "machine µs/op", better: "lower", read: (s) => cpu(s, "machine") },
+    { label: "generator µs/op", better: "neither", read: (s) => cpu(s, "generator") },
+    {
+      label: "Postgres per generator µs",
+      better: "lower",
+      // From the milliseconds (the same operations divide both): µs per operation are rounded.
+      read: (s) => ratio(s.cpu?.["pg backends"]?.ms, s.cpu?.generator?.ms),
+    },
+    { label: "buffers/op", better: "lower", read: (s) => s.pg?.buffersPerOp },
+    { label: "WAL bytes/op", better: "lower", read: (s) => s.pg?.walBytesPerOp },
+    { label: "settle lag p50 ms", better: "lower", read: (s) => s.settle?.lagMs?.p50 },
+    { label: "accept p99 ms", better: "lower", read: (s) => s.load?.latencyMs?.p99 },
+  ];
 
 /** The readings of a `npm run bench` run's results.json. */
 export function benchReadings(run: BenchResults): RunReadings {
@@ -73,7 +73,7 @@ export function benchReadings(run: BenchResults): RunReadings {
   return {
     scenarios: run.scenarios.map((s) => ({
       name: s.name,
-      values: Object.fromEntries(BENCH_METRICS.map((m) => [m.label, m.read(s, run)])),
+      values: Object.fromEntries(BENCH_READINGS.map((m) => [m.label, m.read(s, run)])),
     })),
     problems,
   };
@@ -110,14 +110,13 @@ export function parseWritePath(output: string): WritePathResults {
 }
 
 /** The write path's readings: Postgres's CPU and WAL per operation, then the script's own CPU. */
-const WRITE_PATH_METRICS: (Metric & { read(run: WritePathResults): number })[] = [
+export const WRITE_PATH_READINGS: (Metric & { read(run: WritePathResults): number })[] = [
   { label: "Postgres µs/op", better: "lower", read: (r) => r.backendUs.total },
   { label: "accept Postgres µs/op", better: "lower", read: (r) => r.backendUs.accept },
   { label: "batch Postgres µs/op", better: "lower", read: (r) => r.backendUs.batch },
   { label: "WAL bytes/op", better: "lower", read: (r) => r.walBytes.accept + r.walBytes.batch },
   { label: "node µs/op", better: "lower", read: (r) => r.nodeUs.total },
 ];
-export const WRITE_PATH_READINGS: Metric[] = WRITE_PATH_METRICS;
 
 /** The readings of a `write-path.ts` run, as one scenario. */
 export function writePathReadings(run: WritePathResults): RunReadings {
@@ -125,7 +124,7 @@ export function writePathReadings(run: WritePathResults): RunReadings {
     scenarios: [
       {
         name: "write path",
-        values: Object.fromEntries(WRITE_PATH_METRICS.map((m) => [m.label, m.read(run)])),
+        values: Object.fromEntries(WRITE_PATH_READINGS.map((m) => [m.label, m.read(run)])),
       },
     ],
     problems: run.leftPending > 0 ? [`write path: ${run.leftPending} operation(s) left pending`] : [],
