@@ -4,6 +4,9 @@
  * reads what `npm run bench` wrote in results.json, or what `write-path.ts` printed, and nothing else.
  */
 
+import type { BenchRun } from "./bench-report.ts";
+import type { ScenarioResult as BenchScenario } from "./run-scenario.ts";
+
 /** One run's readings, whichever tool took them: per scenario, a value per reading's label. */
 export interface RunReadings {
   scenarios: { name: string; values: Record<string, number | undefined> }[];
@@ -17,20 +20,16 @@ export interface Metric {
   better: "higher" | "lower" | "neither";
 }
 
-/** What the summary reads of one `npm run bench` run's results.json (older runs may lack a field). */
+/**
+ * results.json as `npm run bench` writes it (bench-report.ts, run-scenario.ts), every field
+ * optional: an older commit's bench may lack one, and reads it as missing. Derived from the
+ * bench's own types, so that a field renamed there fails the typecheck here.
+ */
+type Partially<T> = { [K in keyof T]?: T[K] extends object ? Partially<T[K]> : T[K] };
+export type ScenarioResult = Partially<BenchScenario> & { name: string };
 export interface BenchResults {
-  pgbench: { meanTps: number };
+  pgbench: Pick<BenchRun["pgbench"], "meanTps">;
   scenarios: ScenarioResult[];
-}
-
-export interface ScenarioResult {
-  name: string;
-  settle?: { settledPerSec?: number; lagMs?: { p50?: number } };
-  load?: { latencyMs?: { p99?: number } };
-  cpu?: Record<string, { ms?: number; usPerOp?: number } | undefined>;
-  pg?: { buffersPerOp?: number; walBytesPerOp?: number };
-  audit?: { ok?: boolean };
-  lost?: number;
 }
 
 const cpu = (s: ScenarioResult, name: string) => s.cpu?.[name]?.usPerOp;
