@@ -38,6 +38,13 @@ export interface PendingOperation {
   expiry: boolean;
   /** Time since acceptance (`created_at`) when the batch read it, by the Postgres clock, ms. */
   ageMs: number;
+  /**
+   * Its queue row's address (`ctid`), by which the batch write deletes it ({@link writeBatch}).
+   * Fixed until the reading transaction ends: under the partition's lock no other transaction
+   * deletes the row, and a rewrite of the table (VACUUM FULL, CLUSTER) waits for the lock the
+   * read holds on it.
+   */
+  queuedAt: string;
 }
 
 /** A partition a batch reads, and the most operations it takes of it. */
@@ -80,10 +87,11 @@ export async function readPending(tx: Queryable, asks: readonly PartitionAsk[]):
     text: `SELECT q.partition, o.id, o.type, o.amount::text AS amount, o.currency, o.from_wallet_id, o.to_wallet_id,
                   o.hold_id, o.refund_of, ${micros("o.expires_at")} AS expires_at, ${micros("o.created_at")} AS created_at,
                   (o.type = 'void' AND starts_with(o.idempotency_key, '${EXPIRY_KEY_PREFIX}' || o.hold_id)) AS expiry,
-                  (extract(epoch FROM clock_timestamp() - o.created_at) * 1000)::float8 AS age_ms
+                  (extract(epoch FROM clock_timestamp() - o.created_at) * 1000)::float8 AS age_ms,
+                  q.queued_at::text AS queued_at
            FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS a(partition, cap, n)
            CROSS JOIN LATERAL (
-             SELECT p.partition, p.seq, p.operation_id FROM pending_operations p
+             SELECT p.partition, p.seq, p.operation_id, p.ctid AS queued_at FROM pending_operations p
              WHERE p.partition = a.partition
              ORDER BY p.seq
              LIMIT a.cap
@@ -133,6 +141,7 @@ function pendingRows(r: pg.QueryResult): PendingOperation[] {
       created_at: string;
       expiry: boolean;
       age_ms: number;
+      queued_at: string;
     }[]
   ).map((row) => ({
     partition: row.partition,
@@ -148,6 +157,7 @@ function pendingRows(r: pg.QueryResult): PendingOperation[] {
     createdAt: BigInt(row.created_at),
     expiry: row.expiry,
     ageMs: row.age_ms,
+    queuedAt: row.queued_at,
   }));
 }
 
@@ -286,9 +296,9 @@ const NOTIFY = `subscribed AS MATERIALIZED (
 
 /**
  * Sets the final statuses from the four outcome arrays (parameters `$first` to `$first + 3`),
- * takes the completed operations out of the partition's queue (`pending_operations`, by its key),
- * writes their webhook deliveries ({@link NOTIFY}) and ends in the CTE `outcomes`: one row per
- * operation this statement completed.
+ * takes the completed operations out of the partition's queue (`pending_operations`), writes
+ * their webhook deliveries ({@link NOTIFY}) and ends in the CTE `outcomes`: one row per
+ * operation this statement completed, and `dequeued`: one per queue row it deleted.
  *
  * Still pending is asked as `completed_at IS NULL` (the CHECK `operations_completed_iff_final`).
  * The update changes no indexed column, so it is HOT (the table's fillfactor leaves room on the
@@ -301,24 +311,41 @@ const NOTIFY = `subscribed AS MATERIALIZED (
  * scanned `operations` for every pending operation, of all partitions, and compared each with
  * every row of the batch: 2,000 × 400 in test/integration/batch-backlog.test.ts, up to 690 ms a
  * batch in `write-path.ts` (docs/performance.md).
+ *
+ * The queue rows go the same way. With `queuedAt` (the parameter of the rows' addresses, as
+ * {@link readPending} read them in this transaction, in the arrays' order) they are deleted at
+ * those addresses: a TID scan, the only plan the batch's sessions leave it ({@link BATCH_SETTINGS}),
+ * whatever the queue's statistics say. Joined to `outcomes` by key instead, the queue estimated at
+ * one row (its last VACUUM found it drained, the usual case) was read whole and compared with
+ * every operation of the batch: 3,000 × 190 rows, 172 ms for one batch (docs/performance.md,
+ * "The queue's statistics"). Without addresses (an operation set aside in a transaction of its
+ * own) the rows are deleted by key, one at a time.
  */
-const outcomes = (first: number): string => `outcomes AS (
+const outcomes = (first: number, queuedAt?: number): string => `outcomes AS (
     UPDATE operations AS o
     SET status = v.status, failure_code = v.code, failure_message = v.message,
         completed_at = (SELECT at FROM stamp)
-    FROM unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[])
-      AS v(id, status, code, message)
+    FROM unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[]${
+      queuedAt ? `, $${queuedAt}::text[]::tid[]` : ""
+    }) AS v(id, status, code, message${queuedAt ? ", queued_at" : ""})
     WHERE o.id = v.id AND o.id = ANY ($${first}::uuid[]) AND (o.completed_at IS NULL OR v.id IS NULL)
-    RETURNING o.id, o.client_id, o.status, o.partition, o.seq
+    RETURNING o.id, o.client_id, o.status, ${queuedAt ? "v.queued_at" : "o.partition, o.seq"}
   ), dequeued AS (
     DELETE FROM pending_operations AS p
-    USING outcomes
-    WHERE p.partition = outcomes.partition AND p.seq = outcomes.seq
+    ${
+      queuedAt
+        ? "WHERE p.ctid = ANY (ARRAY(SELECT queued_at FROM outcomes))"
+        : "USING outcomes WHERE p.partition = outcomes.partition AND p.seq = outcomes.seq"
+    }
+    RETURNING 1
   ), ${NOTIFY}`;
 
-/** The one row every write returns: the ids it completed, its deliveries, its entries and refunded originals. */
+/**
+ * The one row every write returns: the ids it completed, the queue rows it deleted, its
+ * deliveries, its entries and refunded originals.
+ */
 const summary = (entries: string, refunded: string): string => `
-  SELECT coalesce(array_agg(id::text), '{}') AS ids,
+  SELECT coalesce(array_agg(id::text), '{}') AS ids, (SELECT count(*)::int FROM dequeued) AS dequeued,
          (SELECT count(*)::int FROM notified) AS deliveries, ${entries}::int AS entries,
          ${refunded}::int AS refunded
   FROM outcomes`;
@@ -364,7 +391,7 @@ const WRITE_BATCH = `
     FROM unnest($21::uuid[], $22::bigint[]) AS v(id, refunded)
     WHERE o.id = v.id
     RETURNING 1
-  ), ${outcomes(17)}, posted AS (
+  ), ${outcomes(17, 23)}, posted AS (
     INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version, created_at)
     SELECT u.id, outcomes.id, balances.id, u.amount, u.balance_after, u.wallet_version, stamp.at
     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[])
@@ -378,10 +405,13 @@ const WRITE_BATCH = `
 /**
  * Writes a batch's entries, balances, held amounts, versions, holds, refunded sums, final
  * statuses, queue removals and webhook deliveries in one statement (seven data-modifying CTEs:
- * one round trip inside the lock window). Throws unless every entry and refunded sum was written.
+ * one round trip inside the lock window), for operations `pending` read in this transaction.
+ * Throws unless every entry and refunded sum was written and every completed operation left the
+ * queue.
  */
 export async function writeBatch(
   tx: Queryable,
+  pending: readonly PendingOperation[],
   result: {
     entries: EntryDraft[];
     changedWallets: LockedWallet[];
@@ -392,6 +422,7 @@ export async function writeBatch(
   failureMessages: Record<string, string>,
 ): Promise<Completed> {
   const { entries, changedWallets, changedHolds, changedRefundables, outcomes } = result;
+  const queuedAt = new Map(pending.map((op) => [op.id, op.queuedAt]));
   const rows: OutcomeRow[] = outcomes.map((o) => ({
     id: o.operationId,
     status: o.status,
@@ -421,14 +452,20 @@ export async function writeBatch(
       ...outcomeArrays(rows),
       uuidArray(changedRefundables.map((o) => o.id)),
       int8Array(changedRefundables.map((o) => o.refunded)),
+      textArray(rows.map((o) => queuedAt.get(o.id) ?? null)),
     ],
   });
   const written = r.rows[0] as Summary;
-  if (written.entries !== entries.length || written.refunded !== changedRefundables.length) {
+  if (
+    written.entries !== entries.length ||
+    written.refunded !== changedRefundables.length ||
+    written.dequeued !== written.ids.length
+  ) {
     // Only if an entry's wallet or operation, or a refunded original, was not updated by this
-    // statement: never in a correct batch (the database's side of the guarantee foreign keys gave).
+    // statement (the database's side of the guarantee foreign keys gave), or a completed
+    // operation's queue row was not at its address: never in a correct batch.
     throw new Error(
-      `batch write posted ${written.entries} of ${entries.length} entries, ${written.refunded} of ${changedRefundables.length} refunded sums`,
+      `batch write posted ${written.entries} of ${entries.length} entries, ${written.refunded} of ${changedRefundables.length} refunded sums, dequeued ${written.dequeued} of ${written.ids.length} operations`,
     );
   }
   return { ids: written.ids, deliveries: written.deliveries };
@@ -437,6 +474,7 @@ export async function writeBatch(
 /** {@link summary}'s row. */
 interface Summary {
   ids: string[];
+  dequeued: number;
   deliveries: number;
   entries: number;
   refunded: number;

@@ -317,7 +317,7 @@ async function applyParts(parts: Part[], started: number, deps: RunnerDeps): Pro
       waits,
       ...(deps.hooks?.beforeApply ? { beforeApply: deps.hooks.beforeApply } : {}),
     });
-    const written = await writeBatch(tx, applied, FAILURE_MESSAGES);
+    const written = await writeBatch(tx, pending, applied, FAILURE_MESSAGES);
     for (const part of parts) {
       if (part.attempted.length > 0) await deps.hooks?.beforeCommit?.(part.ask.partition, idsOf(part));
     }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { WorkerConfig } from "../shared/config.ts";
-import { openDb, WRITE_PATH_SETTINGS } from "../shared/db/client.ts";
+import { BATCH_SETTINGS, openDb } from "../shared/db/client.ts";
 import { assertPartitions } from "../shared/db/settings-repo.ts";
 import { errorSummary } from "../shared/log-safe.ts";
 import { createMetricsRegistry } from "../shared/metrics/registry.ts";
@@ -71,9 +71,10 @@ export async function startWorker(
     poolSize: config.DB_POOL_SIZE,
     applicationName: "billing-worker",
     sessionSettings: {
-      // Plans made once per connection (client.ts). The sweeper's statements share the pool:
-      // their generic plans are the same probes (docs/performance.md, "Plans made once").
-      ...WRITE_PATH_SETTINGS,
+      // Plans made once per connection, never a sequential scan where a probe exists (client.ts).
+      // The sweeper's statements share the pool: their generic plans are the same probes
+      // (docs/performance.md, "Plans made once").
+      ...BATCH_SETTINGS,
       // A batch waits at most 5 s for a row lock, then is retried (55P03 is transient).
       lock_timeout: "5s",
       // A transaction abandoned by a stuck process releases its locks after 60 s.

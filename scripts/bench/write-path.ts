@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import pino from "pino";
 import { requestHash } from "../../shared/canonical.ts";
-import { sessionOptions, WRITE_PATH_SETTINGS } from "../../shared/db/client.ts";
+import { BATCH_SETTINGS, sessionOptions, WRITE_PATH_SETTINGS } from "../../shared/db/client.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
 import { insertPendingMany, type NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { newId } from "../../shared/ids.ts";
@@ -82,9 +82,8 @@ async function main(): Promise<void> {
   const url = `${serverUrl}/${database}`;
   const admin = new pg.Client({ connectionString: url });
   // The session settings of the api's accept pool and the workers' pool.
-  const options = sessionOptions(WRITE_PATH_SETTINGS);
-  const accept = new pg.Client({ connectionString: url, options });
-  const pool = new pg.Pool({ connectionString: url, max: 1, options });
+  const accept = new pg.Client({ connectionString: url, options: sessionOptions(WRITE_PATH_SETTINGS) });
+  const pool = new pg.Pool({ connectionString: url, max: 1, options: sessionOptions(BATCH_SETTINGS) });
   try {
     await runMigrations({ url, partitions: o.partitions, folder: "drizzle" });
     await admin.connect();

@@ -55,6 +55,20 @@ export const WRITE_PATH_SETTINGS: Readonly<Record<string, string>> = {
   plan_cache_mode: "force_generic_plan",
 };
 
+/**
+ * The workers' sessions: {@link WRITE_PATH_SETTINGS}, and no sequential scan where another plan
+ * exists. A batch's statements read by key or by address (the queue rows' `ctid`), always few
+ * rows of large or fast-changing tables, and each is planned once, when the queue may be empty:
+ * estimated from such statistics, a sequential scan of the queue looks cheapest, and is what
+ * every later batch pays, however deep the backlog has grown meanwhile (docs/performance.md,
+ * "The queue's statistics"). The sweeper shares the pool; its statements read through indexes
+ * too (the expired holds' partial index, the queue's key).
+ */
+export const BATCH_SETTINGS: Readonly<Record<string, string>> = {
+  ...WRITE_PATH_SETTINGS,
+  enable_seqscan: "off",
+};
+
 /** Session settings as a connection's `options` (`-c name=value …`), for pg's Pool and Client. */
 export const sessionOptions = (settings: Readonly<Record<string, string>>): string =>
   Object.entries(settings)

@@ -140,6 +140,7 @@ describe("an entry is written only for a wallet and an operation the batch updat
         };
         const write = writeBatch(
           client,
+          pending,
           {
             entries: [{ ...entry, [field]: randomUUID() }],
             changedWallets: [{ id: wallet, kind: "client", balance, held: 0n, version }],

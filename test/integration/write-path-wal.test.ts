@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDb, WRITE_PATH_SETTINGS } from "../../shared/db/client.ts";
+import { BATCH_SETTINGS, openDb } from "../../shared/db/client.ts";
 import { runPartition } from "../../worker/partition-runner.ts";
 import { type Api, newClient, newWallet } from "../helpers/http.ts";
 import { acceptTopUps, runnerDeps } from "../helpers/runner.ts";
@@ -32,7 +32,7 @@ async function acceptAndApply(walletId: string, amounts: number[], cap: number):
     url: system.databaseUrl,
     poolSize: 1,
     applicationName: "test-batches",
-    sessionSettings: WRITE_PATH_SETTINGS,
+    sessionSettings: BATCH_SETTINGS,
   });
   try {
     await acceptTopUps(accepts.pool, api.clientId, walletId, amounts);

@@ -22,6 +22,7 @@ const pending = (
   createdAt: 0n,
   expiry: false,
   ageMs: 0,
+  queuedAt: "(0,1)",
   ...extra,
 });
 const transfer = (id: string, from: string, to: string) => pending(id, "transfer", from, to);
