@@ -319,7 +319,7 @@ const NOTIFY = `subscribed AS MATERIALIZED (
  * one row (its last VACUUM found it drained, the usual case) was read whole and compared with
  * every operation of the batch: 3,000 × 190 rows, 172 ms for one batch (docs/performance.md,
  * "The queue's statistics"). Without addresses (an operation set aside in a transaction of its
- * own) the rows are deleted by key, one at a time.
+ * own, {@link setOutcomes}) the rows are deleted by key.
  */
 const outcomes = (first: number, queuedAt?: number): string => `outcomes AS (
     UPDATE operations AS o
@@ -455,17 +455,24 @@ export async function writeBatch(
       textArray(rows.map((o) => queuedAt.get(o.id) ?? null)),
     ],
   });
-  const written = r.rows[0] as Summary;
+  return checked(r.rows[0] as Summary, entries.length, changedRefundables.length);
+}
+
+/**
+ * The write's summary, unless it posted other than `entries` entries or `refunded` refunded sums,
+ * or took other than the operations it completed out of the queue: only if an entry's wallet or
+ * operation, or a refunded original, was not updated by the statement (the database's side of
+ * the guarantee foreign keys gave), or a completed operation's queue row was not where the batch
+ * read it. Never in a correct batch; the statement is then rolled back with its transaction.
+ */
+function checked(written: Summary, entries: number, refunded: number): Completed {
   if (
-    written.entries !== entries.length ||
-    written.refunded !== changedRefundables.length ||
+    written.entries !== entries ||
+    written.refunded !== refunded ||
     written.dequeued !== written.ids.length
   ) {
-    // Only if an entry's wallet or operation, or a refunded original, was not updated by this
-    // statement (the database's side of the guarantee foreign keys gave), or a completed
-    // operation's queue row was not at its address: never in a correct batch.
     throw new Error(
-      `batch write posted ${written.entries} of ${entries.length} entries, ${written.refunded} of ${changedRefundables.length} refunded sums, dequeued ${written.dequeued} of ${written.ids.length} operations`,
+      `batch write posted ${written.entries} of ${entries} entries, ${written.refunded} of ${refunded} refunded sums, dequeued ${written.dequeued} of ${written.ids.length} operations`,
     );
   }
   return { ids: written.ids, deliveries: written.deliveries };
@@ -495,6 +502,5 @@ export async function setOutcomes(tx: Queryable, rows: OutcomeRow[]): Promise<Co
     text: `WITH ${STAMP}, ${outcomes(1)} ${summary("0", "0")}`,
     values: outcomeArrays(rows),
   });
-  const written = r.rows[0] as Summary;
-  return { ids: written.ids, deliveries: written.deliveries };
+  return checked(r.rows[0] as Summary, 0, 0);
 }
