@@ -208,11 +208,11 @@ describe("a batch write with thousands pending elsewhere", () => {
     const before = await balances(wallets);
 
     // One partition's full batch, as the runner applies it: locks, then the write, explained.
+    const partition = await fullestPartition();
+    const n = await pendingCount(partition);
     const plans: PlanNode[] = [];
     const client = await explainedSession(system.databaseUrl, plans);
     let batch: Awaited<ReturnType<typeof readPending>>;
-    const partition = await fullestPartition();
-    const n = await pendingCount(partition);
     try {
       await client.query("BEGIN");
       batch = await readPending(client, [{ partition, cap: CAP }]);
