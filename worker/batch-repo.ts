@@ -72,8 +72,8 @@ const PARTITION_LOCK_CLASS = 0x62696c6c;
  * record for each and dirtied its page once more before the batch deleted it.
  *
  * The read: each partition's queue (`pending_operations`, by its key), each operation joined by
- * id; the batch write deletes the queue rows as it sets the statuses. The rows come partition by
- * partition, in the order asked, each in its `seq` order.
+ * id; the batch write deletes the queue rows, at the addresses this read returns, as it sets the
+ * statuses. The rows come partition by partition, in the order asked, each in its `seq` order.
  */
 export async function readPending(tx: Queryable, asks: readonly PartitionAsk[]): Promise<PendingOperation[]> {
   await tx.query({
@@ -314,8 +314,8 @@ const NOTIFY = `subscribed AS MATERIALIZED (
  *
  * The queue rows go the same way. With `queuedAt` (the parameter of the rows' addresses, as
  * {@link readPending} read them in this transaction, in the arrays' order) they are deleted at
- * those addresses: a TID scan, the only plan the batch's sessions leave it ({@link BATCH_SETTINGS}),
- * whatever the queue's statistics say. Joined to `outcomes` by key instead, the queue estimated at
+ * those addresses: a TID scan, the only plan the batch's sessions leave it (`BATCH_SETTINGS`,
+ * shared/db/client.ts), whatever the queue's statistics say. Joined to `outcomes` by key instead, the queue estimated at
  * one row (its last VACUUM found it drained, the usual case) was read whole and compared with
  * every operation of the batch: 3,000 × 190 rows, 172 ms for one batch (docs/performance.md,
  * "The queue's statistics"). Without addresses (an operation set aside in a transaction of its
