@@ -145,25 +145,23 @@ async function queueStatisticsDrained(): Promise<void> {
   expect(stats.rows[0]?.pages).toBeGreaterThan(20);
 }
 
-/** Pending operations, of one partition or all. */
-const pendingCount = async (partition?: number) =>
+const pendingCount = async () =>
   Number(
     (
       await system.db.execute<{ n: string }>(
-        sql`SELECT count(*)::text AS n FROM operations
-            WHERE status = 'pending' AND (${partition ?? null}::int IS NULL OR partition = ${partition ?? null})`,
+        sql`SELECT count(*)::text AS n FROM operations WHERE status = 'pending'`,
       )
     ).rows[0]?.n,
   );
 
-/** The partition with the most pending operations: at least a full batch's ({@link CAP}). */
-async function fullestPartition(): Promise<number> {
+/** The partition with the most operations queued, and how many: at least a full batch's ({@link CAP}). */
+async function fullestPartition(): Promise<{ partition: number; n: number }> {
   const r = await system.db.execute<{ partition: number; n: number }>(
     sql`SELECT partition, count(*)::int AS n FROM pending_operations GROUP BY partition ORDER BY n DESC LIMIT 1`,
   );
   const fullest = r.rows[0] as { partition: number; n: number };
   expect(fullest.n).toBeGreaterThanOrEqual(CAP);
-  return fullest.partition;
+  return fullest;
 }
 
 const balances = async (ids: string[]) =>
@@ -211,8 +209,7 @@ describe("a batch write with thousands pending elsewhere", () => {
     const before = await balances(wallets);
 
     // One partition's full batch, as the runner applies it: locks, then the write, explained.
-    const partition = await fullestPartition();
-    const n = await pendingCount(partition);
+    const { partition, n } = await fullestPartition();
     const plans: PlanNode[] = [];
     const client = await explainedSession(system.databaseUrl, plans);
     let batch: Awaited<ReturnType<typeof readPending>>;
@@ -286,7 +283,7 @@ describe("a batch write with thousands pending elsewhere", () => {
       await writeBatch(client, [], empty, FAILURE_MESSAGES);
       await client.query("ROLLBACK");
       for (let i = 0; i < BACKLOG / BULK; i++) await bulkTopUps(wallets);
-      const partition = await fullestPartition();
+      const { partition } = await fullestPartition();
       plans.length = 0;
 
       await client.query("BEGIN");
