@@ -19,7 +19,13 @@ export interface BenchRun {
     hugePages: HugePages;
   };
   server: ServerFacts;
-  pgbench: { before?: PgbenchRun; after?: PgbenchRun; meanTps: number };
+  pgbench: {
+    before?: PgbenchRun;
+    after?: PgbenchRun;
+    meanTps: number;
+    /** The mean of the runs' machine µs per transaction (0: no run). */
+    machineUsPerTransaction: number;
+  };
   /** The rate open loops were set from (uniform's settled ops/s, or --rate). */
   peakRate: number;
   scenarios: (ScenarioResult | { name: string; title: string; error: string })[];
@@ -120,6 +126,18 @@ const counts = (o: Record<string, number>) =>
     .map(([k, v]) => `${k}: ${v}`)
     .join(", ");
 
+/**
+ * The report's line on pgbench: its throughput, and what a transaction cost the machine, which
+ * sets the CPU per operation a ratio to it asks of a scenario that day (both are CPU-bound here:
+ * docs/performance.md, "What a pgbench transaction costs").
+ */
+export function referenceLine(run: Pick<BenchRun, "options" | "pgbench">): string {
+  const p = run.pgbench;
+  const line = `Reference: pgbench TPC-B (\`-i -s 16\`, \`-c 16 -j 2 -T ${run.options.pgbenchSeconds}\`): before ${p.before?.tps ?? "—"} tps, after ${p.after?.tps ?? "—"} tps, **mean ${p.meanTps} tps**.`;
+  if (!p.machineUsPerTransaction) return line;
+  return `${line} The machine spent ${p.machineUsPerTransaction} µs per transaction (mean of the runs), so 4× pgbench asks a scenario for at most ${Math.round(p.machineUsPerTransaction / 4)} µs of the machine per operation.`;
+}
+
 /** The Markdown report: the reference, one row per scenario, CPU per operation, the verdicts. */
 function markdown(run: BenchRun): string {
   const lines: string[] = [];
@@ -133,7 +151,7 @@ function markdown(run: BenchRun): string {
     `Postgres ${run.server.version}: fsync=${s.fsync}, synchronous_commit=${s.synchronous_commit}, full_page_writes=${s.full_page_writes}` +
       ` → ${run.server.durable ? "durable" : "**FAIL: a durability setting is off**"}; shared_buffers=${s.shared_buffers}, huge_pages=${s.huge_pages}, max_connections=${s.max_connections}.`,
     "",
-    `Reference: pgbench TPC-B (\`-i -s 16\`, \`-c 16 -j 2 -T ${run.options.pgbenchSeconds}\`): before ${run.pgbench.before?.tps ?? "—"} tps, after ${run.pgbench.after?.tps ?? "—"} tps, **mean ${run.pgbench.meanTps} tps**.`,
+    referenceLine(run),
     `Processes: the api as ${run.options.apiProcesses === 1 ? "one process" : `API_PROCESSES=${run.options.apiProcesses}`}, ${run.options.workers} worker processes, ${run.options.partitions} partitions.`,
     `Open loops are set from a peak of ${run.peakRate} ops/s.`,
     "",

@@ -22,7 +22,9 @@ const DEFAULT_PEAK = 2_000;
 async function reference(o: BenchOptions, database: string, when: string): Promise<PgbenchRun | undefined> {
   try {
     const r = await pgbenchRun(o.pgUrl, database, { clients: 16, threads: 2, seconds: o.pgbenchSeconds });
-    console.log(`bench: pgbench ${when}: ${r.tps} tps (${r.latencyMs} ms average, load ${loadAverage()})`);
+    console.log(
+      `bench: pgbench ${when}: ${r.tps} tps (${r.latencyMs} ms average, machine ${r.machineUsPerTransaction} µs per transaction, load ${loadAverage()})`,
+    );
     return r;
   } catch (err) {
     console.error(`bench: pgbench ${when} failed: ${String(err)}`);
@@ -56,7 +58,7 @@ async function main(): Promise<number> {
     options: o,
     machine: { cores: cpus().length, node: process.version, load1Start, load1End: 0, hugePages: hugePages() },
     server,
-    pgbench: { meanTps: 0 },
+    pgbench: { meanTps: 0, machineUsPerTransaction: 0 },
     peakRate: o.rate ?? DEFAULT_PEAK,
     scenarios: [],
     verdicts: {},
@@ -91,11 +93,14 @@ async function main(): Promise<number> {
 
   const after = await reference(o, pgbenchDb, "after");
   await dropDatabase(o.pgUrl, pgbenchDb).catch(() => {});
-  const tps = [before, after].filter((r): r is PgbenchRun => r !== undefined).map((r) => r.tps);
+  const runs = [before, after].filter((r): r is PgbenchRun => r !== undefined);
+  const mean = (read: (r: PgbenchRun) => number) =>
+    runs.length ? Math.round(runs.reduce((sum, r) => sum + read(r), 0) / runs.length) : 0;
   run.pgbench = {
     ...(before ? { before } : {}),
     ...(after ? { after } : {}),
-    meanTps: tps.length ? Math.round(tps.reduce((a, b) => a + b, 0) / tps.length) : 0,
+    meanTps: mean((r) => r.tps),
+    machineUsPerTransaction: mean((r) => r.machineUsPerTransaction),
   };
   run.machine.load1End = loadAverage();
   for (const r of run.scenarios) {

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import pg from "pg";
+import { machineCpu } from "./bench-processes.ts";
 
 const run = promisify(execFile);
 
@@ -88,6 +89,13 @@ export interface PgbenchRun {
   latencyMs: number;
   seconds: number;
   clients: number;
+  /**
+   * The whole machine's busy CPU over the run, per transaction, µs: pgbench, its backends and
+   * anything else running, as the scenarios' "machine" reading counts it. Both are CPU-bound on
+   * this machine, so a scenario's ratio to pgbench is about this over its own machine µs per
+   * operation (docs/performance.md, "What a pgbench transaction costs").
+   */
+  machineUsPerTransaction: number;
 }
 
 /** libpq environment for `serverUrl`. */
@@ -117,11 +125,13 @@ export async function pgbenchRun(
   database: string,
   opts: { clients: number; threads: number; seconds: number },
 ): Promise<PgbenchRun> {
+  const cpuBefore = machineCpu();
   const { stdout } = await run(
     pgbenchPath(),
     ["-c", String(opts.clients), "-j", String(opts.threads), "-T", String(opts.seconds), database],
     { env: libpqEnv(serverUrl), maxBuffer: 1 << 22 },
   );
+  const busyMs = machineCpu().busyMs - cpuBefore.busyMs;
   const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
   const transactions = Number(/actually processed: (\d+)/.exec(stdout)?.[1]);
   const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
@@ -132,6 +142,7 @@ export async function pgbenchRun(
     latencyMs,
     seconds: opts.seconds,
     clients: opts.clients,
+    machineUsPerTransaction: transactions > 0 ? Math.round((busyMs * 1000) / transactions) : 0,
   };
 }
 
