@@ -28,7 +28,7 @@ export interface Metric {
 type Partially<T> = { [K in keyof T]?: T[K] extends object ? Partially<T[K]> : T[K] };
 export type ScenarioResult = Partially<BenchScenario> & { name: string };
 export interface BenchResults {
-  pgbench: Pick<BenchRun["pgbench"], "meanTps">;
+  pgbench: Partially<Pick<BenchRun["pgbench"], "meanTps" | "machineUsPerTransaction">>;
   scenarios: ScenarioResult[];
 }
 
@@ -37,7 +37,10 @@ const cpu = (s: ScenarioResult, name: string) => s.cpu?.[name]?.usPerOp;
 /**
  * The bench's readings compared. The load generator does the same work per operation on both
  * sides, so its CPU per operation is the machine's speed at that moment: Postgres's CPU divided by
- * it is steadier between rounds than either alone when the machine changes speed mid-run.
+ * it is steadier between rounds than either alone when the machine changes speed mid-run. What a
+ * pgbench transaction cost the machine is the other yardstick (the same for every scenario of a
+ * run): the ratios to pgbench move with it (docs/performance.md, "What a pgbench transaction
+ * costs").
  */
 export const BENCH_READINGS: (Metric & { read(s: ScenarioResult, run: BenchResults): number | undefined })[] =
   [
@@ -50,6 +53,12 @@ export const BENCH_READINGS: (Metric & { read(s: ScenarioResult, run: BenchResul
     { label: "Postgres µs/op", better: "lower", read: (s) => cpu(s, "pg backends") },
     { label: "machine µs/op", better: "lower", read: (s) => cpu(s, "machine") },
     { label: "generator µs/op", better: "neither", read: (s) => cpu(s, "generator") },
+    {
+      label: "pgbench machine µs/transaction",
+      better: "neither",
+      // 0 when pgbench did not run; absent from an older bench's results.
+      read: (_s, run) => run.pgbench.machineUsPerTransaction || undefined,
+    },
     {
       label: "Postgres per generator µs",
       better: "lower",

@@ -29,8 +29,12 @@ function scenario(name: string, settled: number, pg: number, generator: number):
   };
 }
 
+// pgbench's transaction costs the machine what its tps says at 97 % of two cores.
 const run = (tps: number, ...scenarios: ScenarioResult[]) =>
-  benchReadings({ pgbench: { meanTps: tps }, scenarios } satisfies BenchResults);
+  benchReadings({
+    pgbench: { meanTps: tps, machineUsPerTransaction: Math.round(1_940_000 / tps) },
+    scenarios,
+  } satisfies BenchResults);
 
 describe("bench:compare's summary", () => {
   it("takes the median of the defined readings", () => {
@@ -83,8 +87,13 @@ describe("bench:compare's summary", () => {
       medianHead: 13.5,
       headBetter: 2,
     });
-    // The yardstick is no side's merit.
+    // The yardsticks are no side's merit.
     expect(row("generator µs/op")?.headBetter).toBeUndefined();
+    expect(row("pgbench machine µs/transaction")).toMatchObject({
+      base: [970, 1_940, 970],
+      medianBase: 970,
+      headBetter: undefined,
+    });
     expect(c.problems).toEqual([]);
   });
 
@@ -115,6 +124,9 @@ describe("bench:compare's summary", () => {
     );
     const pg = c.rows.find((r) => r.metric === "Postgres µs/op");
     expect(pg).toMatchObject({ medianBase: undefined, medianHead: 108, pairRatio: undefined, pairs: 0 });
+    // An older bench wrote no machine µs per pgbench transaction either.
+    const older = benchReadings({ pgbench: { meanTps: 2_000 }, scenarios: [old] });
+    expect(older.scenarios[0]?.values["pgbench machine µs/transaction"]).toBeUndefined();
     expect(comparisonMarkdown(c)).toMatch(
       /\| bulk \| Postgres µs\/op \| — \(—\) \| 108 \(108\) \| — \| 0 of 0 \|/,
     );
