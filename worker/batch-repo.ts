@@ -315,11 +315,11 @@ const NOTIFY = `subscribed AS MATERIALIZED (
  * The queue rows go the same way. With `queuedAt` (the parameter of the rows' addresses, as
  * {@link readPending} read them in this transaction, in the arrays' order) they are deleted at
  * those addresses: a TID scan, the only plan the batch's sessions leave it (`BATCH_SETTINGS`,
- * shared/db/client.ts), whatever the queue's statistics say. Joined to `outcomes` by key instead, the queue estimated at
- * one row (its last VACUUM found it drained, the usual case) was read whole and compared with
- * every operation of the batch: 3,000 × 190 rows, 172 ms for one batch (docs/performance.md,
- * "The queue's statistics"). Without addresses (an operation set aside in a transaction of its
- * own, {@link setOutcomes}) the rows are deleted by key.
+ * shared/db/client.ts), whatever the queue's statistics say. Joined to `outcomes` by key instead,
+ * the queue estimated at one row (its last VACUUM found it drained, the usual case) was read whole
+ * and compared with every operation of the batch: 3,000 × 190 rows, 172 ms for one batch
+ * (docs/performance.md, "The queue's statistics"). Without addresses (an operation set aside in a
+ * transaction of its own, {@link setOutcomes}) the rows are deleted by key.
  */
 const outcomes = (first: number, queuedAt?: number): string => `outcomes AS (
     UPDATE operations AS o

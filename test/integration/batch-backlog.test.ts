@@ -19,13 +19,13 @@ import { startSystem, type TestSystem } from "../helpers/system.ts";
  * The pending operations now wait in `pending_operations`: the write must read that queue, as
  * `operations`, by key, one row per operation of the batch.
  *
- * The same statistics once made a full batch (the default cap, 400) read the whole backlog
- * again: the guard `completed_at IS NULL`, estimated at one row, made the planner scan
- * `operations` for every pending row and compare each with every operation of the batch (here
- * 2,000 × 400; 430-690 ms for one batch in `write-path.ts`). A batch of 50, as this test once
- * used, kept the plan by key. So the batch here is a full one, applied as the runner applies it
- * (`lockAndApply`: its entries, balances and statuses), and no join of the write may compare more rows than the
- * batch has entries.
+ * The same statistics once made a full batch (the default cap, 400) read the whole backlog again:
+ * the guard `completed_at IS NULL`, estimated at one row, made the planner scan `operations` for
+ * every pending row and compare each with every operation of the batch (here 2,000 × 400; 430-690
+ * ms for one batch in `write-path.ts`). A batch of 50, as this test once used, kept the plan by
+ * key. So the batch here is a full one, applied as the runner applies it (`lockAndApply`: its
+ * entries, balances and statuses), and no join of the write may compare more rows than the batch
+ * has entries.
  *
  * The queue has statistics of its own, and they are worse: its last VACUUM found it drained but
  * for a row in its last page, the usual state of a queue that keeps up. Each statement of a batch
