@@ -20,11 +20,10 @@ import { type OpsDeps, opsRoute } from "./routes/ops-route.ts";
 import { walletsRoute } from "./routes/wallets-route.ts";
 import { webhookEndpointsRoute } from "./routes/webhook-endpoints-route.ts";
 import { AcceptBatcher } from "./services/accept-batcher.ts";
-import { keyLookup } from "./services/accept-operation.ts";
+import { keyLookup, refusalLookup } from "./services/accept-operation.ts";
 import { AddressFailures } from "./services/address-failures.ts";
 import type { Backpressure } from "./services/backpressure.ts";
 import { acceptLookups } from "./services/facts-by-id.ts";
-import { WalletFactsCache } from "./services/wallet-facts.ts";
 
 export interface AppDeps {
   db: Database;
@@ -60,7 +59,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestContext(deps.log, deps.metrics, deps.ops.draining));
   app.use(opsRoute({ ...deps.ops, registry: deps.metrics.registry }));
 
-  const walletFacts = new WalletFactsCache(deps.db);
   const batcher = new AcceptBatcher({
     db: deps.acceptPool,
     ring: deps.ring,
@@ -72,8 +70,9 @@ export function createApp(deps: AppDeps): express.Express {
     waiters: deps.waiters,
     batcher,
     findByKey: keyLookup(deps.db.$client),
+    walletRefusal: refusalLookup(deps.db.$client),
     holds: (ids: string[]) => findHolds(deps.db, ids),
-    lookups: acceptLookups(deps.db.$client, walletFacts),
+    lookups: acceptLookups(deps.db.$client),
     backpressure: deps.backpressure,
     metrics: deps.metrics,
     log: deps.log,
@@ -96,7 +95,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.post("/operations/bulk", jsonBodyUpTo("1mb"), bulkHandler(operationDeps));
   v1.use(jsonBody);
   v1.use("/clients", clientsRoute({ db: deps.db }));
-  v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions, walletFacts }));
+  v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions }));
   for (const t of OPERATION_CATALOG) v1.post(t.path, acceptHandler(operationDeps, t.type));
   v1.use("/operations", operationsRoute(operationDeps));
   v1.use(

@@ -14,13 +14,11 @@ import { clientIdOf } from "../middleware/auth.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { ownWallet } from "../services/own-wallet.ts";
-import type { WalletFactsCache } from "../services/wallet-facts.ts";
 import { validate } from "../validate.ts";
 
 interface WalletsDeps {
   db: Database;
   partitions: number;
-  walletFacts: WalletFactsCache;
 }
 
 export function walletsRoute(deps: WalletsDeps): Router {
@@ -45,7 +43,6 @@ export function walletsRoute(deps: WalletsDeps): Router {
       });
     });
     fundedCurrencies.add(body.currency);
-    deps.walletFacts.remember(wallet);
     res.status(201).json(walletResource(wallet));
   });
 

@@ -5,10 +5,13 @@ import {
   idempotencyScope,
   insertPendingMany,
   type NewPendingOperation,
+  type WalletRefusal,
 } from "../../shared/db/operation-batch-repo.ts";
 import { isTransientDbError } from "../../shared/db/pg-errors.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
+import type { ApiError } from "../../shared/errors.ts";
 import { errorSummary } from "../../shared/log-safe.ts";
+import { walletRefusalError } from "../../shared/operation-types/placement.ts";
 import {
   insertOnOwnConnection,
   LostInsert,
@@ -19,9 +22,13 @@ import {
 
 /**
  * The row was inserted (a new operation, by transaction `xid`; undefined when it was read back
- * after a lost insert), or its idempotency key already held `existing`.
+ * after a lost insert), its idempotency key already held `existing`, or the insert refused it by
+ * its wallets (its API error; nothing created).
  */
-export type InsertOutcome = { inserted: Operation; xid: bigint | undefined } | { existing: Operation };
+export type InsertOutcome =
+  | { inserted: Operation; xid: bigint | undefined }
+  | { existing: Operation }
+  | { refused: ApiError };
 /** A row's outcome, or the error that is its answer instead. */
 export type RowResult = InsertOutcome | { failed: unknown };
 
@@ -59,11 +66,12 @@ interface Waiter {
  * groups are in flight wait and leave together in the next group, so the group grows with the
  * load (group commit) and a lone request waits only for the end of its event-loop turn.
  *
- * Idempotency stays exact: requests with equal (client, key) are grouped first, so a statement
- * never holds one key twice; the first of them is inserted and the others are answered with its
- * row (the caller compares request hashes: a replay, or a 422 for a different body), exactly as
- * if they had lost the unique-index race. Rows that lose to an operation already in the table
- * get that winner, read in one statement for the group. A group whose insert fails for a reason
+ * Idempotency stays exact: of requests with equal (client, key) the statement inserts the first
+ * its wallets do not refuse, and the later ones are answered with its row (the caller compares
+ * request hashes: a replay, or a 422 for a different body), exactly as if they had lost the
+ * unique-index race; the earlier ones, refused, get their own errors. Rows that lose to an
+ * operation already in the table get that winner, read in one statement for the group, refused
+ * ones too (a replay answers before the wallet checks). A group whose insert fails for a reason
  * other than a transient one is retried key by key, so one bad row fails alone.
  */
 export class AcceptBatcher {
@@ -142,7 +150,7 @@ export class AcceptBatcher {
     });
   }
 
-  /** Equal idempotency scopes together, in arrival order; the first of each is the one inserted. */
+  /** Equal idempotency scopes together, in arrival order. */
   private static byKey(group: Waiter[]): Waiter[][] {
     const byScope = new Map<string, Waiter[]>();
     for (const w of group) {
@@ -162,14 +170,16 @@ export class AcceptBatcher {
    */
   private async insertGroup(group: Waiter[]): Promise<() => Promise<void>> {
     const keys = AcceptBatcher.byKey(group);
-    const rows = keys.map((same) => (same[0] as Waiter).row);
+    const rows = group.map((w) => w.row);
     let inserted: Map<string, Operation>;
+    /** Rows refused by their wallets (unknown after a lost insert: those rows were not created). */
+    let refused = new Map<string, WalletRefusal>();
     /** The inserting transaction, when known. */
     let xid: bigint | undefined;
     /** Operations already holding keys of the group (the lost ones are read back with them). */
     let winners: Map<string, Operation> | undefined;
     try {
-      ({ inserted, xid } = await insertOnOwnConnection(this.deps.db, (client) =>
+      ({ inserted, refused, xid } = await insertOnOwnConnection(this.deps.db, (client) =>
         insertPendingMany(client, rows),
       ));
     } catch (err) {
@@ -205,10 +215,13 @@ export class AcceptBatcher {
     }
 
     let winnersError: unknown;
-    const lost = rows.filter((r) => !inserted.has(r.id));
+    const lost = keys.filter((same) => !same.some((w) => inserted.has(w.row.id)));
     if (lost.length > 0 && !winners) {
       try {
-        winners = await findByIdempotencyKeys(this.deps.db, lost);
+        winners = await findByIdempotencyKeys(
+          this.deps.db,
+          lost.map((same) => (same[0] as Waiter).row),
+        );
       } catch (err) {
         winnersError = err;
       }
@@ -222,18 +235,25 @@ export class AcceptBatcher {
         return;
       }
       for (const same of keys) {
-        const [first, ...others] = same as [Waiter, ...Waiter[]];
-        const mine = inserted.get(first.row.id);
-        if (mine) {
-          first.resolve({ inserted: mine, xid });
-          for (const w of others) w.resolve({ existing: mine });
+        const at = same.findIndex((w) => inserted.has(w.row.id));
+        if (at >= 0) {
+          const mine = inserted.get((same[at] as Waiter).row.id) as Operation;
+          same.forEach((w, i) => {
+            // The rows before it were refused (it is the first that was not).
+            const refusal = i < at ? refused.get(w.row.id) : undefined;
+            if (refusal) w.resolve({ refused: walletRefusalError(w.row, refusal) });
+            else w.resolve(i === at ? { inserted: mine, xid } : { existing: mine });
+          });
           continue;
         }
-        const winner = winners?.get(idempotencyScope(first.row.clientId, first.row.idempotencyKey));
+        const first = (same[0] as Waiter).row;
+        const winner = winners?.get(idempotencyScope(first.clientId, first.idempotencyKey));
         // No winner after a lost insert read back: that row was not created.
         const failure = winnersError ?? (winners ? new NothingCreated() : new Error("no winning row"));
         for (const w of same) {
+          const refusal = refused.get(w.row.id);
           if (winner) w.resolve({ existing: winner });
+          else if (refusal) w.resolve({ refused: walletRefusalError(w.row, refusal) });
           else w.reject(failure);
         }
       }

@@ -2,7 +2,12 @@ import type { Logger } from "pino";
 import { requestHash } from "../../shared/canonical.ts";
 import type { Queryable } from "../../shared/db/client.ts";
 import type { NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
-import { findByIdempotencyKeys, idempotencyScope } from "../../shared/db/operation-batch-repo.ts";
+import {
+  findByIdempotencyKeys,
+  idempotencyScope,
+  type WalletRefusal,
+  walletRefusals,
+} from "../../shared/db/operation-batch-repo.ts";
 import type { Hold, Operation } from "../../shared/db/schema/index.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
@@ -10,13 +15,14 @@ import { errorSummary } from "../../shared/log-safe.ts";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
 import { type OperationRequest, placeRequest } from "../../shared/operation-types/catalog.ts";
 import type { Lookups, Placement } from "../../shared/operation-types/define.ts";
+import { walletRefusalError } from "../../shared/operation-types/placement.ts";
 import type { AcceptBatcher, InsertOutcome, RowResult } from "./accept-batcher.ts";
 import type { Backpressure, Refusal } from "./backpressure.ts";
 import { CoalescingLoader } from "./coalescing-loader.ts";
 import { NothingCreated } from "./lost-insert.ts";
 
 export interface AcceptDeps {
-  /** What a type's placement reads: wallets, holds, refunds' originals ({@link acceptLookups}). */
+  /** What a type's placement reads: holds, refunds' originals ({@link acceptLookups}). */
   lookups: Lookups;
   /** Inserts with the next group of concurrent accepts, then rings the group's doorbells. */
   batcher: Pick<AcceptBatcher, "submit" | "submitMany">;
@@ -24,6 +30,8 @@ export interface AcceptDeps {
   holds: (operationIds: string[]) => Promise<Map<string, Hold>>;
   /** The operation holding a client's idempotency key, if any ({@link keyLookup}). */
   findByKey: (clientId: string, idempotencyKey: string) => Promise<Operation | undefined>;
+  /** Why the accept insert would refuse a row placed by its wallets, if it would ({@link refusalLookup}). */
+  walletRefusal: (row: NewPendingOperation) => Promise<WalletRefusal | undefined>;
   backpressure: Pick<Backpressure, "enter" | "refusal">;
   metrics: Pick<ApiMetrics, "accepted" | "refused">;
   log: Pick<Logger, "error">;
@@ -37,11 +45,12 @@ export interface Accepted {
 }
 
 /**
- * Accepts an operation of any type: checks wallets from the immutable-facts cache, inserts the
- * pending operation under the client's idempotency key (the unique index decides) with the
- * group of concurrent accepts, whose doorbells are rung once the group committed. Checks run in
- * docs/api.md's order: a replay answers before the wallet checks and before backpressure, so on a
- * wallet error or when overloaded the key is looked up first.
+ * Accepts an operation of any type: inserts the pending operation under the client's idempotency
+ * key (the unique index decides) with the group of concurrent accepts, whose doorbells are rung
+ * once the group committed; the insert checks the wallets of a placement by wallets, a type's
+ * placement the rest. Checks run in docs/api.md's order: a replay answers before the wallet
+ * checks and before backpressure, so on a refusal or when overloaded the key is looked up first,
+ * and an overloaded accept's wallets are checked before it is refused.
  */
 export async function acceptOperation(
   deps: AcceptDeps,
@@ -67,8 +76,11 @@ async function acceptOne(
   // its key look-up is coalesced with the others' (a few statements however many are refused).
   const refusal = deps.backpressure.refusal();
   if (refusal) {
+    const { row } = prepared;
     const existing = await deps.findByKey(clientId, idempotencyKey);
-    if (existing) return replay(existing, prepared.row.requestHash);
+    if (existing) return replay(existing, row.requestHash);
+    const walletRefusal = row.partition === null ? await deps.walletRefusal(row) : undefined;
+    if (walletRefusal) throw walletRefusalError(row, walletRefusal);
     throw overloaded(deps, refusal);
   }
 
@@ -92,7 +104,7 @@ async function acceptOne(
 function createdBy(outcomes: RowResult[]): bigint[] | undefined {
   const xids = new Set<bigint>();
   for (const o of outcomes) {
-    if ("existing" in o || ("failed" in o && o.failed instanceof NothingCreated)) continue;
+    if ("existing" in o || "refused" in o || ("failed" in o && o.failed instanceof NothingCreated)) continue;
     if ("failed" in o || o.xid === undefined) return undefined;
     xids.add(o.xid);
   }
@@ -229,6 +241,7 @@ async function prepare(
 /** The answer to an inserted row: a new operation, or the one its key already held. */
 function settled(deps: AcceptDeps, row: NewPendingOperation, outcome: RowResult): Accepted {
   if ("failed" in outcome) throw itemError(deps, outcome.failed);
+  if ("refused" in outcome) throw outcome.refused;
   if ("inserted" in outcome) {
     deps.metrics.accepted(row.type);
     return { operation: outcome.inserted, replayed: false };
@@ -262,4 +275,16 @@ export function keyLookup(db: Queryable): AcceptDeps["findByKey"] {
     loadMany: (pairs) => findByIdempotencyKeys(db, pairs),
   });
   return (clientId, idempotencyKey) => loader.load({ clientId, idempotencyKey });
+}
+
+/**
+ * Asks the database whether the accept insert would refuse rows placed by their wallets, for
+ * accepts refused when overloaded: coalesced like {@link keyLookup}.
+ */
+export function refusalLookup(db: Queryable): AcceptDeps["walletRefusal"] {
+  const loader = new CoalescingLoader<NewPendingOperation, WalletRefusal>({
+    scope: (row) => row.id,
+    loadMany: (rows) => walletRefusals(db, rows),
+  });
+  return (row) => loader.load(row);
 }

@@ -3,18 +3,16 @@ import { holdFactsByIds } from "../../shared/db/hold-facts-repo.ts";
 import { originalFactsByIds } from "../../shared/db/refund-facts-repo.ts";
 import type { Lookups } from "../../shared/operation-types/define.ts";
 import { CoalescingLoader, type LoadMany } from "./coalescing-loader.ts";
-import type { WalletFactsCache } from "./wallet-facts.ts";
 
 /**
- * What the placement of a request reads (shared/operation-types/define.ts): wallets from the
- * process's cache, holds and refunds' originals by id. Holds and originals are read coalesced
- * (the look-ups of one event-loop turn in one statement) and not cached: a hold is captured or
+ * What the placement of a request reads (shared/operation-types/define.ts): holds and refunds'
+ * originals by id (wallets are checked by the accept insert). Read coalesced (the look-ups of
+ * one event-loop turn in one statement) and not cached: a hold is captured or
  * voided about once, and an original's status changes once, from `pending`, while refunds of it
  * may already be asked for. Built once per api process.
  */
-export function acceptLookups(db: Queryable, walletFacts: WalletFactsCache): Lookups {
+export function acceptLookups(db: Queryable): Lookups {
   return {
-    wallet: (id) => walletFacts.get(id),
     hold: byId((ids) => holdFactsByIds(db, ids)),
     original: byId((ids) => originalFactsByIds(db, ids)),
   };

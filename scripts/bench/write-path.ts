@@ -119,13 +119,14 @@ async function main(): Promise<void> {
         clientId,
         type: o.type,
         amount: BigInt(amount),
-        currency: "USD",
+        // Placed by its wallets, as the api sends a top-up or transfer: the insert checks them.
+        currency: null,
         fromWalletId: from?.id ?? null,
         toWalletId: to.id,
         holdId: null,
         expiresInSeconds: null,
         metadata: {},
-        partition: (from ?? to).partition,
+        partition: null,
         idempotencyKey: randomBytes(16).toString("base64url"),
         requestHash: requestHash(body as never),
       };

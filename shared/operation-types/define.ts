@@ -43,7 +43,8 @@ export interface OperationTypeDef<
   /**
    * Where an accepted request goes: which wallet is debited (its partition applies it), which
    * wallets must be the caller's, and the columns of its row. Throws the acceptance's API errors
-   * in docs/api.md's order. Its only I/O is through `lookups`.
+   * in docs/api.md's order. Its only I/O is through `lookups`; a placement by wallets leaves
+   * their checks to the accept insert ({@link Placement}).
    */
   place(request: RequestOf<T, B, P>, lookups: Lookups, clientId: string): Promise<Placement>;
 }
@@ -54,28 +55,22 @@ export type RequestOf<T extends string, B extends z.ZodObject, P extends string 
 } & z.output<B> &
   (P extends string ? { [K in P]: string } : unknown);
 
-/** What the acceptance of an operation reads: wallets, holds and originals, by id. */
+/** What the acceptance of an operation reads: holds and originals, by id. */
 export interface Lookups {
-  /** A wallet (client or funding), or undefined. */
-  wallet(id: string): Promise<WalletFacts | undefined>;
   hold(id: string): Promise<HoldFacts | undefined>;
   original(id: string): Promise<OriginalFacts | undefined>;
 }
 
-/** What the accept path needs of a wallet; none of it ever changes. */
-export interface WalletFacts {
-  id: string;
-  kind: "client" | "funding";
-  clientId: string | null;
-  currency: string;
-  partition: number;
-}
-
 /** Where an accepted request goes: what the insert needs beyond the request itself. */
 export interface Placement {
-  /** The partition of the wallet whose balance is checked (a hold's source for its steps). */
-  partition: number;
-  currency: string;
+  /**
+   * The partition of the wallet whose balance is checked (a hold's source for its steps); null
+   * for a placement by wallets, which the accept insert checks and places in the placing
+   * wallet's partition (shared/db/operation-batch-repo.ts, WALLET_REFUSAL).
+   */
+  partition: number | null;
+  /** The operation's currency; null for a placement by wallets (the placing wallet's). */
+  currency: string | null;
   amount: bigint;
   fromWalletId: string | null;
   toWalletId: string | null;

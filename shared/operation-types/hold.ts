@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { twoWalletBody } from "../http/fields.ts";
 import { defineOperationType } from "./define.ts";
-import { movePlacement, sourceAndDestination } from "./placement.ts";
+import { walletPlacement } from "./placement.ts";
 
 /** Longest a hold may last: 30 days, s. */
 export const MAX_HOLD_SECONDS = 2_592_000;
@@ -33,12 +33,9 @@ export const hold = defineOperationType({
     notFound: "wallet_not_found",
   },
   ledger: { posts: false, funding: null, refundable: false },
-  async place(request, lookups, clientId) {
-    // Reserved in the source's partition, where its capture or void will be applied too.
-    const { from, to } = await sourceAndDestination(lookups, clientId, request);
-    return {
-      ...movePlacement(from, request.amount, from.id, to.id),
-      expiresInSeconds: request.expiresInSeconds,
-    };
-  },
+  // Reserved in the source's partition, where its capture or void will be applied too.
+  place: async (request) => ({
+    ...walletPlacement(request.amount, request.fromWalletId, request.toWalletId),
+    expiresInSeconds: request.expiresInSeconds,
+  }),
 });

@@ -1,6 +1,6 @@
 import { oneWalletBody } from "../http/fields.ts";
 import { defineOperationType } from "./define.ts";
-import { movePlacement, ownWallet } from "./placement.ts";
+import { walletPlacement } from "./placement.ts";
 
 /** A payout: money leaves the system from the caller's wallet (to the currency's funding account). */
 export const payout = defineOperationType({
@@ -16,9 +16,6 @@ export const payout = defineOperationType({
     notFound: "wallet_not_found",
   },
   ledger: { posts: true, funding: "credit", refundable: false },
-  async place(request, lookups, clientId) {
-    // Applied in the wallet's partition, whose funding account it credits.
-    const wallet = await ownWallet(lookups, clientId, request.walletId, "walletId");
-    return movePlacement(wallet, request.amount, wallet.id, null);
-  },
+  // Applied in the wallet's partition, whose funding account it credits.
+  place: async (request) => walletPlacement(request.amount, request.walletId, null),
 });

@@ -1,6 +1,6 @@
 import { oneWalletBody } from "../http/fields.ts";
 import { defineOperationType } from "./define.ts";
-import { movePlacement, ownWallet } from "./placement.ts";
+import { walletPlacement } from "./placement.ts";
 
 /** A top-up: money from outside (the currency's funding account) into the caller's wallet. */
 export const topUp = defineOperationType({
@@ -16,9 +16,6 @@ export const topUp = defineOperationType({
     notFound: "wallet_not_found",
   },
   ledger: { posts: true, funding: "debit", refundable: false },
-  async place(request, lookups, clientId) {
-    // Applied in the wallet's partition, whose funding account it debits.
-    const wallet = await ownWallet(lookups, clientId, request.walletId, "walletId");
-    return movePlacement(wallet, request.amount, null, wallet.id);
-  },
+  // Applied in the wallet's partition, whose funding account it debits.
+  place: async (request) => walletPlacement(request.amount, null, request.walletId),
 });

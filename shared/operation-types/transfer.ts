@@ -1,6 +1,6 @@
 import { twoWalletBody } from "../http/fields.ts";
 import { defineOperationType } from "./define.ts";
-import { movePlacement, sourceAndDestination } from "./placement.ts";
+import { walletPlacement } from "./placement.ts";
 
 /** A transfer: from one of the caller's wallets to any client's wallet of the same currency. */
 export const transfer = defineOperationType({
@@ -16,8 +16,5 @@ export const transfer = defineOperationType({
     notFound: "wallet_not_found",
   },
   ledger: { posts: true, funding: null, refundable: true },
-  async place(request, lookups, clientId) {
-    const { from, to } = await sourceAndDestination(lookups, clientId, request);
-    return movePlacement(from, request.amount, from.id, to.id);
-  },
+  place: async (request) => walletPlacement(request.amount, request.fromWalletId, request.toWalletId),
 });

@@ -9,10 +9,10 @@ import {
   type Accepted,
   acceptOperation,
   keyLookup,
+  refusalLookup,
 } from "../../api/services/accept-operation.ts";
 import { Backpressure } from "../../api/services/backpressure.ts";
 import { acceptLookups } from "../../api/services/facts-by-id.ts";
-import { WalletFactsCache } from "../../api/services/wallet-facts.ts";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
 import { findHolds } from "../../shared/db/operation-repo.ts";
 import { deadlockCount } from "../../shared/db/settings-repo.ts";
@@ -48,9 +48,10 @@ beforeAll(async () => {
   doorbells = new Doorbells(system.redis, system.prefix, system.partitions);
   const log = pino({ level: "silent" });
   deps = {
-    lookups: acceptLookups(system.db.$client, new WalletFactsCache(system.db)),
+    lookups: acceptLookups(system.db.$client),
     batcher: new AcceptBatcher({ db: system.db.$client, ring: (ps) => doorbells.ring(ps), log }),
     findByKey: keyLookup(system.db.$client),
+    walletRefusal: refusalLookup(system.db.$client),
     holds: (ids) => findHolds(system.db, ids),
     // Every bound off: these tests are about grouping, not refusals.
     backpressure: new Backpressure(
@@ -139,6 +140,31 @@ describe("one group, one idempotency key", () => {
     const first = results[0]?.ok ? results[0].value.operation.id : "";
     expect(results[2]?.ok && results[2].value.operation.id).toBe(first);
     expect(await operationsWithKey(system, "g-mixed")).toBe(1);
+  });
+});
+
+describe("one group, one idempotency key, the first accept refused by its wallets", () => {
+  it("it gets its own 404; the next is inserted, later ones replay it or get 422; the money moves once", async () => {
+    await waitAllSettled(system);
+    const before = await balanceOf(b);
+    const key = "g-first-refused";
+    const results = await oneGroup([
+      { clientId: api.clientId, key, request: transfer(c, b, 3) },
+      { clientId: api.clientId, key, request: transfer(a, b, 3) },
+      { clientId: api.clientId, key, request: transfer(a, b, 3) },
+      { clientId: api.clientId, key, request: transfer(c, b, 3) },
+      { clientId: api.clientId, key, request: transfer(a, b, 4) },
+    ]);
+    expect(results.map((r) => (r.ok ? (r.value.replayed ? "replay" : "inserted") : r.code))).toEqual([
+      "wallet_not_found",
+      "inserted",
+      "replay",
+      "idempotency_key_reused",
+      "idempotency_key_reused",
+    ]);
+    expect(await operationsWithKey(system, key)).toBe(1);
+    await waitAllSettled(system);
+    expect(BigInt((await balanceOf(b)) ?? "0") - BigInt(before ?? "0")).toBe(3n);
   });
 });
 

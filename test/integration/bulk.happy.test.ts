@@ -149,6 +149,35 @@ describe("order and idempotency", () => {
     expect(await operationsWithKey(system, "dup")).toBe(1);
   });
 
+  it("two items with one key, the first refused by its wallet: the second is the operation, in its array place", async () => {
+    const w = await newWallet(api);
+    const to = await newWallet(api);
+    await api.settle((await api.topUp(w, 100)).body.id);
+    const r = await bulk([
+      {
+        type: "transfer",
+        idempotencyKey: "late",
+        fromWalletId: "01900000-0000-7000-8000-000000000000",
+        toWalletId: to,
+        amount: 1,
+      },
+      { type: "transfer", idempotencyKey: "late", fromWalletId: w, toWalletId: to, amount: 60 },
+      { type: "transfer", idempotencyKey: "after", fromWalletId: w, toWalletId: to, amount: 60 },
+      { type: "transfer", idempotencyKey: "late", fromWalletId: w, toWalletId: to, amount: 60 },
+    ]);
+    const [refused, late, after, replay] = r.body.data;
+    expect(refused).toMatchObject({ status: 404, error: { code: "wallet_not_found" } });
+    expect(late).toMatchObject({ status: 202, replayed: false });
+    expect(replay).toMatchObject({ status: 202, replayed: true, operation: { id: late.operation.id } });
+    // Applied before the next item that debits the same wallet, as the array orders them: of the
+    // two debits of 60 from 100, the later one fails.
+    expect((await api.settle(late.operation.id)).status).toBe("succeeded");
+    expect((await api.settle(after.operation.id)).failure.code).toBe("insufficient_funds");
+    expect(await wallet(w)).toMatchObject({ balance: 40 });
+    expect(await wallet(to)).toMatchObject({ balance: 60 });
+    expect(await operationsWithKey(system, "late")).toBe(1);
+  });
+
   it("a bulk replayed whole: every item replayed, the money moved once", async () => {
     const w = await newWallet(api);
     const items = Array.from({ length: 20 }, (_, i) => ({
