@@ -7,8 +7,8 @@
  * Not a `Map` that deletes its oldest entry on each insert: V8 leaves a deleted entry's slot
  * empty until the table is rebuilt, and `keys().next()` walks every empty slot from the start,
  * so once such a map is full each eviction costs about as much as the number of evictions since
- * the last rebuild. The api's wallet cache paid 70 µs per miss that way with 1,000,000 busy
- * wallets; this one about 1.5 µs (docs/performance.md, "The api's wallet cache").
+ * the last rebuild. The api's wallet cache (since removed) paid 70 µs per miss that way with
+ * 1,000,000 busy wallets; this one about 1.5 µs (docs/performance.md, "The api's wallet cache").
  */
 export class GenerationalMap<K, V> {
   private readonly generation: number;
