@@ -25,6 +25,8 @@ export const walletPlacement = (
 /**
  * The API error of a row the accept insert refused by its wallets: 404 `wallet_not_found`
  * naming the request's field (`walletId` for a one-wallet type), or 422 `currency_mismatch`.
+ * The field follows from the row's shape, as the bodies of the four types that place by wallets
+ * name them (`oneWalletBody`, `twoWalletBody`); a type with other field names must pass its own.
  */
 export function walletRefusalError(
   row: { fromWalletId: string | null; toWalletId: string | null },

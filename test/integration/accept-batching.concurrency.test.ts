@@ -228,8 +228,9 @@ describe("one group, many keys", () => {
       idempotencyKey: key,
       requestHash: key,
     });
-    // A destination that does not exist: the foreign key refuses that row (the api's wallet
-    // check would never let it through; here it stands for any row a statement refuses).
+    // A row placed already (a partition given) naming a destination that does not exist: the
+    // insert's join refuses the group (a row placed by its wallets would be refused alone, with a
+    // 404; this one stands for any row a statement refuses).
     const settled = await Promise.allSettled([
       batcher.submit(row("g-poison-ok-1", b)),
       batcher.submit(row("g-poison-bad", newId())),
