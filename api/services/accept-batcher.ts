@@ -9,9 +9,7 @@ import {
 } from "../../shared/db/operation-batch-repo.ts";
 import { isTransientDbError } from "../../shared/db/pg-errors.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
-import type { ApiError } from "../../shared/errors.ts";
 import { errorSummary } from "../../shared/log-safe.ts";
-import { walletRefusalError } from "../../shared/operation-types/placement.ts";
 import {
   insertOnOwnConnection,
   LostInsert,
@@ -23,12 +21,12 @@ import {
 /**
  * The row was inserted (a new operation, by transaction `xid`; undefined when it was read back
  * after a lost insert), its idempotency key already held `existing`, or the insert refused it by
- * its wallets (its API error; nothing created).
+ * its wallets, for this reason (nothing created).
  */
 export type InsertOutcome =
   | { inserted: Operation; xid: bigint | undefined }
   | { existing: Operation }
-  | { refused: ApiError };
+  | { refused: WalletRefusal };
 /** A row's outcome, or the error that is its answer instead. */
 export type RowResult = InsertOutcome | { failed: unknown };
 
@@ -241,7 +239,7 @@ export class AcceptBatcher {
           same.forEach((w, i) => {
             // The rows before it were refused (it is the first that was not).
             const refusal = i < at ? refused.get(w.row.id) : undefined;
-            if (refusal) w.resolve({ refused: walletRefusalError(w.row, refusal) });
+            if (refusal) w.resolve({ refused: refusal });
             else w.resolve(i === at ? { inserted: mine, xid } : { existing: mine });
           });
           continue;
@@ -253,7 +251,7 @@ export class AcceptBatcher {
         for (const w of same) {
           const refusal = refused.get(w.row.id);
           if (winner) w.resolve({ existing: winner });
-          else if (refusal) w.resolve({ refused: walletRefusalError(w.row, refusal) });
+          else if (refusal) w.resolve({ refused: refusal });
           else w.reject(failure);
         }
       }

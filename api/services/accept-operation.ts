@@ -241,7 +241,7 @@ async function prepare(
 /** The answer to an inserted row: a new operation, or the one its key already held. */
 function settled(deps: AcceptDeps, row: NewPendingOperation, outcome: RowResult): Accepted {
   if ("failed" in outcome) throw itemError(deps, outcome.failed);
-  if ("refused" in outcome) throw outcome.refused;
+  if ("refused" in outcome) throw walletRefusalError(row, outcome.refused);
   if ("inserted" in outcome) {
     deps.metrics.accepted(row.type);
     return { operation: outcome.inserted, replayed: false };

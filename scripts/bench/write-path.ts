@@ -101,9 +101,7 @@ async function main(): Promise<void> {
       currency: "USD",
     });
     const wallets = (
-      await admin.query<{ id: string; partition: number }>(
-        "SELECT id, partition FROM wallets WHERE kind = 'client' ORDER BY id",
-      )
+      await admin.query<{ id: string }>("SELECT id FROM wallets WHERE kind = 'client' ORDER BY id")
     ).rows;
     const pick = () => wallets[Math.floor(Math.random() * wallets.length)] as (typeof wallets)[number];
     const row = (): NewPendingOperation => {
