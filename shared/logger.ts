@@ -24,24 +24,42 @@ let dropped = 0;
 export const droppedLogLines = (): number => dropped;
 
 /** What {@link stdoutDestination} returns: a pino destination that can also wait for its drain. */
-export type Stdout = ReturnType<typeof pino.destination>;
+export interface Stdout extends DestinationStream {
+  /** Calls back once every line written so far has gone out. */
+  flush(cb: (err?: Error) => void): void;
+}
 
 /**
  * Stdout as a pino destination: asynchronous (under load one write per burst of lines, at rest
  * each line at once; pino flushes what is pending when the process exits), up to `maxWrite` bytes
  * a write, at most `maxBufferBytes` waiting.
+ *
+ * Each line is handed over as bytes: given text, the library measures the whole chunk it is
+ * gathering at every line (its byte length, up to `maxWrite`), given bytes it adds the line's
+ * length. At 1 MiB a write the text form made an overloaded api's logging quadratic in its lines
+ * per turn (docs/performance.md).
  */
 export function stdoutDestination(
   maxBufferBytes = LOG_BUFFER_MAX_BYTES,
   maxWrite = STDOUT_MAX_WRITE,
 ): Stdout {
-  const dest = pino.destination({ dest: 1, sync: false, maxWrite, maxLength: maxBufferBytes });
-  dest.on("drop", (data: string) => {
+  const sonic = pino.destination({
+    dest: 1,
+    sync: false,
+    maxWrite,
+    maxLength: maxBufferBytes,
+    contentMode: "buffer",
+  });
+  sonic.on("drop", (data: Buffer) => {
     let lines = 0;
-    for (let at = data.indexOf("\n"); at !== -1; at = data.indexOf("\n", at + 1)) lines++;
+    for (let at = data.indexOf(10); at !== -1; at = data.indexOf(10, at + 1)) lines++;
     dropped += Math.max(1, lines);
   });
-  return dest;
+  return {
+    // Looked up at each call: pino replaces the method with a no-op once stdout is closed (EPIPE).
+    write: (line: string) => sonic.write(Buffer.from(line) as unknown as string),
+    flush: (cb) => sonic.flush(cb),
+  };
 }
 
 /**
