@@ -75,6 +75,12 @@ const latencies = new Samples();
 const seconds: { accepted: number; other: number; samples: Samples }[] = [];
 const statuses: Record<string, number> = {};
 const samples: LoadResult["samples"] = [];
+/**
+ * Whether an answer of this status is still wanted as a sample: three of each, twelve in all, so
+ * that a few network errors are not crowded out by the thousands of 503s before them.
+ */
+const wanted = (status: number | "error"): boolean =>
+  samples.length < 12 && samples.filter((s) => s.status === status).length < 3;
 let sent = 0;
 let accepted = 0;
 let replayed = 0;
@@ -147,7 +153,7 @@ function dispatch(): Promise<{
         },
         onResponseData(_controller, chunk) {
           // A bulk's answer is counted item by item; other bodies kept only for the report.
-          if (bulkSize || (status !== 202 && samples.length < 10)) chunks.push(chunk);
+          if (bulkSize || (status !== 202 && wanted(status))) chunks.push(chunk);
         },
         onResponseEnd() {
           resolve({ status, replayed, retryAfterS, body: Buffer.concat(chunks).toString("utf8") });
@@ -176,17 +182,16 @@ async function send(intendedMs: number): Promise<number> {
     } else if (bulkSize && res.status === 200) {
       operations = count(res.body, '{"status":202,');
       replayed += count(res.body, '"replayed":true');
-      if (operations < bulkSize && samples.length < 10)
-        samples.push({ status: 200, body: res.body.slice(0, 500) });
+      if (operations < bulkSize && wanted(200)) samples.push({ status: 200, body: res.body.slice(0, 500) });
     } else {
       if (res.status === 503 && res.retryAfterS !== undefined) retryAfter503++;
-      if (samples.length < 10) samples.push({ status: res.status, body: res.body.slice(0, 500) });
+      if (wanted(res.status)) samples.push({ status: res.status, body: res.body.slice(0, 500) });
     }
     record(res.status, intendedMs, operations);
     const refused = res.status === 429 || res.status === 503;
     return refused && res.retryAfterS !== undefined && Number.isFinite(res.retryAfterS) ? res.retryAfterS : 0;
   } catch (err) {
-    if (samples.length < 10) samples.push({ status: "error", body: String(err).slice(0, 500) });
+    if (wanted("error")) samples.push({ status: "error", body: String(err).slice(0, 500) });
     record("error", intendedMs, 0);
     return 0;
   } finally {
