@@ -23,12 +23,6 @@ let dropped = 0;
 /** Log lines this process dropped because stdout did not take them in time. */
 export const droppedLogLines = (): number => dropped;
 
-/** What {@link stdoutDestination} returns: a pino destination that can also wait for its drain. */
-export interface Stdout extends DestinationStream {
-  /** Calls back once every line written so far has gone out. */
-  flush(cb: (err?: Error) => void): void;
-}
-
 /**
  * Stdout as a pino destination: asynchronous (under load one write per burst of lines, at rest
  * each line at once; pino flushes what is pending when the process exits), up to `maxWrite` bytes
@@ -42,7 +36,7 @@ export interface Stdout extends DestinationStream {
 export function stdoutDestination(
   maxBufferBytes = LOG_BUFFER_MAX_BYTES,
   maxWrite = STDOUT_MAX_WRITE,
-): Stdout {
+): DestinationStream {
   const sonic = pino.destination({
     dest: 1,
     sync: false,
@@ -57,8 +51,8 @@ export function stdoutDestination(
   });
   return {
     // Looked up at each call: pino replaces the method with a no-op once stdout is closed (EPIPE).
+    // Its type says text; in byte mode it takes bytes.
     write: (line: string) => sonic.write(Buffer.from(line) as unknown as string),
-    flush: (cb) => sonic.flush(cb),
   };
 }
 
@@ -106,6 +100,6 @@ const PIPE_BUF = 4_096;
  * child takes its share of the load: `open-twice` with two children at 8,000 requests a second
  * offered kept both flat (docs/performance.md); the bound holds in any case.
  */
-export function sharedStdout(): Stdout {
+export function sharedStdout(): DestinationStream {
   return stdoutDestination(LOG_BUFFER_MAX_BYTES, PIPE_BUF);
 }
