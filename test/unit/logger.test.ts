@@ -38,23 +38,24 @@ const countLines = (text: string): number => text.split("\n").filter(Boolean).le
 
 describe("the logger's stdout", () => {
   it("takes each turn's lines, however many, in the turn's write: nothing waits to be dropped", async () => {
-    // 400 lines (about 60 KiB) a turn, 100 turns. One write per turn at 16 KiB, the library's
-    // default, left about 45 KiB a turn waiting: past 4 MiB before the end, so lines were dropped.
+    // 400 lines (about 60 KiB) a turn, 250 turns. One write per turn at 16 KiB, the library's
+    // default, left about 45 KiB a turn waiting: past 8 MiB before the end, so lines were dropped.
+    // 1 MiB writes leave room for a write to the file to lag a hundred turns behind.
     const file = join(dir, "stdout.log");
     const fd = openSync(file, "w");
-    const run = flood({ lines: 40_000, perTurn: 400, maxBufferBytes: 4 * 1024 * 1024 }, fd);
+    const run = flood({ lines: 100_000, perTurn: 400, maxBufferBytes: 8 * 1024 * 1024 }, fd);
     closeSync(fd);
     const report = await run.report;
     expect(await run.exited).toBe(0);
-    expect(report).toEqual({ logged: 40_000, dropped: 0 });
+    expect(report).toEqual({ logged: 100_000, dropped: 0 });
     const written = readFileSync(file, "utf8");
-    expect(countLines(written)).toBe(40_000);
+    expect(countLines(written)).toBe(100_000);
     expect(
       written
         .split("\n")
         .filter(Boolean)
         .map((l) => (JSON.parse(l) as { n: number }).n),
-    ).toEqual(Array.from({ length: 40_000 }, (_, i) => i));
+    ).toEqual(Array.from({ length: 100_000 }, (_, i) => i));
   });
 
   it("drops and counts the lines a stopped reader does not take, beyond its bound, and keeps the rest", async () => {
