@@ -16,6 +16,10 @@ export function requestContext(
   metrics: Pick<ApiMetrics, "observeRequest">,
   draining: () => boolean,
 ) {
+  // The request line's fields are fixed below and none is a credential, so it skips the logger's
+  // redaction paths, which cost 3.4 µs a line for nothing (docs/performance.md, "The request
+  // line without redaction"). A field added to it must not carry a secret.
+  const lines = log.child({}, { redact: [] });
   return (req: Request, res: Response, next: NextFunction): void => {
     const given = req.get("x-request-id");
     const requestId = given && CALLER_ID.test(given) ? given : randomUUID();
@@ -29,7 +33,7 @@ export function requestContext(
       // By now Express has reset req.baseUrl if an error left the router: use the remembered one.
       const route = routeTemplate(req.route?.path, res.locals.mountPath ?? req.baseUrl);
       metrics.observeRequest(req.method, route, res.statusCode, ms / 1000);
-      log.info(
+      lines.info(
         {
           requestId,
           clientId: res.locals.principal?.kind === "client" ? res.locals.principal.clientId : undefined,

@@ -71,6 +71,10 @@ afterAll(async () => {
   await system?.stop();
 });
 
+const REQUEST_LINE_FIELDS = new Set(
+  "level time pid hostname name msg requestId clientId method route status durationMs".split(" "),
+);
+
 describe("logs", () => {
   it("never contain an API key, the operator's token or an Authorization value", () => {
     const all = apiLog.text + workerLog;
@@ -99,6 +103,8 @@ describe("logs", () => {
         durationMs: expect.any(Number),
       });
       expect(line.route).not.toMatch(UUID);
+      // Nothing else: the request line is logged without the redaction paths (api/middleware/request-context.ts).
+      expect(Object.keys(line).filter((k) => !REQUEST_LINE_FIELDS.has(k))).toEqual([]);
     }
     const transfer = requests.find((l) => l.requestId === "caller-request-1");
     expect(transfer).toMatchObject({ clientId: api.clientId, route: "/v1/transfers", status: 202 });
