@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { type Api, newClient, newWallet, partitionOf } from "../helpers/http.ts";
 import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
@@ -37,7 +37,10 @@ describe.each(REDIS_MODES)("the doorbell race ($name)", (mode) => {
 
   it("settles an operation accepted while the runner is between its last empty select and the end of its job", async () => {
     const a = await newWallet(api);
-    const b = await newWallet(api);
+    // In a's partition: the race is a ring for the partition whose runner is between its empty
+    // select and the end of its job (b elsewhere rings a doorbell of its own).
+    let b = await newWallet(api);
+    while ((await partitionOf(system, b)) !== (await partitionOf(system, a))) b = await newWallet(api);
     let acceptedDuringPause: string | undefined;
     duringPause = async () => {
       // The runner has deleted the dirty flag and found nothing; its job has not ended yet.

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLedger } from "../../shared/db/ledger-audit.ts";
-import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { type Api, newClient, newWallet, partitionOf } from "../helpers/http.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 let system: TestSystem;
@@ -143,11 +143,13 @@ describe("ledger audit", () => {
     await system.db.execute(
       sql`UPDATE entries SET wallet_id = ${b} WHERE operation_id = ${topUp.id} AND amount > 0`,
     );
-    // Accepted an hour ago and still queued (as the accept path writes it: the row and its queue row).
+    // Accepted an hour ago and still queued (as the accept path writes it: the row and its queue row),
+    // in the partition that is not a's: a's runner lingers after the top-up and could apply it.
+    const idle = 1 - (await partitionOf(system, a));
     await system.db.execute(sql`
       WITH stale AS (
         INSERT INTO operations (id, client_id, type, amount, currency, to_wallet_id, partition, idempotency_key, request_hash, created_at)
-        SELECT gen_random_uuid(), client_id, 'top_up', 1, 'USD', ${a}, 0, 'stale', 'h', now() - interval '1 hour'
+        SELECT gen_random_uuid(), client_id, 'top_up', 1, 'USD', ${a}, ${idle}, 'stale', 'h', now() - interval '1 hour'
         FROM wallets WHERE id = ${a}
         RETURNING id, partition, seq
       )
