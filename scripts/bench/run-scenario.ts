@@ -228,9 +228,13 @@ export async function runScenario(
     });
     const drainMs = Math.max(60_000, o.durationS * 4_000);
 
-    // Warm-up: the same load, unmeasured (closed loop: the open rate is not the point yet), then a drain.
+    // Warm-up: the same load, unmeasured (closed loop: the open rate is not the point yet, unless
+    // the scenario asks to warm up at it), then a drain.
+    const warmup = def.warmupAtLoadS
+      ? spec("warmup", Math.max(o.warmupS, def.warmupAtLoadS) * 1000, mode)
+      : spec("warmup", o.warmupS * 1000, closed);
     await withPg(o.pgUrl, database, async (c) => {
-      await generate(spec("warmup", o.warmupS * 1000, closed), dir, "warmup");
+      await generate(warmup, dir, "warmup");
       await waitSettled(c, drainMs);
     });
     // A backend that went idle less than a second after it last reported its statistics holds
