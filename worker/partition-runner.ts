@@ -149,7 +149,13 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
           operations: [{ type: poison.type, result: "internal_error", latencySeconds: latencyOf(poison) }],
         });
       }
-      batch = { attempted, completed };
+      batch = { attempted, completed, announce: completed.ids };
+    }
+    if (batch.announce.length > 0) {
+      await deps.publish(batch.announce).catch((err: unknown) => {
+        // Waiters re-read Postgres every second; a lost announcement only delays them.
+        deps.log.warn({ partition, err: errorSummary(err) }, "could not publish completions");
+      });
     }
     if (batch.attempted.length === 0) {
       backlog = false; // a partition that ran dry rides along again
@@ -173,10 +179,6 @@ export async function runPartition(partition: number, deps: RunnerDeps): Promise
     backlog = batch.attempted.length >= deps.batchCap(deps.busyRunners?.() ?? 1);
     if (ask.single) singleSteps--;
     if (batch.completed.deliveries > 0) deps.deliveriesWritten?.();
-    await deps.publish(batch.completed.ids).catch((err: unknown) => {
-      // Waiters re-read Postgres every second; a lost announcement only delays them.
-      deps.log.warn({ partition, err: errorSummary(err) }, "could not publish completions");
-    });
     // Not while a failed batch is being isolated: the next runner would start that over.
     if (singleSteps === 0 && deps.handOver?.(partition)) return "handed-over";
   }
@@ -189,6 +191,12 @@ const NOTHING: Completed = { ids: [], deliveries: 0 };
 interface Batch {
   attempted: Attempted[];
   completed: Completed;
+  /**
+   * The ids its runner announces once the batch committed: the whole batch's on one part of a
+   * group, none on the others, so that a batch of several partitions is one message to every api
+   * process rather than one per partition.
+   */
+  announce: string[];
 }
 
 /** A batch attempt failed; `attempted` are the operations this attempt selected (none if it failed before). */
@@ -248,7 +256,7 @@ const fail = (cause: unknown, attempted: Attempted[]): Settled<Batch> => ({
 async function applyGroup(asks: Ask[], deps: RunnerDeps): Promise<Settled<Batch>[]> {
   const started = performance.now();
   const found = (batch: Batch): Settled<Batch> => ({ ok: true, value: batch });
-  const nothing = found({ attempted: [], completed: NOTHING });
+  const nothing = found({ attempted: [], completed: NOTHING, announce: [] });
   const settled: Settled<Batch>[] = asks.map(() => nothing);
   const live: (Part & { i: number })[] = [];
   await Promise.all(
@@ -279,9 +287,11 @@ async function applyGroup(asks: Ask[], deps: RunnerDeps): Promise<Settled<Batch>
       parts = parts.filter((part) => !asked.includes(part) || busy.has(part.ask.partition));
     }
     if (parts.length > 0) await applyParts(parts, started, deps);
-    for (const part of parts) {
-      settled[part.i] = found({ attempted: part.attempted, completed: part.completed ?? NOTHING });
-    }
+    const announce = parts.flatMap((part) => part.completed?.ids ?? []);
+    parts.forEach((part, k) => {
+      const completed = part.completed ?? NOTHING;
+      settled[part.i] = found({ attempted: part.attempted, completed, announce: k === 0 ? announce : [] });
+    });
   } catch (err) {
     // A part whose select ran and found nothing failed for other partitions' operations.
     for (const part of parts) {

@@ -38,11 +38,18 @@ afterAll(async () => {
   await system?.stop();
 });
 
+/** The completion announcements of the last {@link runThree}, as the api's waiters get them. */
+let published: string[][] = [];
+
 /** Runs partition 0, which starts partitions 1 and 2 from its first batch; `poison` fails when applied. */
 async function runThree(poison?: string, cap = 50): Promise<RunOutcome[]> {
   const others: Promise<RunOutcome>[] = [];
+  published = [];
   const deps: RunnerDeps = runnerDeps(pool, {
     batchCap: () => cap,
+    publish: async (ids) => {
+      published.push(ids);
+    },
     hooks: {
       beforeBatch: async (partition) => {
         // Partition 0's first batch holds the slot: the other runners ask for it meanwhile.
@@ -94,6 +101,11 @@ describe("a batch of several partitions", () => {
     expect(instants.map((s) => s.size)).toEqual([1, 1, 1]);
     expect([...(instants[1] as Set<string>)]).toEqual([...(instants[2] as Set<string>)]);
     expect([...(instants[0] as Set<string>)]).not.toEqual([...(instants[1] as Set<string>)]);
+    // One announcement a batch, the two partitions' batch included.
+    expect(published.map((m) => [...m].sort())).toEqual([
+      [...(ids[0] as string[])].sort(),
+      [...(ids[1] as string[]), ...(ids[2] as string[])].sort(),
+    ]);
     // Each wallet got 123 and sent 50 and received 50.
     expect(await balances()).toEqual(before.map((b) => b + 123));
     // Each wallet's entries in its partition's order: the top-ups, then the transfer out.
