@@ -36,14 +36,19 @@ export function newId(): string {
 }
 
 /**
- * {@link newId} in SQL, for rows made set-based (Postgres 15 has no uuidv7()): a random v4 whose
- * first 48 bits are replaced by the Unix time in ms and whose version nibble becomes 7 (bits 52
- * and 53 set), so these ids sort by creation time like every other.
+ * A v7 uuid in SQL for the time the SQL expression `at` gives: a random v4 whose first 48 bits
+ * are replaced by that time in Unix ms and whose version nibble becomes 7 (bits 52 and 53 set).
  */
-export const UUID_V7_SQL =
+export const uuidV7AtSql = (at: string): string =>
   "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing " +
-  "substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) " +
+  `substring(int8send(floor(extract(epoch from ${at}) * 1000)::bigint) from 3) ` +
   "from 1 for 6), 52, 1), 53, 1), 'hex')::uuid";
+
+/**
+ * {@link newId} in SQL, for rows made set-based (Postgres 15 has no uuidv7()), so these ids sort
+ * by creation time like every other.
+ */
+export const UUID_V7_SQL = uuidV7AtSql("clock_timestamp()");
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string): boolean => UUID_RE.test(s);

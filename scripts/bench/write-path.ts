@@ -6,7 +6,7 @@ import { requestHash } from "../../shared/canonical.ts";
 import { BATCH_SETTINGS, sessionOptions, WRITE_PATH_SETTINGS } from "../../shared/db/client.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
 import { insertPendingMany, type NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
-import { newId } from "../../shared/ids.ts";
+import { newId, uuidV7AtSql } from "../../shared/ids.ts";
 import { BatchSlots } from "../../worker/batch-slots.ts";
 import { runPartition } from "../../worker/partition-runner.ts";
 import { procStats } from "./bench-processes.ts";
@@ -34,6 +34,9 @@ const HELP = `node scripts/bench/write-path.ts [options]
   --type=T         transfer | top_up (default transfer)
   --together       run the partitions' runners at once on one batch slot, so that those waiting
                    for it apply their partitions in one transaction (by default one after another)
+  --history=N      N earlier operations of the client (failed transfers, a day old, random keys)
+                   in the database before the run, vacuumed, then a checkpoint: what the accept's
+                   indexes cost once they no longer fit in memory (default 0)
   --hold-snapshot  hold a REPEATABLE READ snapshot open in the database for the whole run (a long
                    audit or dump): what vacuum and pruning cannot remove meanwhile
   --keep           leave the database behind
@@ -49,6 +52,7 @@ const { values } = parseArgs({
     type: { type: "string" },
     together: { type: "boolean" },
     "hold-snapshot": { type: "boolean" },
+    history: { type: "string" },
     keep: { type: "boolean" },
     help: { type: "boolean" },
   },
@@ -65,6 +69,7 @@ const o = {
   wallets: num(values.wallets, 10_000),
   partitions: num(values.partitions, 16),
   type: values.type === "top_up" ? ("top_up" as const) : ("transfer" as const),
+  history: num(values.history, 0),
 };
 const serverUrl = (process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432").replace(/\/$/, "");
 const database = `writepath_${randomBytes(4).toString("hex")}`;
@@ -103,6 +108,7 @@ async function main(): Promise<void> {
     const wallets = (
       await admin.query<{ id: string }>("SELECT id FROM wallets WHERE kind = 'client' ORDER BY id")
     ).rows;
+    if (o.history > 0) await seedHistory(admin, clientId, o.history, o.partitions);
     const pick = () => wallets[Math.floor(Math.random() * wallets.length)] as (typeof wallets)[number];
     const row = (): NewPendingOperation => {
       const to = pick();
@@ -234,3 +240,27 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/**
+ * `count` failed transfers of `clientId` between its wallets, accepted over the past day (ids
+ * and `seq` older than the run's, random idempotency keys as clients send them), then the table
+ * vacuumed and a checkpoint: the accept's indexes as a long-lived deployment has them. Failed
+ * transfers have no entries, so the ledger stays as the audit wants it.
+ */
+async function seedHistory(c: pg.Client, clientId: string, count: number, partitions: number): Promise<void> {
+  await c.query(
+    `WITH w AS (SELECT array_agg(id ORDER BY id) AS ids, count(*)::int AS n FROM wallets WHERE kind = 'client')
+     INSERT INTO operations (id, client_id, type, status, amount, currency, from_wallet_id, to_wallet_id,
+                             failure_code, failure_message, partition, idempotency_key, request_hash,
+                             created_at, completed_at)
+     SELECT ${uuidV7AtSql("t.at")},
+            $1, 'transfer', 'failed', 1 + i % 1000, 'USD', w.ids[1 + i % w.n], w.ids[1 + (i * 7 + 3) % w.n],
+            'insufficient_funds', 'Insufficient funds', i % $3::int, substr(md5(random()::text), 1, 22),
+            md5(i::text) || md5((i + 1)::text), t.at, t.at
+     FROM w, generate_series(1, $2::int) AS i,
+          LATERAL (SELECT now() - interval '1 day' + (i * (interval '1 day' / $2::int))) AS t(at)`,
+    [clientId, count, partitions],
+  );
+  await c.query("VACUUM (ANALYZE) operations");
+  await c.query("CHECKPOINT");
+}
