@@ -82,6 +82,30 @@ async function walLsn(c: pg.Client): Promise<bigint> {
   return BigInt(r.rows[0]?.b ?? "0");
 }
 
+/**
+ * `count` failed transfers of `clientId` between its wallets, accepted over the past day (ids
+ * and `seq` older than the run's, random idempotency keys as clients send them), then the table
+ * vacuumed and a checkpoint: the accept's indexes as a long-lived deployment has them. Failed
+ * transfers have no entries, so the ledger stays as the audit wants it.
+ */
+async function seedHistory(c: pg.Client, clientId: string, count: number, partitions: number): Promise<void> {
+  await c.query(
+    `WITH w AS (SELECT array_agg(id ORDER BY id) AS ids, count(*)::int AS n FROM wallets WHERE kind = 'client')
+     INSERT INTO operations (id, client_id, type, status, amount, currency, from_wallet_id, to_wallet_id,
+                             failure_code, failure_message, partition, idempotency_key, request_hash,
+                             created_at, completed_at)
+     SELECT ${uuidV7AtSql("t.at")},
+            $1, 'transfer', 'failed', 1 + i % 1000, 'USD', w.ids[1 + i % w.n], w.ids[1 + (i * 7 + 3) % w.n],
+            'insufficient_funds', 'Insufficient funds', i % $3::int, substr(md5(random()::text), 1, 22),
+            md5(i::text) || md5((i + 1)::text), t.at, t.at
+     FROM w, generate_series(1, $2::int) AS i,
+          LATERAL (SELECT now() - interval '1 day' + (i * (interval '1 day' / $2::int))) AS t(at)`,
+    [clientId, count, partitions],
+  );
+  await c.query("VACUUM (ANALYZE) operations");
+  await c.query("CHECKPOINT");
+}
+
 async function main(): Promise<void> {
   await withPg(serverUrl, "postgres", (c) => c.query(`CREATE DATABASE ${database}`));
   const url = `${serverUrl}/${database}`;
@@ -240,27 +264,3 @@ async function main(): Promise<void> {
 }
 
 await main();
-
-/**
- * `count` failed transfers of `clientId` between its wallets, accepted over the past day (ids
- * and `seq` older than the run's, random idempotency keys as clients send them), then the table
- * vacuumed and a checkpoint: the accept's indexes as a long-lived deployment has them. Failed
- * transfers have no entries, so the ledger stays as the audit wants it.
- */
-async function seedHistory(c: pg.Client, clientId: string, count: number, partitions: number): Promise<void> {
-  await c.query(
-    `WITH w AS (SELECT array_agg(id ORDER BY id) AS ids, count(*)::int AS n FROM wallets WHERE kind = 'client')
-     INSERT INTO operations (id, client_id, type, status, amount, currency, from_wallet_id, to_wallet_id,
-                             failure_code, failure_message, partition, idempotency_key, request_hash,
-                             created_at, completed_at)
-     SELECT ${uuidV7AtSql("t.at")},
-            $1, 'transfer', 'failed', 1 + i % 1000, 'USD', w.ids[1 + i % w.n], w.ids[1 + (i * 7 + 3) % w.n],
-            'insufficient_funds', 'Insufficient funds', i % $3::int, substr(md5(random()::text), 1, 22),
-            md5(i::text) || md5((i + 1)::text), t.at, t.at
-     FROM w, generate_series(1, $2::int) AS i,
-          LATERAL (SELECT now() - interval '1 day' + (i * (interval '1 day' / $2::int))) AS t(at)`,
-    [clientId, count, partitions],
-  );
-  await c.query("VACUUM (ANALYZE) operations");
-  await c.query("CHECKPOINT");
-}

@@ -131,6 +131,26 @@ export async function partitionOf(system: TestSystem, walletId: string): Promise
   return p;
 }
 
+/**
+ * At least `count` new wallets of `api`'s client, and as many more as it takes for every one of
+ * the system's partitions to hold one: a random wallet's partition is the hash of its id, and a
+ * test whose every worker or partition must have work cannot leave that to chance.
+ */
+export async function walletsInEveryPartition(
+  system: TestSystem,
+  api: Api,
+  count: number,
+): Promise<string[]> {
+  const wallets: string[] = [];
+  const covered = new Set<number>();
+  while (wallets.length < count || covered.size < system.partitions) {
+    const w = await newWallet(api);
+    wallets.push(w);
+    covered.add(await partitionOf(system, w));
+  }
+  return wallets;
+}
+
 /** Resolves once no operation is pending (polls Postgres). */
 export async function waitAllSettled(system: TestSystem, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectRecovered } from "../helpers/faults.ts";
-import { type Api, newClient, newWallet, partitionOf } from "../helpers/http.ts";
+import { type Api, newClient, walletsInEveryPartition } from "../helpers/http.ts";
 import { steadyLoad } from "../helpers/load.ts";
 import { type Sample, sampleValue, scrape } from "../helpers/metrics.ts";
 import { clusterForFile, REDIS_MODES } from "../helpers/redis-cluster.ts";
@@ -25,13 +25,7 @@ describe.each(REDIS_MODES)("partition balance ($name)", (mode) => {
     });
     api = await newClient(system);
     // Wallets in every partition, so the worker that joins has work in whichever it is dealt.
-    wallets = [];
-    const covered = new Set<number>();
-    while (wallets.length < 16 || covered.size < 8) {
-      const w = await newWallet(api);
-      wallets.push(w);
-      covered.add(await partitionOf(system, w));
-    }
+    wallets = await walletsInEveryPartition(system, api, 16);
     for (const w of wallets) await api.topUp(w, 1_000_000);
   });
   afterAll(async () => system?.stop());

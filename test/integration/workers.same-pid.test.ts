@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectRecovered } from "../helpers/faults.ts";
-import { type Api, newClient, newWallet, partitionOf } from "../helpers/http.ts";
+import { type Api, newClient, walletsInEveryPartition } from "../helpers/http.ts";
 import { steadyLoad } from "../helpers/load.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { type SpawnedWorker, startSystem, type TestSystem } from "../helpers/system.ts";
@@ -57,13 +57,7 @@ describe("two workers with the same pid (each pid 1 of its own pid namespace)", 
       .toBe("2,2");
     // Wallets in every partition, so each worker has work (eight random ones all fall in one
     // worker's two partitions once in 128 runs).
-    const wallets: string[] = [];
-    const partitions = new Set<number>();
-    while (wallets.length < 8 || partitions.size < 4) {
-      const w = await newWallet(api);
-      wallets.push(w);
-      partitions.add(await partitionOf(system, w));
-    }
+    const wallets = await walletsInEveryPartition(system, api, 8);
     for (const w of wallets) await api.settle((await api.topUp(w, 10_000)).body.id);
     const load = steadyLoad(api, wallets);
     await sleep(3_000);
