@@ -66,7 +66,7 @@ describe("db:migrate and PARTITIONS", () => {
   });
 });
 
-describe("migrations 0004-0008 (the write path) on a database of the 0003 schema, with data", () => {
+describe("migrations 0004-0009 (the write path) on a database of the 0003 schema, with data", () => {
   it("queues the pending operations, drops the foreign keys for the triggers, and the ledger goes on", async () => {
     await withAdminPg((c) => c.query(`CREATE DATABASE ${populated}`));
     const oldUrl = dbUrl(populated);
@@ -149,6 +149,32 @@ describe("migrations 0004-0008 (the write path) on a database of the 0003 schema
       expect(String((rekeyed as { cause?: unknown }).cause ?? rekeyed)).toContain(
         "never deleted nor re-keyed",
       );
+
+      // Migration 0009: the idempotency keys are compared byte by byte, still one operation per
+      // (client, key), and the keys the old release wrote are found by the index.
+      const collation = await handle.db.execute(sql`
+        SELECT collation_name FROM information_schema.columns
+        WHERE table_name = 'operations' AND column_name = 'idempotency_key'`);
+      expect(collation.rows).toEqual([{ collation_name: "C" }]);
+      const again = await handle.db
+        .execute(sql`
+          INSERT INTO operations (id, client_id, type, amount, currency, to_wallet_id, partition,
+                                  idempotency_key, request_hash, seq)
+          VALUES (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', 'top_up', 1, 'USD',
+                  '00000000-0000-7000-8000-00000000000b', 1, 'k2', 'h', 9)`)
+        .catch((e: unknown) => e);
+      expect(String((again as { cause?: unknown }).cause ?? again)).toContain(
+        "operations_client_idempotency_key",
+      );
+      await handle.db.transaction(async (tx) => {
+        await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+        const found = await tx.execute<{ "QUERY PLAN": string }>(sql`
+          EXPLAIN (COSTS OFF) SELECT id FROM operations
+          WHERE client_id = '00000000-0000-7000-8000-000000000001' AND idempotency_key = 'k3'`);
+        expect(found.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain(
+          "operations_client_idempotency_key",
+        );
+      });
 
       // The new runner applies what the old release left pending, and the books balance.
       for (const partition of [0, 1]) {

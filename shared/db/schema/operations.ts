@@ -77,7 +77,10 @@ export const operations = pgTable(
     partition: integer("partition").notNull(),
     /** Acceptance order. Taken at insert; commits may land out of order, so never a watermark. */
     seq: bigserial("seq", { mode: "bigint" }).notNull(),
-    /** The client's Idempotency-Key, unique per client. */
+    /**
+     * The client's Idempotency-Key, unique per client. `COLLATE "C"` in the database (migration
+     * 0009; drizzle's column builders cannot say it): compared byte by byte, never by language.
+     */
     idempotencyKey: text("idempotency_key").notNull(),
     /** Hex SHA-256 of the canonical request (type + parsed body). */
     requestHash: text("request_hash").notNull(),
