@@ -174,6 +174,10 @@ describe("migrations 0004-0009 (the write path) on a database of the 0003 schema
         expect(found.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain(
           "operations_client_idempotency_key",
         );
+        const row = await tx.execute(sql`
+          SELECT id::text FROM operations
+          WHERE client_id = '00000000-0000-7000-8000-000000000001' AND idempotency_key = 'k3'`);
+        expect(row.rows).toEqual([{ id: "00000000-0000-7000-8000-000000000103" }]);
       });
 
       // The new runner applies what the old release left pending, and the books balance.
