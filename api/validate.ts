@@ -35,14 +35,18 @@ function messageOf(issue: z.core.$ZodIssue, root: unknown): string {
     : `Invalid input: expected ${issue.expected}, received number`;
 }
 
-function reservedNames(value: unknown, path: string[]): FieldError[] {
-  if (!value || typeof value !== "object") return [];
-  const found: FieldError[] = [];
-  for (const [key, child] of Object.entries(value)) {
-    if (key === "__proto__" && !Array.isArray(value)) {
-      found.push({ path: [...path, key].join("."), message: "__proto__ is a reserved name" });
-    }
-    found.push(...reservedNames(child, [...path, key]));
+/** Adds every member named `__proto__` under `value` to `found`; builds a path only where one may be (a hot path). */
+function reservedNames(value: unknown, path: string[], found: FieldError[] = []): FieldError[] {
+  if (!value || typeof value !== "object") return found;
+  const isArray = Array.isArray(value);
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const child = (value as Record<string, unknown>)[key];
+    const reserved = key === "__proto__" && !isArray;
+    if (!reserved && (!child || typeof child !== "object")) continue;
+    const here = [...path, key];
+    if (reserved) found.push({ path: here.join("."), message: "__proto__ is a reserved name" });
+    reservedNames(child, here, found);
   }
   return found;
 }

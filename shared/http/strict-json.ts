@@ -163,7 +163,6 @@ export function parseStrictJson(text: string): unknown {
   const parseObject = (): Record<string, unknown> => {
     enter();
     const obj: Record<string, unknown> = {};
-    const seen = new Set<string>();
     if (text[i] === "}") {
       i++;
       return obj;
@@ -172,8 +171,7 @@ export function parseStrictJson(text: string): unknown {
       if (text[i] !== '"') fail("expected a member name");
       const key = parseString();
       path.push(key);
-      if (seen.has(key)) throw new DuplicateNameError([...path]);
-      seen.add(key);
+      if (Object.hasOwn(obj, key)) throw new DuplicateNameError([...path]);
       skipSpace();
       if (text[i] !== ":") fail("expected ':'");
       i++;
