@@ -1,9 +1,9 @@
 import type pg from "pg";
-import { int8Array, textArray, uuidArray } from "../shared/db/binary-array.ts";
+import { int8Array, newIdArray, textArray, uuidArray } from "../shared/db/binary-array.ts";
 import type { Queryable } from "../shared/db/client.ts";
 import { EXPIRY_KEY_PREFIX } from "../shared/db/hold-facts-repo.ts";
 import type { OperationType } from "../shared/db/schema/index.ts";
-import { newId, UUID_V7_SQL } from "../shared/ids.ts";
+import { UUID_V7_SQL } from "../shared/ids.ts";
 import { operationType } from "../shared/operation-types/catalog.ts";
 import type { EntryDraft, HoldState, LockedWallet, Outcome, Refundable } from "./apply-batch.ts";
 import { type Micros, micros } from "./micros.ts";
@@ -433,7 +433,7 @@ export async function writeBatch(
     name: "batch.write",
     text: WRITE_BATCH,
     values: [
-      uuidArray(entries.map(() => newId())),
+      newIdArray(entries.length),
       uuidArray(entries.map((e) => e.operationId)),
       uuidArray(entries.map((e) => e.walletId)),
       int8Array(entries.map((e) => e.amount)),

@@ -5,6 +5,7 @@ import {
   int4Array,
   int8Array,
   jsonbArray,
+  newIdArray,
   textArray,
   uuidArray,
 } from "../../shared/db/binary-array.ts";
@@ -35,7 +36,12 @@ async function bothWays(type: string, binary: Buffer, text: unknown[]) {
   return r.rows[0];
 }
 
-const uuids = ["0190f5b4-7c1e-7a2b-8c3d-4e5f60718293", null, "FFFFFFFF-0000-4000-A000-00000000000a"];
+const uuids = [
+  "0190f5b4-7c1e-7a2b-8c3d-4e5f60718293",
+  null,
+  "FFFFFFFF-0000-4000-A000-00000000000a",
+  "01234567-89ab-cdef-ABCD-EFabcdefABCD",
+];
 
 describe("binary array parameters", () => {
   it("uuid[]: canonical ids in either case, nulls, empty", async () => {
@@ -44,8 +50,31 @@ describe("binary array parameters", () => {
       expect(r).toMatchObject({ same: true, n: values.length });
     }
     expect((await bothWays("uuid[]", uuidArray(uuids), uuids))?.got).toBe(
-      "{0190f5b4-7c1e-7a2b-8c3d-4e5f60718293,NULL,ffffffff-0000-4000-a000-00000000000a}",
+      "{0190f5b4-7c1e-7a2b-8c3d-4e5f60718293,NULL,ffffffff-0000-4000-a000-00000000000a,01234567-89ab-cdef-abcd-efabcdefabcd}",
     );
+  });
+
+  it("uuid[] of new ids: as many as asked, distinct v7s of this millisecond, in the order made", async () => {
+    const before = Date.now();
+    const r = await client.query<{ n: number; distinct: number; v7: boolean; sorted: boolean; ms: string[] }>(
+      {
+        text: `SELECT cardinality(a) AS n,
+                    (SELECT count(DISTINCT x)::int FROM unnest(a) x) AS distinct,
+                    (SELECT bool_and(substr(x::text, 15, 1) = '7' AND substr(x::text, 20, 1) IN ('8', '9', 'a', 'b')) FROM unnest(a) x) AS v7,
+                    a = ARRAY(SELECT x FROM unnest(a) x ORDER BY x) AS sorted,
+                    ARRAY(SELECT ('x' || substr(replace(x::text, '-', ''), 1, 12))::bit(48)::bigint::text FROM unnest(a) x) AS ms
+             FROM (SELECT $1::uuid[] AS a) p`,
+        values: [newIdArray(500)],
+      },
+    );
+    expect(r.rows[0]).toMatchObject({ n: 500, distinct: 500, v7: true, sorted: true });
+    for (const ms of r.rows[0]?.ms ?? []) {
+      expect(Number(ms)).toBeGreaterThanOrEqual(before);
+      expect(Number(ms)).toBeLessThanOrEqual(Date.now() + 1);
+    }
+    expect((await client.query("SELECT cardinality($1::uuid[]) AS n", [newIdArray(0)])).rows[0]).toEqual({
+      n: 0,
+    });
   });
 
   it("bigint[] and int[]: the extremes, negatives, nulls", async () => {
@@ -93,6 +122,8 @@ describe("uuidArray", () => {
       "0190f5b4_7c1e-7a2b-8c3d-4e5f60718293",
       "0190f5b4-7c1e-7a2b-8c3d-4e5f6071829",
       "0190f5b4-7c1e-7a2b-8c3d-4e5f607182é3",
+      "0190f5b4-7c1e-7a2b-8c3d-4e5f6071829\u0130",
+      "0190f5b4-7c1e-7a2b-8c3d-4e5f60718 93",
     ]) {
       expect(() => uuidArray([bad]), bad).toThrow(TypeError);
     }
