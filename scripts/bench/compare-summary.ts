@@ -33,6 +33,11 @@ export interface BenchResults {
 }
 
 const cpu = (s: ScenarioResult, name: string) => s.cpu?.[name]?.usPerOp;
+/** The workers' CPU together ("worker-1", "worker-2", …), in `unit`. */
+function workers(s: ScenarioResult, unit: "ms" | "usPerOp"): number | undefined {
+  const each = Object.entries(s.cpu ?? {}).filter(([name]) => name.startsWith("worker-"));
+  return each.length === 0 ? undefined : each.reduce((sum, [, c]) => sum + (c?.[unit] ?? 0), 0);
+}
 
 /**
  * The bench's readings compared. The load generator does the same work per operation on both
@@ -51,6 +56,8 @@ export const BENCH_READINGS: (Metric & { read(s: ScenarioResult, run: BenchResul
       read: (s, run) => ratio(s.settle?.settledPerSec, run.pgbench.meanTps),
     },
     { label: "Postgres µs/op", better: "lower", read: (s) => cpu(s, "pg backends") },
+    { label: "api µs/op", better: "lower", read: (s) => cpu(s, "api") },
+    { label: "workers µs/op", better: "lower", read: (s) => workers(s, "usPerOp") },
     { label: "machine µs/op", better: "lower", read: (s) => cpu(s, "machine") },
     { label: "generator µs/op", better: "neither", read: (s) => cpu(s, "generator") },
     {
@@ -64,6 +71,16 @@ export const BENCH_READINGS: (Metric & { read(s: ScenarioResult, run: BenchResul
       better: "lower",
       // From the milliseconds (the same operations divide both): µs per operation are rounded.
       read: (s) => ratio(s.cpu?.["pg backends"]?.ms, s.cpu?.generator?.ms),
+    },
+    {
+      label: "api per generator µs",
+      better: "lower",
+      read: (s) => ratio(s.cpu?.api?.ms, s.cpu?.generator?.ms),
+    },
+    {
+      label: "workers per generator µs",
+      better: "lower",
+      read: (s) => ratio(workers(s, "ms"), s.cpu?.generator?.ms),
     },
     { label: "buffers/op", better: "lower", read: (s) => s.pg?.buffersPerOp },
     { label: "WAL bytes/op", better: "lower", read: (s) => s.pg?.walBytesPerOp },

@@ -22,6 +22,9 @@ function scenario(name: string, settled: number, pg: number, generator: number):
       "pg backends": { ms: pg * 10, usPerOp: pg },
       machine: { ms: pg * 20, usPerOp: 2 * pg },
       generator: { ms: generator * 10, usPerOp: generator },
+      api: { ms: pg * 4, usPerOp: Math.round(pg * 0.4) },
+      "worker-1": { ms: pg * 2, usPerOp: Math.round(pg * 0.2) },
+      "worker-2": { ms: pg * 1, usPerOp: Math.round(pg * 0.1) },
     },
     pg: { buffersPerOp: 75, walBytesPerOp: 2_500 },
     audit: { ok: true },
@@ -85,6 +88,15 @@ describe("bench:compare's summary", () => {
     expect(row("Postgres per generator µs")).toMatchObject({
       medianBase: 15,
       medianHead: 13.5,
+      headBetter: 2,
+    });
+    // The api and the workers (both processes together), alone and over the generator.
+    expect(row("api µs/op")).toMatchObject({ base: [48, 96, 48], head: [43, 86, 50] });
+    expect(row("workers µs/op")).toMatchObject({ base: [36, 72, 36], head: [33, 65, 38] });
+    expect(row("api per generator µs")).toMatchObject({ medianBase: 6, medianHead: 5.4, headBetter: 2 });
+    expect(row("workers per generator µs")).toMatchObject({
+      medianBase: 4.5,
+      medianHead: 4.05,
       headBetter: 2,
     });
     // The yardsticks are no side's merit.
