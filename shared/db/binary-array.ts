@@ -83,37 +83,27 @@ function variableWidth(oid: number, values: readonly (string | null | undefined)
   return buf;
 }
 
-/** A byte by the character codes of its two hex digits (`(hi << 7) | lo`, either case); -1 for anything else. */
-const HEX_PAIR = new Int16Array(1 << 14).fill(-1);
-for (let hi = 0; hi < 16; hi++) {
-  for (let lo = 0; lo < 16; lo++) {
-    for (const h of [hi.toString(16), hi.toString(16).toUpperCase()]) {
-      for (const l of [lo.toString(16), lo.toString(16).toUpperCase()]) {
-        HEX_PAIR[(h.charCodeAt(0) << 7) | l.charCodeAt(0)] = (hi << 4) | lo;
-      }
-    }
-  }
+/** Hex digit values by character code; -1 for anything else. */
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX[i.toString(16).charCodeAt(0)] = i;
+  HEX[i.toString(16).toUpperCase().charCodeAt(0)] = i;
 }
-/** Where each byte's two hex digits start in a canonical uuid (the dashes at 8, 13, 18 and 23). */
-const UUID_DIGITS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 
 /** Writes a uuid in its canonical text form (36 characters, either case) as its 16 bytes. */
 function writeUuid(buf: Buffer, at: number, id: string): void {
-  let bad =
-    id.length !== 36 ||
-    id.charCodeAt(8) !== 45 ||
-    id.charCodeAt(13) !== 45 ||
-    id.charCodeAt(18) !== 45 ||
-    id.charCodeAt(23) !== 45;
-  for (let k = 0; k < 16 && !bad; k++) {
-    const i = UUID_DIGITS[k] as number;
-    const hi = id.charCodeAt(i);
-    const lo = id.charCodeAt(i + 1);
-    const byte = (hi | lo) < 128 ? (HEX_PAIR[(hi << 7) | lo] as number) : -1;
-    bad = byte < 0;
-    buf[at + k] = byte;
+  if (id.length !== 36) throw new TypeError("not a uuid in its canonical form");
+  let byte = 0;
+  for (let i = 0; i < 36; i++) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (id.charCodeAt(i) !== 45) throw new TypeError("not a uuid in its canonical form");
+      continue;
+    }
+    const hi = HEX[id.charCodeAt(i)] ?? -1;
+    const lo = HEX[id.charCodeAt(++i)] ?? -1;
+    if (hi < 0 || lo < 0) throw new TypeError("not a uuid in its canonical form");
+    buf[at + byte++] = (hi << 4) | lo;
   }
-  if (bad) throw new TypeError("not a uuid in its canonical form");
 }
 
 /** `uuid[]`, from canonical text uuids (throws on any other form). */
