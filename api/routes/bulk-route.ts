@@ -49,7 +49,7 @@ const PATH_ID = z.string().max(100);
  * `idempotencyKey` is the header's (checked before the body, as the header is), the field its
  * type's path id fills (a capture's or void's `holdId`) is the path's `:id`.
  */
-function bulkItem(item: Record<string, unknown>, where: string): BulkItem {
+export function bulkItem(item: Record<string, unknown>, where: string): BulkItem {
   try {
     const { type, idempotencyKey } = validate(
       bulkItemHead,

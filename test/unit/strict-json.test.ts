@@ -88,6 +88,10 @@ describe("parseStrictJson", () => {
     expect(where('{"amount":5,"am\\u006funt":7}')).toEqual(["amount"]);
     expect(where('{"a":[{"x":1},{"m":{"k":"1","\\u006b":"2"}}]}')).toEqual(["a", 1, "m", "k"]);
     expect(where('{"a":{"k":1},"b":{"k":1}}')).toBeUndefined();
+    // Names the prototype has are names like any other: once is fine, twice is not.
+    expect(where('{"toString":1,"constructor":2,"hasOwnProperty":3,"valueOf":4}')).toBeUndefined();
+    expect(where('{"constructor":1,"constructor":2}')).toEqual(["constructor"]);
+    expect(where('{"__proto__":1,"__proto__":2}')).toEqual(["__proto__"]);
   });
 
   it("keeps __proto__ as an own member, never as the prototype", () => {
