@@ -31,8 +31,8 @@ const body = JSON.stringify({
   })),
 });
 const parsed = parseStrictJson(body) as { operations: Record<string, unknown>[] };
-const items = parsed.operations.map((item, i) => bulkItem(item, `body.operations.${i}`));
-const requests = items.map((item) => {
+const validateItems = () => parsed.operations.map((item, i) => bulkItem(item, `body.operations.${i}`));
+const requests = validateItems().map((item) => {
   if ("refused" in item) throw item.refused;
   return item.request;
 });
@@ -64,10 +64,7 @@ const operations: Operation[] = parsed.operations.map((item, i) => ({
 const stages: [string, () => unknown][] = [
   ["api: parse the body (strict JSON)", () => parseStrictJson(body)],
   ["api: validate the envelope", () => validate(bulkEnvelope, parsed, "body", false)],
-  [
-    "api: validate the item",
-    () => parsed.operations.map((item, i) => bulkItem(item, `body.operations.${i}`)),
-  ],
+  ["api: validate the item", validateItems],
   ["api: request hash", () => requests.map(requestHash)],
   ["api: operation id", () => requests.map(newId)],
   ["api: uuid columns of the insert (4)", () => [1, 2, 3, 4].map(() => uuidArray(ids))],
