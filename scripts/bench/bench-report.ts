@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { BenchOptions } from "./bench-options.ts";
 import type { HugePages, RssSample } from "./bench-processes.ts";
 import { lineChart, type Series } from "./chart-svg.ts";
+import { BATCH, PEER_ACCOUNTS, PEER_NAMES, type PeerName, type PeerRun } from "./ledger-peers.ts";
 import type { PgbenchRun, ServerFacts } from "./pg-reference.ts";
 import type { ScenarioResult } from "./run-scenario.ts";
 
@@ -26,6 +27,8 @@ export interface BenchRun {
     /** The mean of the runs' machine µs per transaction (0: no run). */
     machineUsPerTransaction: number;
   };
+  /** The ledger peers' runs (ledger-peers.ts), before and after the scenarios, as pgbench's. */
+  peers: Partial<Record<PeerName, { before?: PeerRun; after?: PeerRun; meanTransfersPerSec: number }>>;
   /** The rate open loops were set from (uniform's settled ops/s, or --rate). */
   peakRate: number;
   scenarios: (ScenarioResult | { name: string; title: string; error: string })[];
@@ -141,6 +144,37 @@ export function referenceLine(run: Pick<BenchRun, "options" | "pgbench">): strin
   return `${line} The machine spent ${p.machineUsPerTransaction} µs per transaction (mean of the runs), so ${BULK_RATIO}× pgbench asks a scenario for at most ${Math.round(p.machineUsPerTransaction / BULK_RATIO)} µs of the machine per operation.`;
 }
 
+/** How each ledger peer ran, in words, for the report's line on them. */
+const PEER_WORDS: Record<PeerName, string> = {
+  single: "one transfer per transaction from 16 clients",
+  batched: `${BATCH} per call from one connection`,
+};
+
+/**
+ * The report's line on the ledger peers (ledger-peers.ts): the transfers a second each moved,
+ * before, after and mean, and the mean's ratio to pgbench's; empty when none ran.
+ */
+export function peersLine(run: Pick<BenchRun, "peers" | "pgbench">): string {
+  const parts = PEER_NAMES.flatMap((name) => {
+    const p = run.peers[name];
+    if (!p) return [];
+    const x = run.pgbench.meanTps
+      ? ` (${Math.round((p.meanTransfersPerSec / run.pgbench.meanTps) * 10) / 10}× pgbench)`
+      : "";
+    return [
+      `${PEER_WORDS[name]}: before ${p.before?.transfersPerSec ?? "—"}, after ${p.after?.transfersPerSec ?? "—"}, **mean ${p.meanTransfersPerSec} transfers/s**${x}`,
+    ];
+  });
+  if (parts.length === 0) return "";
+  return `Ledger peers (\`scripts/bench/ledger-peers.ts\`: a PL/pgSQL transfer, two \`UPDATE\`s in account order and one \`INSERT\`, over ${PEER_ACCOUNTS.toLocaleString("en-US")} accounts; no idempotency, queue or HTTP): ${parts.join("; ")}.`;
+}
+
+/** A scenario's settled operations a second over a peer's mean transfers a second; "—" when it did not run. */
+const peerRatio = (r: ScenarioResult, run: BenchRun, name: PeerName): string => {
+  const p = run.peers[name]?.meanTransfersPerSec;
+  return p ? String(Math.round((r.settle.settledPerSec / p) * 100) / 100) : "—";
+};
+
 /** The Markdown report: the reference, one row per scenario, CPU per operation, the verdicts. */
 function markdown(run: BenchRun): string {
   const lines: string[] = [];
@@ -155,6 +189,7 @@ function markdown(run: BenchRun): string {
       ` → ${run.server.durable ? "durable" : "**FAIL: a durability setting is off**"}; shared_buffers=${s.shared_buffers}, huge_pages=${s.huge_pages}, max_connections=${s.max_connections}.`,
     "",
     referenceLine(run),
+    ...(peersLine(run) ? [peersLine(run)] : []),
     `Processes: the api as ${run.options.apiProcesses === 1 ? "one process" : `API_PROCESSES=${run.options.apiProcesses}`}, ${run.options.workers} worker processes, ${run.options.partitions} partitions.`,
     `Open loops are set from a peak of ${run.peakRate} ops/s.`,
     "",
@@ -179,12 +214,25 @@ function markdown(run: BenchRun): string {
       `| ${r.name} | ${load} | ${r.requestsPerSec} | ${r.itemsPerRequest} | ${r.acceptedPerSec} | ${l.p50} / ${l.p99} / ${l.max} | ${r.settle.settledPerSec} | ${ratio(r, run)} | ${r.settle.lagMs.p50} / ${r.settle.lagMs.p99} | ${counts(r.load.statuses)} | ${counts(r.settle.statuses)} | ${r.deadlocks.after - r.deadlocks.before} | ${rss} | ${r.audit.ok ? "pass" : "**FAIL**"} | ${run.verdicts[r.name] ?? ""} |`,
     );
   }
+  const done = run.scenarios.filter((r): r is ScenarioResult => "settle" in r);
+  if (Object.keys(run.peers).length > 0) {
+    lines.push(
+      "",
+      "Settled operations a second over the ledger peers' transfers a second (the single-request scenarios' peer is the first, the bulk scenarios' the second):",
+      "",
+      `| scenario | settled/s | × pgbench | × ${PEER_WORDS.single} | × ${PEER_WORDS.batched} |`,
+      "|---|---:|---:|---:|---:|",
+      ...done.map(
+        (r) =>
+          `| ${r.name} | ${r.settle.settledPerSec} | ${ratio(r, run)} | ${peerRatio(r, run, "single")} | ${peerRatio(r, run, "batched")} |`,
+      ),
+    );
+  }
   lines.push(
     "",
     "CPU time of the measured phase per accepted operation, µs, by process (pg backends: the scenario's Postgres backends; machine: all processes, other tenants included):",
     "",
   );
-  const done = run.scenarios.filter((r): r is ScenarioResult => "settle" in r);
   const procs = [...new Set(done.flatMap((r) => Object.keys(r.cpu)))];
   lines.push(
     `| scenario | ${procs.join(" | ")} | ops per accept insert | ops per batch | ops per runner run | load avg start→end |`,

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { type BenchOptions, parseBenchOptions } from "./bench-options.ts";
 import { hugePages, loadAverage } from "./bench-processes.ts";
 import { type BenchRun, verdict, writeReports } from "./bench-report.ts";
+import { PEER_NAMES, type PeerName, type PeerRun, peerRun, peersInit } from "./ledger-peers.ts";
 import { dropDatabase, type PgbenchRun, pgbenchInit, pgbenchRun, serverFacts } from "./pg-reference.ts";
 import { runScenario } from "./run-scenario.ts";
 import { SCENARIOS } from "./scenarios.ts";
@@ -32,6 +33,27 @@ async function reference(o: BenchOptions, database: string, when: string): Promi
   }
 }
 
+/** Each ledger peer once (ledger-peers.ts), on the database `peersInit` made. */
+async function peers(
+  o: BenchOptions,
+  database: string,
+  when: string,
+): Promise<Partial<Record<PeerName, PeerRun>>> {
+  const runs: Partial<Record<PeerName, PeerRun>> = {};
+  for (const name of PEER_NAMES) {
+    try {
+      const r = await peerRun(o.pgUrl, database, name, o.pgbenchSeconds);
+      console.log(
+        `bench: ledger peer ${name} ${when}: ${r.transfersPerSec} transfers/s (machine ${r.machineUsPerTransfer} µs per transfer)`,
+      );
+      runs[name] = r;
+    } catch (err) {
+      console.error(`bench: ledger peer ${name} ${when} failed: ${String(err)}`);
+    }
+  }
+  return runs;
+}
+
 async function main(): Promise<number> {
   const o = parseBenchOptions(process.argv.slice(2));
   const startedAt = new Date();
@@ -51,6 +73,9 @@ async function main(): Promise<number> {
   const pgbenchDb = `bench_${runId}_pgbench`;
   await pgbenchInit(o.pgUrl, pgbenchDb, 16);
   const before = await reference(o, pgbenchDb, "before");
+  const peersDb = `bench_${runId}_peers`;
+  await peersInit(o.pgUrl, peersDb);
+  const peersBefore = await peers(o, peersDb, "before");
 
   const run: BenchRun = {
     startedAt: startedAt.toISOString(),
@@ -59,6 +84,7 @@ async function main(): Promise<number> {
     machine: { cores: cpus().length, node: process.version, load1Start, load1End: 0, hugePages: hugePages() },
     server,
     pgbench: { meanTps: 0, machineUsPerTransaction: 0 },
+    peers: {},
     peakRate: o.rate ?? DEFAULT_PEAK,
     scenarios: [],
     verdicts: {},
@@ -92,7 +118,9 @@ async function main(): Promise<number> {
   }
 
   const after = await reference(o, pgbenchDb, "after");
+  const peersAfter = await peers(o, peersDb, "after");
   await dropDatabase(o.pgUrl, pgbenchDb).catch(() => {});
+  await dropDatabase(o.pgUrl, peersDb).catch(() => {});
   const runs = [before, after].filter((r): r is PgbenchRun => r !== undefined);
   const mean = (read: (r: PgbenchRun) => number) =>
     runs.length ? Math.round(runs.reduce((sum, r) => sum + read(r), 0) / runs.length) : 0;
@@ -102,6 +130,15 @@ async function main(): Promise<number> {
     meanTps: mean((r) => r.tps),
     machineUsPerTransaction: mean((r) => r.machineUsPerTransaction),
   };
+  for (const name of PEER_NAMES) {
+    const both = [peersBefore[name], peersAfter[name]].filter((r): r is PeerRun => r !== undefined);
+    if (both.length === 0) continue;
+    run.peers[name] = {
+      ...(peersBefore[name] ? { before: peersBefore[name] } : {}),
+      ...(peersAfter[name] ? { after: peersAfter[name] } : {}),
+      meanTransfersPerSec: Math.round(both.reduce((sum, r) => sum + r.transfersPerSec, 0) / both.length),
+    };
+  }
   run.machine.load1End = loadAverage();
   for (const r of run.scenarios) {
     run.verdicts[r.name] = "settle" in r ? verdict(r, run) : `FAIL (error: ${r.error})`;

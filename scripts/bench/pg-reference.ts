@@ -119,16 +119,22 @@ export async function pgbenchInit(serverUrl: string, database: string, scale: nu
   });
 }
 
-/** TPC-B-like `pgbench -c C -j J -T S` at the server's own durability settings. */
+/**
+ * `pgbench -c C -j J -T S` at the server's own durability settings: TPC-B-like, or the
+ * transactions of `script` (a pgbench script file; no vacuum of pgbench's own tables first).
+ */
 export async function pgbenchRun(
   serverUrl: string,
   database: string,
-  opts: { clients: number; threads: number; seconds: number },
+  opts: { clients: number; threads: number; seconds: number; script?: string },
 ): Promise<PgbenchRun> {
   const cpuBefore = machineCpu();
   const { stdout } = await run(
     pgbenchPath(),
-    ["-c", String(opts.clients), "-j", String(opts.threads), "-T", String(opts.seconds), database],
+    [
+      ...(opts.script ? ["-n", "-f", opts.script] : []),
+      ...["-c", String(opts.clients), "-j", String(opts.threads), "-T", String(opts.seconds), database],
+    ],
     { env: libpqEnv(serverUrl), maxBuffer: 1 << 22 },
   );
   const busyMs = machineCpu().busyMs - cpuBefore.busyMs;
