@@ -17,9 +17,8 @@ import { type PgbenchRun, pgbenchRun, withPg } from "./pg-reference.ts";
  *
  * They keep no idempotency key, no durable acceptance apart from the money, no queue, no entries
  * per account and no HTTP: the distance to them is what this product's guarantees and interface
- * cost. Both peers, like `bulk`, spend their CPU per row, not per round trip, so a scenario's
- * ratio to them moves less with the hour than its ratio to TPC-B (docs/performance.md, "The
- * ledger peers in every run").
+ * cost (docs/performance.md, "The ledger peers in every run"). The batched peer, like `bulk`,
+ * spends its CPU per row written, where TPC-B spends most of its own per round trip.
  */
 
 /** Accounts of the peers' ledger. */
