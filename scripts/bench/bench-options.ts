@@ -38,6 +38,8 @@ export interface BenchOptions {
   batchCap: number | undefined;
   partitions: number;
   pgbenchSeconds: number;
+  /** Runs the ledger peers beside pgbench (ledger-peers.ts). */
+  peers: boolean;
   /** Wallets of the "1m-wallets" scenario. */
   largeWallets: number;
   cpuProf: boolean;
@@ -65,6 +67,8 @@ const HELP = `npm run bench -- [options]
   --batch-cap=N           BATCH_CAP of the workers (default: the worker's own)
   --partitions=N          PARTITIONS (default 16)
   --pgbench-seconds=S     length of each reference pgbench run (default 20; quick 2)
+  --no-peers              skip the ledger peers (a PL/pgSQL transfer, one per transaction and 500 per
+                          call) that otherwise run beside pgbench, as long, before and after
   --large-wallets=N       wallets of 1m-wallets (default 1000000; quick 50000)
   --cpu-prof              api and workers write V8 CPU profiles into the results folder
   --profile               per scenario, the statements that took Postgres's time (calls, µs, buffers
@@ -129,6 +133,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     batchCap: values["batch-cap"] === undefined ? undefined : positive("batch-cap", values["batch-cap"], 0),
     partitions: positive("partitions", values.partitions, 16),
     pgbenchSeconds: positive("pgbench-seconds", values["pgbench-seconds"], quick ? 2 : 20),
+    peers: values["no-peers"] !== true,
     largeWallets: positive("large-wallets", values["large-wallets"], quick ? 50_000 : 1_000_000),
     cpuProf: values["cpu-prof"] === true,
     profile: values.profile === true,
@@ -157,6 +162,7 @@ function parse(argv: string[]) {
       "batch-cap": { type: "string" },
       partitions: { type: "string" },
       "pgbench-seconds": { type: "string" },
+      "no-peers": { type: "boolean" },
       "large-wallets": { type: "string" },
       "cpu-prof": { type: "boolean" },
       profile: { type: "boolean" },

@@ -74,8 +74,8 @@ async function main(): Promise<number> {
   await pgbenchInit(o.pgUrl, pgbenchDb, 16);
   const before = await reference(o, pgbenchDb, "before");
   const peersDb = `bench_${runId}_peers`;
-  await peersInit(o.pgUrl, peersDb);
-  const peersBefore = await peers(o, peersDb, "before");
+  if (o.peers) await peersInit(o.pgUrl, peersDb);
+  const peersBefore = o.peers ? await peers(o, peersDb, "before") : {};
 
   const run: BenchRun = {
     startedAt: startedAt.toISOString(),
@@ -118,9 +118,9 @@ async function main(): Promise<number> {
   }
 
   const after = await reference(o, pgbenchDb, "after");
-  const peersAfter = await peers(o, peersDb, "after");
+  const peersAfter = o.peers ? await peers(o, peersDb, "after") : {};
   await dropDatabase(o.pgUrl, pgbenchDb).catch(() => {});
-  await dropDatabase(o.pgUrl, peersDb).catch(() => {});
+  if (o.peers) await dropDatabase(o.pgUrl, peersDb).catch(() => {});
   const runs = [before, after].filter((r): r is PgbenchRun => r !== undefined);
   const mean = (read: (r: PgbenchRun) => number) =>
     runs.length ? Math.round(runs.reduce((sum, r) => sum + read(r), 0) / runs.length) : 0;

@@ -62,6 +62,11 @@ describe("the bench report's line on the ledger peers", () => {
     );
   });
 
+  it("runs by default; --no-peers skips them", () => {
+    expect(parseBenchOptions([]).peers).toBe(true);
+    expect(parseBenchOptions(["--no-peers"]).peers).toBe(false);
+  });
+
   it("is empty when no peer ran, and gives no ratio without pgbench", () => {
     expect(peersLine({ pgbench: { meanTps: 0, machineUsPerTransaction: 0 }, peers: {} })).toBe("");
     const line = peersLine({
