@@ -33,6 +33,10 @@ async function reference(o: BenchOptions, database: string, when: string): Promi
   }
 }
 
+/** The rounded mean of `read` over the runs that happened; 0 when none did. */
+const mean = <T>(runs: T[], read: (r: T) => number): number =>
+  runs.length ? Math.round(runs.reduce((sum, r) => sum + read(r), 0) / runs.length) : 0;
+
 /** Each ledger peer once (ledger-peers.ts), on the database `peersInit` made. */
 async function peers(
   o: BenchOptions,
@@ -122,21 +126,20 @@ async function main(): Promise<number> {
   await dropDatabase(o.pgUrl, pgbenchDb).catch(() => {});
   if (o.peers) await dropDatabase(o.pgUrl, peersDb).catch(() => {});
   const runs = [before, after].filter((r): r is PgbenchRun => r !== undefined);
-  const mean = (read: (r: PgbenchRun) => number) =>
-    runs.length ? Math.round(runs.reduce((sum, r) => sum + read(r), 0) / runs.length) : 0;
   run.pgbench = {
     ...(before ? { before } : {}),
     ...(after ? { after } : {}),
-    meanTps: mean((r) => r.tps),
-    machineUsPerTransaction: mean((r) => r.machineUsPerTransaction),
+    meanTps: mean(runs, (r) => r.tps),
+    machineUsPerTransaction: mean(runs, (r) => r.machineUsPerTransaction),
   };
   for (const name of PEER_NAMES) {
-    const both = [peersBefore[name], peersAfter[name]].filter((r): r is PeerRun => r !== undefined);
+    const [b, a] = [peersBefore[name], peersAfter[name]];
+    const both = [b, a].filter((r): r is PeerRun => r !== undefined);
     if (both.length === 0) continue;
     run.peers[name] = {
-      ...(peersBefore[name] ? { before: peersBefore[name] } : {}),
-      ...(peersAfter[name] ? { after: peersAfter[name] } : {}),
-      meanTransfersPerSec: Math.round(both.reduce((sum, r) => sum + r.transfersPerSec, 0) / both.length),
+      ...(b ? { before: b } : {}),
+      ...(a ? { after: a } : {}),
+      meanTransfersPerSec: mean(both, (r) => r.transfersPerSec),
     };
   }
   run.machine.load1End = loadAverage();

@@ -133,7 +133,13 @@ export async function pgbenchRun(
     pgbenchPath(),
     [
       ...(opts.script ? ["-n", "-f", opts.script] : []),
-      ...["-c", String(opts.clients), "-j", String(opts.threads), "-T", String(opts.seconds), database],
+      "-c",
+      String(opts.clients),
+      "-j",
+      String(opts.threads),
+      "-T",
+      String(opts.seconds),
+      database,
     ],
     { env: libpqEnv(serverUrl), maxBuffer: 1 << 22 },
   );
