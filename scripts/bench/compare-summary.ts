@@ -29,6 +29,8 @@ type Partially<T> = { [K in keyof T]?: T[K] extends object ? Partially<T[K]> : T
 export type ScenarioResult = Partially<BenchScenario> & { name: string };
 export interface BenchResults {
   pgbench: Partially<Pick<BenchRun["pgbench"], "meanTps" | "machineUsPerTransaction">>;
+  /** Absent from a bench older than the ledger peers, or run with --no-peers. */
+  peers?: Partially<BenchRun["peers"]>;
   scenarios: ScenarioResult[];
 }
 
@@ -45,7 +47,7 @@ function workers(s: ScenarioResult, unit: "ms" | "usPerOp"): number | undefined 
  * it is steadier between rounds than either alone when the machine changes speed mid-run. What a
  * pgbench transaction cost the machine is the other yardstick (the same for every scenario of a
  * run): the ratios to pgbench move with it (docs/performance.md, "What a pgbench transaction
- * costs").
+ * costs"). The ratio to the batched ledger peer (ledger-peers.ts) is read beside it.
  */
 export const BENCH_READINGS: (Metric & { read(s: ScenarioResult, run: BenchResults): number | undefined })[] =
   [
@@ -54,6 +56,11 @@ export const BENCH_READINGS: (Metric & { read(s: ScenarioResult, run: BenchResul
       label: "× pgbench",
       better: "higher",
       read: (s, run) => ratio(s.settle?.settledPerSec, run.pgbench.meanTps),
+    },
+    {
+      label: "× batched peer",
+      better: "higher",
+      read: (s, run) => ratio(s.settle?.settledPerSec, run.peers?.batched?.meanTransfersPerSec),
     },
     { label: "Postgres µs/op", better: "lower", read: (s) => cpu(s, "pg backends") },
     { label: "api µs/op", better: "lower", read: (s) => cpu(s, "api") },

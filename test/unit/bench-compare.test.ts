@@ -36,6 +36,7 @@ function scenario(name: string, settled: number, pg: number, generator: number):
 const run = (tps: number, ...scenarios: ScenarioResult[]) =>
   benchReadings({
     pgbench: { meanTps: tps, machineUsPerTransaction: Math.round(1_940_000 / tps) },
+    peers: { batched: { meanTransfersPerSec: tps * 14 } },
     scenarios,
   } satisfies BenchResults);
 
@@ -84,6 +85,10 @@ describe("bench:compare's summary", () => {
       pairs: 3,
     });
     expect(row("× pgbench")?.medianBase).toBe(4);
+    // The batched ledger peer moved 14 transfers per TPC-B transaction in each run.
+    expect(row("× batched peer")?.medianBase).toBeCloseTo(8_000 / 28_000);
+    expect(row("× batched peer")).toMatchObject({ headBetter: 2, pairs: 3 });
+    expect(row("× batched peer")?.pairRatio).toBeCloseTo(1.1);
     expect(row("Postgres µs/op")).toMatchObject({ pairRatio: 0.9, headBetter: 2, signP: 1 });
     expect(row("Postgres per generator µs")).toMatchObject({
       medianBase: 15,
@@ -139,6 +144,8 @@ describe("bench:compare's summary", () => {
     // An older bench wrote no machine µs per pgbench transaction either.
     const older = benchReadings({ pgbench: { meanTps: 2_000 }, scenarios: [old] });
     expect(older.scenarios[0]?.values["pgbench machine µs/transaction"]).toBeUndefined();
+    // Nor did it run the ledger peers.
+    expect(older.scenarios[0]?.values["× batched peer"]).toBeUndefined();
     expect(comparisonMarkdown(c)).toMatch(
       /\| bulk \| Postgres µs\/op \| — \(—\) \| 108 \(108\) \| — \| 0 of 0 \|/,
     );
