@@ -52,8 +52,11 @@ function rssGrowth(
   return { start, mid, end, pctSecondHalf: mid ? Math.round(((end - mid) / mid) * 1000) / 10 : 0 };
 }
 
-const ratio = (r: ScenarioResult, run: BenchRun) =>
-  run.pgbench.meanTps ? Math.round((r.settle.settledPerSec / run.pgbench.meanTps) * 100) / 100 : 0;
+/** `a` over `b` to `digits` decimals; undefined without a `b` (a reference that did not run). */
+const times = (a: number, b: number | undefined, digits = 2): number | undefined =>
+  b ? Math.round((a / b) * 10 ** digits) / 10 ** digits : undefined;
+
+const ratio = (r: ScenarioResult, run: BenchRun) => times(r.settle.settledPerSec, run.pgbench.meanTps) ?? 0;
 
 const fivexx = (r: ScenarioResult) =>
   Object.entries(r.load.statuses)
@@ -159,7 +162,7 @@ export function peersLine(run: Pick<BenchRun, "peers" | "pgbench">): string {
     const p = run.peers[name];
     if (!p) return [];
     const x = run.pgbench.meanTps
-      ? ` (${Math.round((p.meanTransfersPerSec / run.pgbench.meanTps) * 10) / 10}× pgbench)`
+      ? ` (${times(p.meanTransfersPerSec, run.pgbench.meanTps, 1)}× pgbench)`
       : "";
     return [
       `${PEER_WORDS[name]}: before ${p.before?.transfersPerSec ?? "—"}, after ${p.after?.transfersPerSec ?? "—"}, **mean ${p.meanTransfersPerSec} transfers/s**${x}`,
@@ -170,10 +173,8 @@ export function peersLine(run: Pick<BenchRun, "peers" | "pgbench">): string {
 }
 
 /** A scenario's settled operations a second over a peer's mean transfers a second; "—" when it did not run. */
-const peerRatio = (r: ScenarioResult, run: BenchRun, name: PeerName): string => {
-  const p = run.peers[name]?.meanTransfersPerSec;
-  return p ? String(Math.round((r.settle.settledPerSec / p) * 100) / 100) : "—";
-};
+const peerRatio = (r: ScenarioResult, run: BenchRun, name: PeerName): string =>
+  String(times(r.settle.settledPerSec, run.peers[name]?.meanTransfersPerSec) ?? "—");
 
 /** The Markdown report: the reference, one row per scenario, CPU per operation, the verdicts. */
 function markdown(run: BenchRun): string {
