@@ -13,6 +13,8 @@ import { startSystem, type TestSystem } from "../helpers/system.ts";
 let system: TestSystem;
 let api: Api;
 let failNext = 0;
+/** Resolves the promise of the next runner that ends finding its partition empty. */
+let onDrained: (() => void) | undefined;
 
 beforeAll(async () => {
   system = await startSystem({
@@ -26,6 +28,7 @@ beforeAll(async () => {
             throw new Error("simulated failure of a runner");
           }
         },
+        afterEmptySelect: async () => onDrained?.(),
       },
     },
   });
@@ -37,7 +40,13 @@ describe("a failed doorbell job", () => {
   it("rings its partition again: the operations settle without the sweeper, each once", async () => {
     const a = await newWallet(api);
     const b = await newWallet(api);
+    const drained = new Promise<void>((resolve) => {
+      onDrained = resolve;
+    });
     await api.settle((await api.topUp(a, 100)).body.id);
+    // The top-up's runner has ended: none of its turns (one that passed beforeBatch before
+    // failNext is set and reads the transfer afterwards, say) can apply the transfer.
+    await drained;
     // Twice in a row: the second ring backs off, and still comes.
     failNext = 2;
     const t = (await api.transfer(a, b, 30)).body.id as string;
