@@ -161,11 +161,9 @@ export function peersLine(run: Pick<BenchRun, "peers" | "pgbench">): string {
   const parts = PEER_NAMES.flatMap((name) => {
     const p = run.peers[name];
     if (!p) return [];
-    const x = run.pgbench.meanTps
-      ? ` (${times(p.meanTransfersPerSec, run.pgbench.meanTps, 1)}× pgbench)`
-      : "";
+    const x = times(p.meanTransfersPerSec, run.pgbench.meanTps, 1);
     return [
-      `${PEER_WORDS[name]}: before ${p.before?.transfersPerSec ?? "—"}, after ${p.after?.transfersPerSec ?? "—"}, **mean ${p.meanTransfersPerSec} transfers/s**${x}`,
+      `${PEER_WORDS[name]}: before ${p.before?.transfersPerSec ?? "—"}, after ${p.after?.transfersPerSec ?? "—"}, **mean ${p.meanTransfersPerSec} transfers/s**${x === undefined ? "" : ` (${x}× pgbench)`}`,
     ];
   });
   if (parts.length === 0) return "";
@@ -179,6 +177,7 @@ const peerRatio = (r: ScenarioResult, run: BenchRun, name: PeerName): string =>
 /** The Markdown report: the reference, one row per scenario, CPU per operation, the verdicts. */
 function markdown(run: BenchRun): string {
   const lines: string[] = [];
+  const peers = peersLine(run);
   const s = run.server.settings;
   lines.push(
     `# npm run bench — ${run.startedAt}`,
@@ -190,7 +189,7 @@ function markdown(run: BenchRun): string {
       ` → ${run.server.durable ? "durable" : "**FAIL: a durability setting is off**"}; shared_buffers=${s.shared_buffers}, huge_pages=${s.huge_pages}, max_connections=${s.max_connections}.`,
     "",
     referenceLine(run),
-    ...(peersLine(run) ? [peersLine(run)] : []),
+    ...(peers ? [peers] : []),
     `Processes: the api as ${run.options.apiProcesses === 1 ? "one process" : `API_PROCESSES=${run.options.apiProcesses}`}, ${run.options.workers} worker processes, ${run.options.partitions} partitions.`,
     `Open loops are set from a peak of ${run.peakRate} ops/s.`,
     "",

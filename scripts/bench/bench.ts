@@ -37,6 +37,14 @@ async function reference(o: BenchOptions, database: string, when: string): Promi
 const mean = <T>(runs: T[], read: (r: T) => number): number =>
   runs.length ? Math.round(runs.reduce((sum, r) => sum + read(r), 0) / runs.length) : 0;
 
+/** A reference's runs before and after the scenarios, as the report keeps them, and those that happened. */
+function beforeAfter<T>(before: T | undefined, after: T | undefined) {
+  return {
+    kept: { ...(before ? { before } : {}), ...(after ? { after } : {}) },
+    runs: [before, after].filter((r): r is T => r !== undefined),
+  };
+}
+
 /** Each ledger peer once (ledger-peers.ts), on the database `peersInit` made. */
 async function peers(
   o: BenchOptions,
@@ -125,22 +133,16 @@ async function main(): Promise<number> {
   const peersAfter = o.peers ? await peers(o, peersDb, "after") : {};
   await dropDatabase(o.pgUrl, pgbenchDb).catch(() => {});
   if (o.peers) await dropDatabase(o.pgUrl, peersDb).catch(() => {});
-  const runs = [before, after].filter((r): r is PgbenchRun => r !== undefined);
+  const pgbench = beforeAfter(before, after);
   run.pgbench = {
-    ...(before ? { before } : {}),
-    ...(after ? { after } : {}),
-    meanTps: mean(runs, (r) => r.tps),
-    machineUsPerTransaction: mean(runs, (r) => r.machineUsPerTransaction),
+    ...pgbench.kept,
+    meanTps: mean(pgbench.runs, (r) => r.tps),
+    machineUsPerTransaction: mean(pgbench.runs, (r) => r.machineUsPerTransaction),
   };
   for (const name of PEER_NAMES) {
-    const [b, a] = [peersBefore[name], peersAfter[name]];
-    const both = [b, a].filter((r): r is PeerRun => r !== undefined);
-    if (both.length === 0) continue;
-    run.peers[name] = {
-      ...(b ? { before: b } : {}),
-      ...(a ? { after: a } : {}),
-      meanTransfersPerSec: mean(both, (r) => r.transfersPerSec),
-    };
+    const peer = beforeAfter(peersBefore[name], peersAfter[name]);
+    if (peer.runs.length === 0) continue;
+    run.peers[name] = { ...peer.kept, meanTransfersPerSec: mean(peer.runs, (r) => r.transfersPerSec) };
   }
   run.machine.load1End = loadAverage();
   for (const r of run.scenarios) {
