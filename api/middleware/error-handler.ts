@@ -26,6 +26,12 @@ function toApiError(err: unknown, log: Logger): ApiError {
           : "The body's encoding is not supported; send UTF-8 JSON.";
     return new ApiError(code, detail);
   }
+  if (err instanceof URIError) {
+    // The router decodes path parameters and forwards what does not decode (`/v1/wallets/%ZZ`).
+    return new ApiError("validation_error", "The path is not valid percent-encoding.", {
+      errors: [{ path: "path", message: "a percent sign must be followed by two hex digits of UTF-8" }],
+    });
+  }
   if (isTransientDbError(err)) {
     // Postgres is restarting or out of connections. The request may or may not have been
     // accepted; a retry under the same Idempotency-Key is safe either way.

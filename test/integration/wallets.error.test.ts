@@ -121,6 +121,24 @@ describe("reading a wallet that is not the caller's", () => {
     for (const a of answers) expect(a).toEqual(answers[0]);
   });
 
+  it.each([
+    ["GET", "/v1/wallets/%ZZ"],
+    ["GET", "/v1/wallets/%E0/entries"],
+    ["GET", "/v1/wallets/%/balance?at=2026-01-01T00:00:00Z"],
+    ["GET", "/v1/operations/%ZZ"],
+    ["POST", "/v1/holds/%ZZ/capture"],
+    ["DELETE", "/v1/webhook-endpoints/%C0%AF"],
+  ])(
+    "%s %s (a path that is not percent-encoded UTF-8) is 400 validation_error, not a 500",
+    async (method, path) => {
+      const r = await api.request(method, path, {
+        ...(method === "POST" ? { body: {}, headers: { "idempotency-key": "bad-path" } } : {}),
+      });
+      expectProblem(r, "validation_error", { paths: ["path"] });
+      await expectNothingMoved(system, before);
+    },
+  );
+
   it("a route that does not exist is 404 not_found", async () => {
     expectProblem(await api.request("DELETE", `/v1/wallets/${wallet}`), "not_found");
     expectProblem(await api.get(`/v1/wallets/${wallet}/balances`), "not_found");
