@@ -8,7 +8,7 @@ import type { ApiMetrics } from "../shared/metrics/api-metrics.ts";
 import { OPERATION_CATALOG } from "../shared/operation-types/catalog.ts";
 import type { AddressPolicy } from "../shared/webhooks/address-guard.ts";
 import type { CompletionWaiters } from "./completion-waiters.ts";
-import { authenticator } from "./middleware/auth.ts";
+import { authenticator, requireAdmin, requireClient } from "./middleware/auth.ts";
 import { errorHandler, notFound } from "./middleware/error-handler.ts";
 import { jsonBody, jsonBodyUpTo } from "./middleware/json-body.ts";
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit.ts";
@@ -49,6 +49,16 @@ export interface AppDeps {
 
 /** The window of AUTH_FAILURES_PER_ADDRESS, ms. */
 const AUTH_FAILURE_WINDOW_MS = 10_000;
+
+/** The mount points of the clients' routes: every route under /v1 but the operator's /clients. */
+const CLIENT_ROUTES = [
+  ...new Set([
+    "/wallets",
+    "/operations",
+    "/webhook-endpoints",
+    ...OPERATION_CATALOG.map((t) => `/${t.path.split("/")[1]}`),
+  ]),
+];
 
 /** The HTTP gateway: authenticate, validate, accept durably, ring the doorbell, read status. */
 export function createApp(deps: AppDeps): express.Express {
@@ -91,6 +101,10 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   v1.use(rateLimit({ ...deps.rateLimit, metrics: deps.metrics, log: deps.log }));
+  // Who may use a route is settled before its body is read: a key on a route it may not use is
+  // 403 whatever the body (unparseable, too large or of another type included).
+  v1.use("/clients", requireAdmin);
+  v1.use(CLIENT_ROUTES, requireClient);
   // Before the 64 KiB body parser: a bulk submission's body may be 1 MiB (this route only).
   v1.post("/operations/bulk", jsonBodyUpTo("1mb"), bulkHandler(operationDeps));
   v1.use(jsonBody);

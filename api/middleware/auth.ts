@@ -51,7 +51,8 @@ export function authenticator(deps: AuthDeps) {
 
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.get("authorization") ?? "";
-    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+    // The scheme is case-insensitive (RFC 9110, section 11.1); the key is not.
+    const match = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header);
     if (!match?.[1]) throw new ApiError("unauthorized", UNAUTHORIZED);
     const digest = sha256(match[1]);
     const hex = digest.toString("hex");
@@ -108,6 +109,12 @@ export function clientIdOf(res: Response): string {
   const p = res.locals.principal;
   if (p?.kind !== "client") throw new ApiError("forbidden", "This route needs a client's API key.");
   return p.clientId;
+}
+
+/** Only a client may pass (the operator's token gets 403). */
+export function requireClient(_req: Request, res: Response, next: NextFunction): void {
+  clientIdOf(res);
+  next();
 }
 
 /** Only the operator may pass. */

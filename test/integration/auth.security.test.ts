@@ -352,6 +352,56 @@ describe("checks run in order: authentication before anything else", () => {
     await expectNothingMoved(system, before);
   });
 
+  // Who may use a route is settled before the body is read, whatever is wrong with the body.
+  const unreadable: [string, { rawBody: string; headers: Record<string, string> }][] = [
+    ["JSON that does not parse", { rawBody: "{", headers: { "content-type": "application/json" } }],
+    ["a member named twice", { rawBody: '{"a":1,"a":2}', headers: { "content-type": "application/json" } }],
+    ["text/plain", { rawBody: "x", headers: { "content-type": "text/plain" } }],
+    [
+      "a body over the route's limit",
+      {
+        rawBody: JSON.stringify({ x: "x".repeat(1_100_000) }),
+        headers: { "content-type": "application/json" },
+      },
+    ],
+  ];
+
+  it.each(unreadable)(
+    "the operator's token on a client route with %s is 403, not 400, 413 or 415",
+    async (_, body) => {
+      const admin = new Api(system, ADMIN_TOKEN);
+      for (const path of ["/v1/top-ups", "/v1/wallets", "/v1/operations/bulk", "/v1/webhook-endpoints"]) {
+        const r = await admin.request("POST", path, {
+          rawBody: body.rawBody,
+          headers: { ...body.headers, "idempotency-key": randomUUID() },
+        });
+        expectProblem(r, "forbidden");
+      }
+      await expectNothingMoved(system, before);
+    },
+  );
+
+  it.each(unreadable)(
+    "a client's key on /v1/clients with %s is 403, not 400, 413 or 415",
+    async (_, body) => {
+      expectProblem(await alice.request("POST", "/v1/clients", body), "forbidden");
+      expectProblem(await alice.get("/v1/clients"), "forbidden");
+      await expectNothingMoved(system, before);
+    },
+  );
+
+  it("the scheme is case-insensitive (RFC 9110), the key is not", async () => {
+    for (const scheme of ["bearer", "BEARER", "bEaReR"]) {
+      const r = await new Api(system).get("/v1/wallets", { authorization: `${scheme} ${alice.key}` });
+      expect(r.status).toBe(200);
+    }
+    const upper = String(alice.key).toUpperCase();
+    expectProblem(
+      await new Api(system).get("/v1/wallets", { authorization: `Bearer ${upper}` }),
+      "unauthorized",
+    );
+  });
+
   it("an unknown route under /v1, once authenticated, is 404 not_found", async () => {
     expectProblem(await alice.get("/v1/no-such-route"), "not_found");
     expectProblem(await alice.request("DELETE", `/v1/operations/${aliceOperation}`), "not_found");
