@@ -15,7 +15,11 @@ const cursorShape = z.strictObject({ after: z.string().min(1).max(100) });
 export function decodeCursor<T>(cursor: string | undefined, value: z.ZodType<T>): T | undefined {
   if (cursor === undefined) return undefined;
   try {
-    const decoded = cursorShape.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+    // Node's decoder skips what is not base64url and stops at `=`: only a cursor that is exactly
+    // the encoding of what it decodes to is one this API returned.
+    const bytes = Buffer.from(cursor, "base64url");
+    if (bytes.toString("base64url") !== cursor) throw new Error("not canonical base64url");
+    const decoded = cursorShape.parse(JSON.parse(bytes.toString("utf8")));
     return value.parse(decoded.after);
   } catch {
     throw new ApiError("validation_error", "The cursor is malformed.", {

@@ -47,6 +47,25 @@ describe("cursors", () => {
   ])("are refused with validation_error: %s", (_what, cursor) => {
     expectMalformed(() => decodeCursor(cursor, z.uuid()));
   });
+
+  // Node's base64url decoder skips characters outside the alphabet, stops at `=` and ignores a
+  // last character's unused bits: each of these decodes to a valid cursor's position. (A
+  // position of 4 characters: 16 bytes of JSON, so the last character has unused bits.)
+  const valid = encodeCursor("abcd");
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const sameBits = alphabet[alphabet.indexOf(valid.at(-1) as string) ^ 1] as string;
+  it.each([
+    ["a character outside base64url appended", `${valid}!!`],
+    ["a dot appended", `${valid}.`],
+    ["padding appended", `${valid}=`],
+    ["anything after padding", `${valid}=anything`],
+    ["a space before it", ` ${valid}`],
+    ["the last character's unused bit set", `${valid.slice(0, -1)}${sameBits}`],
+  ])("a returned cursor altered is refused, though it decodes the same: %s", (_what, cursor) => {
+    expect(decodeCursor(valid, z.string())).toBe("abcd");
+    expect(Buffer.from(cursor, "base64url").equals(Buffer.from(valid, "base64url"))).toBe(true);
+    expectMalformed(() => decodeCursor(cursor, z.string()));
+  });
 });
 
 describe("toPage", () => {
