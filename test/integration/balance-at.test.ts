@@ -101,6 +101,17 @@ describe("balance at an instant", () => {
     expect(r.body).toMatchObject({ at: "2026-01-01T00:00:00.000Z", balance: 0, version: 0 });
   });
 
+  it.each([
+    ["an offset's + sent unencoded (read as a space)", "2026-01-01T02:00:00+02:00"],
+    ["a negative offset", "2025-12-31T22:00:00-02:00"],
+    ["a lower-case t and z (RFC 3339)", "2026-01-01t00:00:00z"],
+  ])("%s is the same instant", async (_, at) => {
+    const w = await newWallet(api);
+    const r = await api.get(`/v1/wallets/${w}/balance?at=${at}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ at: "2026-01-01T00:00:00.000Z", balance: 0, version: 0 });
+  });
+
   it("the earliest instant ISO 8601 writes with four digits, year 0000 (1 BC), is 0 and 0", async () => {
     const w = await newWallet(api);
     const r = await api.get(`/v1/wallets/${w}/balance?at=0000-01-01T00:00:00Z`);

@@ -1280,7 +1280,7 @@ export interface operations {
     getWalletBalance: {
         parameters: {
             query: {
-                /** @description ISO 8601 time with Z or an offset, e.g. 2026-12-01T00:00:00Z */
+                /** @description ISO 8601 time with Z or an offset, in RFC 3339's form (seconds required, the offset Z or ±hh:mm; t and z in either case; a + sent unencoded, read as a space, is taken as +), e.g. 2026-12-01T00:00:00Z */
                 at: string;
             };
             header?: never;
