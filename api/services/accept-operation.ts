@@ -138,8 +138,9 @@ export type BulkItem = { idempotencyKey: string; request: OperationRequest } | {
  * {@link acceptOperation} would on its own, with the same checks and codes, and answers each:
  * the rows that pass are inserted together, in array order (`submitMany`), so items that
  * debit one wallet are applied in array order. Backpressure refuses the whole request before
- * any item is looked at, counting every item against the backlog bound (and the request as one
- * accept in flight). A later item under the key of an earlier one is that operation's
+ * any item's wallets are looked at, counting every item against the backlog bound (and the
+ * request as one accept in flight), unless no item would create an operation
+ * ({@link answeredOrRefused}). A later item under the key of an earlier one is that operation's
  * replay (or a 422 with another body), even when its own checks would have failed.
  */
 export async function acceptMany(
@@ -148,7 +149,7 @@ export async function acceptMany(
   items: BulkItem[],
 ): Promise<(Accepted | ApiError)[]> {
   const refusal = deps.backpressure.refusal(items.length);
-  if (refusal) throw overloaded(deps, refusal);
+  if (refusal) return withHolds(deps, await answeredOrRefused(deps, clientId, items, refusal));
   // Counted in the turn that checked, before anything is awaited: concurrent bulks see each
   // other's items. One accept in flight, as a single request (one request, one insert).
   const leave = deps.backpressure.enter(items.length);
@@ -197,6 +198,30 @@ export async function acceptMany(
     return result;
   });
   return withHolds(deps, answers);
+}
+
+/**
+ * An overloaded bulk: answered if none of its items would create an operation (each key taken
+ * already, or the item refused by its own schema), as each item alone would be answered before
+ * backpressure (a replay is never refused); refused whole otherwise, nothing created. Its keys
+ * are looked up as refused single requests' are (coalesced), not its wallets: an item with a new
+ * key refuses the bulk even where its own checks would have refused the item.
+ */
+async function answeredOrRefused(
+  deps: AcceptDeps,
+  clientId: string,
+  items: BulkItem[],
+  refusal: Refusal,
+): Promise<(Accepted | ApiError)[]> {
+  const existing = await Promise.all(
+    items.map((item) => ("refused" in item ? undefined : deps.findByKey(clientId, item.idempotencyKey))),
+  );
+  return items.map((item, i) => {
+    if ("refused" in item) return item.refused;
+    const operation = existing[i];
+    if (!operation) throw overloaded(deps, refusal);
+    return answer(() => replay(operation, requestHash(item.request)));
+  });
 }
 
 /** A bulk item's error for a row whose insert failed: its API error, or an internal one (logged). */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { insertPendingMany, type NewPendingOperation } from "../../shared/db/operation-batch-repo.ts";
 import { countPendingByPartition } from "../../shared/db/operation-repo.ts";
 import { newId } from "../../shared/ids.ts";
-import { type Api, newClient, newWallet } from "../helpers/http.ts";
+import { type Api, newClient, newWallet, type Reply } from "../helpers/http.ts";
 import { sampleValue, scrape } from "../helpers/metrics.ts";
 import { expectNothingMoved, moneySnapshot, operationsWithKey } from "../helpers/money.ts";
 import { expectProblem } from "../helpers/problem.ts";
@@ -104,6 +104,41 @@ describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
     expectProblem(await api.topUp(wallet, 101, "k0"), "idempotency_key_reused");
   });
 
+  it("a bulk none of whose items would create an operation is answered; one new item refuses it whole", async () => {
+    const snapshot = await moneySnapshot(system);
+    const topUp = (idempotencyKey: string, amount: number) => ({
+      type: "top_up",
+      idempotencyKey,
+      walletId: wallet,
+      amount,
+    });
+    const answered = await api.post("/v1/operations/bulk", {
+      operations: [
+        topUp("k0", 100),
+        topUp("k1", 100),
+        topUp("bad-amount", 0),
+        topUp("k2", 101),
+        topUp("k0", 100),
+      ],
+    });
+    expect(answered.status).toBe(200);
+    const [k0, k1, bad, reused, again] = answered.body.data;
+    expect(k0).toMatchObject({ status: 202, replayed: true, operation: { status: "pending", amount: 100 } });
+    expect(k1).toMatchObject({ status: 202, replayed: true });
+    expect(bad).toMatchObject({ status: 400, error: { code: "validation_error" } });
+    expect(reused).toMatchObject({ status: 422, error: { code: "idempotency_key_reused" } });
+    expect(again).toMatchObject({ status: 202, replayed: true, operation: { id: k0.operation.id } });
+    expect((await api.topUp(wallet, 100, "k0")).body.id).toBe(k0.operation.id);
+
+    const refused = await api.post("/v1/operations/bulk", {
+      operations: [topUp("k0", 100), topUp("bulk-over-3", 1)],
+    });
+    expectProblem(refused, "overloaded");
+    expect(refused.headers.get("retry-after")).toBe("2");
+    expect(await operationsWithKey(system, "bulk-over-3")).toBe(0);
+    await expectNothingMoved(system, snapshot);
+  });
+
   it("checks that come before backpressure still answer first: 400, 404, 422", async () => {
     expectProblem(await api.topUp(wallet, 0, "bad-amount"), "validation_error");
     expectProblem(await api.topUp(randomUUID(), 100, "no-wallet"), "wallet_not_found");
@@ -113,7 +148,7 @@ describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
   it("reads are not refused; the refusals are counted by reason", async () => {
     expect((await api.get(`/v1/wallets/${wallet}`)).status).toBe(200);
     const samples = await scrape(`${system.baseUrl}/metrics`);
-    expect(sampleValue(samples, "billing_requests_refused_total", { reason: "backlog" })).toBe(3);
+    expect(sampleValue(samples, "billing_requests_refused_total", { reason: "backlog" })).toBe(4);
   });
 
   it("once a worker drains the backlog, the refused request goes through under its key", async () => {
@@ -125,6 +160,75 @@ describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
     await api.settle(op.id);
     expect((await api.get(`/v1/wallets/${wallet}`)).body).toMatchObject({ balance: 600, version: 6 });
     expect(await operationsWithKey(system, "over")).toBe(1);
+  });
+});
+
+describe("holds' and refunds' own checks come before backpressure: BACKPRESSURE_MAX_PENDING=2", () => {
+  let system: TestSystem;
+  let alice: Api;
+  let bob: Api;
+  let hold: string;
+  let transfer: string;
+
+  beforeAll(async () => {
+    system = await startSystem({ partitions: 2, apiSettings: { BACKPRESSURE_MAX_PENDING: "2" } });
+    const worker = await system.spawnWorker();
+    alice = await newClient(system, "alice");
+    bob = await newClient(system, "bob");
+    const a = await newWallet(alice);
+    const b = await newWallet(bob);
+    // A bound of 2 refuses while a sample (every 250 ms) still counts settled operations: each
+    // step is sent again, under its key, until accepted.
+    const applied = async (api: Api, send: (key: string) => Promise<Reply>): Promise<string> => {
+      const key = randomUUID();
+      const r = await vi.waitFor(
+        async () => {
+          const sent = await send(key);
+          expect(sent.status).toBe(202);
+          return sent;
+        },
+        { timeout: 10_000, interval: 100 },
+      );
+      return (await api.settle(r.body.id)).id;
+    };
+    await applied(alice, (k) => alice.topUp(a, 1_000, k));
+    hold = await applied(alice, (k) => alice.hold(a, b, 100, {}, k));
+    transfer = await applied(alice, (k) => alice.transfer(a, b, 50, k));
+    await applied(bob, () => bob.refund(transfer, 5, {}, "refund-before"));
+    await system.terminateWorker(worker);
+    // Until a sample sees the last step's insert, it is counted too: the fills are sent again as well.
+    for (const k of ["fill-1", "fill-2"]) {
+      await vi.waitFor(async () => expect((await alice.topUp(a, 1, k)).status).toBe(202), {
+        timeout: 10_000,
+        interval: 100,
+      });
+    }
+    await vi.waitFor(async () => expect(await sampledBacklog(system)).toBe(2), {
+      timeout: 10_000,
+      interval: 50,
+    });
+  });
+  afterAll(async () => system?.stop());
+
+  it("404 and 422 answer first, a replay is answered, and only a new acceptable request gets 503", async () => {
+    const before = await moneySnapshot(system);
+    expectProblem(await alice.capture(randomUUID(), 10), "hold_not_found");
+    expectProblem(await alice.capture(hold, 101), "amount_exceeds_hold");
+    expectProblem(await alice.capture(hold, 10, "capture-over"), "overloaded");
+    expectProblem(await alice.void(hold, "void-over"), "overloaded");
+    expectProblem(await bob.refund(randomUUID(), 1), "operation_not_found");
+    expectProblem(await bob.refund(hold, 1), "operation_not_refundable");
+    expectProblem(await bob.refund(transfer, 51), "amount_exceeds_refundable");
+    expectProblem(await bob.refund(transfer, 1, {}, "refund-over"), "overloaded");
+    const replay = await bob.refund(transfer, 5, {}, "refund-before");
+    expect(replay.status).toBe(202);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body).toMatchObject({ status: "succeeded", refundOf: transfer, amount: 5 });
+    expectProblem(await bob.refund(transfer, 6, {}, "refund-before"), "idempotency_key_reused");
+    for (const k of ["capture-over", "void-over"]) expect(await operationsWithKey(system, k)).toBe(0);
+    expect(await operationsWithKey(system, "refund-over")).toBe(0);
+    await expectNothingMoved(system, before);
+    expect((await alice.get(`/v1/operations/${transfer}`)).body.refundedAmount).toBe(5);
   });
 });
 
