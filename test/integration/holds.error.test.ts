@@ -45,6 +45,7 @@ beforeEach(async () => {
 });
 
 const key = () => ({ "idempotency-key": randomUUID() });
+const bulk = (operations: unknown[]) => api.post("/v1/operations/bulk", { operations });
 
 describe("POST /v1/holds: refused at acceptance, nothing created", () => {
   it.each([
@@ -137,6 +138,68 @@ describe("POST /v1/holds/:id/capture and /void: refused at acceptance, nothing c
     });
     expectProblem(await api.post(`/v1/holds/${hold}/void`, {}), "idempotency_key_required");
     await expectNothingMoved(system, before);
+  });
+
+  it("the key is checked before the hold: a used key is 422 idempotency_key_reused where the hold's check would refuse", async () => {
+    const h = (await api.settle((await api.hold(usd, usd2, 10)).body.id)).id;
+    const k = randomUUID();
+    expect((await api.capture(h, 4, k)).status).toBe(202);
+    await waitAllSettled(system);
+    const after = await moneySnapshot(system);
+    expectProblem(await api.capture(UNKNOWN_ID, 4, k), "idempotency_key_reused");
+    expectProblem(await api.capture(h, 10_000, k), "idempotency_key_reused");
+    expectProblem(await api.void(UNKNOWN_ID, k), "idempotency_key_reused");
+    // Sent again as it was, it is the same operation, whatever became of the hold since.
+    const replay = await api.capture(h, 4, k);
+    expect(replay.status).toBe(202);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body).toMatchObject({ type: "capture", status: "succeeded", amount: 4, holdId: h });
+    expect(await operationsWithKey(system, k)).toBe(1);
+    await expectNothingMoved(system, after);
+  });
+
+  it("in a bulk, a later item under an earlier one's key is answered by that key, not by its hold's check", async () => {
+    const h = (await api.settle((await api.hold(usd, usd2, 10)).body.id)).id;
+    const k = randomUUID();
+    const r = await bulk([
+      { type: "capture", idempotencyKey: k, holdId: h, amount: 10 },
+      { type: "capture", idempotencyKey: k, holdId: h, amount: 10_000 },
+      { type: "capture", idempotencyKey: k, holdId: UNKNOWN_ID, amount: 10 },
+      { type: "capture", idempotencyKey: k, holdId: h, amount: 10 },
+    ]);
+    expect(r.status).toBe(200);
+    const [first, above, unknown, again] = r.body.data;
+    expect(first).toMatchObject({ status: 202, replayed: false });
+    expect(above).toMatchObject({ status: 422, error: { code: "idempotency_key_reused" } });
+    expect(unknown).toMatchObject({ status: 422, error: { code: "idempotency_key_reused" } });
+    expect(again).toMatchObject({ status: 202, replayed: true, operation: { id: first.operation.id } });
+    await api.settle(first.operation.id);
+    expect(await operationsWithKey(system, k)).toBe(1);
+    expect((await api.get(`/v1/operations/${h}`)).body.hold).toMatchObject({
+      status: "captured",
+      capturedAmount: 10,
+    });
+  });
+
+  it("a hold's replay answers its hold as it is now", async () => {
+    const k = randomUUID();
+    const placed = await api.settle((await api.hold(usd, usd2, 3, {}, k)).body.id);
+    expect(placed.hold).toMatchObject({ status: "active", capturedAmount: null, releasedAt: null });
+    await api.settle((await api.capture(placed.id, 2)).body.id);
+    const replay = await api.hold(usd, usd2, 3, {}, k);
+    expect(replay.status).toBe(202);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body).toMatchObject({ id: placed.id, status: "succeeded" });
+    expect(replay.body.hold).toMatchObject({
+      status: "captured",
+      capturedAmount: 2,
+      releasedAt: expect.any(String),
+    });
+    const bulkReplay = (
+      await bulk([{ type: "hold", idempotencyKey: k, fromWalletId: usd, toWalletId: usd2, amount: 3 }])
+    ).body.data[0];
+    expect(bulkReplay).toMatchObject({ status: 202, replayed: true, operation: { id: placed.id } });
+    expect(bulkReplay.operation.hold).toEqual(replay.body.hold);
   });
 
   it("a capture without an amount and one with the full amount are different requests under one key", async () => {

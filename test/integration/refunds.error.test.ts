@@ -107,6 +107,26 @@ describe("POST /v1/refunds: refused at acceptance, nothing created", () => {
   });
 });
 
+describe("the key is checked before the original", () => {
+  it("a used key is 422 idempotency_key_reused where the original's check would refuse", async () => {
+    const t = await alice.settle((await alice.transfer(a, b, 5)).body.id);
+    const k = randomUUID();
+    const first = await bob.refund(t.id, 1, {}, k);
+    expect(first.status).toBe(202);
+    await bob.settle(first.body.id);
+    before = await moneySnapshot(system);
+    expectProblem(await bob.refund(UNKNOWN_ID, 1, {}, k), "idempotency_key_reused");
+    expectProblem(await bob.refund(t.id, 6, {}, k), "idempotency_key_reused");
+    expectProblem(await bob.refund(first.body.id, 1, {}, k), "idempotency_key_reused");
+    const replay = await bob.refund(t.id, 1, {}, k);
+    expect(replay.status).toBe(202);
+    expect(replay.body).toMatchObject({ id: first.body.id, status: "succeeded", refundOf: t.id });
+    expect(await operationsWithKey(system, k)).toBe(1);
+    await expectNothingMoved(system, before);
+    expect((await alice.get(`/v1/operations/${t.id}`)).body.refundedAmount).toBe(1);
+  });
+});
+
 describe("operation_not_refundable: an operation the caller submitted or received, not a refundable original", () => {
   it.each([
     ["a top-up", async () => (await bob.settle((await bob.topUp(b, 5)).body.id)).id],
