@@ -3,7 +3,8 @@ import { type NextFunction, type Request, type Response, Router } from "express"
 import type { Logger } from "pino";
 import type { ApiMetrics } from "../../shared/metrics/api-metrics.ts";
 
-const CALLER_ID = /^[\x21-\x7e]{1,200}$/;
+/** A caller's request id worth echoing: 1..200 printable ASCII characters, spaces inside allowed. */
+const CALLER_ID = /^[\x21-\x7e](?:[\x20-\x7e]{0,198}[\x21-\x7e])?$/;
 
 /**
  * Echoes the caller's X-Request-Id when it is sane, else makes one; on finish, logs one line

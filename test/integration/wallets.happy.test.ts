@@ -204,6 +204,20 @@ describe("X-Request-Id", () => {
     expect(missing.body.requestId).toBe("trace-def-456");
   });
 
+  it("is echoed with spaces inside; one of over 200 characters or outside printable ASCII is replaced", async () => {
+    const spaced = await api.get("/v1/wallets", { "x-request-id": "req 42 / retry 1" });
+    expect(spaced.headers.get("x-request-id")).toBe("req 42 / retry 1");
+    const longest = "r".repeat(200);
+    expect((await api.get("/v1/wallets", { "x-request-id": longest })).headers.get("x-request-id")).toBe(
+      longest,
+    );
+    for (const junk of ["r".repeat(201), "caf\u00e9", "a\tb"]) {
+      const r = await api.request("GET", "/v1/wallets", { headers: { "x-request-id": junk } });
+      expect(r.status).toBe(200);
+      expect(r.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
   it("is generated, fresh for every request, when the caller sends none", async () => {
     const one = await api.get("/v1/wallets");
     const two = await api.get("/v1/wallets");
