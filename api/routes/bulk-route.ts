@@ -42,7 +42,8 @@ export function bulkHandler(deps: AcceptDeps): RequestHandler {
   };
 }
 
-const PATH_ID = z.string().max(100);
+/** A path's `:id`: any string (one that names nothing is the type's 404, as on the single route). */
+const PATH_ID = z.string();
 
 /**
  * An item as the single route would see it: its `type` picks the body schema, its

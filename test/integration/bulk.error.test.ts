@@ -90,6 +90,8 @@ describe("every per-item code in one mixed bulk", () => {
       [{ type: "capture", idempotencyKey: k(), holdId: hold, amount: 101 }, 422, "amount_exceeds_hold"],
       [{ type: "top_up", idempotencyKey: "taken", walletId: usd, amount: 2 }, 422, "idempotency_key_reused"],
       [{ type: "capture", idempotencyKey: k(), holdId: hold, amount: 40 }, 202, null],
+      // As a path's :id of any length is on the single route.
+      [{ type: "void", idempotencyKey: k(), holdId: "x".repeat(101) }, 404, "hold_not_found"],
     ];
     const r = await bulk(items.map(([item]) => item));
     expect(r.status).toBe(200);
