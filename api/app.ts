@@ -50,15 +50,25 @@ export interface AppDeps {
 /** The window of AUTH_FAILURES_PER_ADDRESS, ms. */
 const AUTH_FAILURE_WINDOW_MS = 10_000;
 
-/** The mount points of the clients' routes: every route under /v1 but the operator's /clients. */
-const CLIENT_ROUTES = [
-  ...new Set([
-    "/wallets",
-    "/operations",
-    "/webhook-endpoints",
-    ...OPERATION_CATALOG.map((t) => `/${t.path.split("/")[1]}`),
-  ]),
-];
+/** The first path segments of the clients' routes: every route under /v1 but the operator's /clients. */
+const CLIENT_SEGMENTS = new Set([
+  "wallets",
+  "operations",
+  "webhook-endpoints",
+  ...OPERATION_CATALOG.map((t) => t.path.split("/")[1]),
+]);
+
+/**
+ * Who may use a route, settled before its body is read: a key on a route it may not use is 403
+ * whatever the body (unparseable, too large or of another type included). One layer that reads
+ * the path's first segment, not one matched layer per route.
+ */
+function routeAccess(req: express.Request, res: express.Response, next: express.NextFunction): void {
+  const segment = req.path.split("/", 2)[1] ?? "";
+  if (segment === "clients") requireAdmin(req, res, next);
+  else if (CLIENT_SEGMENTS.has(segment)) requireClient(req, res, next);
+  else next();
+}
 
 /** The HTTP gateway: authenticate, validate, accept durably, ring the doorbell, read status. */
 export function createApp(deps: AppDeps): express.Express {
@@ -101,10 +111,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   v1.use(rateLimit({ ...deps.rateLimit, metrics: deps.metrics, log: deps.log }));
-  // Who may use a route is settled before its body is read: a key on a route it may not use is
-  // 403 whatever the body (unparseable, too large or of another type included).
-  v1.use("/clients", requireAdmin);
-  v1.use(CLIENT_ROUTES, requireClient);
+  v1.use(routeAccess);
   // Before the 64 KiB body parser: a bulk submission's body may be 1 MiB (this route only).
   v1.post("/operations/bulk", jsonBodyUpTo("1mb"), bulkHandler(operationDeps));
   v1.use(jsonBody);

@@ -7,7 +7,10 @@ import { newId } from "../../shared/ids.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import { validate } from "../validate.ts";
 
-/** `POST /v1/clients` (operator only: app.ts lets no other key reach it): the API key is shown once, here, and stored as its SHA-256. */
+/**
+ * `POST /v1/clients` (operator only: app.ts lets no other key reach it): the API key is shown
+ * once, here, and stored as its SHA-256.
+ */
 export function clientsRoute(deps: { db: Database }): Router {
   const router = mountedRouter();
   router.post("/", async (req, res) => {
