@@ -15,6 +15,14 @@ async function sampledBacklog(system: TestSystem): Promise<number> {
   return samples.filter((s) => s.name === "billing_backlog_operations").reduce((a, s) => a + s.value, 0);
 }
 
+/** Waits until the api's backlog sample (every 250 ms) counts `n` pending operations. */
+async function backlogSampled(system: TestSystem, n: number): Promise<void> {
+  await vi.waitFor(async () => expect(await sampledBacklog(system)).toBe(n), {
+    timeout: 10_000,
+    interval: 50,
+  });
+}
+
 /**
  * This describe's system (started and stopped by its hooks), with a client and a wallet. Its
  * accepts whose metadata is `{ hold: "yes" }` ({@link heldTopUp}) wait after their insert
@@ -61,10 +69,7 @@ describe("backlog bound: workers stopped, BACKPRESSURE_MAX_PENDING=5", () => {
     // backlog samples run (docs/operations.md, Backpressure).
     for (let i = 0; i < 5; i++) expect((await api.topUp(wallet, 100, `k${i}`)).status).toBe(202);
     // The sampler runs every 250 ms; once it has seen the five, new operations are refused.
-    await vi.waitFor(async () => expect(await sampledBacklog(system)).toBe(5), {
-      timeout: 10_000,
-      interval: 50,
-    });
+    await backlogSampled(system, 5);
   });
   afterAll(async () => system?.stop());
 
@@ -203,10 +208,7 @@ describe("holds' and refunds' own checks come before backpressure: BACKPRESSURE_
         interval: 100,
       });
     }
-    await vi.waitFor(async () => expect(await sampledBacklog(system)).toBe(2), {
-      timeout: 10_000,
-      interval: 50,
-    });
+    await backlogSampled(system, 2);
   });
   afterAll(async () => system?.stop());
 
@@ -240,10 +242,7 @@ describe("an accept that a sample counted while it was in flight: workers stoppe
     for (let i = 0; i < 4; i++) expect((await api.topUp(wallet, 100, `k${i}`)).status).toBe(202);
     const held = heldTopUp(api, wallet, 100, "held");
     // Its row is committed and a sample has counted it while its request is still in flight.
-    await vi.waitFor(async () => expect(await sampledBacklog(system)).toBe(5), {
-      timeout: 10_000,
-      interval: 50,
-    });
+    await backlogSampled(system, 5);
     gated.release();
     expect((await held).status).toBe(202);
     // Without waiting for another sample: five pending, one place left.
