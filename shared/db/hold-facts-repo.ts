@@ -74,6 +74,8 @@ export type ExpiredHold = HoldFacts & { expiresAt: Date; attempt: number };
  * accepted yet, or every one accepted failed (the next `attempt`). A hold whose expiry void is
  * pending, waiting behind its partition's backlog, is skipped, so it cannot hold back the
  * expiry of others; one whose voids failed {@link MAX_EXPIRY_ATTEMPTS} times is skipped too.
+ * Each attempt's key is a probe of the client's idempotency index (`LIMIT 1` keeps the planner
+ * from joining the keys to every operation of the client, hashed, per hold).
  */
 export async function expiredHolds(
   db: Queryable,
@@ -88,7 +90,11 @@ export async function expiredHolds(
            LEFT JOIN LATERAL (
              SELECT n AS attempt, v.status
              FROM generate_series(1, ${MAX_EXPIRY_ATTEMPTS}) AS n
-             JOIN operations v ON v.client_id = o.client_id AND v.idempotency_key = ${EXPIRY_KEY_SQL("h.operation_id", "n")}
+             CROSS JOIN LATERAL (
+               SELECT v.status FROM operations v
+               WHERE v.client_id = o.client_id AND v.idempotency_key = ${EXPIRY_KEY_SQL("h.operation_id", "n")}
+               LIMIT 1
+             ) v
              ORDER BY n DESC LIMIT 1
            ) last ON true
            WHERE h.status = 'active' AND h.expires_at <= now()

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BATCH_SETTINGS, sessionOptions } from "../../shared/db/client.ts";
 import { FAILURE_MESSAGES } from "../../shared/errors.ts";
 import { readPending, writeBatch } from "../../worker/batch-repo.ts";
 import { lockAndApply } from "../../worker/partition-runner.ts";
 import { type Api, newClient, newWallet, waitAllSettled } from "../helpers/http.ts";
+import { explainedSession, nodesOf, type PlanNode } from "../helpers/plans.ts";
 import { startSystem, type TestSystem } from "../helpers/system.ts";
 
 /**
@@ -50,21 +49,6 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.stop());
 
-interface PlanNode {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Index Name"?: string;
-  "Plan Rows": number;
-  "Actual Rows": number;
-  "Actual Loops": number;
-  "Rows Removed by Join Filter"?: number;
-  "Rows Removed by Filter"?: number;
-  Plans?: PlanNode[];
-}
-
-/** Every node of a plan, depth first. */
-const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
-
 /**
  * The indexes a scan of a table reads it through: its own (an index scan), or its bitmap's (a
  * bitmap heap scan, which Postgres may prefer for the same probes by key).
@@ -75,30 +59,6 @@ const indexesOf = (scan: PlanNode): (string | undefined)[] =>
         .filter((n) => n["Node Type"] === "Bitmap Index Scan")
         .map((n) => n["Index Name"])
     : [scan["Index Name"]];
-
-/**
- * A session with the workers' settings whose every statement's plan, as run (auto_explain,
- * analyzed), is added to `plans`.
- */
-async function explainedSession(url: string, plans: PlanNode[]): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, options: sessionOptions(BATCH_SETTINGS) });
-  client.on("notice", (notice) => {
-    const at = notice.message?.indexOf("plan:") ?? -1;
-    if (at >= 0) plans.push((JSON.parse(notice.message?.slice(at + 5) ?? "") as { Plan: PlanNode }).Plan);
-  });
-  await client.connect();
-  await client.query("LOAD 'auto_explain'");
-  for (const setting of [
-    "log_min_duration = 0",
-    "log_analyze = on",
-    "log_timing = off",
-    "log_format = json",
-  ]) {
-    await client.query(`SET auto_explain.${setting}`);
-  }
-  await client.query("SET client_min_messages = log");
-  return client;
-}
 
 /**
  * The batch's reads of the queue (`plans`): every scan returns and discards at most the batch's
