@@ -20,8 +20,11 @@ let api: Api;
 let stalled: number | undefined;
 let release: () => void = () => {};
 const poison = new Set<string>();
-/** A batch that read one of these operations waits, inside its transaction, until {@link release}. */
-const stallOn = new Set<string>();
+/**
+ * While set, a batch that read operations of this partition waits, in its transaction, until
+ * {@link release}.
+ */
+let stallReads: number | undefined;
 /** Set once such a batch waits. */
 let heldBatch = false;
 /** Partitions whose runner is running (from a turn's start to the select that found it drained). */
@@ -40,8 +43,8 @@ beforeAll(async () => {
         afterEmptySelect: async (partition) => {
           running.delete(partition);
         },
-        afterLockPending: async (_partition, ids) => {
-          if (!ids.some((id) => stallOn.has(id))) return;
+        afterLockPending: async (partition, ids) => {
+          if (partition !== stallReads || ids.length === 0) return;
           heldBatch = true;
           await new Promise<void>((resolve) => (release = resolve));
         },
@@ -148,9 +151,13 @@ describe("hold expiry", () => {
     const [p0] = await walletsByPartition();
     const sink = await newWallet(api);
     const hold = await api.settle((await api.hold(p0, sink, 9, { expiresInSeconds: 3 })).body.id);
+    onTestFinished(() => {
+      stallReads = undefined;
+      release();
+    });
+    stallReads = 0;
     const capture = (await api.capture(hold.id, 4)).body;
     expect(Date.parse(capture.createdAt)).toBeLessThan(Date.parse(hold.hold.expiresAt));
-    stallOn.add(capture.id);
     const voids = async () =>
       (
         await system.db.execute<{ n: number }>(
@@ -159,17 +166,13 @@ describe("hold expiry", () => {
       ).rows[0]?.n;
     // The batch that read the capture waits; past the expiry, sweeps (every 200 ms) find the hold
     // still active, with its capture queued.
-    onTestFinished(() => {
-      stallOn.clear();
-      release();
-    });
     await expect.poll(() => heldBatch, { timeout: 10_000 }).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, Date.parse(hold.hold.expiresAt) - Date.now() + 1_500));
     expect((await api.get(`/v1/operations/${capture.id}`)).body.status).toBe("pending");
     expect(await holdStatus(hold.id)).toBe("active");
     expect(await voids()).toBe(0);
 
-    stallOn.clear();
+    stallReads = undefined;
     release();
     expect((await api.settle(capture.id)).status).toBe("succeeded");
     expect(await holdStatus(hold.id)).toBe("captured");
