@@ -64,7 +64,8 @@ const CLIENT_SEGMENTS = new Set([
  * the path's first segment, not one matched layer per route.
  */
 function routeAccess(req: express.Request, res: express.Response, next: express.NextFunction): void {
-  const segment = req.path.split("/", 2)[1] ?? "";
+  // Lower-cased: the routers match paths in any case (`/v1/CLIENTS` is `/v1/clients`).
+  const segment = (req.path.split("/", 2)[1] ?? "").toLowerCase();
   if (segment === "clients") requireAdmin(req, res, next);
   else if (CLIENT_SEGMENTS.has(segment)) requireClient(req, res, next);
   else next();

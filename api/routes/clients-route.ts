@@ -4,16 +4,17 @@ import type { Database } from "../../shared/db/client.ts";
 import { insertClient } from "../../shared/db/client-repo.ts";
 import { createClientBody } from "../../shared/http/schemas.ts";
 import { newId } from "../../shared/ids.ts";
+import { requireAdmin } from "../middleware/auth.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import { validate } from "../validate.ts";
 
 /**
- * `POST /v1/clients` (operator only: app.ts lets no other key reach it): the API key is shown
- * once, here, and stored as its SHA-256.
+ * `POST /v1/clients` (operator only: app.ts refuses other keys before the body is read, and this
+ * route again): the API key is shown once, here, and stored as its SHA-256.
  */
 export function clientsRoute(deps: { db: Database }): Router {
   const router = mountedRouter();
-  router.post("/", async (req, res) => {
+  router.post("/", requireAdmin, async (req, res) => {
     const body = validate(createClientBody, req.body, "body");
     const apiKey = `sk_${randomBytes(32).toString("base64url")}`;
     const client = await insertClient(deps.db, {

@@ -390,6 +390,21 @@ describe("checks run in order: authentication before anything else", () => {
     },
   );
 
+  it("a path in another case is the same route, and so the same rule: 403 before the body", async () => {
+    for (const path of ["/v1/CLIENTS", "/v1/Clients/", "/v1/clientS"]) {
+      expectProblem(await alice.post(path, { name: "mallory" }), "forbidden");
+    }
+    const admin = new Api(system, ADMIN_TOKEN);
+    for (const path of ["/v1/WALLETS", "/v1/Top-Ups", "/v1/OPERATIONS/bulk"]) {
+      expectProblem(
+        await admin.request("POST", path, { rawBody: "{", headers: { "content-type": "application/json" } }),
+        "forbidden",
+      );
+    }
+    await expectNothingMoved(system, before);
+    expect((await admin.post("/v1/CLIENTS", { name: "cased" })).status).toBe(201);
+  });
+
   it("the scheme is case-insensitive (RFC 9110), the key is not", async () => {
     for (const scheme of ["bearer", "BEARER", "bEaReR"]) {
       const r = await new Api(system).get("/v1/wallets", { authorization: `${scheme} ${alice.key}` });
