@@ -74,15 +74,8 @@ export type ExpiredHold = HoldFacts & { expiresAt: Date; attempt: number };
  * accepted yet, or every one accepted failed (the next `attempt`). A hold whose expiry void is
  * pending, waiting behind its partition's backlog, is skipped, so it cannot hold back the
  * expiry of others; one whose voids failed {@link MAX_EXPIRY_ATTEMPTS} times is skipped too.
- * So is one with a capture or void accepted before its expiry and still in the queue: that step
- * decides the hold (if it fails, the hold is still active at the next sweep), where an expiry
- * void behind it would only fail `hold_not_active`, an operation and a webhook the client never
- * asked for. The queue is read once per page (`stepping`), in its key's order, each row a probe
- * of the operations' key: no plan scans either table whole (the sweeper's sessions have
- * `enable_seqscan` off, and a join to the queue planned as its sequential scan cost enough to set
- * off JIT compilation, a quarter of a second a sweep). Each attempt's key is a probe of the
- * client's idempotency index (`LIMIT 1` keeps the planner from joining the keys to every
- * operation of the client, hashed, per hold).
+ * Each attempt's key is a probe of the client's idempotency index (`LIMIT 1` keeps the planner
+ * from joining the keys to every operation of the client, hashed, per hold).
  */
 export async function expiredHolds(
   db: Queryable,
@@ -91,12 +84,7 @@ export async function expiredHolds(
 ): Promise<ExpiredHold[]> {
   const r = await db.query<FactsRow & { expires_at: Date; attempt: number }>({
     name: "holds.expired",
-    text: `WITH stepping AS MATERIALIZED (
-             SELECT s.hold_id, s.created_at FROM operations s
-             WHERE s.id = ANY (ARRAY(SELECT q.operation_id FROM pending_operations q ORDER BY q.partition, q.seq))
-               AND s.hold_id IS NOT NULL
-           )
-           SELECT ${FACTS}, h.expires_at, coalesce(last.attempt, 0) + 1 AS attempt
+    text: `SELECT ${FACTS}, h.expires_at, coalesce(last.attempt, 0) + 1 AS attempt
            FROM holds h
            JOIN operations o ON o.id = h.operation_id
            LEFT JOIN LATERAL (
@@ -112,9 +100,6 @@ export async function expiredHolds(
            WHERE h.status = 'active' AND h.expires_at <= now()
              AND ($2::timestamptz IS NULL OR (h.expires_at, h.operation_id) > ($2, $3::uuid))
              AND last.status IS DISTINCT FROM 'pending' AND coalesce(last.attempt, 0) < ${MAX_EXPIRY_ATTEMPTS}
-             AND NOT EXISTS (
-               SELECT 1 FROM stepping WHERE stepping.hold_id = h.operation_id AND stepping.created_at < h.expires_at
-             )
            ORDER BY h.expires_at, h.operation_id
            LIMIT $1`,
     values: [limit, after?.expiresAt ?? null, after?.id ?? null],
