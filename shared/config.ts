@@ -159,7 +159,7 @@ export const apiConfigSchema = baseConfigSchema
       ),
     RATE_LIMIT_WINDOW_SECONDS: int(1, 3_600).default(10).describe("Length of the fixed rate-limit window, s"),
     AUTH_FAILURES_PER_ADDRESS: int(0, 1_000_000)
-      .default(50)
+      .default(1_000)
       .describe(
         "Requests with API keys that match no client (or a wrong operator token) that one client address may make per 10 s to one api process before any key that process does not know, the operator's included, gets 429 without a database read; 0 turns the bound off",
       ),

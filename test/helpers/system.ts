@@ -4,8 +4,9 @@ import { once } from "node:events";
 import { createWriteStream, readFileSync } from "node:fs";
 import { type Logger, pino } from "pino";
 import { inject } from "vitest";
+import type { z } from "zod";
 import { type RunningApi, startApi } from "../../api/start-api.ts";
-import { apiConfigSchema, workerConfigSchema } from "../../shared/config.ts";
+import { apiConfigSchema, parseConfig, workerConfigSchema } from "../../shared/config.ts";
 import { type DbHandle, openDb } from "../../shared/db/client.ts";
 import { runMigrations } from "../../shared/db/migrate.ts";
 import type { Operation } from "../../shared/db/schema/index.ts";
@@ -100,6 +101,13 @@ const silent = pino({ level: "silent" });
  * A whole system on a fresh database (cloned from the migrated template) and a fresh queue
  * prefix: the api in this process on a free port, workers as real processes.
  */
+/** `settings` read as a process reads its environment (an empty value is unset: the default). */
+function configOf<S extends z.ZodType>(schema: S, settings: Record<string, string>): Readonly<z.infer<S>> {
+  const parsed = parseConfig(schema, settings);
+  if (!parsed.ok) throw new Error(`bad test settings: ${parsed.problems.join("; ")}`);
+  return parsed.config;
+}
+
 export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem> {
   const partitions = opts.partitions ?? 4;
   const batchCap = opts.batchCap ?? 100;
@@ -139,7 +147,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     AUTH_FAILURES_PER_ADDRESS: "0",
     ...opts.apiSettings,
   };
-  const apiConfig = apiConfigSchema.parse(apiSettings);
+  const apiConfig = configOf(apiConfigSchema, apiSettings);
   const api: RunningApi = await startApi(apiConfig, log, {
     ...(opts.afterInsert ? { afterInsert: opts.afterInsert } : {}),
     ...(opts.ring ? { ring: opts.ring } : {}),
@@ -195,7 +203,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
       return code as number | null;
     },
     async startExtraApi(settings = {}) {
-      const extra = await startApi(apiConfigSchema.parse({ ...apiSettings, ...settings }), silent);
+      const extra = await startApi(configOf(apiConfigSchema, { ...apiSettings, ...settings }), silent);
       extraApis.push(extra);
       return Object.assign(extra, { baseUrl: `http://127.0.0.1:${extra.port}` });
     },
@@ -203,7 +211,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem>
     inProcessWorkers: inProcess,
     async startInProcessWorker(hooks, webhooks, settings = {}) {
       const w = await startWorker(
-        workerConfigSchema.parse({ ...workerEnv, ...settings }),
+        configOf(workerConfigSchema, { ...workerEnv, ...settings }),
         log,
         hooks,
         webhooks,

@@ -130,3 +130,26 @@ describe("the bound counts only keys that match nothing", () => {
     expect((await asAdmin(ADMIN_TOKEN, "127.0.0.11")).status).toBe(201);
   });
 });
+
+describe("the default bound (AUTH_FAILURES_PER_ADDRESS unset)", () => {
+  it("a test suite's worth of wrong keys from one address is answered 401, and the operator's token then still creates a client", async () => {
+    // Behind `docker compose` every request reaches the api from the bridge's one address: an
+    // external suite's wrong-key cases (each route, each variant) must all read 401, as API.md says.
+    const fresh = await system.startExtraApi({ AUTH_FAILURES_PER_ADDRESS: "" });
+    const from = (token: string, path = "/v1/wallets", body?: unknown) =>
+      requestOnOwnConnection(`${fresh.baseUrl}${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        headers: { authorization: `Bearer ${token}` },
+        body,
+        localAddress: "127.0.0.14",
+      });
+    const wrong = Array.from({ length: 100 }, (_, i) => [`wrong-${i}`, `sk_test_${i}`, randomKey()]).flat();
+    for (let i = 0; i < wrong.length; i += 30) {
+      const replies = await Promise.all(wrong.slice(i, i + 30).map((key) => from(key)));
+      for (const r of replies) expectProblem(r, "unauthorized");
+    }
+    const created = await from(ADMIN_TOKEN, "/v1/clients", { name: "after the wrong keys" });
+    expect(created.status).toBe(201);
+    expect((await from(created.body.apiKey as string)).status).toBe(200);
+  });
+});
