@@ -118,8 +118,9 @@ const staleSql = (graceMs: number) => sql`
  * `metadata.reason = "expired"`, under its client and the key {@link expiryKey} of its attempt,
  * exactly one per hold and attempt however many sweepers run (the unique key decides; a second
  * insert does nothing). Applied in the partition's order, it cannot race a capture: whichever was
- * accepted first wins. Holds whose void waits are skipped (hold-facts-repo.ts `expiredHolds`),
- * and the sweep pages on by expiry, so a backlogged partition's holds do not starve the others'.
+ * accepted first wins. Holds whose capture or void waits in the queue are skipped
+ * (hold-facts-repo.ts `expiredHolds`): that step decides the hold, and a backlogged partition's
+ * holds do not starve the others', as the sweep pages on by expiry.
  */
 async function expireHolds(deps: SweeperDeps): Promise<void> {
   let after: ExpiredHold | undefined;

@@ -71,11 +71,14 @@ export type ExpiredHold = HoldFacts & { expiresAt: Date; attempt: number };
 /**
  * Up to `limit` active holds whose expiry has passed, by expiry then id, after `after` (a page's
  * last hold; the partial index of active holds by expiry), that need an expiry void: none was
- * accepted yet, or every one accepted failed (the next `attempt`). A hold whose expiry void is
- * pending, waiting behind its partition's backlog, is skipped, so it cannot hold back the
- * expiry of others; one whose voids failed {@link MAX_EXPIRY_ATTEMPTS} times is skipped too.
- * Each attempt's key is a probe of the client's idempotency index (`LIMIT 1` keeps the planner
- * from joining the keys to every operation of the client, hashed, per hold).
+ * accepted yet, or every one accepted failed (the next `attempt`). A hold with a capture or void
+ * pending (the client's, accepted before the expiry: it wins; or its own expiry void, waiting
+ * behind its partition's backlog) is skipped, so it gets no void that could only fail and
+ * cannot hold back the expiry of others. One whose voids failed {@link MAX_EXPIRY_ATTEMPTS}
+ * times is skipped too. Each attempt's key is a probe of the client's idempotency index, and the
+ * pending step a probe of the captures and voids by hold (`LIMIT 1` keeps the planner from
+ * joining them to every operation of the client, hashed, or to every capture and void, merged,
+ * instead of reading the active holds by expiry).
  */
 export async function expiredHolds(
   db: Queryable,
@@ -88,18 +91,23 @@ export async function expiredHolds(
            FROM holds h
            JOIN operations o ON o.id = h.operation_id
            LEFT JOIN LATERAL (
-             SELECT n AS attempt, v.status
+             SELECT n AS attempt
              FROM generate_series(1, ${MAX_EXPIRY_ATTEMPTS}) AS n
              CROSS JOIN LATERAL (
-               SELECT v.status FROM operations v
+               SELECT FROM operations v
                WHERE v.client_id = o.client_id AND v.idempotency_key = ${EXPIRY_KEY_SQL("h.operation_id", "n")}
                LIMIT 1
              ) v
              ORDER BY n DESC LIMIT 1
            ) last ON true
+           LEFT JOIN LATERAL (
+             SELECT true AS queued FROM operations s
+             WHERE s.hold_id = h.operation_id AND s.status = 'pending'
+             LIMIT 1
+           ) step ON true
            WHERE h.status = 'active' AND h.expires_at <= now()
              AND ($2::timestamptz IS NULL OR (h.expires_at, h.operation_id) > ($2, $3::uuid))
-             AND last.status IS DISTINCT FROM 'pending' AND coalesce(last.attempt, 0) < ${MAX_EXPIRY_ATTEMPTS}
+             AND coalesce(last.attempt, 0) < ${MAX_EXPIRY_ATTEMPTS} AND step.queued IS NULL
            ORDER BY h.expires_at, h.operation_id
            LIMIT $1`,
     values: [limit, after?.expiresAt ?? null, after?.id ?? null],

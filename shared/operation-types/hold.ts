@@ -29,7 +29,7 @@ export const hold = defineOperationType({
     operationId: "createHold",
     tag: "Holds",
     summary: "Reserve money (authorize)",
-    description: `Reserves \`amount\` of the source wallet's available balance for a later capture to \`toWalletId\` (any existing wallet of the same currency), asynchronously: once applied the source's \`heldBalance\` grows and its \`availableBalance\` shrinks, no entry is posted, and the operation's \`hold\` shows the hold's state; or it fails \`insufficient_funds\`. A hold still active at \`expiresAt\` (its \`createdAt\` plus \`expiresInSeconds\`) is voided by the system: a \`void\` operation with \`metadata.reason = "expired"\` appears in the client's operations and webhooks. ${HOLD_STEPS}`,
+    description: `Reserves \`amount\` of the source wallet's available balance for a later capture to \`toWalletId\` (any existing wallet of the same currency), asynchronously: once applied the source's \`heldBalance\` grows and its \`availableBalance\` shrinks, no entry is posted, and the operation's \`hold\` shows the hold's state; or it fails \`insufficient_funds\`. A hold still active at \`expiresAt\` (its \`createdAt\` plus \`expiresInSeconds\`) is voided by the system: a \`void\` operation with \`metadata.reason = "expired"\` appears in the client's operations and webhooks, unless a capture or void accepted before \`expiresAt\` is still waiting to be applied (that step decides the hold). ${HOLD_STEPS}`,
     notFound: "wallet_not_found",
   },
   ledger: { posts: false, funding: null, refundable: false },

@@ -6,6 +6,7 @@ export interface PlanNode {
   "Node Type": string;
   "Relation Name"?: string;
   "Index Name"?: string;
+  "Index Cond"?: string;
   "Plan Rows": number;
   "Actual Rows": number;
   "Actual Loops": number;

@@ -66,7 +66,7 @@ describe("db:migrate and PARTITIONS", () => {
   });
 });
 
-describe("migrations 0004-0009 (the write path) on a database of the 0003 schema, with data", () => {
+describe("migrations 0004-0010 (the write path) on a database of the 0003 schema, with data", () => {
   it("queues the pending operations, drops the foreign keys for the triggers, and the ledger goes on", async () => {
     await withAdminPg((c) => c.query(`CREATE DATABASE ${populated}`));
     const oldUrl = dbUrl(populated);
@@ -104,6 +104,18 @@ describe("migrations 0004-0009 (the write path) on a database of the 0003 schema
                 'USD', '00000000-0000-7000-8000-00000000000a', '00000000-0000-7000-8000-00000000000b', 0, 'k3', 'h', NULL, 3),
                ('00000000-0000-7000-8000-000000000102', '00000000-0000-7000-8000-000000000001', 'top_up', 'pending', 5,
                 'USD', NULL, '00000000-0000-7000-8000-00000000000b', 1, 'k2', 'h', NULL, 2)`);
+      // A hold of A that failed, and a void of it that failed too (migration 0010 indexes it).
+      await handle.db.execute(sql`
+        INSERT INTO operations (id, client_id, type, status, failure_code, amount, currency, from_wallet_id,
+                                to_wallet_id, partition, idempotency_key, request_hash, completed_at, seq,
+                                expires_at, hold_id)
+        VALUES ('00000000-0000-7000-8000-000000000104', '00000000-0000-7000-8000-000000000001', 'hold', 'failed',
+                'insufficient_funds', 500, 'USD', '00000000-0000-7000-8000-00000000000a',
+                '00000000-0000-7000-8000-00000000000b', 0, 'k4', 'h', now(), 4, now(), NULL),
+               ('00000000-0000-7000-8000-000000000105', '00000000-0000-7000-8000-000000000001', 'void', 'failed',
+                'hold_not_active', 500, 'USD', '00000000-0000-7000-8000-00000000000a',
+                '00000000-0000-7000-8000-00000000000b', 0, 'k5', 'h', now(), 5, NULL,
+                '00000000-0000-7000-8000-000000000104')`);
       await handle.db.execute(sql`
         INSERT INTO entries (id, operation_id, wallet_id, amount, balance_after, wallet_version)
         VALUES (gen_random_uuid(), '00000000-0000-7000-8000-000000000101', '00000000-0000-7000-8000-0000000000f0', -100, -100, 1),
@@ -199,6 +211,8 @@ describe("migrations 0004-0009 (the write path) on a database of the 0003 schema
         { type: "top_up", refund_of: null, refunded_amount: 0 },
         { type: "top_up", refund_of: null, refunded_amount: 0 },
         { type: "transfer", refund_of: null, refunded_amount: 0 },
+        { type: "hold", refund_of: null, refunded_amount: 0 },
+        { type: "void", refund_of: null, refunded_amount: 0 },
       ]);
       // Migration 0006: each wallet index holds only the operations with a wallet on its side, and
       // still serves a wallet's operations under a generic plan (the parameter implies the predicate).
@@ -223,6 +237,8 @@ describe("migrations 0004-0009 (the write path) on a database of the 0003 schema
         expect((await tx.execute(sql`EXECUTE credited(${b})`)).rows).toEqual([
           { id: "00000000-0000-7000-8000-000000000102" },
           { id: "00000000-0000-7000-8000-000000000103" },
+          { id: "00000000-0000-7000-8000-000000000104" },
+          { id: "00000000-0000-7000-8000-000000000105" },
         ]);
         await tx.execute(sql`DEALLOCATE credited`);
       });
@@ -248,6 +264,21 @@ describe("migrations 0004-0009 (the write path) on a database of the 0003 schema
       );
       const pageOf = new Map(before.rows.map((r) => [r.id, r.page]));
       expect(after.rows.filter((r) => pageOf.get(r.id) !== r.page)).toEqual([]);
+
+      // Migration 0010: a hold's captures and voids are found by hold, through the new partial
+      // index, under a generic plan (the sweeper's probe), the old release's void among them.
+      await handle.db.transaction(async (tx) => {
+        await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+        await tx.execute(sql`SET LOCAL plan_cache_mode = force_generic_plan`);
+        await tx.execute(sql`PREPARE steps(uuid) AS SELECT id::text FROM operations WHERE hold_id = $1`);
+        const h = sql.raw("'00000000-0000-7000-8000-000000000104'");
+        const plan = await tx.execute<{ "QUERY PLAN": string }>(sql`EXPLAIN (COSTS OFF) EXECUTE steps(${h})`);
+        expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain("operations_hold_id_idx");
+        expect((await tx.execute(sql`EXECUTE steps(${h})`)).rows).toEqual([
+          { id: "00000000-0000-7000-8000-000000000105" },
+        ]);
+        await tx.execute(sql`DEALLOCATE steps`);
+      });
 
       const report = await auditLedger(handle.db, { pendingBoundSeconds: 0 });
       expect(report.checks.filter((c) => c.violations > 0)).toEqual([]);

@@ -115,6 +115,10 @@ export const operations = pgTable(
     // destination, so each leaves one of them alone (migration 0006).
     index("operations_from_wallet_id_idx").on(t.fromWalletId, t.id).where(sql`${t.fromWalletId} IS NOT NULL`),
     index("operations_to_wallet_id_idx").on(t.toWalletId, t.id).where(sql`${t.toWalletId} IS NOT NULL`),
+    // A hold's captures and voids (no other type has a hold), for the sweeper: a hold whose
+    // capture or void waits in the queue gets no expiry void (migration 0010). `hold_id` never
+    // changes, so the status update stays HOT.
+    index("operations_hold_id_idx").on(t.holdId).where(sql`${t.holdId} IS NOT NULL`),
   ],
 );
 
