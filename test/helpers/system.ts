@@ -97,10 +97,6 @@ export interface TestSystem {
 
 const silent = pino({ level: "silent" });
 
-/**
- * A whole system on a fresh database (cloned from the migrated template) and a fresh queue
- * prefix: the api in this process on a free port, workers as real processes.
- */
 /** `settings` read as a process reads its environment (an empty value is unset: the default). */
 function configOf<S extends z.ZodType>(schema: S, settings: Record<string, string>): Readonly<z.infer<S>> {
   const parsed = parseConfig(schema, settings);
@@ -108,6 +104,10 @@ function configOf<S extends z.ZodType>(schema: S, settings: Record<string, strin
   return parsed.config;
 }
 
+/**
+ * A whole system on a fresh database (cloned from the migrated template) and a fresh queue
+ * prefix: the api in this process on a free port, workers as real processes.
+ */
 export async function startSystem(opts: SystemOptions = {}): Promise<TestSystem> {
   const partitions = opts.partitions ?? 4;
   const batchCap = opts.batchCap ?? 100;
