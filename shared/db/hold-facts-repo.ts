@@ -72,13 +72,14 @@ export type ExpiredHold = HoldFacts & { expiresAt: Date; attempt: number };
  * Up to `limit` active holds whose expiry has passed, by expiry then id, after `after` (a page's
  * last hold; the partial index of active holds by expiry), that need an expiry void: none was
  * accepted yet, or every one accepted failed (the next `attempt`). A hold with a capture or void
- * pending (the client's, accepted before the expiry: it wins; or its own expiry void, waiting
- * behind its partition's backlog) is skipped, so it gets no void that could only fail and
- * cannot hold back the expiry of others. One whose voids failed {@link MAX_EXPIRY_ATTEMPTS}
- * times is skipped too. Each attempt's key is a probe of the client's idempotency index, and the
- * pending step a probe of the captures and voids by hold (`LIMIT 1` keeps the planner from
- * joining them to every operation of the client, hashed, or to every capture and void, merged,
- * instead of reading the active holds by expiry).
+ * pending that decides it is skipped: the client's, accepted before the expiry (it wins, where a
+ * void behind it could only fail), or its own expiry void, waiting behind its partition's backlog
+ * (so it cannot hold back the expiry of others). A step accepted at or after the expiry decides
+ * nothing (it fails `hold_not_active`) and does not delay the void. One whose voids failed
+ * {@link MAX_EXPIRY_ATTEMPTS} times is skipped too. Each attempt's key is a probe of the client's
+ * idempotency index, and the pending step a probe of the captures and voids by hold (`LIMIT 1`
+ * keeps the planner from joining them to every operation of the client, hashed, or to every
+ * capture and void, merged, instead of reading the active holds by expiry).
  */
 export async function expiredHolds(
   db: Queryable,
@@ -103,6 +104,7 @@ export async function expiredHolds(
            LEFT JOIN LATERAL (
              SELECT true AS queued FROM operations s
              WHERE s.hold_id = h.operation_id AND s.status = 'pending'
+               AND (s.created_at < h.expires_at OR s.idempotency_key LIKE '${EXPIRY_KEY_PREFIX}%')
              LIMIT 1
            ) step ON true
            WHERE h.status = 'active' AND h.expires_at <= now()

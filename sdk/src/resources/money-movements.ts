@@ -88,7 +88,8 @@ export class Payouts {
 /**
  * Holds (authorize, then capture or void): `create` reserves money of the client's wallet for a
  * destination, `capture` moves all or part of it (the rest is released), `void` releases it.
- * A hold still active at its `expiresAt` is voided by the system.
+ * A hold still active at its `expiresAt` is voided by the system, unless a capture or void
+ * accepted before then still waits to be applied (that step decides the hold).
  */
 export class Holds {
   readonly #transport: Transport;
