@@ -11,11 +11,8 @@ import type { Queryable } from "./client.ts";
 export const EXPIRY_KEY_PREFIX = "hold expired · ";
 export const expiryKey = (holdId: string, attempt = 1): string =>
   attempt === 1 ? `${EXPIRY_KEY_PREFIX}${holdId}` : `${EXPIRY_KEY_PREFIX}${holdId} · ${attempt}`;
-/** Expiry voids tried per hold at most: each is one index probe of every sweep's scan. */
+/** Expiry voids tried per hold at most. */
 export const MAX_EXPIRY_ATTEMPTS = 5;
-/** {@link expiryKey} in SQL, of a hold id and an attempt number. */
-const EXPIRY_KEY_SQL = (holdId: string, attempt: string) =>
-  `'${EXPIRY_KEY_PREFIX}' || ${holdId} || CASE WHEN ${attempt} = 1 THEN '' ELSE ' · ' || ${attempt} END`;
 
 /**
  * What a capture or void of a hold needs of it, at acceptance (the api) or when the sweeper
@@ -71,45 +68,35 @@ export type ExpiredHold = HoldFacts & { expiresAt: Date; attempt: number };
 /**
  * Up to `limit` active holds whose expiry has passed, by expiry then id, after `after` (a page's
  * last hold; the partial index of active holds by expiry), that need an expiry void: none was
- * accepted yet, or every one accepted failed (the next `attempt`). A hold with a capture or void
- * pending that decides it is skipped: the client's, accepted before the expiry (it wins, where a
- * void behind it could only fail), or its own expiry void, waiting behind its partition's backlog
- * (so it cannot hold back the expiry of others). A step accepted at or after the expiry decides
- * nothing (it fails `hold_not_active`) and does not delay the void. One whose voids failed
- * {@link MAX_EXPIRY_ATTEMPTS} times is skipped too. Each attempt's key is a probe of the client's
- * idempotency index, and the pending step a probe of the captures and voids by hold (`LIMIT 1`
- * keeps the planner from joining them to every operation of the client, hashed, or to every
- * capture and void, merged, instead of reading the active holds by expiry).
+ * accepted yet, or every one accepted failed (the next `attempt` is one more than their count).
+ * A hold with a pending step that decides it is skipped: the client's capture or void accepted
+ * before the expiry (it wins, where a void behind it could only fail), or its own expiry void,
+ * waiting behind its partition's backlog (so it cannot hold back the expiry of others). A step
+ * accepted at or after the expiry decides nothing (it fails `hold_not_active`) and does not delay
+ * the void. One whose voids failed {@link MAX_EXPIRY_ATTEMPTS} times is skipped too. Each hold's
+ * steps, its expiry voids among them, are one probe of the partial index of `operations` by
+ * `hold_id` (an aggregate per hold: the planner cannot join it to every capture and void, nor to
+ * every operation of the client as a probe of each attempt's key once was).
  */
 export async function expiredHolds(
   db: Queryable,
   limit: number,
   after?: { expiresAt: Date; id: string },
 ): Promise<ExpiredHold[]> {
+  const expiry = `starts_with(s.idempotency_key, '${EXPIRY_KEY_PREFIX}' || h.operation_id)`;
   const r = await db.query<FactsRow & { expires_at: Date; attempt: number }>({
     name: "holds.expired",
-    text: `SELECT ${FACTS}, h.expires_at, coalesce(last.attempt, 0) + 1 AS attempt
+    text: `SELECT ${FACTS}, h.expires_at, steps.expiry_voids + 1 AS attempt
            FROM holds h
            JOIN operations o ON o.id = h.operation_id
-           LEFT JOIN LATERAL (
-             SELECT n AS attempt
-             FROM generate_series(1, ${MAX_EXPIRY_ATTEMPTS}) AS n
-             CROSS JOIN LATERAL (
-               SELECT FROM operations v
-               WHERE v.client_id = o.client_id AND v.idempotency_key = ${EXPIRY_KEY_SQL("h.operation_id", "n")}
-               LIMIT 1
-             ) v
-             ORDER BY n DESC LIMIT 1
-           ) last ON true
-           LEFT JOIN LATERAL (
-             SELECT true AS queued FROM operations s
-             WHERE s.hold_id = h.operation_id AND s.status = 'pending'
-               AND (s.created_at < h.expires_at OR s.idempotency_key LIKE '${EXPIRY_KEY_PREFIX}%')
-             LIMIT 1
-           ) step ON true
+           CROSS JOIN LATERAL (
+             SELECT count(*) FILTER (WHERE ${expiry})::int AS expiry_voids,
+                    coalesce(bool_or(s.status = 'pending' AND (s.created_at < h.expires_at OR ${expiry})), false) AS queued
+             FROM operations s WHERE s.hold_id = h.operation_id
+           ) steps
            WHERE h.status = 'active' AND h.expires_at <= now()
              AND ($2::timestamptz IS NULL OR (h.expires_at, h.operation_id) > ($2, $3::uuid))
-             AND coalesce(last.attempt, 0) < ${MAX_EXPIRY_ATTEMPTS} AND step.queued IS NULL
+             AND steps.expiry_voids < ${MAX_EXPIRY_ATTEMPTS} AND NOT steps.queued
            ORDER BY h.expires_at, h.operation_id
            LIMIT $1`,
     values: [limit, after?.expiresAt ?? null, after?.id ?? null],

@@ -68,10 +68,10 @@ async function walletsByPartition(): Promise<[string, string]> {
 /**
  * The sweeper's read of expired holds, run as a worker runs it (its session settings: one generic
  * plan; auto_explain, analyzed), reads `operations` by key only: each candidate hold's operation,
- * one probe per attempt's expiry key, and one of its captures and voids (by hold). It once joined
- * the attempts' keys to every operation of the hold's client, hashed, per hold: here 2,000 rows
- * for each of the 1,000 holds, 160-330 ms a sweep, and a client with millions of operations would
- * have cost millions per expired hold at every sweep.
+ * and its captures and voids (by hold), its expiry voids among them. It once joined the attempts'
+ * expiry keys to every operation of the hold's client, hashed, per hold: here 2,000 rows for each
+ * of the 1,000 holds, 160-330 ms a sweep, and a client with millions of operations would have
+ * cost millions per expired hold at every sweep.
  */
 async function expectSweepReadsByKey(holds: number): Promise<void> {
   const plans: PlanNode[] = [];
