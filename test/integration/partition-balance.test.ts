@@ -24,8 +24,11 @@ describe.each(REDIS_MODES)("partition balance ($name)", (mode) => {
       ...(await cluster.options(mode)),
     });
     api = await newClient(system);
-    // Wallets in every partition, so the worker that joins has work in whichever it is dealt.
-    wallets = await walletsInEveryPartition(system, api, 16);
+    // Wallets in every partition, so the worker that joins has work in whichever it is dealt; six
+    // per partition on average, so that on a busy machine no partition's runner drains and ends
+    // between two of its loops' requests when the second worker joins (with 16, one CI run saw
+    // the first worker's partitions dealt away while none of their runners ran: no hand-over).
+    wallets = await walletsInEveryPartition(system, api, 48);
     for (const w of wallets) await api.topUp(w, 1_000_000);
   });
   afterAll(async () => system?.stop());
