@@ -7,7 +7,7 @@ import { ensureFundingAccounts, insertWallet, listClientWallets } from "../../sh
 import { ApiError } from "../../shared/errors.ts";
 import { idSchema } from "../../shared/http/fields.ts";
 import { type BalanceAtResource, entryResource, walletResource } from "../../shared/http/resources.ts";
-import { balanceAtQuery, createWalletBody, instantAsSent, pageQuery } from "../../shared/http/schemas.ts";
+import { balanceAtQuery, createWalletBody, pageQuery } from "../../shared/http/schemas.ts";
 import { newId, partitionOf } from "../../shared/ids.ts";
 import { toJsonAmount } from "../../shared/money.ts";
 import { clientIdOf } from "../middleware/auth.ts";
@@ -64,7 +64,7 @@ export function walletsRoute(deps: WalletsDeps): Router {
 
   router.get("/:id/balance", async (req, res) => {
     const clientId = clientIdOf(res);
-    const { at } = validate(balanceAtQuery, { ...req.query, at: instantAsSent(req.query.at) }, "query");
+    const { at } = validate(balanceAtQuery, req.query, "query");
     const instant = new Date(at);
     const wallet = await ownWallet(deps.db, clientId, req.params.id);
     // Compared with Postgres's clock, which stamps the entries, not this host's.

@@ -58,27 +58,27 @@ export const listOperationsQuery = pageQuery.extend({
   type: z.enum(OPERATION_TYPES).optional(),
 });
 
-/** `GET /v1/wallets/:id/balance?at=`: an ISO 8601 instant with `Z` or an offset (not in the future: the route checks). */
-export const balanceAtQuery = z.object({
-  at: z.iso
-    .datetime({ offset: true })
-    .describe(
-      "ISO 8601 time with Z or an offset, in RFC 3339's form (seconds required, the offset Z or ±hh:mm; t and z in either case; a + sent unencoded, read as a space, is taken as +), e.g. 2026-12-01T00:00:00Z",
-    ),
-});
-
 /**
- * `at` as a client may have sent it, made what {@link balanceAtQuery} reads: an offset's `+`
- * arrives as a space when the query was not percent-encoded (a query reads `+` as a space), and
- * RFC 3339 allows a lower-case `t` and `z`. Anything else is left to the schema to refuse.
+ * `at` as a client may have sent it, put in RFC 3339's canonical form: an offset's `+` arrives
+ * as a space when the query was not percent-encoded (a query reads `+` as a space), and RFC 3339
+ * allows a lower-case `t` and `z`. Anything else is left to the schema to refuse.
  */
-export function instantAsSent(at: unknown): unknown {
+function instantAsSent(at: unknown): unknown {
   if (typeof at !== "string") return at;
   return at
     .replace(/^(\d{4}-\d{2}-\d{2})t/, "$1T")
     .replace(/(\d)z$/, "$1Z")
     .replace(/(\d) (\d{2}:\d{2})$/, "$1+$2");
 }
+
+/** `GET /v1/wallets/:id/balance?at=`: an ISO 8601 instant with `Z` or an offset (not in the future: the route checks). */
+export const balanceAtQuery = z.object({
+  at: z
+    .preprocess(instantAsSent, z.iso.datetime({ offset: true }))
+    .describe(
+      "ISO 8601 time with Z or an offset, in RFC 3339's form (seconds required, the offset Z or ±hh:mm; t and z in either case; a + sent unencoded, read as a space, is taken as +), e.g. 2026-12-01T00:00:00Z",
+    ),
+});
 
 export const getOperationQuery = z.object({
   wait: decimalInt(0, 30, 0, "Seconds to wait while the operation is pending, 0..30 (default 0)"),
