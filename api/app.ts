@@ -113,12 +113,13 @@ export function createApp(deps: AppDeps): express.Express {
   );
   v1.use(rateLimit({ ...deps.rateLimit, metrics: deps.metrics, log: deps.log }));
   v1.use(routeAccess);
-  // Before the 64 KiB body parser: a bulk submission's body may be 1 MiB (this route only).
+  // Each POST route reads its own body, after the checks above (a refused key is 403 whatever the
+  // body) and only once a route matched (an unknown path is 404 whatever its Content-Type); a bulk
+  // submission's body may be 1 MiB, every other one 64 KiB.
   v1.post("/operations/bulk", jsonBodyUpTo("1mb"), bulkHandler(operationDeps));
-  v1.use(jsonBody);
   v1.use("/clients", clientsRoute({ db: deps.db }));
   v1.use("/wallets", walletsRoute({ db: deps.db, partitions: deps.partitions }));
-  for (const t of OPERATION_CATALOG) v1.post(t.path, acceptHandler(operationDeps, t.type));
+  for (const t of OPERATION_CATALOG) v1.post(t.path, jsonBody, acceptHandler(operationDeps, t.type));
   v1.use("/operations", operationsRoute(operationDeps));
   v1.use(
     "/webhook-endpoints",

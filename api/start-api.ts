@@ -15,6 +15,7 @@ import { bounded } from "../shared/redis/bounded.ts";
 import { openRedis, redisTarget } from "../shared/redis/connection.ts";
 import { type HostResolver, systemResolver } from "../shared/webhooks/address-guard.ts";
 import { createApp } from "./app.ts";
+import { answerClientError } from "./client-error.ts";
 import { childMetrics } from "./cluster-metrics.ts";
 import { CompletionWaiters } from "./completion-waiters.ts";
 import { createOpenApiDocument } from "./openapi/openapi-document.ts";
@@ -171,6 +172,7 @@ export async function startApi(
     ...(seams.afterInsert ? { afterInsert: seams.afterInsert } : {}),
   });
   const server = app.listen(config.PORT);
+  server.on("clientError", answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

@@ -6,7 +6,7 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Every POST body of the API but a bulk submission's: 64 KiB. */
+/** Every POST body of the API but a bulk submission's: 64 KiB. Each POST route names its parser. */
 export const jsonBody = jsonBodyUpTo("64kb");
 
 /**
@@ -16,13 +16,7 @@ export const jsonBody = jsonBodyUpTo("64kb");
  */
 export function jsonBodyUpTo(limit: string) {
   const readBody = express.raw({ limit, type: () => true });
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (req.method !== "POST") {
-      next();
-      return;
-    }
-    readJson(readBody, req, res, next);
-  };
+  return (req: Request, res: Response, next: NextFunction): void => readJson(readBody, req, res, next);
 }
 
 function readJson(

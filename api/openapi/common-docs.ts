@@ -58,9 +58,14 @@ const problem = (
 export const problems = {
   badRequest: problem(
     "BadRequest",
-    '`validation_error`: the body, a query parameter or a header does not match its schema (each field in `errors`), or the body is not UTF-8 I-JSON (RFC 7493: an object with two members of the same name, escaped spellings included, is refused, never "the last one wins"), or a number is written with a fraction or an exponent (`1.0`, `1e2`: only integer literals are numbers here), or a member is named `__proto__`. `idempotency_key_required` on POST /v1/top-ups and /v1/transfers without an Idempotency-Key.',
+    '`validation_error`: the body, a query parameter or a header does not match its schema (each field in `errors`), or the body is not UTF-8 I-JSON (RFC 7493: an object with two members of the same name, escaped spellings included, is refused, never "the last one wins"), or a number is written with a fraction or an exponent (`1.0`, `1e2`: only integer literals are numbers here), or a member is named `__proto__`, or the path is not percent-encoded UTF-8, or the request is not well-formed HTTP/1.1 (then with a new request id, and the connection closed). An empty body reads as `{}`. `idempotency_key_required`: a POST that moves or reserves money (top-ups, transfers, payouts, holds, the capture and void of a hold, refunds) without an Idempotency-Key.',
   ),
-  unauthorized: problem("Unauthorized", "`unauthorized`: no bearer key, or one that matches nothing."),
+  // No RateLimit headers: no client's quota was counted for a key that matches nothing.
+  unauthorized: problem(
+    "Unauthorized",
+    "`unauthorized`: no bearer key, or one that matches nothing.",
+    plainHeaders,
+  ),
   forbidden: problem(
     "Forbidden",
     "`forbidden`: a valid key on a route it may not use (the operator's token on a client route, a client's key on /v1/clients).",
@@ -110,8 +115,9 @@ export const problems = {
   },
 } satisfies Record<string, ZodOpenApiResponseObject>;
 
-/** The error answers of every authenticated route. */
+/** The error answers of every authenticated route (a 400 for a path that is not percent-encoded, at least). */
 export const authenticatedErrors: ZodOpenApiResponsesObject = {
+  "400": problems.badRequest,
   "401": problems.unauthorized,
   "403": problems.forbidden,
   "429": problems.rateLimited,
@@ -122,7 +128,6 @@ export const authenticatedErrors: ZodOpenApiResponsesObject = {
 /** The error answers of every authenticated POST: its body is JSON of at most 64 KiB. */
 export const postErrors: ZodOpenApiResponsesObject = {
   ...authenticatedErrors,
-  "400": problems.badRequest,
   "413": problems.payloadTooLarge,
   "415": problems.unsupportedMediaType,
 };
@@ -143,4 +148,8 @@ export const operatorSecurity = [{ operatorToken: [] }];
 
 /** A path parameter `id`. */
 export const idParam = (description: string) =>
-  z.object({ id: z.string().meta({ description: `${description} (a UUID; anything else is a 404)` }) });
+  z.object({
+    id: z.string().meta({
+      description: `${description} (a UUID; anything else is a 404, and a path that is not percent-encoded UTF-8 a 400)`,
+    }),
+  });

@@ -15,7 +15,7 @@ const DESCRIPTION = `A wallet billing API: clients open wallets, top them up, tr
 
 **Limits.** Each client has a request quota per window, shared by all api servers (429 \`rate_limited\`, RateLimit and RateLimit-Policy headers of draft-ietf-httpapi-ratelimit-headers-10). When the system is behind, new money requests get 503 \`overloaded\` with \`Retry-After\` and create nothing; replays are still answered.
 
-**Lists** are newest first, \`?limit=\` 1..100 (default 20) and an opaque \`?cursor=\`; out-of-range values are a 400, never clamped.`;
+**Lists** are newest first, \`?limit=\` 1..100 (default 20) and an opaque \`?cursor=\` from the previous page of the same list (another list's is a 400); out-of-range values are a 400, never clamped.`;
 
 /** `/v1/wallets/:id` → `/v1/wallets/{id}`. */
 export const openApiPath = (expressPath: string): string => expressPath.replace(/:(\w+)/g, "{$1}");

@@ -5,6 +5,7 @@ import { insertClient } from "../../shared/db/client-repo.ts";
 import { createClientBody } from "../../shared/http/schemas.ts";
 import { newId } from "../../shared/ids.ts";
 import { requireAdmin } from "../middleware/auth.ts";
+import { jsonBody } from "../middleware/json-body.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import { validate } from "../validate.ts";
 
@@ -14,7 +15,7 @@ import { validate } from "../validate.ts";
  */
 export function clientsRoute(deps: { db: Database }): Router {
   const router = mountedRouter();
-  router.post("/", requireAdmin, async (req, res) => {
+  router.post("/", requireAdmin, jsonBody, async (req, res) => {
     const body = validate(createClientBody, req.body, "body");
     const apiKey = `sk_${randomBytes(32).toString("base64url")}`;
     const client = await insertClient(deps.db, {

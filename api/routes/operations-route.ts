@@ -65,7 +65,7 @@ export function operationsRoute(deps: OperationsDeps): Router {
   router.get("/", async (req, res) => {
     const clientId = clientIdOf(res);
     const q = validate(listOperationsQuery, req.query, "query");
-    const beforeId = decodeCursor(q.cursor, idSchema);
+    const beforeId = decodeCursor("operations", q.cursor, idSchema);
     if (q.walletId) await ownWallet(deps.db, clientId, q.walletId);
     const { rows, examinedDownTo } = await listClientOperations(deps.db, clientId, {
       limit: q.limit + 1,
@@ -76,6 +76,7 @@ export function operationsRoute(deps: OperationsDeps): Router {
     });
     res.json(
       toPage(
+        "operations",
         rows,
         q.limit,
         (r) => operationResource(r.operation, r.hold),

@@ -11,6 +11,7 @@ import { balanceAtQuery, createWalletBody, pageQuery } from "../../shared/http/s
 import { newId, partitionOf } from "../../shared/ids.ts";
 import { toJsonAmount } from "../../shared/money.ts";
 import { clientIdOf } from "../middleware/auth.ts";
+import { jsonBody } from "../middleware/json-body.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { ownWallet } from "../services/own-wallet.ts";
@@ -26,7 +27,7 @@ export function walletsRoute(deps: WalletsDeps): Router {
   /** Currencies whose funding accounts this process has seen created. */
   const fundedCurrencies = new Set<string>();
 
-  router.post("/", async (req, res) => {
+  router.post("/", jsonBody, async (req, res) => {
     const clientId = clientIdOf(res);
     const body = validate(createWalletBody, req.body ?? {}, "body");
     const id = newId();
@@ -49,12 +50,12 @@ export function walletsRoute(deps: WalletsDeps): Router {
   router.get("/", async (req, res) => {
     const clientId = clientIdOf(res);
     const q = validate(pageQuery, req.query, "query");
-    const beforeId = decodeCursor(q.cursor, idSchema);
+    const beforeId = decodeCursor("wallets", q.cursor, idSchema);
     const rows = await listClientWallets(deps.db, clientId, {
       limit: q.limit + 1,
       ...(beforeId ? { beforeId } : {}),
     });
-    res.json(toPage(rows, q.limit, walletResource, (w) => w.id));
+    res.json(toPage("wallets", rows, q.limit, walletResource, (w) => w.id));
   });
 
   router.get("/:id", async (req, res) => {
@@ -90,7 +91,9 @@ export function walletsRoute(deps: WalletsDeps): Router {
     const q = validate(pageQuery, req.query, "query");
     const wallet = await ownWallet(deps.db, clientId, req.params.id);
     // A wallet version: a positive Postgres bigint (a larger number would be a 500 in the query).
+    const list = `wallets/${wallet.id}/entries`;
     const before = decodeCursor(
+      list,
       q.cursor,
       z
         .string()
@@ -101,7 +104,7 @@ export function walletsRoute(deps: WalletsDeps): Router {
       limit: q.limit + 1,
       ...(before ? { beforeVersion: BigInt(before) } : {}),
     });
-    res.json(toPage(rows, q.limit, entryResource, (e) => e.walletVersion.toString()));
+    res.json(toPage(list, rows, q.limit, entryResource, (e) => e.walletVersion.toString()));
   });
 
   return router;

@@ -21,6 +21,7 @@ import { isUuid, newId } from "../../shared/ids.ts";
 import type { AddressPolicy } from "../../shared/webhooks/address-guard.ts";
 import { checkWebhookUrl } from "../../shared/webhooks/webhook-url.ts";
 import { clientIdOf } from "../middleware/auth.ts";
+import { jsonBody } from "../middleware/json-body.ts";
 import { mountedRouter } from "../middleware/request-context.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { validate } from "../validate.ts";
@@ -44,7 +45,7 @@ const notFound = (): ApiError => new ApiError("not_found", "No webhook endpoint 
 export function webhookEndpointsRoute(deps: WebhookEndpointsDeps): Router {
   const router = mountedRouter();
 
-  router.post("/", async (req, res) => {
+  router.post("/", jsonBody, async (req, res) => {
     const clientId = clientIdOf(res);
     const body = validate(createWebhookEndpointBody, req.body, "body");
     const checked = await checkWebhookUrl(body.url, deps.addressPolicy);
@@ -72,12 +73,12 @@ export function webhookEndpointsRoute(deps: WebhookEndpointsDeps): Router {
   router.get("/", async (req, res) => {
     const clientId = clientIdOf(res);
     const q = validate(pageQuery, req.query, "query");
-    const beforeId = decodeCursor(q.cursor, idSchema);
+    const beforeId = decodeCursor("webhook-endpoints", q.cursor, idSchema);
     const rows = await listClientEndpoints(deps.db, clientId, {
       limit: q.limit + 1,
       ...(beforeId ? { beforeId } : {}),
     });
-    res.json(toPage(rows, q.limit, webhookEndpointResource, (e) => e.id));
+    res.json(toPage("webhook-endpoints", rows, q.limit, webhookEndpointResource, (e) => e.id));
   });
 
   router.delete("/:id", async (req, res) => {
@@ -93,12 +94,13 @@ export function webhookEndpointsRoute(deps: WebhookEndpointsDeps): Router {
     const id = req.params.id;
     const endpoint = isUuid(id) ? await findClientEndpoint(deps.db, clientId, id.toLowerCase()) : undefined;
     if (!endpoint) throw notFound();
-    const beforeId = decodeCursor(q.cursor, idSchema);
+    const list = `webhook-endpoints/${endpoint.id}/deliveries`;
+    const beforeId = decodeCursor(list, q.cursor, idSchema);
     const rows = await listEndpointDeliveries(deps.db, endpoint.id, {
       limit: q.limit + 1,
       ...(beforeId ? { beforeId } : {}),
     });
-    res.json(toPage(rows, q.limit, webhookDeliveryResource, (d) => d.id));
+    res.json(toPage(list, rows, q.limit, webhookDeliveryResource, (d) => d.id));
   });
 
   return router;

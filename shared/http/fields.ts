@@ -35,7 +35,8 @@ export const metadataSchema = z
   )
   .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, "metadata has at most 50 keys")
   .meta({
-    description: "At most 50 keys of 1..40 characters, string values of at most 500 characters",
+    description:
+      "At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000",
     // The refinements above, as the document's keywords. JSON Schema counts a string's length in
     // Unicode code points, as these checks do (zod's own .max would count UTF-16 units).
     override: {

@@ -73,11 +73,15 @@ function instantAsSent(at: unknown): unknown {
 
 /** `GET /v1/wallets/:id/balance?at=`: an ISO 8601 instant with `Z` or an offset (not in the future: the route checks). */
 export const balanceAtQuery = z.object({
-  at: z
-    .preprocess(instantAsSent, z.iso.datetime({ offset: true }))
-    .describe(
+  at: z.preprocess(instantAsSent, z.iso.datetime({ offset: true })).meta({
+    description:
       "ISO 8601 time with Z or an offset, in RFC 3339's form (seconds required, the offset Z or ±hh:mm; t and z in either case; a + sent unencoded, read as a space, is taken as +), e.g. 2026-12-01T00:00:00Z",
-    ),
+    // `format: date-time` (RFC 3339) says it, lower-case `t` and `z` included; zod's pattern
+    // would refuse those, which the server takes.
+    override: ({ jsonSchema }) => {
+      delete jsonSchema.pattern;
+    },
+  }),
 });
 
 export const getOperationQuery = z.object({

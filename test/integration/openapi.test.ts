@@ -86,6 +86,19 @@ function resolve(node: Json): Json {
   return resolve(target);
 }
 
+describe("query values the server takes match the document", () => {
+  it("balance?at= in every form the server reads (lower-case t and z included) is a valid date-time", async () => {
+    const ajv = new Ajv2020({ strict: false });
+    addFormats.default(ajv);
+    const at = doc.paths["/v1/wallets/{id}/balance"].get.parameters.find((p: Json) => p.name === "at");
+    const valid = ajv.compile(at.schema);
+    for (const v of ["2026-12-07T15:00:00Z", "2026-12-07t15:00:00z", "2026-12-07T15:00:00.5+01:00"]) {
+      expect(valid(v), v).toBe(true);
+    }
+    for (const v of ["2026-12-07", "2026-12-07T15:00:00", "yesterday"]) expect(valid(v), v).toBe(false);
+  });
+});
+
 describe("real answers match the document", () => {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats.default(ajv);

@@ -54,6 +54,13 @@ describe.each(REDIS_MODES)("rate limit ($name)", (mode) => {
       expect(sampleValue(samples, "billing_requests_refused_total", { reason: "rate_limited" })).toBe(2);
     });
 
+    it("a key that matches no client is 401 with no RateLimit fields: no quota was counted", async () => {
+      const r = await new Api(system, "sk_matches_nothing").get("/v1/wallets");
+      expectProblem(r, "unauthorized");
+      expect(r.headers.get("ratelimit")).toBeNull();
+      expect(r.headers.get("ratelimit-policy")).toBeNull();
+    });
+
     it("a bulk of n items counts n: one that does not fit is 429 as a whole, nothing created", async () => {
       const api = await newClient(system, "bulk");
       const wallet = await newWallet(api); // 1

@@ -144,6 +144,21 @@ describe("reading a wallet that is not the caller's", () => {
     expectProblem(await api.get(`/v1/wallets/${wallet}/balances`), "not_found");
     await expectNothingMoved(system, before);
   });
+
+  it.each(["/v1/operations", "/v1/wallets/abc", "/v1/nothing-here"])(
+    "a POST to %s (no POST route) is 404 not_found, whatever its body and Content-Type",
+    async (path) => {
+      for (const [contentType, rawBody] of [
+        ["text/plain", "x"],
+        ["application/json", "{"],
+        ["application/json", "{}"],
+      ] as const) {
+        const r = await api.request("POST", path, { rawBody, headers: { "content-type": contentType } });
+        expectProblem(r, "not_found");
+      }
+      await expectNothingMoved(system, before);
+    },
+  );
 });
 
 describe("GET /v1/wallets/:id/balance?at=: a missing, malformed or future instant is 400 validation_error", () => {
@@ -206,6 +221,31 @@ describe("list parameters out of range are 400 validation_error, never clamped",
     expectProblem(await api.get(`/v1/wallets?cursor=${cursorOf({ after: "2" })}`), "validation_error", {
       paths: ["query.cursor"],
     });
+  });
+
+  it("a cursor another list returned is refused, a wallet's entries' by another wallet's too", async () => {
+    const otherWallet = (await api.get("/v1/wallets")).body.data.find(
+      (w: { id: string }) => w.id !== wallet,
+    ).id;
+    const lists = ["/v1/wallets", `/v1/wallets/${wallet}/entries`, "/v1/operations"];
+    const cursors = new Map<string, string>();
+    for (const path of lists) {
+      const first = await api.get(`${path}?limit=1`);
+      expect(first.body.nextCursor, path).toEqual(expect.any(String));
+      cursors.set(path, first.body.nextCursor);
+      expect((await api.get(`${path}?limit=1&cursor=${first.body.nextCursor}`)).status, path).toBe(200);
+    }
+    for (const [from, cursor] of cursors) {
+      for (const path of [...lists, `/v1/wallets/${otherWallet}/entries`, "/v1/webhook-endpoints"]) {
+        if (path === from) continue;
+        expectProblem(await api.get(`${path}?cursor=${cursor}`), "validation_error", {
+          paths: ["query.cursor"],
+        });
+      }
+    }
+    // Filters are not the list: a page of all operations goes on under a status filter.
+    const ops = cursors.get("/v1/operations");
+    expect((await api.get(`/v1/operations?status=succeeded&cursor=${ops}`)).status).toBe(200);
   });
 
   it.each([

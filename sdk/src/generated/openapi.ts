@@ -561,7 +561,7 @@ export interface components {
              * @description Number of entries posted to the wallet; grows by one with each
              */
             version: number;
-            /** @description At most 50 keys of 1..40 characters, string values of at most 500 characters */
+            /** @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000 */
             metadata: {
                 [key: string]: string;
             };
@@ -679,7 +679,7 @@ export interface components {
                 code: "insufficient_funds" | "balance_limit_exceeded" | "hold_not_active" | "amount_exceeds_refundable" | "internal_error";
                 message: string;
             } | null;
-            /** @description At most 50 keys of 1..40 characters, string values of at most 500 characters */
+            /** @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000 */
             metadata: {
                 [key: string]: string;
             };
@@ -796,7 +796,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description `validation_error`: the body, a query parameter or a header does not match its schema (each field in `errors`), or the body is not UTF-8 I-JSON (RFC 7493: an object with two members of the same name, escaped spellings included, is refused, never "the last one wins"), or a number is written with a fraction or an exponent (`1.0`, `1e2`: only integer literals are numbers here), or a member is named `__proto__`. `idempotency_key_required` on POST /v1/top-ups and /v1/transfers without an Idempotency-Key. */
+        /** @description `validation_error`: the body, a query parameter or a header does not match its schema (each field in `errors`), or the body is not UTF-8 I-JSON (RFC 7493: an object with two members of the same name, escaped spellings included, is refused, never "the last one wins"), or a number is written with a fraction or an exponent (`1.0`, `1e2`: only integer literals are numbers here), or a member is named `__proto__`, or the path is not percent-encoded UTF-8, or the request is not well-formed HTTP/1.1 (then with a new request id, and the connection closed). An empty body reads as `{}`. `idempotency_key_required`: a POST that moves or reserves money (top-ups, transfers, payouts, holds, the capture and void of a hold, refunds) without an Idempotency-Key. */
         BadRequest: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -812,8 +812,6 @@ export interface components {
         Unauthorized: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 [name: string]: unknown;
             };
             content: {
@@ -1213,7 +1211,7 @@ export interface operations {
                      */
                     currency?: string;
                     /**
-                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                      * @default {}
                      */
                     metadata?: {
@@ -1250,7 +1248,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Wallet id (a UUID; anything else is a 404) */
+                /** @description Wallet id (a UUID; anything else is a 404, and a path that is not percent-encoded UTF-8 a 400) */
                 id: string;
             };
             cookie?: never;
@@ -1269,6 +1267,7 @@ export interface operations {
                     "application/json": components["schemas"]["Wallet"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["WalletNotFound"];
@@ -1285,7 +1284,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Wallet id (a UUID; anything else is a 404) */
+                /** @description Wallet id (a UUID; anything else is a 404, and a path that is not percent-encoded UTF-8 a 400) */
                 id: string;
             };
             cookie?: never;
@@ -1322,7 +1321,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Wallet id (a UUID; anything else is a 404) */
+                /** @description Wallet id (a UUID; anything else is a 404, and a path that is not percent-encoded UTF-8 a 400) */
                 id: string;
             };
             cookie?: never;
@@ -1395,7 +1394,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Operation id (a UUID; anything else is a 404) */
+                /** @description Operation id (a UUID; anything else is a 404, and a path that is not percent-encoded UTF-8 a 400) */
                 id: string;
             };
             cookie?: never;
@@ -1444,7 +1443,7 @@ export interface operations {
                      */
                     amount: number;
                     /**
-                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                      * @default {}
                      */
                     metadata?: {
@@ -1505,7 +1504,7 @@ export interface operations {
                      */
                     amount: number;
                     /**
-                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                      * @default {}
                      */
                     metadata?: {
@@ -1564,7 +1563,7 @@ export interface operations {
                      */
                     amount: number;
                     /**
-                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                      * @default {}
                      */
                     metadata?: {
@@ -1631,7 +1630,7 @@ export interface operations {
                      */
                     expiresInSeconds?: number;
                     /**
-                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                      * @default {}
                      */
                     metadata?: {
@@ -1677,7 +1676,7 @@ export interface operations {
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
-                /** @description The hold operation's id (a UUID; anything else is a 404) */
+                /** @description The hold operation's id (a UUID; anything else is a 404, and a path that is not percent-encoded UTF-8 a 400) */
                 id: string;
             };
             cookie?: never;
@@ -1691,7 +1690,7 @@ export interface operations {
                      */
                     amount?: number;
                     /**
-                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                      * @default {}
                      */
                     metadata?: {
@@ -1737,7 +1736,7 @@ export interface operations {
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
-                /** @description The hold operation's id (a UUID; anything else is a 404) */
+                /** @description The hold operation's id (a UUID; anything else is a 404, and a path that is not percent-encoded UTF-8 a 400) */
                 id: string;
             };
             cookie?: never;
@@ -1746,7 +1745,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                      * @default {}
                      */
                     metadata?: {
@@ -1808,7 +1807,7 @@ export interface operations {
                      */
                     amount?: number;
                     /**
-                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                     * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                      * @default {}
                      */
                     metadata?: {
@@ -1866,7 +1865,7 @@ export interface operations {
                          */
                         amount: number;
                         /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                          * @default {}
                          */
                         metadata?: {
@@ -1887,7 +1886,7 @@ export interface operations {
                          */
                         amount: number;
                         /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                          * @default {}
                          */
                         metadata?: {
@@ -1906,7 +1905,7 @@ export interface operations {
                          */
                         amount: number;
                         /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                          * @default {}
                          */
                         metadata?: {
@@ -1933,7 +1932,7 @@ export interface operations {
                          */
                         expiresInSeconds?: number;
                         /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                          * @default {}
                          */
                         metadata?: {
@@ -1950,7 +1949,7 @@ export interface operations {
                          */
                         amount?: number;
                         /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                          * @default {}
                          */
                         metadata?: {
@@ -1967,7 +1966,7 @@ export interface operations {
                         holdId: string;
                     } | {
                         /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                          * @default {}
                          */
                         metadata?: {
@@ -1994,7 +1993,7 @@ export interface operations {
                          */
                         amount?: number;
                         /**
-                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters
+                         * @description At most 50 keys of 1..40 characters, string values of at most 500 characters (Unicode code points), well-formed Unicode without U+0000
                          * @default {}
                          */
                         metadata?: {
@@ -2115,7 +2114,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Endpoint id (a UUID; anything else is a 404) */
+                /** @description Endpoint id (a UUID; anything else is a 404, and a path that is not percent-encoded UTF-8 a 400) */
                 id: string;
             };
             cookie?: never;
@@ -2132,6 +2131,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2149,7 +2149,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Endpoint id (a UUID; anything else is a 404) */
+                /** @description Endpoint id (a UUID; anything else is a 404, and a path that is not percent-encoded UTF-8 a 400) */
                 id: string;
             };
             cookie?: never;
