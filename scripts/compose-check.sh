@@ -12,6 +12,8 @@
 #   - `--scale worker=4`: the four share the partitions; operations settle;
 #   - `docker kill` of a worker, then `docker compose restart postgres`, each under load: every
 #     accepted operation ends exactly once, the audit passes;
+#   - a process orphaned in the postgres container (as a timed-out healthcheck leaves one) that
+#     exits 2 does not reset the server;
 #   - `docker compose down` then `up`: every balance, entry and operation is still the same;
 #   - Adminer logs in to the database with the documented credentials;
 #   - `docker compose down -v` at the end, whatever failed.
@@ -291,6 +293,18 @@ restart_pg() {
   say "docker compose restart postgres: done"
 }
 
+# A healthcheck killed on its timeout leaves its children behind; an orphan that exits 2 inside
+# the postgres container must not be taken for a crashed backend (docker-compose.yml, `init`).
+orphan_in_postgres() {
+  local id
+  id=$(docker compose ps -q postgres)
+  docker exec "$id" sh -c 'sh -c "sleep 1; exit 2" &'
+  sleep 3
+  ! docker logs --since 10s "$id" 2>&1 | grep -q "reinitializing" || die "postgres reset on an orphan's exit"
+  docker exec "$id" pg_isready -q -h 127.0.0.1 -U postgres || die "postgres not ready after an orphan's exit"
+  say "an orphaned process exiting 2 in the postgres container: no reset"
+}
+
 restart_postgres() {
   under_load postgres restart_pg
   smoke settle | sed 's/^/    /'
@@ -326,6 +340,7 @@ run "npm run demo (webhooks to this host)" demo
 run "money smoke test, two workers" smoke_two_workers
 run "docker compose up -d --scale worker=4" scale_four
 run "docker kill a worker under load" kill_a_worker
+run "an orphan exiting in the postgres container (a timed-out healthcheck's)" orphan_in_postgres
 run "docker compose restart postgres under load" restart_postgres
 run "docker compose down, then up: nothing changed" down_up
 run "Adminer on 127.0.0.1:8080" adminer

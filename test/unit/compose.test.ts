@@ -175,6 +175,13 @@ describe("docker-compose.yml: topology", () => {
     expect(s.adminer?.stop_signal).toBe("SIGINT");
   });
 
+  it("Postgres and Redis run under Docker's init, so that a timed-out health check's orphans are not theirs", () => {
+    // The postmaster as PID 1 takes an orphan's exit 2 for a crashed backend and resets every
+    // connection (scripts/compose-check.sh reproduces it).
+    expect(s.postgres?.init).toBe(true);
+    expect(s.redis?.init).toBe(true);
+  });
+
   it("Redis keeps an AOF fsynced every second and never evicts (BullMQ)", () => {
     const words = commandWords(s.redis?.command).join(" ");
     expect(words).toContain("--appendonly yes");
