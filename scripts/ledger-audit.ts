@@ -5,10 +5,12 @@ import "../shared/module-resolution.ts";
 // After the hook: drizzle-orm loads without a package look-up per module.
 const { openDb } = await import("../shared/db/client.ts");
 const { auditLedger } = await import("../shared/db/ledger-audit.ts");
+const { errorSummary } = await import("../shared/log-safe.ts");
 
 /**
  * `npm run ledger:audit [-- --pending-bound-seconds=N]`: checks every ledger invariant at one
- * instant (REPEATABLE READ READ ONLY), prints a report, exits 1 on any violation.
+ * instant (REPEATABLE READ READ ONLY), prints a report, exits 1 on any violation; 2 when it could
+ * not run (a bad argument, or the database failed: the error in one line, no stack or SQL).
  */
 const { values } = parseArgs({ options: { "pending-bound-seconds": { type: "string" } } });
 const bound = values["pending-bound-seconds"];
@@ -23,7 +25,16 @@ const { db, close } = openDb({
   applicationName: "billing-ledger-audit",
 });
 const started = performance.now();
-const report = await auditLedger(db, bound === undefined ? {} : { pendingBoundSeconds: Number(bound) });
+const report = await auditLedger(db, bound === undefined ? {} : { pendingBoundSeconds: Number(bound) }).catch(
+  async (err: unknown) => {
+    const { type, code, message } = errorSummary(err);
+    console.error(
+      `ledger:audit: the audit could not run, nothing was checked: ${type}${code ? ` ${code}` : ""}: ${message}`,
+    );
+    await close().catch(() => {});
+    process.exit(2);
+  },
+);
 await close();
 for (const check of report.checks) {
   console.log(

@@ -15,13 +15,26 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.stop());
 
-const runAudit = () =>
+const runAudit = (databaseUrl = system.databaseUrl) =>
   spawnSync(process.execPath, ["scripts/ledger-audit.ts"], {
-    env: { PATH: process.env.PATH ?? "", DATABASE_URL: system.databaseUrl },
+    env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl },
     encoding: "utf8",
   });
 
 describe("ledger audit", () => {
+  it("that cannot run (its database does not answer as asked) exits 2 with the error in one line: no stack, no SQL", () => {
+    const url = new URL(system.databaseUrl);
+    url.pathname = `/no_such_database_${randomUUID().replaceAll("-", "")}`;
+    const r = runAudit(url.toString());
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^ledger:audit: the audit could not run, nothing was checked: .*3D000.*does not exist$/,
+      ),
+    ]);
+  });
+
   it("passes on a healthy ledger and fails, naming the broken invariants, once a balance is tampered with", async () => {
     const a = await newWallet(api);
     const b = await newWallet(api);
