@@ -193,7 +193,7 @@ up() {
   partitions=$(setting api PARTITIONS)
   admin_token=$(setting api ADMIN_TOKEN)
   postgres_password=$(setting postgres POSTGRES_PASSWORD)
-  say "built both images (their unit tests included) and started: $(docker compose ps --format '{{.Service}}' | sort | uniq -c | awk '{printf "%s%s×%s", sep, $2, $1; sep=", "}')"
+  say "built the images (their unit tests included) and started: $(docker compose ps --format '{{.Service}}' | sort | uniq -c | awk '{printf "%s%s×%s", sep, $2, $1; sep=", "}')"
 }
 
 demo() {
@@ -296,11 +296,13 @@ restart_pg() {
 # A healthcheck killed on its timeout leaves its children behind; an orphan that exits 2 inside
 # the postgres container must not be taken for a crashed backend (docker-compose.yml, `init`).
 orphan_in_postgres() {
-  local id
+  local id logs
   id=$(docker compose ps -q postgres)
+  [ -n "$id" ] || die "no postgres container"
   docker exec "$id" sh -c 'sh -c "sleep 1; exit 2" &'
   sleep 3
-  ! docker logs --since 10s "$id" 2>&1 | grep -q "reinitializing" || die "postgres reset on an orphan's exit"
+  logs=$(docker logs --since 10s "$id" 2>&1) || die "could not read the postgres container's log"
+  [[ $logs != *reinitializing* ]] || die "postgres reset on an orphan's exit"
   docker exec "$id" pg_isready -q -h 127.0.0.1 -U postgres || die "postgres not ready after an orphan's exit"
   say "an orphaned process exiting 2 in the postgres container: no reset"
 }

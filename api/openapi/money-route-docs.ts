@@ -91,7 +91,6 @@ export const moneyRouteDocs: RouteDocs = {
     requestParams: { query: pageQuery },
     responses: {
       "200": jsonResponse("A page of wallets", walletPageSchema),
-      "400": problems.badRequest,
       ...authenticatedErrors,
     },
   },
@@ -119,7 +118,6 @@ export const moneyRouteDocs: RouteDocs = {
     requestParams: { path: idParam("Wallet id"), query: balanceAtQuery },
     responses: {
       "200": jsonResponse("The balance then", balanceAtSchema),
-      "400": problems.badRequest,
       "404": problems.walletNotFound,
       ...authenticatedErrors,
     },
@@ -133,7 +131,6 @@ export const moneyRouteDocs: RouteDocs = {
     requestParams: { path: idParam("Wallet id"), query: pageQuery },
     responses: {
       "200": jsonResponse("A page of entries", entryPageSchema),
-      "400": problems.badRequest,
       "404": problems.walletNotFound,
       ...authenticatedErrors,
     },
@@ -147,7 +144,6 @@ export const moneyRouteDocs: RouteDocs = {
     requestParams: { query: listOperationsQuery },
     responses: {
       "200": jsonResponse("A page of operations", operationPageSchema),
-      "400": problems.badRequest,
       "404": problems.walletNotFound,
       ...authenticatedErrors,
     },
@@ -162,7 +158,6 @@ export const moneyRouteDocs: RouteDocs = {
     requestParams: { path: idParam("Operation id"), query: getOperationQuery },
     responses: {
       "200": jsonResponse("The operation", operationSchema),
-      "400": problems.badRequest,
       "404": problems.notFound,
       ...authenticatedErrors,
     },

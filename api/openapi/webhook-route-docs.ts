@@ -42,7 +42,6 @@ export const webhookRouteDocs: RouteDocs = {
     requestParams: { query: pageQuery },
     responses: {
       "200": jsonResponse("A page of endpoints", webhookEndpointPageSchema),
-      "400": problems.badRequest,
       ...authenticatedErrors,
     },
   },
@@ -70,7 +69,6 @@ export const webhookRouteDocs: RouteDocs = {
     requestParams: { path: idParam("Endpoint id"), query: pageQuery },
     responses: {
       "200": jsonResponse("A page of deliveries", webhookDeliveryPageSchema),
-      "400": problems.badRequest,
       "404": problems.notFound,
       ...authenticatedErrors,
     },

@@ -65,7 +65,8 @@ export function operationsRoute(deps: OperationsDeps): Router {
   router.get("/", async (req, res) => {
     const clientId = clientIdOf(res);
     const q = validate(listOperationsQuery, req.query, "query");
-    const beforeId = decodeCursor("operations", q.cursor, idSchema);
+    const list = "operations";
+    const beforeId = decodeCursor(list, q.cursor, idSchema);
     if (q.walletId) await ownWallet(deps.db, clientId, q.walletId);
     const { rows, examinedDownTo } = await listClientOperations(deps.db, clientId, {
       limit: q.limit + 1,
@@ -76,7 +77,7 @@ export function operationsRoute(deps: OperationsDeps): Router {
     });
     res.json(
       toPage(
-        "operations",
+        list,
         rows,
         q.limit,
         (r) => operationResource(r.operation, r.hold),

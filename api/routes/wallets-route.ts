@@ -50,12 +50,13 @@ export function walletsRoute(deps: WalletsDeps): Router {
   router.get("/", async (req, res) => {
     const clientId = clientIdOf(res);
     const q = validate(pageQuery, req.query, "query");
-    const beforeId = decodeCursor("wallets", q.cursor, idSchema);
+    const list = "wallets";
+    const beforeId = decodeCursor(list, q.cursor, idSchema);
     const rows = await listClientWallets(deps.db, clientId, {
       limit: q.limit + 1,
       ...(beforeId ? { beforeId } : {}),
     });
-    res.json(toPage("wallets", rows, q.limit, walletResource, (w) => w.id));
+    res.json(toPage(list, rows, q.limit, walletResource, (w) => w.id));
   });
 
   router.get("/:id", async (req, res) => {

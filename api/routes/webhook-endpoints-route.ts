@@ -73,12 +73,13 @@ export function webhookEndpointsRoute(deps: WebhookEndpointsDeps): Router {
   router.get("/", async (req, res) => {
     const clientId = clientIdOf(res);
     const q = validate(pageQuery, req.query, "query");
-    const beforeId = decodeCursor("webhook-endpoints", q.cursor, idSchema);
+    const list = "webhook-endpoints";
+    const beforeId = decodeCursor(list, q.cursor, idSchema);
     const rows = await listClientEndpoints(deps.db, clientId, {
       limit: q.limit + 1,
       ...(beforeId ? { beforeId } : {}),
     });
-    res.json(toPage("webhook-endpoints", rows, q.limit, webhookEndpointResource, (e) => e.id));
+    res.json(toPage(list, rows, q.limit, webhookEndpointResource, (e) => e.id));
   });
 
   router.delete("/:id", async (req, res) => {

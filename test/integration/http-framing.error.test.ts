@@ -22,8 +22,11 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.stop());
 
-/** Sends `raw` as is and reads the answer until the server closes the connection. */
-async function rawExchange(raw: string): Promise<Reply & { closed: boolean }> {
+/**
+ * Sends `raw` as is and reads the answer until the server closes the connection. `before`: a
+ * request sent first on the same connection, its answer awaited and left out of the result.
+ */
+async function rawExchange(raw: string, before?: string): Promise<Reply & { closed: boolean; text: string }> {
   const { hostname, port } = new URL(system.baseUrl);
   const socket = connect(Number(port), hostname);
   const chunks: Buffer[] = [];
@@ -33,6 +36,13 @@ async function rawExchange(raw: string): Promise<Reply & { closed: boolean }> {
     setTimeout(() => resolve(false), 5_000).unref();
   });
   socket.on("error", () => {});
+  if (before !== undefined) {
+    socket.write(before);
+    await expect
+      .poll(() => Buffer.concat(chunks).toString("utf8"))
+      .toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\n/);
+    chunks.length = 0;
+  }
   socket.write(raw);
   const didClose = await closed;
   socket.destroy();
@@ -42,13 +52,14 @@ async function rawExchange(raw: string): Promise<Reply & { closed: boolean }> {
   const headers = new Headers();
   for (const line of headerLines) {
     const colon = line.indexOf(":");
-    headers.append(line.slice(0, colon), line.slice(colon + 1).trim());
+    if (colon > 0) headers.append(line.slice(0, colon), line.slice(colon + 1).trim());
   }
   return {
     status: Number(statusLine.split(" ")[1]),
     headers,
     body: body === "" ? undefined : JSON.parse(body),
     closed: didClose,
+    text,
   };
 }
 
@@ -76,5 +87,19 @@ describe("requests Node's HTTP parser refuses", () => {
     expect(r.closed).toBe(true);
     expect(r.headers.get("connection")).toBe("close");
     await expectNothingMoved(system, before);
+  });
+
+  it("on a kept-alive connection, after an answered request, too", async () => {
+    const r = await rawExchange("GARBAGE\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    expectProblem(r, "validation_error");
+    expect(r.closed).toBe(true);
+  });
+
+  it("behind a request still being handled (pipelined): the connection is dropped, never a 400 read as its answer", async () => {
+    // One write: Node parses the garbage while the wallet read (authentication, then the row) runs.
+    const read = `GET /v1/wallets/${wallet} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api.key}\r\n\r\n`;
+    const r = await rawExchange(`${read}GARBAGE\r\n\r\n`);
+    expect(r.closed).toBe(true);
+    expect(r.text).not.toMatch(/^HTTP\/1\.1 400 /m);
   });
 });

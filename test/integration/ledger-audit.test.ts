@@ -15,24 +15,43 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.stop());
 
-const runAudit = (databaseUrl = system.databaseUrl) =>
-  spawnSync(process.execPath, ["scripts/ledger-audit.ts"], {
-    env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl },
+/** `databaseUrl` null: none in the environment. */
+const runAudit = (databaseUrl: string | null = system.databaseUrl, args: string[] = []) =>
+  spawnSync(process.execPath, ["scripts/ledger-audit.ts", ...args], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      ...(databaseUrl === null ? {} : { DATABASE_URL: databaseUrl }),
+    },
     encoding: "utf8",
   });
+
+/** Asserts an audit that could not run: exit 2 (1 is a broken ledger), one line saying why, no report. */
+function expectCannotRun(r: ReturnType<typeof runAudit>, why: RegExp): void {
+  expect(r.status).toBe(2);
+  expect(r.stdout).toBe("");
+  const lines = r.stderr.trim().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^ledger:audit: the audit could not run, nothing was checked: /);
+  expect(lines[0]).toMatch(why);
+}
 
 describe("ledger audit", () => {
   it("that cannot run (its database does not answer as asked) exits 2 with the error in one line: no stack, no SQL", () => {
     const url = new URL(system.databaseUrl);
     url.pathname = `/no_such_database_${randomUUID().replaceAll("-", "")}`;
-    const r = runAudit(url.toString());
-    expect(r.status).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr.trim().split("\n")).toEqual([
-      expect.stringMatching(
-        /^ledger:audit: the audit could not run, nothing was checked: .*3D000.*does not exist$/,
-      ),
-    ]);
+    expectCannotRun(runAudit(url.toString()), /3D000.*does not exist$/);
+  });
+
+  it.each([
+    ["an unknown option", ["--pending-bound=5"], /Unknown option/],
+    ["an option without its value", ["--pending-bound-seconds"], /argument missing/],
+    ["a bound that is not a number", ["--pending-bound-seconds=x"], /whole number/],
+  ])("with %s exits 2, not 1 (a broken ledger)", (_, args, why) => {
+    expectCannotRun(runAudit(system.databaseUrl, args), why);
+  });
+
+  it("without DATABASE_URL exits 2 naming it", () => {
+    expectCannotRun(runAudit(null), /DATABASE_URL: is required/);
   });
 
   it("passes on a healthy ledger and fails, naming the broken invariants, once a balance is tampered with", async () => {
