@@ -16,9 +16,13 @@ type HttpSocket = Socket & { _httpMessage?: unknown };
  * Closed without an answer: a connection already reset; one with a response in progress (a
  * pipelined request behind one still being handled, whose answer a 400 would be read as: the
  * client sees a dropped connection and retries under its Idempotency-Key); and a request that
- * timed out (Node would send a bare 408, which the contract has no code for).
+ * timed out (Node would send a bare 408, which the contract has no code for). So is a request
+ * whose own body breaks the framing while it is handled (a bad chunk size): its response is the
+ * one in progress.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: HttpSocket): void {
+  // The parser reports its error again for every later chunk: the answer being written closes.
+  if (socket.writableEnded && !socket.destroyed) return;
   if (err.code === "ERR_HTTP_REQUEST_TIMEOUT" || !socket.writable || socket._httpMessage) {
     socket.destroy();
     return;

@@ -39,8 +39,8 @@ async function rawExchange(raw: string, before?: string): Promise<Reply & { clos
   if (before !== undefined) {
     socket.write(before);
     await expect
-      .poll(() => Buffer.concat(chunks).toString("utf8"))
-      .toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\n/);
+      .poll(() => Buffer.concat(chunks).toString("utf8"), { timeout: 5_000 })
+      .toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\n\{.*\}$/);
     chunks.length = 0;
   }
   socket.write(raw);

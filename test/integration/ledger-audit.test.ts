@@ -23,6 +23,8 @@ const runAudit = (databaseUrl: string | null = system.databaseUrl, args: string[
       ...(databaseUrl === null ? {} : { DATABASE_URL: databaseUrl }),
     },
     encoding: "utf8",
+    // A hung audit would block this worker's event loop, where the test's own timeout cannot fire.
+    timeout: 60_000,
   });
 
 /** Asserts an audit that could not run: exit 2 (1 is a broken ledger), one line saying why, no report. */
